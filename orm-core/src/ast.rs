@@ -1,0 +1,152 @@
+//! The dialect-free statement tree that builders produce and dialects render.
+
+use crate::value::Value;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl CmpOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " = ",
+            CmpOp::Ne => " <> ",
+            CmpOp::Gt => " > ",
+            CmpOp::Gte => " >= ",
+            CmpOp::Lt => " < ",
+            CmpOp::Lte => " <= ",
+        }
+    }
+}
+
+/// How a LIKE pattern is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LikeKind {
+    /// The user wrote the pattern; `%` and `_` are wildcards.
+    Pattern,
+    /// The ORM built the pattern from a literal, escaping with `!`.
+    Escaped,
+}
+
+/// A boolean condition over one model's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cond {
+    Cmp(&'static str, CmpOp, Value),
+    Between(&'static str, Value, Value),
+    In(&'static str, Vec<Value>, bool),
+    Like {
+        column: &'static str,
+        pattern: Value,
+        negated: bool,
+        case_insensitive: bool,
+        kind: LikeKind,
+    },
+    Null(&'static str, bool),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Const(bool),
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Asc,
+    Desc,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AggFn {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+}
+
+impl AggFn {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            AggFn::Count => "COUNT",
+            AggFn::Sum => "SUM",
+            AggFn::Min => "MIN",
+            AggFn::Max => "MAX",
+            AggFn::Avg => "AVG",
+        }
+    }
+}
+
+/// One item of a select list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SelectItem {
+    Column(&'static str),
+    CountStar,
+    Agg(AggFn, &'static str),
+}
+
+/// `SELECT ... FROM table WHERE ... ORDER BY ... LIMIT ... OFFSET ...`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Select {
+    pub table: &'static str,
+    pub items: Vec<SelectItem>,
+    pub filter: Option<Cond>,
+    pub group_by: Vec<&'static str>,
+    pub having: Option<Cond>,
+    pub order: Vec<(&'static str, Direction)>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+impl Select {
+    pub(crate) fn new(table: &'static str) -> Self {
+        Select {
+            table,
+            items: Vec::new(),
+            filter: None,
+            group_by: Vec::new(),
+            having: None,
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+}
+
+/// `INSERT INTO table (cols) VALUES (...), (...) [RETURNING pk]`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Insert {
+    pub table: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Value>>,
+    pub returning: Option<&'static str>,
+}
+
+/// The right-hand side of `SET column = ...`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Assign {
+    Value(Value),
+    Add(Value),
+}
+
+/// `UPDATE table SET ... WHERE ...`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Update {
+    pub table: &'static str,
+    pub sets: Vec<(&'static str, Assign)>,
+    pub filter: Option<Cond>,
+}
+
+/// `DELETE FROM table WHERE ...`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Delete {
+    pub table: &'static str,
+    pub filter: Option<Cond>,
+}

@@ -1,0 +1,257 @@
+//! Typed column constants (`User::EMAIL`) and the conditions and orderings
+//! built from them.
+
+use crate::ast::{CmpOp, Cond, Direction, LikeKind};
+use crate::field::{FieldType, IntoValue};
+use crate::value::Value;
+use std::marker::PhantomData;
+
+/// A column of model `M` holding values of type `T`; generated as
+/// associated constants (`User::EMAIL`).
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # struct User { id: i64, name: String }
+/// let cond = User::NAME.starts_with("A").and(User::ID.gt(10));
+/// # let _ = cond;
+/// ```
+pub struct Column<M, T> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> std::fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// A column with this database name (used by the derive).
+    #[doc(hidden)]
+    pub const fn new(name: &'static str) -> Self {
+        Column {
+            name,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The column's name in the database.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order<M> {
+        Order::new(self.name, Direction::Asc)
+    }
+
+    /// Descending order on this column.
+    pub fn desc(self) -> Order<M> {
+        Order::new(self.name, Direction::Desc)
+    }
+
+    /// `column IS NULL`
+    pub fn is_null(self) -> Condition<M> {
+        Condition::new(Cond::Null(self.name, false))
+    }
+
+    /// `column IS NOT NULL`
+    pub fn is_not_null(self) -> Condition<M> {
+        Condition::new(Cond::Null(self.name, true))
+    }
+}
+
+impl<M, T: FieldType> Column<M, T> {
+    fn cmp(self, op: CmpOp, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        Condition::new(Cond::Cmp(self.name, op, v.into_value()))
+    }
+
+    /// `column = value`
+    pub fn eq(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Eq, v)
+    }
+    /// `column <> value`
+    pub fn ne(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Ne, v)
+    }
+    /// `column > value`
+    pub fn gt(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Gt, v)
+    }
+    /// `column >= value`
+    pub fn gte(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Gte, v)
+    }
+    /// `column < value`
+    pub fn lt(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Lt, v)
+    }
+    /// `column <= value`
+    pub fn lte(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+        self.cmp(CmpOp::Lte, v)
+    }
+    /// `column BETWEEN low AND high` (both ends included)
+    pub fn between(self, low: impl IntoValue<T::Compare>, high: impl IntoValue<T::Compare>) -> Condition<M> {
+        Condition::new(Cond::Between(self.name, low.into_value(), high.into_value()))
+    }
+    /// `column IN (...)`; an empty list matches no row.
+    pub fn is_in<V: IntoValue<T::Compare>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        let values = values.into_iter().map(IntoValue::into_value).collect();
+        Condition::new(Cond::In(self.name, values, false))
+    }
+    /// `column NOT IN (...)`; an empty list matches every row.
+    pub fn not_in<V: IntoValue<T::Compare>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        let values = values.into_iter().map(IntoValue::into_value).collect();
+        Condition::new(Cond::In(self.name, values, true))
+    }
+}
+
+/// Escape `%`, `_` and the escape character `!` so a literal matches itself.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl<M, T: FieldType<Compare = String>> Column<M, T> {
+    fn like_cond(self, pattern: String, negated: bool, case_insensitive: bool, kind: LikeKind) -> Condition<M> {
+        Condition::new(Cond::Like {
+            column: self.name,
+            pattern: Value::String(pattern),
+            negated,
+            case_insensitive,
+            kind,
+        })
+    }
+
+    /// `column LIKE pattern` (`%` and `_` are wildcards; case-sensitive on every dialect).
+    pub fn like(self, pattern: impl Into<String>) -> Condition<M> {
+        self.like_cond(pattern.into(), false, false, LikeKind::Pattern)
+    }
+    /// `column NOT LIKE pattern`
+    pub fn not_like(self, pattern: impl Into<String>) -> Condition<M> {
+        self.like_cond(pattern.into(), true, false, LikeKind::Pattern)
+    }
+    /// Case-insensitive LIKE (native `ILIKE` on PostgreSQL, `LOWER()` elsewhere).
+    pub fn ilike(self, pattern: impl Into<String>) -> Condition<M> {
+        self.like_cond(pattern.into(), false, true, LikeKind::Pattern)
+    }
+    /// Begins with the literal text (wildcards in it are escaped).
+    pub fn starts_with(self, prefix: &str) -> Condition<M> {
+        self.like_cond(format!("{}%", escape_like(prefix)), false, false, LikeKind::Escaped)
+    }
+    /// Ends with the literal text.
+    pub fn ends_with(self, suffix: &str) -> Condition<M> {
+        self.like_cond(format!("%{}", escape_like(suffix)), false, false, LikeKind::Escaped)
+    }
+    /// Contains the literal text.
+    pub fn contains(self, needle: &str) -> Condition<M> {
+        self.like_cond(format!("%{}%", escape_like(needle)), false, false, LikeKind::Escaped)
+    }
+}
+
+/// A condition on model `M`'s columns; combine with `.and`, `.or` and `!`.
+pub struct Condition<M> {
+    pub(crate) cond: Cond,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Condition<M> {
+    fn clone(&self) -> Self {
+        Condition::new(self.cond.clone())
+    }
+}
+
+impl<M> std::fmt::Debug for Condition<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cond.fmt(f)
+    }
+}
+
+impl<M> Condition<M> {
+    pub(crate) fn new(cond: Cond) -> Self {
+        Condition {
+            cond,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Both conditions hold.
+    pub fn and(self, other: Condition<M>) -> Condition<M> {
+        Condition::new(match (self.cond, other.cond) {
+            (Cond::And(mut a), Cond::And(b)) => {
+                a.extend(b);
+                Cond::And(a)
+            }
+            (Cond::And(mut a), b) => {
+                a.push(b);
+                Cond::And(a)
+            }
+            (a, b) => Cond::And(vec![a, b]),
+        })
+    }
+
+    /// Either condition holds.
+    pub fn or(self, other: Condition<M>) -> Condition<M> {
+        Condition::new(match (self.cond, other.cond) {
+            (Cond::Or(mut a), Cond::Or(b)) => {
+                a.extend(b);
+                Cond::Or(a)
+            }
+            (Cond::Or(mut a), b) => {
+                a.push(b);
+                Cond::Or(a)
+            }
+            (a, b) => Cond::Or(vec![a, b]),
+        })
+    }
+
+    /// A condition that always holds (the identity of `and`).
+    pub fn all() -> Condition<M> {
+        Condition::new(Cond::And(Vec::new()))
+    }
+}
+
+impl<M> std::ops::Not for Condition<M> {
+    type Output = Condition<M>;
+    fn not(self) -> Condition<M> {
+        Condition::new(Cond::Not(Box::new(self.cond)))
+    }
+}
+
+/// An ORDER BY term on model `M`.
+pub struct Order<M> {
+    pub(crate) column: &'static str,
+    pub(crate) direction: Direction,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Order<M> {
+    fn new(column: &'static str, direction: Direction) -> Self {
+        Order {
+            column,
+            direction,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<M, T> From<Column<M, T>> for Order<M> {
+    fn from(c: Column<M, T>) -> Self {
+        c.asc()
+    }
+}

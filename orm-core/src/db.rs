@@ -1,0 +1,227 @@
+//! `Db`: the pooled connection handle, its builder, and statement logging.
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A statement the ORM sent, as passed to the [`DbBuilder::logging`] callback.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryEvent<'a> {
+    pub(crate) sql: &'a str,
+    pub(crate) params: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) rows: u64,
+    pub(crate) ok: bool,
+}
+
+impl QueryEvent<'_> {
+    /// The SQL text, with placeholders.
+    pub fn sql(&self) -> &str {
+        self.sql
+    }
+    /// How many parameters were bound.
+    pub fn param_count(&self) -> usize {
+        self.params
+    }
+    /// Wall time from send to the last row.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+    /// Rows returned (reads) or affected (writes).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+    /// False when the statement failed.
+    pub fn succeeded(&self) -> bool {
+        self.ok
+    }
+}
+
+pub(crate) type Logger = Arc<dyn Fn(&QueryEvent<'_>) + Send + Sync>;
+
+/// One driver pool.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    #[cfg(feature = "postgres")]
+    Pg(sqlx::PgPool),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+}
+
+pub(crate) struct DbInner {
+    pub(crate) pool: Pool,
+    pub(crate) dialect: Dialect,
+    pub(crate) logger: Option<Logger>,
+    pub(crate) acquire_timeout: Duration,
+}
+
+/// A cheap-to-clone handle over one connection pool. Create it once per process.
+///
+/// ```
+/// # async fn demo() -> orm_core::Result<()> {
+/// use orm_core::prelude::*;
+/// let db = Db::connect("sqlite::memory:").await?;
+/// db.authenticate().await?;
+/// assert_eq!(db.dialect(), Dialect::Sqlite);
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) inner: Arc<DbInner>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("dialect", &self.inner.dialect).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connect with default pool settings; the dialect comes from the URL scheme.
+    pub async fn connect(url: &str) -> Result<Db> {
+        Db::builder(url).connect().await
+    }
+
+    /// Start configuring a pool.
+    pub fn builder(url: impl Into<String>) -> DbBuilder {
+        DbBuilder {
+            url: url.into(),
+            max_connections: 10,
+            min_connections: 0,
+            idle_timeout: Some(Duration::from_secs(600)),
+            acquire_timeout: Duration::from_secs(30),
+            logger: None,
+        }
+    }
+
+    /// The dialect this pool speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// One round trip to the server; a dead database is an error, never a hang.
+    pub async fn authenticate(&self) -> Result<()> {
+        let st = crate::dialect::Statement {
+            sql: "SELECT 1".into(),
+            params: Vec::new(),
+        };
+        crate::exec::Executor::__conn(self).execute(st).await.map(|_| ())
+    }
+
+    /// Close every connection of the pool.
+    pub async fn close(&self) {
+        match &self.inner.pool {
+            #[cfg(feature = "postgres")]
+            Pool::Pg(p) => p.close().await,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(p) => p.close().await,
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+/// Pool options for [`Db::builder`].
+#[must_use]
+pub struct DbBuilder {
+    url: String,
+    max_connections: u32,
+    min_connections: u32,
+    idle_timeout: Option<Duration>,
+    acquire_timeout: Duration,
+    logger: Option<Logger>,
+}
+
+impl DbBuilder {
+    /// The most connections the pool opens (default 10).
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n;
+        self
+    }
+    /// Connections kept open even when idle (default 0).
+    pub fn min_connections(mut self, n: u32) -> Self {
+        self.min_connections = n;
+        self
+    }
+    /// Close connections idle for longer than this (default 10 minutes).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
+        self
+    }
+    /// How long to wait for a free connection before [`Error::PoolTimeout`] (default 30 s).
+    pub fn acquire_timeout(mut self, d: Duration) -> Self {
+        self.acquire_timeout = d;
+        self
+    }
+    /// Call `f` once for every statement the ORM sends (off by default).
+    pub fn logging(mut self, f: impl Fn(&QueryEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.logger = Some(Arc::new(f));
+        self
+    }
+
+    /// Open the pool (one connection is made to check the URL).
+    pub async fn connect(self) -> Result<Db> {
+        let dialect = Dialect::from_url(&self.url)?;
+        let conn_err = |e: sqlx::Error| crate::error::from_sqlx(e, self.acquire_timeout);
+        macro_rules! options {
+            ($opts:ty) => {
+                sqlx::pool::PoolOptions::<$opts>::new()
+                    .max_connections(self.max_connections)
+                    .min_connections(self.min_connections)
+                    .idle_timeout(self.idle_timeout)
+                    .acquire_timeout(self.acquire_timeout)
+            };
+        }
+        let pool = match dialect {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let opts: sqlx::postgres::PgConnectOptions = self.url.parse().map_err(conn_err)?;
+                Pool::Pg(options!(sqlx::Postgres).connect_with(opts).await.map_err(conn_err)?)
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => {
+                let url = match self.url.strip_prefix("mariadb:") {
+                    Some(rest) => format!("mysql:{rest}"),
+                    None => self.url.clone(),
+                };
+                let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(conn_err)?;
+                Pool::MySql(options!(sqlx::MySql).connect_with(opts).await.map_err(conn_err)?)
+            }
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                use std::str::FromStr;
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+                    .map_err(conn_err)?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("case_sensitive_like", "ON");
+                let in_memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
+                let mut pool = options!(sqlx::Sqlite);
+                if in_memory {
+                    // The shared in-memory database lives while one connection does.
+                    pool = pool.min_connections(self.min_connections.max(1)).idle_timeout(None).max_lifetime(None);
+                }
+                Pool::Sqlite(pool.connect_with(opts).await.map_err(conn_err)?)
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(Error::Connection {
+                    message: format!("orm-core was built without the feature for {other:?}"),
+                });
+            }
+        };
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                pool,
+                dialect,
+                logger: self.logger,
+                acquire_timeout: self.acquire_timeout,
+            }),
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! The dialect layer: one trait that renders the statement tree, with one
+//! module per database for what differs (quoting, placeholders, types,
+//! RETURNING vs last-insert-id, ILIKE, limits, literals, error codes).
+
+mod mysql;
+mod postgres;
+mod render;
+mod sqlite;
+
+use crate::error::Error;
+use crate::value::{SqlType, Value};
+
+pub use render::Statement;
+pub(crate) use render::{Writer, render_delete, render_insert, render_select, render_update};
+
+/// A SQL dialect the ORM can generate SQL for.
+///
+/// ```
+/// use orm_core::Dialect;
+/// assert_eq!(Dialect::from_url("postgres://localhost/db").unwrap(), Dialect::Postgres);
+/// assert_eq!(Dialect::from_url("mariadb://localhost/db").unwrap(), Dialect::MySql);
+/// assert_eq!(Dialect::from_url("sqlite::memory:").unwrap(), Dialect::Sqlite);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB.
+    MySql,
+    /// SQLite.
+    Sqlite,
+}
+
+#[allow(non_upper_case_globals)]
+impl Dialect {
+    /// Alias of [`Dialect::MySql`].
+    pub const Mysql: Dialect = Dialect::MySql;
+    /// MariaDB speaks the MySQL dialect.
+    pub const MariaDb: Dialect = Dialect::MySql;
+
+    /// The dialect named by a connection URL's scheme.
+    pub fn from_url(url: &str) -> Result<Dialect, Error> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" => Ok(Dialect::Postgres),
+            "mysql" | "mariadb" => Ok(Dialect::MySql),
+            "sqlite" => Ok(Dialect::Sqlite),
+            _ => Err(Error::Connection {
+                message: format!(
+                    "unsupported database URL scheme `{scheme}`: expected postgres://, postgresql://, mysql://, mariadb:// or sqlite:"
+                ),
+            }),
+        }
+    }
+
+    pub(crate) fn sql(self) -> &'static dyn SqlDialect {
+        match self {
+            Dialect::Postgres => &postgres::Postgres,
+            Dialect::MySql => &mysql::MySql,
+            Dialect::Sqlite => &sqlite::Sqlite,
+        }
+    }
+
+    /// Quote an identifier for this dialect.
+    ///
+    /// ```
+    /// use orm_core::Dialect;
+    /// assert_eq!(Dialect::Postgres.quote("users"), "\"users\"");
+    /// assert_eq!(Dialect::MySql.quote("users"), "`users`");
+    /// ```
+    pub fn quote(self, ident: &str) -> String {
+        let mut s = String::new();
+        self.sql().quote_ident(ident, &mut s);
+        s
+    }
+}
+
+/// How a dialect reports the key of a row it just inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InsertId {
+    /// `INSERT ... RETURNING pk`
+    Returning,
+    /// The driver's last-insert-id; a multi-row insert gets consecutive ids.
+    LastInsertId,
+}
+
+/// What differs between databases. Default methods hold the common SQL.
+pub(crate) trait SqlDialect: Sync {
+    fn dialect(&self) -> Dialect;
+
+    fn quote_ident(&self, name: &str, out: &mut String) {
+        out.push('"');
+        for c in name.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+
+    /// Write the placeholder for the `n`th (1-based) parameter.
+    fn placeholder(&self, _n: usize, out: &mut String) {
+        out.push('?');
+    }
+
+    /// The most bind parameters one statement may carry.
+    fn max_params(&self) -> usize;
+
+    fn insert_id(&self) -> InsertId {
+        InsertId::Returning
+    }
+
+    /// `col [NOT] ILIKE pattern`; the default lowers both sides.
+    fn write_ilike(&self, w: &mut Writer<'_>, column: &'static str, pattern: Value, negated: bool) {
+        w.push("LOWER(");
+        w.ident(column);
+        w.push(if negated { ") NOT LIKE LOWER(" } else { ") LIKE LOWER(" });
+        w.param(pattern);
+        w.push(")");
+    }
+
+    /// `LIMIT/OFFSET`, with limit and offset bound as parameters.
+    fn write_limit(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: Option<u64>) {
+        if let Some(l) = limit {
+            w.push(" LIMIT ");
+            w.param(Value::I64(clamp(l)));
+        }
+        if let Some(o) = offset {
+            if limit.is_none() {
+                self.write_no_limit(w);
+            }
+            w.push(" OFFSET ");
+            w.param(Value::I64(clamp(o)));
+        }
+    }
+
+    /// What to write for "no limit" when only an offset is given.
+    fn write_no_limit(&self, _w: &mut Writer<'_>) {}
+
+    /// The column type for DDL.
+    fn column_type(&self, ty: SqlType) -> String;
+
+    /// The full definition of an auto-increment integer primary key, after its name.
+    fn auto_pk(&self, ty: SqlType) -> String;
+
+    /// Appended after a CREATE TABLE's closing parenthesis.
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether an enum column needs a CHECK constraint (no native ENUM type).
+    fn enum_needs_check(&self) -> bool {
+        true
+    }
+
+    /// Whether `CREATE INDEX IF NOT EXISTS` is understood.
+    fn create_index_if_not_exists(&self) -> bool {
+        true
+    }
+
+    /// Write a value as a SQL literal (for DEFAULT clauses in DDL only).
+    fn literal(&self, v: &Value, out: &mut String) {
+        render::default_literal(self, v, out)
+    }
+
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b { "TRUE" } else { "FALSE" }
+    }
+
+    fn string_literal(&self, s: &str, out: &mut String) {
+        out.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
+    }
+
+    fn bytes_literal(&self, b: &[u8], out: &mut String) {
+        out.push_str("X'");
+        for byte in b {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out.push('\'');
+    }
+
+    /// Read table, constraint and columns out of a constraint error.
+    fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> crate::error::Violation;
+
+    /// The statements that list a table's existing columns and indexes for `sync_alter`.
+    fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
+    fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Turn a driver's database error into the ORM's variant for it.
+pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error {
+    use crate::error::ViolationKind as K;
+    use sqlx::error::ErrorKind;
+    let kind = match err.kind() {
+        ErrorKind::UniqueViolation => Some(K::Unique),
+        ErrorKind::ForeignKeyViolation => Some(K::ForeignKey),
+        ErrorKind::NotNullViolation => Some(K::NotNull),
+        ErrorKind::CheckViolation => Some(K::Check),
+        _ => None,
+    };
+    let dialect = dialect_of(err);
+    let kind = kind.or_else(|| dialect.and_then(|d| extra_kind(d, err)));
+    match (kind, dialect) {
+        (Some(kind), Some(d)) => d.sql().violation(err).into_error(kind, err.message().to_owned()),
+        _ => Error::Database {
+            code: err.code().map(|c| c.into_owned()),
+            message: err.message().to_owned(),
+        },
+    }
+}
+
+fn dialect_of(err: &dyn sqlx::error::DatabaseError) -> Option<Dialect> {
+    #[cfg(feature = "postgres")]
+    if err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+        return Some(Dialect::Postgres);
+    }
+    #[cfg(feature = "mysql")]
+    if err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some() {
+        return Some(Dialect::MySql);
+    }
+    #[cfg(feature = "sqlite")]
+    if err.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return Some(Dialect::Sqlite);
+    }
+    None
+}
+
+/// Codes the driver does not classify but that are constraint violations.
+fn extra_kind(d: Dialect, err: &dyn sqlx::error::DatabaseError) -> Option<crate::error::ViolationKind> {
+    use crate::error::ViolationKind as K;
+    let code = err.code()?;
+    match (d, code.as_ref()) {
+        // Field without a default / enum value out of the set (strict mode).
+        (Dialect::MySql, "1364") | (Dialect::MySql, "HY000") if err.message().contains("doesn't have a default value") => Some(K::NotNull),
+        (Dialect::MySql, _) if err.message().starts_with("Data truncated for column") => Some(K::Check),
+        (Dialect::MySql, _) if err.message().starts_with("CONSTRAINT ") && err.message().contains(" failed for ") => Some(K::Check),
+        (Dialect::Postgres, "23514") => Some(K::Check),
+        _ => None,
+    }
+}

@@ -1,0 +1,278 @@
+//! Rendering of the statement tree, shared by every dialect; the dialect
+//! hooks supply only what differs.
+
+use super::SqlDialect;
+use crate::ast::{Assign, Cond, Delete, Direction, Insert, LikeKind, Select, SelectItem, Update};
+use crate::value::Value;
+
+/// SQL text plus its bound parameters, as sent to the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL text with dialect placeholders.
+    pub sql: String,
+    /// The parameters, in placeholder order.
+    pub params: Vec<Value>,
+}
+
+/// Accumulates SQL text and parameters for one statement.
+pub(crate) struct Writer<'d> {
+    d: &'d dyn SqlDialect,
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl<'d> Writer<'d> {
+    pub(crate) fn new(d: &'d dyn SqlDialect) -> Self {
+        Writer {
+            d,
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    pub(crate) fn ident(&mut self, name: &str) {
+        self.d.quote_ident(name, &mut self.sql);
+    }
+
+    pub(crate) fn param(&mut self, v: Value) {
+        self.params.push(v);
+        self.d.placeholder(self.params.len(), &mut self.sql);
+    }
+
+    pub(crate) fn finish(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            params: self.params,
+        }
+    }
+
+    fn idents(&mut self, names: &[&'static str]) {
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(n);
+        }
+    }
+
+    pub(crate) fn cond(&mut self, c: &Cond) {
+        match c {
+            Cond::Cmp(col, op, v) => {
+                self.ident(col);
+                self.push(op.sql());
+                self.param(v.clone());
+            }
+            Cond::Between(col, lo, hi) => {
+                self.ident(col);
+                self.push(" BETWEEN ");
+                self.param(lo.clone());
+                self.push(" AND ");
+                self.param(hi.clone());
+            }
+            Cond::In(_, values, negated) if values.is_empty() => {
+                // `x IN ()` is invalid SQL; an empty set matches nothing.
+                self.push(if *negated { "1 = 1" } else { "1 = 0" });
+            }
+            Cond::In(col, values, negated) => {
+                self.ident(col);
+                self.push(if *negated { " NOT IN (" } else { " IN (" });
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.param(v.clone());
+                }
+                self.push(")");
+            }
+            Cond::Like {
+                column,
+                pattern,
+                negated,
+                case_insensitive,
+                kind,
+            } => {
+                if *case_insensitive {
+                    let d = self.d;
+                    d.write_ilike(self, column, pattern.clone(), *negated);
+                } else {
+                    self.ident(column);
+                    self.push(if *negated { " NOT LIKE " } else { " LIKE " });
+                    self.param(pattern.clone());
+                }
+                if *kind == LikeKind::Escaped {
+                    self.push(" ESCAPE '!'");
+                }
+            }
+            Cond::Null(col, negated) => {
+                self.ident(col);
+                self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Cond::And(parts) | Cond::Or(parts) if parts.is_empty() => {
+                let and = matches!(c, Cond::And(_));
+                self.push(if and { "1 = 1" } else { "1 = 0" });
+            }
+            Cond::And(parts) | Cond::Or(parts) => {
+                let sep = if matches!(c, Cond::And(_)) { " AND " } else { " OR " };
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        self.push(sep);
+                    }
+                    self.nested(p);
+                }
+            }
+            Cond::Not(inner) => {
+                self.push("NOT ");
+                self.nested(inner);
+            }
+            Cond::Const(b) => self.push(if *b { "1 = 1" } else { "1 = 0" }),
+        }
+    }
+
+    fn nested(&mut self, c: &Cond) {
+        let wrap = matches!(c, Cond::And(p) | Cond::Or(p) if p.len() > 1);
+        let wrap = wrap || matches!(c, Cond::Not(_));
+        if wrap {
+            self.push("(");
+        }
+        self.cond(c);
+        if wrap {
+            self.push(")");
+        }
+    }
+
+    fn where_clause(&mut self, filter: &Option<Cond>) {
+        if let Some(f) = filter {
+            self.push(" WHERE ");
+            self.cond(f);
+        }
+    }
+}
+
+pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
+    let mut w = Writer::new(d);
+    w.push("SELECT ");
+    for (i, item) in s.items.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        match item {
+            SelectItem::Column(c) => w.ident(c),
+            SelectItem::CountStar => w.push("COUNT(*)"),
+            SelectItem::Agg(f, c) => {
+                w.push(f.sql());
+                w.push("(");
+                w.ident(c);
+                w.push(")");
+            }
+        }
+    }
+    w.push(" FROM ");
+    w.ident(s.table);
+    w.where_clause(&s.filter);
+    if !s.group_by.is_empty() {
+        w.push(" GROUP BY ");
+        w.idents(&s.group_by);
+    }
+    if let Some(h) = &s.having {
+        w.push(" HAVING ");
+        w.cond(h);
+    }
+    for (i, (col, dir)) in s.order.iter().enumerate() {
+        w.push(if i == 0 { " ORDER BY " } else { ", " });
+        w.ident(col);
+        w.push(match dir {
+            Direction::Asc => " ASC",
+            Direction::Desc => " DESC",
+        });
+    }
+    d.write_limit(&mut w, s.limit, s.offset);
+    w.finish()
+}
+
+pub(crate) fn render_insert(d: &dyn SqlDialect, ins: &Insert) -> Statement {
+    let mut w = Writer::new(d);
+    w.push("INSERT INTO ");
+    w.ident(ins.table);
+    if ins.columns.is_empty() {
+        w.push(" DEFAULT VALUES");
+    } else {
+        w.push(" (");
+        w.idents(&ins.columns);
+        w.push(") VALUES ");
+        for (r, row) in ins.rows.iter().enumerate() {
+            w.push(if r == 0 { "(" } else { ", (" });
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.param(v.clone());
+            }
+            w.push(")");
+        }
+    }
+    if let Some(pk) = ins.returning {
+        w.push(" RETURNING ");
+        w.ident(pk);
+    }
+    w.finish()
+}
+
+pub(crate) fn render_update(d: &dyn SqlDialect, u: &Update) -> Statement {
+    let mut w = Writer::new(d);
+    w.push("UPDATE ");
+    w.ident(u.table);
+    w.push(" SET ");
+    for (i, (col, a)) in u.sets.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(col);
+        w.push(" = ");
+        match a {
+            Assign::Value(v) => w.param(v.clone()),
+            Assign::Add(v) => {
+                w.ident(col);
+                w.push(" + ");
+                w.param(v.clone());
+            }
+        }
+    }
+    w.where_clause(&u.filter);
+    w.finish()
+}
+
+pub(crate) fn render_delete(d: &dyn SqlDialect, del: &Delete) -> Statement {
+    let mut w = Writer::new(d);
+    w.push("DELETE FROM ");
+    w.ident(del.table);
+    w.where_clause(&del.filter);
+    w.finish()
+}
+
+/// The shared literal writer behind [`SqlDialect::literal`].
+pub(crate) fn default_literal<D: SqlDialect + ?Sized>(d: &D, v: &Value, out: &mut String) {
+    use std::fmt::Write;
+    match v {
+        Value::Null(_) => out.push_str("NULL"),
+        Value::Bool(b) => out.push_str(d.bool_literal(*b)),
+        Value::I16(n) => write!(out, "{n}").unwrap_or(()),
+        Value::I32(n) => write!(out, "{n}").unwrap_or(()),
+        Value::I64(n) => write!(out, "{n}").unwrap_or(()),
+        Value::F32(n) => write!(out, "{n:?}").unwrap_or(()),
+        Value::F64(n) => write!(out, "{n:?}").unwrap_or(()),
+        Value::Decimal(n) => write!(out, "{n}").unwrap_or(()),
+        Value::String(s) => d.string_literal(s, out),
+        Value::Str(s) => d.string_literal(s, out),
+        Value::Bytes(b) => d.bytes_literal(b, out),
+        Value::DateTimeUtc(t) => d.string_literal(&t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), out),
+        Value::DateTime(t) => d.string_literal(&t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), out),
+        Value::Date(t) => d.string_literal(&t.to_string(), out),
+        Value::Time(t) => d.string_literal(&t.format("%H:%M:%S%.6f").to_string(), out),
+        Value::Uuid(u) => d.string_literal(&u.to_string(), out),
+        Value::Json(j) => d.string_literal(&j.to_string(), out),
+    }
+}

@@ -1,0 +1,280 @@
+//! The one error type of the ORM, and the mapping of driver errors onto it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// The result type of every fallible ORM call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Field name -> messages, as carried by [`Error::Validation`].
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Everything that can go wrong, with constraint violations mapped to the
+/// same variant on every dialect.
+///
+/// ```
+/// use orm_core::Error;
+/// let err = Error::NotFound { model: "User" };
+/// assert_eq!(err.status_code(), 404);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value broke a validation rule; nothing was written.
+    #[error("validation failed for {model}{}: {}", row_suffix(*row), FieldList(fields))]
+    Validation {
+        /// The model (or `NewX`/`XPatch`) that was validated.
+        model: &'static str,
+        /// The index of the failing row in a bulk operation.
+        row: Option<usize>,
+        /// Field name -> messages.
+        fields: FieldErrors,
+    },
+    /// A UNIQUE or PRIMARY KEY constraint was violated.
+    #[error("unique violation{}", Constraint(table, constraint, columns))]
+    UniqueViolation {
+        /// The table, when known.
+        table: Option<String>,
+        /// The constraint or index name, when the database names it.
+        constraint: Option<String>,
+        /// The columns involved, when known.
+        columns: Vec<String>,
+        /// The database's own message.
+        message: String,
+    },
+    /// A FOREIGN KEY constraint was violated (a missing parent, or a parent still referenced).
+    #[error("foreign key violation{}", Constraint(table, constraint, columns))]
+    ForeignKeyViolation {
+        /// The table, when known.
+        table: Option<String>,
+        /// The constraint name, when the database names it.
+        constraint: Option<String>,
+        /// The columns involved, when known.
+        columns: Vec<String>,
+        /// The database's own message.
+        message: String,
+    },
+    /// A NOT NULL constraint was violated.
+    #[error("not null violation{}", Constraint(table, constraint, columns))]
+    NotNullViolation {
+        /// The table, when known.
+        table: Option<String>,
+        /// Always `None` except where a dialect names one.
+        constraint: Option<String>,
+        /// The column that was NULL.
+        columns: Vec<String>,
+        /// The database's own message.
+        message: String,
+    },
+    /// A CHECK constraint (including enum value checks) was violated.
+    #[error("check violation{}", Constraint(table, constraint, columns))]
+    CheckViolation {
+        /// The table, when known.
+        table: Option<String>,
+        /// The constraint name, when the database names it.
+        constraint: Option<String>,
+        /// The columns involved, when known.
+        columns: Vec<String>,
+        /// The database's own message.
+        message: String,
+    },
+    /// A row that was expected to exist does not.
+    #[error("{model} not found")]
+    NotFound {
+        /// The model looked for.
+        model: &'static str,
+    },
+    /// An optimistic-locking write found a newer version of the row.
+    #[error("{model} was changed by someone else (stale version)")]
+    StaleRow {
+        /// The model written.
+        model: &'static str,
+    },
+    /// No pooled connection became free within the acquire timeout.
+    #[error("timed out after {waited:?} waiting for a pooled connection")]
+    PoolTimeout {
+        /// The configured acquire timeout.
+        waited: Duration,
+    },
+    /// The database could not be reached, or the connection broke.
+    #[error("connection error: {message}")]
+    Connection {
+        /// What the driver said.
+        message: String,
+    },
+    /// A migration could not be planned or applied.
+    #[error("migration error: {message}")]
+    Migration {
+        /// What went wrong, naming the migration.
+        message: String,
+    },
+    /// The query was refused before reaching the database (e.g. an
+    /// unfiltered bulk update, or an unknown column name).
+    #[error("invalid query: {message}")]
+    InvalidQuery {
+        /// Why it was refused.
+        message: String,
+    },
+    /// Any other database error.
+    #[error("database error{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Database {
+        /// SQLSTATE or the vendor code, when there is one.
+        code: Option<String>,
+        /// The database's own message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status that fits the error: 400 for bad input, 409 for
+    /// conflicts, 404 for a missing row, 500 for everything else.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Error::Validation { .. }
+            | Error::NotNullViolation { .. }
+            | Error::ForeignKeyViolation { .. }
+            | Error::CheckViolation { .. }
+            | Error::InvalidQuery { .. } => 400,
+            Error::UniqueViolation { .. } | Error::StaleRow { .. } => 409,
+            Error::NotFound { .. } => 404,
+            _ => 500,
+        }
+    }
+
+    /// Build a one-field validation error.
+    pub fn validation(model: &'static str, field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.into()]);
+        Error::Validation {
+            model,
+            row: None,
+            fields,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidQuery {
+            message: message.into(),
+        }
+    }
+}
+
+fn row_suffix(row: Option<usize>) -> String {
+    row.map(|r| format!(" (row {r})")).unwrap_or_default()
+}
+
+struct FieldList<'a>(&'a FieldErrors);
+
+impl fmt::Display for FieldList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (field, msgs)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{field}: {}", msgs.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+struct Constraint<'a>(&'a Option<String>, &'a Option<String>, &'a Vec<String>);
+
+impl fmt::Display for Constraint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(t) = self.0 {
+            write!(f, " on {t}")?;
+        }
+        if !self.2.is_empty() {
+            write!(f, " ({})", self.2.join(", "))?;
+        }
+        if let Some(c) = self.1 {
+            write!(f, " [{c}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a constraint violation, as classified by a dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ViolationKind {
+    Unique,
+    ForeignKey,
+    NotNull,
+    Check,
+}
+
+/// What a dialect could read out of a constraint error.
+#[derive(Debug, Default)]
+pub(crate) struct Violation {
+    pub table: Option<String>,
+    pub constraint: Option<String>,
+    pub columns: Vec<String>,
+}
+
+impl Violation {
+    pub(crate) fn into_error(self, kind: ViolationKind, message: String) -> Error {
+        let Violation {
+            table,
+            constraint,
+            columns,
+        } = self;
+        match kind {
+            ViolationKind::Unique => Error::UniqueViolation {
+                table,
+                constraint,
+                columns,
+                message,
+            },
+            ViolationKind::ForeignKey => Error::ForeignKeyViolation {
+                table,
+                constraint,
+                columns,
+                message,
+            },
+            ViolationKind::NotNull => Error::NotNullViolation {
+                table,
+                constraint,
+                columns,
+                message,
+            },
+            ViolationKind::Check => Error::CheckViolation {
+                table,
+                constraint,
+                columns,
+                message,
+            },
+        }
+    }
+}
+
+/// Map a driver error that carries no dialect-specific meaning.
+pub(crate) fn from_sqlx(err: sqlx::Error, acquire_timeout: Duration) -> Error {
+    match err {
+        sqlx::Error::PoolTimedOut => Error::PoolTimeout {
+            waited: acquire_timeout,
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Configuration(_) => Error::Connection {
+            message: err.to_string(),
+        },
+        sqlx::Error::Database(db) => crate::dialect::map_database_error(db.as_ref()),
+        other => Error::Database {
+            code: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Extract the text between the first pair of `open`/`close` after `after`.
+pub(crate) fn between<'a>(s: &'a str, after: &str, open: char, close: char) -> Option<&'a str> {
+    let start = s.find(after)? + after.len();
+    let rest = &s[start..];
+    let o = rest.find(open)? + open.len_utf8();
+    let c = rest[o..].find(close)? + o;
+    Some(&rest[o..c])
+}

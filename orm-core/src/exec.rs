@@ -1,0 +1,253 @@
+//! Running statements: the [`Executor`] trait that `&Db` and transactions
+//! share, logging, and error mapping.
+
+use crate::bind;
+use crate::db::{Db, Pool};
+use crate::dialect::{Dialect, Statement};
+use crate::error::{Error, Result, from_sqlx};
+use crate::row::RowRef;
+use crate::transaction::{Transaction, TxConn};
+use futures_util::TryStreamExt;
+use sqlx::AssertSqlSafe;
+use std::time::Instant;
+
+/// Anything statements can run on: a [`Db`] (a pooled connection per
+/// statement) or a [`Transaction`] (its one connection).
+///
+/// Model methods take `&E where E: Executor + ?Sized`, so `&db` and `tx`
+/// are both accepted.
+pub trait Executor: Send + Sync {
+    /// The connection target (runtime use only).
+    #[doc(hidden)]
+    fn __conn(&self) -> Conn<'_>;
+
+    /// The dialect statements are rendered for.
+    fn dialect(&self) -> Dialect {
+        self.__conn().dialect()
+    }
+}
+
+impl Executor for Db {
+    fn __conn(&self) -> Conn<'_> {
+        Conn::Db(self)
+    }
+}
+
+impl Executor for Transaction {
+    fn __conn(&self) -> Conn<'_> {
+        Conn::Tx(self)
+    }
+}
+
+impl<T: Executor + ?Sized> Executor for &T {
+    fn __conn(&self) -> Conn<'_> {
+        (**self).__conn()
+    }
+}
+
+/// Where a statement runs.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum Conn<'a> {
+    /// A pooled connection per statement.
+    Db(&'a Db),
+    /// The transaction's connection.
+    Tx(&'a Transaction),
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    pub rows_affected: u64,
+    pub last_insert_id: Option<i64>,
+}
+
+/// Run one statement on a pool or a connection, with the dialect's argument binder.
+macro_rules! dispatch {
+    ($self:expr, $st:expr, |$q:ident, $exec:ident, $variant:ident| $body:expr) => {{
+        let db = $self.db();
+        let sql = AssertSqlSafe($st.sql.clone());
+        let bind_err = |e: sqlx::error::BoxDynError| Error::InvalidQuery {
+            message: format!("could not bind a parameter: {e}"),
+        };
+        match $self {
+            Conn::Db(db_) => match &db_.inner.pool {
+                #[cfg(feature = "postgres")]
+                Pool::Pg(pool) => {
+                    let $q = sqlx::query_with(sql, bind::pg_args($st.params).map_err(bind_err)?);
+                    let $exec = pool;
+                    let $variant = pg_ref;
+                    $body
+                }
+                #[cfg(feature = "mysql")]
+                Pool::MySql(pool) => {
+                    let $q = sqlx::query_with(sql, bind::mysql_args($st.params).map_err(bind_err)?);
+                    let $exec = pool;
+                    let $variant = mysql_ref;
+                    $body
+                }
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(pool) => {
+                    let $q = sqlx::query_with(sql, bind::sqlite_args($st.params).map_err(bind_err)?);
+                    let $exec = pool;
+                    let $variant = sqlite_ref;
+                    $body
+                }
+            },
+            Conn::Tx(tx) => {
+                let mut guard = tx.lock().await;
+                let conn = guard.as_mut().ok_or_else(|| Error::invalid("the transaction has already ended"))?;
+                match conn {
+                    #[cfg(feature = "postgres")]
+                    TxConn::Pg(t) => {
+                        let $q = sqlx::query_with(sql, bind::pg_args($st.params).map_err(bind_err)?);
+                        let $exec = &mut **t;
+                        let $variant = pg_ref;
+                        $body
+                    }
+                    #[cfg(feature = "mysql")]
+                    TxConn::MySql(t) => {
+                        let $q = sqlx::query_with(sql, bind::mysql_args($st.params).map_err(bind_err)?);
+                        let $exec = &mut **t;
+                        let $variant = mysql_ref;
+                        $body
+                    }
+                    #[cfg(feature = "sqlite")]
+                    TxConn::Sqlite(t) => {
+                        let $q = sqlx::query_with(sql, bind::sqlite_args($st.params).map_err(bind_err)?);
+                        let $exec = &mut **t;
+                        let $variant = sqlite_ref;
+                        $body
+                    }
+                }
+            }
+        }
+        .map_err(|e| from_sqlx(e, db.inner.acquire_timeout))
+    }};
+}
+
+impl Conn<'_> {
+    pub(crate) fn db(&self) -> &Db {
+        match self {
+            Conn::Db(db) => db,
+            Conn::Tx(tx) => tx.db(),
+        }
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.db().inner.dialect
+    }
+
+    /// Run a query and decode every row with `decode`.
+    pub(crate) async fn fetch<T>(
+        &self,
+        st: Statement,
+        decode: impl Fn(RowRef<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let started = Instant::now();
+        let params = st.params.len();
+        let mut out = Vec::new();
+        let mut decode_failure = None;
+        let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
+            let mut stream = q.fetch(exec);
+            loop {
+                match stream.try_next().await {
+                    Ok(Some(row)) => match decode(row_ref(&row)) {
+                        Ok(v) => out.push(v),
+                        Err(e) => {
+                            decode_failure = Some(e);
+                            break Ok(());
+                        }
+                    },
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+        });
+        self.log(&st.sql, params, started, out.len() as u64, res.is_ok());
+        res?;
+        match decode_failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Run a statement that returns no rows.
+    pub(crate) async fn execute(&self, st: Statement) -> Result<Done> {
+        let started = Instant::now();
+        let params = st.params.len();
+        let res: Result<Done> = dispatch!(self, st, |q, exec, _row_ref| {
+            q.execute(exec).await.map(|r| done_of(&r))
+        });
+        let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
+        self.log(&st.sql, params, started, rows, res.is_ok());
+        res
+    }
+
+    fn log(&self, sql: &str, params: usize, started: Instant, rows: u64, ok: bool) {
+        let elapsed = started.elapsed();
+        tracing::debug!(target: "orm_core::sql", sql, params, elapsed_us = elapsed.as_micros() as u64, rows, ok, "statement");
+        if let Some(logger) = &self.db().inner.logger {
+            logger(&crate::db::QueryEvent {
+                sql,
+                params,
+                elapsed,
+                rows,
+                ok,
+            });
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg_ref(r: &sqlx::postgres::PgRow) -> RowRef<'_> {
+    RowRef::Pg(r)
+}
+
+#[cfg(feature = "mysql")]
+fn mysql_ref(r: &sqlx::mysql::MySqlRow) -> RowRef<'_> {
+    RowRef::MySql(r)
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_ref(r: &sqlx::sqlite::SqliteRow) -> RowRef<'_> {
+    RowRef::Sqlite(r)
+}
+
+trait QueryDone {
+    fn done(&self) -> Done;
+}
+
+fn done_of<R: QueryDone>(r: &R) -> Done {
+    r.done()
+}
+
+#[cfg(feature = "postgres")]
+impl QueryDone for sqlx::postgres::PgQueryResult {
+    fn done(&self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl QueryDone for sqlx::mysql::MySqlQueryResult {
+    fn done(&self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: i64::try_from(self.last_insert_id()).ok(),
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl QueryDone for sqlx::sqlite::SqliteQueryResult {
+    fn done(&self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_rowid()),
+        }
+    }
+}

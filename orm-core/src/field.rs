@@ -1,0 +1,203 @@
+//! Rust types that can be model fields, with their SQL type, how they bind,
+//! and how they decode on each dialect.
+
+use crate::error::Result;
+use crate::row::{RowRef, decode_error};
+use crate::value::{SqlType, Value};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// A Rust type that maps to one column.
+///
+/// Implemented for integers, floats, `bool`, `String`, `Vec<u8>`, chrono's
+/// date/time types, `Uuid`, `serde_json::Value`, `Decimal`, every
+/// `#[derive(DbEnum)]` type, and `Option` of each (a nullable column).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a supported column type",
+    label = "unsupported column type",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono date/time types, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, #[derive(DbEnum)] enums, and Option of each; mark other fields #[orm(skip)]"
+)]
+pub trait FieldType: Sized + Send + Sync + 'static {
+    /// The type values are compared with in filters (`T` for `Option<T>`).
+    type Compare;
+    /// The column's SQL type.
+    const SQL_TYPE: SqlType;
+    /// Whether the column accepts NULL.
+    const NULLABLE: bool = false;
+    /// The value to bind for this field.
+    fn to_value(&self) -> Value;
+    /// Read the column at `idx`.
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self>;
+}
+
+/// Something that can be compared with a column of type `T`.
+pub trait IntoValue<T> {
+    /// Convert into a bound parameter value.
+    fn into_value(self) -> Value;
+}
+
+impl<T: FieldType> IntoValue<T> for T {
+    fn into_value(self) -> Value {
+        self.to_value()
+    }
+}
+
+impl<T: FieldType> IntoValue<T> for &T {
+    fn into_value(self) -> Value {
+        self.to_value()
+    }
+}
+
+impl IntoValue<String> for &str {
+    fn into_value(self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+
+macro_rules! try_get {
+    ($row:expr, $idx:expr, $t:ty) => {
+        match $row {
+            #[cfg(feature = "postgres")]
+            RowRef::Pg(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
+            #[cfg(feature = "mysql")]
+            RowRef::MySql(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
+            #[cfg(feature = "sqlite")]
+            RowRef::Sqlite(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
+        }
+    };
+}
+
+macro_rules! direct_field {
+    ($($t:ty => $sql:expr, $variant:ident;)*) => {$(
+        impl FieldType for $t {
+            type Compare = $t;
+            const SQL_TYPE: SqlType = $sql;
+            fn to_value(&self) -> Value {
+                Value::$variant(self.clone())
+            }
+            fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+                try_get!(row, idx, $t)
+            }
+        }
+    )*};
+}
+
+direct_field! {
+    i16 => SqlType::SmallInt, I16;
+    i32 => SqlType::Int, I32;
+    i64 => SqlType::BigInt, I64;
+    f32 => SqlType::Real, F32;
+    f64 => SqlType::Double, F64;
+    bool => SqlType::Bool, Bool;
+    String => SqlType::Varchar(255), String;
+    Vec<u8> => SqlType::Bytes, Bytes;
+    DateTime<Utc> => SqlType::TimestampTz, DateTimeUtc;
+    NaiveDateTime => SqlType::Timestamp, DateTime;
+    NaiveDate => SqlType::Date, Date;
+    NaiveTime => SqlType::Time, Time;
+}
+
+/// Parse a column stored as text where the dialect has no native type.
+fn parse_text<T: std::str::FromStr>(row: RowRef<'_>, idx: usize, what: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: String = try_get!(row, idx, String)?;
+    s.parse().map_err(|e| crate::Error::Database {
+        code: None,
+        message: format!("could not decode column {idx} as {what}: {e}"),
+    })
+}
+
+impl FieldType for Uuid {
+    type Compare = Uuid;
+    const SQL_TYPE: SqlType = SqlType::Uuid;
+    fn to_value(&self) -> Value {
+        Value::Uuid(*self)
+    }
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        match row {
+            #[cfg(feature = "postgres")]
+            RowRef::Pg(r) => r.try_get::<Uuid, usize>(idx).map_err(decode_error),
+            _ => parse_text(row, idx, "a UUID"),
+        }
+    }
+}
+
+impl FieldType for Decimal {
+    type Compare = Decimal;
+    const SQL_TYPE: SqlType = SqlType::Decimal;
+    fn to_value(&self) -> Value {
+        Value::Decimal(*self)
+    }
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        match row {
+            #[cfg(feature = "postgres")]
+            RowRef::Pg(r) => r.try_get::<Decimal, usize>(idx).map_err(decode_error),
+            #[cfg(feature = "mysql")]
+            RowRef::MySql(r) => r.try_get::<Decimal, usize>(idx).map_err(decode_error),
+            #[allow(unreachable_patterns)]
+            _ => parse_text(row, idx, "a decimal"),
+        }
+    }
+}
+
+impl FieldType for serde_json::Value {
+    type Compare = serde_json::Value;
+    const SQL_TYPE: SqlType = SqlType::Json;
+    fn to_value(&self) -> Value {
+        Value::Json(self.clone())
+    }
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        match row {
+            #[cfg(feature = "mysql")]
+            RowRef::MySql(_) => parse_text(row, idx, "JSON"),
+            #[allow(unreachable_patterns)]
+            _ => try_get!(row, idx, sqlx::types::Json<serde_json::Value>).map(|j| j.0),
+        }
+    }
+}
+
+impl<T: FieldType> FieldType for Option<T> {
+    type Compare = T::Compare;
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+    fn to_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null(T::SQL_TYPE),
+        }
+    }
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        if row.is_null(idx)? {
+            Ok(None)
+        } else {
+            T::decode(row, idx).map(Some)
+        }
+    }
+}
+
+/// A Rust enum stored as one of a fixed set of strings; implemented by
+/// `#[derive(DbEnum)]`.
+///
+/// The database enforces the set too (a native `ENUM` on MySQL, a `CHECK`
+/// constraint elsewhere).
+pub trait DbEnum: Sized + Copy + Send + Sync + 'static {
+    /// The stored labels, in declaration order.
+    const VARIANTS: &'static [&'static str];
+    /// This value's stored label.
+    fn as_str(&self) -> &'static str;
+    /// The value for a stored label.
+    fn from_label(s: &str) -> Option<Self>;
+}
+
+/// Decode a `DbEnum` from its label (called by the derive).
+pub(crate) fn decode_enum<E: DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> Result<E> {
+    let s: String = try_get!(row, idx, String)?;
+    E::from_label(&s).ok_or_else(|| crate::Error::Database {
+        code: None,
+        message: format!("`{s}` is not a variant of {name} (expected one of {:?})", E::VARIANTS),
+    })
+}

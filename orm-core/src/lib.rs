@@ -1,0 +1,131 @@
+//! # orm-core
+//!
+//! A Sequelize-style ORM for Rust over sqlx: models from `#[derive(Model)]`,
+//! typed queries, validation before SQL, transactions, and schema sync, on
+//! PostgreSQL, MySQL/MariaDB and SQLite.
+//!
+//! ```
+//! use orm_core::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone)]
+//! struct User {
+//!     id: i64,
+//!     #[orm(length = 80)]
+//!     name: String,
+//! }
+//!
+//! # async fn demo() -> orm_core::Result<()> {
+//! let db = Db::connect("sqlite::memory:").await?;
+//! Schema::new().model::<User>().sync(&db).await?;
+//! let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+//! let found = User::find().filter(User::NAME.eq("Ada")).one(&db).await?;
+//! assert_eq!(found.map(|u| u.id), Some(ada.id));
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+//! ```
+#![warn(missing_docs)]
+
+mod ast;
+mod bind;
+mod column;
+mod db;
+mod dialect;
+mod error;
+mod exec;
+mod field;
+mod model;
+mod query;
+mod row;
+mod runtime;
+mod schema;
+mod transaction;
+mod value;
+
+pub use column::{Column, Condition, Order};
+pub use db::{Db, DbBuilder, QueryEvent};
+pub use dialect::{Dialect, Statement};
+pub use error::{Error, FieldErrors, Result};
+pub use exec::Executor;
+pub use field::{DbEnum, FieldType, IntoValue};
+pub use model::{ColumnMeta, Model, ModelMeta};
+pub use query::Find;
+pub use row::RowRef;
+pub use schema::Schema;
+pub use transaction::Transaction;
+pub use value::{SqlType, Value};
+
+/// `#[derive(Model)]`: a struct becomes a table, with `NewX`, `XPatch`,
+/// column constants and CRUD methods. See the crate README.
+pub use orm_derive::Model;
+
+/// `#[derive(DbEnum)]`: a fieldless enum stored as one of its labels.
+pub use orm_derive::DbEnum;
+
+/// What most code needs: `use orm_core::prelude::*;`
+pub mod prelude {
+    pub use crate::{
+        Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, Model, QueryEvent, Result, Schema,
+        Transaction,
+    };
+}
+
+/// Runtime support for generated code. Not a public API: it may change in
+/// any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::FieldErrors;
+    pub use crate::runtime::{create, destroy, find_by_key, reload, save, update, validate};
+    pub use chrono::{DateTime, Utc};
+    pub use serde;
+    pub use std::option::Option;
+    pub use std::result::Result;
+    pub use std::string::String;
+    pub use std::vec::Vec;
+    pub use validator;
+
+    use crate::row::RowRef;
+
+    /// Record `message` for `field` when `ok` is false.
+    pub fn check(errors: &mut FieldErrors, field: &str, ok: bool, message: impl FnOnce() -> String) {
+        if !ok {
+            errors.entry(field.to_owned()).or_default().push(message());
+        }
+    }
+
+    /// The result of a `custom` validator: `Err(e)` records `e`'s text.
+    pub fn check_custom<E: std::fmt::Display>(errors: &mut FieldErrors, field: &str, r: Result<(), E>) {
+        if let Err(e) = r {
+            errors.entry(field.to_owned()).or_default().push(e.to_string());
+        }
+    }
+
+    /// `length = N` on a string column: at most N characters.
+    pub fn max_chars(s: &str, max: usize) -> bool {
+        s.chars().nth(max).is_none()
+    }
+
+    /// Decode a `DbEnum` from its stored label.
+    pub fn decode_enum<E: crate::DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> crate::Result<E> {
+        crate::field::decode_enum(row, idx, name)
+    }
+
+    /// Deserialize a present value (even `null`) as `Some`, so that an
+    /// `Option<Option<T>>` tells "absent" from "null".
+    pub fn deserialize_some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: serde::Deserialize<'de>,
+    {
+        T::deserialize(d).map(Some)
+    }
+
+    /// A value for the column of a `FieldType`.
+    pub fn to_value<T: crate::FieldType>(v: &T) -> crate::Value {
+        v.to_value()
+    }
+
+    /// Start a query on `M`.
+    pub fn find<M: crate::Model>() -> crate::Find<M> {
+        crate::Find::new()
+    }
+}

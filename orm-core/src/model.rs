@@ -1,0 +1,134 @@
+//! The `Model` trait that `#[derive(Model)]` implements, and the static
+//! description of a table that the runtime reads.
+
+use crate::error::{FieldErrors, Result};
+use crate::row::RowRef;
+use crate::value::{SqlType, Value};
+use chrono::{DateTime, Utc};
+
+/// One column of a model, as the derive describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnMeta {
+    /// Column name in the database.
+    pub name: &'static str,
+    /// Rust field name.
+    pub field: &'static str,
+    /// SQL type.
+    pub sql_type: SqlType,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Primary key column.
+    pub primary_key: bool,
+    /// Filled by the database on insert.
+    pub auto_increment: bool,
+    /// Has a UNIQUE constraint.
+    pub unique: bool,
+    /// Has a (non-unique) index.
+    pub index: bool,
+    /// The SQL DEFAULT, from the field's `default = <expr>`.
+    pub default: Option<fn() -> Value>,
+}
+
+/// A model's table: what the runtime needs to build SQL for it.
+#[derive(Debug)]
+pub struct ModelMeta {
+    /// The Rust struct name.
+    pub name: &'static str,
+    /// The table name.
+    pub table: &'static str,
+    /// Every column, in field order (the order rows are decoded in).
+    pub columns: &'static [ColumnMeta],
+    /// Column names, in the same order.
+    pub column_names: &'static [&'static str],
+    /// Index of the primary key in `columns`.
+    pub primary_key: usize,
+    /// Index of `created_at`, when managed.
+    pub created_at: Option<usize>,
+    /// Index of `updated_at`, when managed.
+    pub updated_at: Option<usize>,
+}
+
+impl ModelMeta {
+    /// The primary key column.
+    pub fn pk(&self) -> &'static ColumnMeta {
+        &self.columns[self.primary_key]
+    }
+
+    /// Whether the primary key is filled by the database.
+    pub fn auto_pk(&self) -> bool {
+        self.pk().auto_increment
+    }
+
+    /// The column with this name, if the model has one.
+    pub fn column(&self, name: &str) -> Option<&'static ColumnMeta> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The name given to a column's UNIQUE constraint.
+    pub fn unique_constraint_name(&self, column: &str) -> String {
+        format!("{}_{}_key", self.table, column)
+    }
+
+    /// The name given to a column's index.
+    pub fn index_name(&self, column: &str) -> String {
+        format!("{}_{}_idx", self.table, column)
+    }
+
+    /// The name given to an enum column's CHECK constraint.
+    pub fn check_name(&self, column: &str) -> String {
+        format!("{}_{}_check", self.table, column)
+    }
+}
+
+/// A struct mapped to a table. Implemented by `#[derive(Model)]`; the
+/// hidden methods are the generated glue the runtime calls.
+pub trait Model: Sized + Send + Sync + Unpin + 'static {
+    /// What `create` takes (`NewUser` for `User`).
+    type New: Send + Sync;
+    /// What `update` takes (`UserPatch` for `User`).
+    type Patch: Send + Sync + Default;
+
+    /// The table description.
+    const META: &'static ModelMeta;
+
+    /// Decode a row whose columns are `META.column_names`, in order.
+    #[doc(hidden)]
+    fn __from_row(row: RowRef<'_>) -> Result<Self>;
+
+    /// Build the full instance from a `New`, with defaults applied and the
+    /// managed timestamps set to `now` (the auto key is still unset).
+    #[doc(hidden)]
+    fn __from_new(new: Self::New, now: DateTime<Utc>) -> Self;
+
+    /// Every column's value, in `META.columns` order.
+    #[doc(hidden)]
+    fn __values(&self) -> Vec<Value>;
+
+    /// The primary key's value.
+    #[doc(hidden)]
+    fn __pk(&self) -> Value;
+
+    /// Set the auto-increment key after an insert.
+    #[doc(hidden)]
+    fn __set_auto_pk(&mut self, id: i64);
+
+    /// Set `updated_at` (if managed) to `now`.
+    #[doc(hidden)]
+    fn __touch(&mut self, now: DateTime<Utc>);
+
+    /// Check the `#[validate]` and `length` rules of every field.
+    #[doc(hidden)]
+    fn __validate(&self, errors: &mut FieldErrors);
+
+    /// Check the rules on the fields a patch sets.
+    #[doc(hidden)]
+    fn __validate_patch(patch: &Self::Patch, errors: &mut FieldErrors);
+
+    /// The columns a patch sets, with their values.
+    #[doc(hidden)]
+    fn __patch_values(patch: &Self::Patch) -> Vec<(&'static str, Value)>;
+
+    /// Apply a patch to an instance.
+    #[doc(hidden)]
+    fn __apply_patch(&mut self, patch: Self::Patch);
+}

@@ -1,0 +1,296 @@
+//! The instance operations that generated methods call: create, save,
+//! update, reload, destroy. Generic over `Model`, so the derive's output
+//! stays a few lines per method.
+
+use crate::ast::{Assign, CmpOp, Cond, Delete, Insert, Select, SelectItem, Update};
+use crate::dialect::{InsertId, render_delete, render_insert, render_select, render_update};
+use crate::error::{Error, FieldErrors, Result};
+use crate::exec::{Conn, Executor};
+use crate::field::FieldType;
+use crate::model::{ColumnMeta, Model, ModelMeta};
+use crate::row::RowRef;
+use crate::value::{SqlType, Value};
+use chrono::{DateTime, Utc};
+
+/// The current time, truncated to microseconds (the precision every
+/// dialect stores), so a returned instance equals the stored row.
+pub(crate) fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Fill in the table and columns of a constraint error from the model.
+pub(crate) fn enrich(err: Error, meta: &ModelMeta) -> Error {
+    match err {
+        Error::UniqueViolation {
+            table,
+            constraint,
+            mut columns,
+            message,
+        } => {
+            if columns.is_empty() {
+                if let Some(c) = &constraint {
+                    columns = meta
+                        .columns
+                        .iter()
+                        .filter(|col| {
+                            (col.unique && meta.unique_constraint_name(col.name) == *c)
+                                || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
+                        })
+                        .map(|col| col.name.to_owned())
+                        .collect();
+                }
+            }
+            Error::UniqueViolation {
+                table: table.or_else(|| Some(meta.table.to_owned())),
+                constraint,
+                columns,
+                message,
+            }
+        }
+        Error::ForeignKeyViolation {
+            table,
+            constraint,
+            columns,
+            message,
+        } => Error::ForeignKeyViolation {
+            table: table.or_else(|| Some(meta.table.to_owned())),
+            constraint,
+            columns,
+            message,
+        },
+        Error::NotNullViolation {
+            table,
+            constraint,
+            columns,
+            message,
+        } => Error::NotNullViolation {
+            table: table.or_else(|| Some(meta.table.to_owned())),
+            constraint,
+            columns,
+            message,
+        },
+        Error::CheckViolation {
+            table,
+            constraint,
+            mut columns,
+            message,
+        } => {
+            if columns.is_empty() {
+                if let Some(c) = &constraint {
+                    columns = meta
+                        .columns
+                        .iter()
+                        .filter(|col| meta.check_name(col.name) == *c)
+                        .map(|col| col.name.to_owned())
+                        .collect();
+                }
+            }
+            Error::CheckViolation {
+                table: table.or_else(|| Some(meta.table.to_owned())),
+                constraint,
+                columns,
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+fn validation_error(meta: &ModelMeta, errors: FieldErrors) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation {
+            model: meta.name,
+            row: None,
+            fields: errors,
+        })
+    }
+}
+
+/// Run a model's validation rules.
+pub fn validate<M: Model>(m: &M) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    m.__validate(&mut errors);
+    validation_error(M::META, errors)
+}
+
+fn pk_filter(meta: &ModelMeta, pk: Value) -> Cond {
+    Cond::Cmp(meta.pk().name, CmpOp::Eq, pk)
+}
+
+fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
+    match ty {
+        SqlType::SmallInt => i16::decode(row, 0).map(i64::from),
+        SqlType::Int => i32::decode(row, 0).map(i64::from),
+        _ => i64::decode(row, 0),
+    }
+}
+
+/// The INSERT for a batch of instances, skipping the auto key.
+pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> Insert {
+    let meta = M::META;
+    let auto = meta.auto_pk();
+    let pk = meta.primary_key;
+    let columns = meta
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(auto && *i == pk))
+        .map(|(_, c): (usize, &ColumnMeta)| c.name)
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .filter(|(i, _)| !(auto && *i == pk))
+                .map(|(_, v)| v)
+                .collect()
+        })
+        .collect();
+    let returning = (auto && conn.dialect().sql().insert_id() == InsertId::Returning).then(|| meta.pk().name);
+    Insert {
+        table: meta.table,
+        columns,
+        rows,
+        returning,
+    }
+}
+
+/// `Model::create`: validate, apply defaults and timestamps, insert, fill the key.
+pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Result<M> {
+    let mut m = M::__from_new(new, now());
+    validate(&m)?;
+    let conn = db.__conn();
+    let ins = insert_for::<M>(&conn, vec![m.__values()]);
+    let returning = ins.returning.is_some();
+    let st = render_insert(conn.dialect().sql(), &ins);
+    let meta = M::META;
+    if returning {
+        let ty = meta.pk().sql_type;
+        let ids = conn.fetch(st, |r| decode_key(r, ty)).await.map_err(|e| enrich(e, meta))?;
+        if let Some(id) = ids.first() {
+            m.__set_auto_pk(*id);
+        }
+    } else {
+        let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+        if meta.auto_pk() {
+            if let Some(id) = done.last_insert_id {
+                m.__set_auto_pk(id);
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// `instance.save`: validate, bump `updated_at`, write every column.
+pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
+    validate(m)?;
+    let meta = M::META;
+    let previous = m.__values();
+    m.__touch(now());
+    let values = m.__values();
+    let sets = meta
+        .columns
+        .iter()
+        .zip(values)
+        .filter(|(c, _)| !c.primary_key)
+        .map(|(c, v)| (c.name, Assign::Value(v)))
+        .collect();
+    let conn = db.__conn();
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(pk_filter(meta, m.__pk())),
+    };
+    let st = render_update(conn.dialect().sql(), &u);
+    let result = conn.execute(st).await.map_err(|e| enrich(e, meta));
+    let restore_updated_at = |m: &mut M| {
+        if let Some(i) = meta.updated_at {
+            if let Value::DateTimeUtc(t) = previous[i] {
+                m.__touch(t);
+            }
+        }
+    };
+    match result {
+        Ok(done) if done.rows_affected == 0 => {
+            restore_updated_at(m);
+            Err(Error::NotFound { model: meta.name })
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            restore_updated_at(m);
+            Err(e)
+        }
+    }
+}
+
+/// `instance.update(patch)`: validate the patch, write the columns it sets
+/// (and `updated_at`), then apply it to the instance.
+pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M::Patch) -> Result<()> {
+    let meta = M::META;
+    let mut errors = FieldErrors::new();
+    M::__validate_patch(&patch, &mut errors);
+    validation_error(meta, errors)?;
+    let mut sets: Vec<(&'static str, Assign)> =
+        M::__patch_values(&patch).into_iter().map(|(c, v)| (c, Assign::Value(v))).collect();
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let stamp = now();
+    if let Some(i) = meta.updated_at {
+        sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
+    }
+    let conn = db.__conn();
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(pk_filter(meta, m.__pk())),
+    };
+    let st = render_update(conn.dialect().sql(), &u);
+    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 {
+        return Err(Error::NotFound { model: meta.name });
+    }
+    m.__apply_patch(patch);
+    m.__touch(stamp);
+    Ok(())
+}
+
+/// `instance.reload`: read the row again by primary key.
+pub async fn reload<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
+    let fresh = find_by_key::<M, E>(db, m.__pk()).await?;
+    match fresh {
+        Some(f) => {
+            *m = f;
+            Ok(())
+        }
+        None => Err(Error::NotFound { model: M::META.name }),
+    }
+}
+
+/// Fetch one row by primary key.
+pub async fn find_by_key<M: Model, E: Executor + ?Sized>(db: &E, pk: Value) -> Result<Option<M>> {
+    let meta = M::META;
+    let conn = db.__conn();
+    let mut s = Select::new(meta.table);
+    s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+    s.filter = Some(pk_filter(meta, pk));
+    let st = render_select(conn.dialect().sql(), &s);
+    Ok(conn.fetch(st, M::__from_row).await?.into_iter().next())
+}
+
+/// `instance.destroy`: delete the row by primary key.
+pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
+    let meta = M::META;
+    let conn = db.__conn();
+    let d = Delete {
+        table: meta.table,
+        filter: Some(pk_filter(meta, m.__pk())),
+    };
+    let st = render_delete(conn.dialect().sql(), &d);
+    conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Typed column constants (`User::EMAIL`) and the static `ModelMeta`.
+
+use crate::ir::{Field, Model};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub(crate) fn consts(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let vis = m.vis;
+    let consts = m.fields.iter().filter(|f| !f.skip).map(|f| {
+        let name = format_ident!("{}", f.ident.to_string().to_uppercase());
+        let ty = f.ty;
+        let col = &f.column;
+        let doc = format!("The `{col}` column.");
+        quote! {
+            #[doc = #doc]
+            #vis const #name: ::orm_core::Column<#ident, #ty> = ::orm_core::Column::new(#col);
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            #(#consts)*
+        }
+    }
+}
+
+fn default_fn_name(f: &Field<'_>) -> syn::Ident {
+    format_ident!("__orm_default_{}", f.ident)
+}
+
+/// `fn __orm_default_x() -> Value`, type-checked against the column type at the expression's span.
+pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let fns = m.fields.iter().filter(|f| !f.skip).filter_map(|f| {
+        let expr = f.attrs.default.as_ref()?;
+        let name = default_fn_name(f);
+        let inner = f.inner;
+        let typed = quote_spanned!(expr.span()=> let value: #inner = #expr;);
+        Some(quote! {
+            #[doc(hidden)]
+            fn #name() -> #inner {
+                #typed
+                value
+            }
+        })
+    });
+    quote! {
+        #[automatically_derived]
+        impl #ident { #(#fns)* }
+    }
+}
+
+pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let name = ident.to_string();
+    let table = &m.table;
+    let cols: Vec<&Field<'_>> = m.fields.iter().filter(|f| !f.skip).collect();
+    let pk = cols.iter().position(|f| f.primary_key).unwrap_or(0);
+    let created = opt_index(&cols, m.created_at.map(|i| &m.fields[i]));
+    let updated = opt_index(&cols, m.updated_at.map(|i| &m.fields[i]));
+    let names = cols.iter().map(|f| &f.column);
+    let columns = cols.iter().map(|f| {
+        let col = &f.column;
+        let field = f.ident.to_string();
+        let ty = f.ty;
+        let sql_type = match (&f.attrs.text, &f.attrs.length) {
+            (Some(_), _) => quote!(::orm_core::SqlType::Text),
+            (None, Some((n, _))) => quote!(::orm_core::SqlType::Varchar(#n)),
+            _ => quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::SQL_TYPE),
+        };
+        let (primary_key, auto_increment) = (f.primary_key, f.auto_increment);
+        let unique = f.attrs.unique.is_some();
+        let index = f.attrs.index.is_some();
+        let default = match &f.attrs.default {
+            Some(_) => {
+                let fname = default_fn_name(f);
+                let inner = f.inner;
+                quote!(::core::option::Option::Some({
+                    fn default_value() -> ::orm_core::Value {
+                        <#inner as ::orm_core::FieldType>::to_value(&#ident::#fname())
+                    }
+                    default_value
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote! {
+            ::orm_core::ColumnMeta {
+                name: #col,
+                field: #field,
+                sql_type: #sql_type,
+                nullable: <#ty as ::orm_core::FieldType>::NULLABLE,
+                primary_key: #primary_key,
+                auto_increment: #auto_increment,
+                unique: #unique,
+                index: #index,
+                default: #default,
+            }
+        }
+    });
+    let defaults = default_fns(m);
+    quote! {
+        #defaults
+        #[doc(hidden)]
+        static __ORM_META: ::orm_core::ModelMeta = ::orm_core::ModelMeta {
+            name: #name,
+            table: #table,
+            columns: &[#(#columns),*],
+            column_names: &[#(#names),*],
+            primary_key: #pk,
+            created_at: #created,
+            updated_at: #updated,
+        };
+    }
+}
+
+fn opt_index(cols: &[&Field<'_>], f: Option<&Field<'_>>) -> TokenStream {
+    match f.and_then(|f| cols.iter().position(|c| c.ident == f.ident)) {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    }
+}

@@ -1,0 +1,62 @@
+//! The methods users call on a model: `find`, `find_by_pk`, `create`,
+//! `save`, `update`, `reload`, `destroy`, `validate`. Each is one call into
+//! `::orm_core::__private`.
+
+use crate::ir::Model;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let new_ident = &m.new_ident;
+    let patch_ident = &m.patch_ident;
+    let p = quote!(::orm_core::__private);
+    let pk = &m.fields[m.pk];
+    let pk_ty = pk.ty;
+    let pk_const = quote::format_ident!("{}", pk.ident.to_string().to_uppercase());
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            /// Start a query over this model's table.
+            pub fn find() -> ::orm_core::Find<#ident> {
+                #p::find()
+            }
+
+            /// A query for the row with this primary key; end it with `.one(&db)`.
+            pub fn find_by_pk(key: impl ::orm_core::IntoValue<<#pk_ty as ::orm_core::FieldType>::Compare>) -> ::orm_core::Find<#ident> {
+                #p::find::<#ident>().filter(#ident::#pk_const.eq(key))
+            }
+
+            /// Validate, apply defaults and timestamps, insert, and return the row with its key.
+            pub async fn create<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {
+                #p::create::<#ident, E>(db, new).await
+            }
+
+            /// Validate, bump `updated_at`, and write every column of this instance.
+            pub async fn save<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+                #p::save(self, db).await
+            }
+
+            /// Validate and write the columns `patch` sets, then apply them to this instance.
+            pub async fn update<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, patch: #patch_ident) -> ::orm_core::Result<()> {
+                #p::update(self, db, patch).await
+            }
+
+            /// Read this row again from the database.
+            pub async fn reload<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+                #p::reload(self, db).await
+            }
+
+            /// Delete this row.
+            pub async fn destroy<E: ::orm_core::Executor + ?Sized>(&self, db: &E) -> ::orm_core::Result<()> {
+                #p::destroy(self, db).await
+            }
+
+            /// Check the validation rules without touching the database.
+            pub fn validate(&self) -> ::orm_core::Result<()> {
+                #p::validate(self)
+            }
+        }
+    }
+}

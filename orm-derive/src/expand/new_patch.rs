@@ -1,0 +1,74 @@
+//! The `NewX` (what `create` takes) and `XPatch` (what `update` takes) structs.
+
+use crate::ir::Model;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
+    let vis = m.vis;
+    let new_ident = &m.new_ident;
+    let patch_ident = &m.patch_ident;
+    let serde_attrs = &m.serde_attrs;
+    let deny = if m.deny_unknown_fields { quote!() } else { quote!(#[serde(deny_unknown_fields)]) };
+    let serde_crate = quote!(#[serde(crate = "::orm_core::__private::serde")]);
+    let derives = quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::orm_core::__private::serde::Serialize, ::orm_core::__private::serde::Deserialize)]);
+
+    let new_fields = m.fields.iter().filter(|f| f.in_new()).map(|f| {
+        let (name, fvis, inner, ty) = (f.ident, f.vis, f.inner, f.ty);
+        let sattrs = &f.serde_attrs;
+        if f.optional_in_new() {
+            quote! {
+                #(#sattrs)*
+                #[serde(default)]
+                #fvis #name: ::core::option::Option<#inner>
+            }
+        } else {
+            quote! { #(#sattrs)* #fvis #name: #ty }
+        }
+    });
+    let patch_fields = m.fields.iter().filter(|f| f.in_patch()).map(|f| {
+        let (name, fvis, ty) = (f.ident, f.vis, f.ty);
+        let sattrs = &f.serde_attrs;
+        if f.nullable {
+            quote! {
+                #(#sattrs)*
+                #[serde(default, deserialize_with = "::orm_core::__private::deserialize_some", skip_serializing_if = "::core::option::Option::is_none")]
+                #fvis #name: ::core::option::Option<#ty>
+            }
+        } else {
+            quote! {
+                #(#sattrs)*
+                #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+                #fvis #name: ::core::option::Option<#ty>
+            }
+        }
+    });
+    let new_doc = format!(
+        "The values [`{0}::create`] takes: every column of `{0}` but the auto-increment key and managed timestamps. A column with a default, or a nullable one, is optional here.",
+        m.ident
+    );
+    let patch_doc = format!(
+        "A partial update of `{0}` for [`{0}::update`]: `None` leaves a column as it is; a nullable column is `Option<Option<T>>`, where `Some(None)` sets NULL.",
+        m.ident
+    );
+    quote! {
+        #[doc = #new_doc]
+        #derives
+        #serde_crate
+        #(#serde_attrs)*
+        #deny
+        #vis struct #new_ident {
+            #(#new_fields,)*
+        }
+
+        #[doc = #patch_doc]
+        #derives
+        #[derive(::core::default::Default)]
+        #serde_crate
+        #(#serde_attrs)*
+        #deny
+        #vis struct #patch_ident {
+            #(#patch_fields,)*
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `impl Model`: decoding rows, building an instance from `NewX`, the
+//! column values, the key, timestamps and patches.
+
+use crate::ir::Model;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let new_ident = &m.new_ident;
+    let patch_ident = &m.patch_ident;
+    let p = quote!(::orm_core::__private);
+
+    let mut idx = 0usize;
+    let decode = m.fields.iter().map(|f| {
+        let name = f.ident;
+        let ty = f.ty;
+        if f.skip {
+            quote!(#name: ::core::default::Default::default())
+        } else {
+            let i = idx;
+            idx += 1;
+            quote_spanned!(ty.span()=> #name: <#ty as ::orm_core::FieldType>::decode(row, #i)?)
+        }
+    });
+
+    let from_new = m.fields.iter().map(|f| {
+        let name = f.ident;
+        if f.skip || f.auto_increment {
+            quote!(#name: ::core::default::Default::default())
+        } else if f.timestamp {
+            quote!(#name: now)
+        } else if f.attrs.default.is_some() {
+            let dfn = quote::format_ident!("__orm_default_{}", f.ident);
+            if f.nullable {
+                quote!(#name: ::core::option::Option::Some(new.#name.unwrap_or_else(#ident::#dfn)))
+            } else {
+                quote!(#name: new.#name.unwrap_or_else(#ident::#dfn))
+            }
+        } else {
+            quote!(#name: new.#name)
+        }
+    });
+
+    let cols: Vec<_> = m.fields.iter().filter(|f| !f.skip).collect();
+    let values = cols.iter().map(|f| {
+        let name = f.ident;
+        quote!(::orm_core::FieldType::to_value(&self.#name))
+    });
+    let n_cols = cols.len();
+    let pk = &m.fields[m.pk];
+    let pk_name = pk.ident;
+    let set_pk = if pk.auto_increment {
+        quote!(self.#pk_name = ::core::convert::TryFrom::try_from(id).unwrap_or_default();)
+    } else {
+        quote!(let _ = id;)
+    };
+    let touch = match m.updated_at {
+        Some(i) => {
+            let name = m.fields[i].ident;
+            quote!(self.#name = now;)
+        }
+        None => quote!(let _ = now;),
+    };
+    let validate_fields = m.fields.iter().filter(|f| !f.skip && crate::expand::validate::has_rules(f)).map(|f| {
+        let name = f.ident;
+        let vfn = crate::expand::validate::fn_name(f);
+        if f.nullable {
+            quote!(if let ::core::option::Option::Some(v) = &self.#name { #ident::#vfn(v, errors); })
+        } else {
+            quote!(#ident::#vfn(&self.#name, errors);)
+        }
+    });
+    let patch_fields: Vec<_> = m.fields.iter().filter(|f| f.in_patch()).collect();
+    let validate_patch = patch_fields.iter().filter(|f| crate::expand::validate::has_rules(f)).map(|f| {
+        let name = f.ident;
+        let vfn = crate::expand::validate::fn_name(f);
+        if f.nullable {
+            quote!(if let ::core::option::Option::Some(::core::option::Option::Some(v)) = &patch.#name { #ident::#vfn(v, errors); })
+        } else {
+            quote!(if let ::core::option::Option::Some(v) = &patch.#name { #ident::#vfn(v, errors); })
+        }
+    });
+    let patch_values = patch_fields.iter().map(|f| {
+        let name = f.ident;
+        let col = &f.column;
+        quote!(if let ::core::option::Option::Some(v) = &patch.#name { out.push((#col, ::orm_core::FieldType::to_value(v))); })
+    });
+    let apply_patch = patch_fields.iter().map(|f| {
+        let name = f.ident;
+        quote!(if let ::core::option::Option::Some(v) = patch.#name { self.#name = v; })
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl ::orm_core::Model for #ident {
+            type New = #new_ident;
+            type Patch = #patch_ident;
+            const META: &'static ::orm_core::ModelMeta = &__ORM_META;
+
+            fn __from_row(row: ::orm_core::RowRef<'_>) -> ::orm_core::Result<Self> {
+                ::core::result::Result::Ok(#ident { #(#decode),* })
+            }
+
+            fn __from_new(new: #new_ident, now: #p::DateTime<#p::Utc>) -> Self {
+                let _ = now;
+                #ident { #(#from_new),* }
+            }
+
+            fn __values(&self) -> #p::Vec<::orm_core::Value> {
+                let mut out = #p::Vec::with_capacity(#n_cols);
+                #(out.push(#values);)*
+                out
+            }
+
+            fn __pk(&self) -> ::orm_core::Value {
+                ::orm_core::FieldType::to_value(&self.#pk_name)
+            }
+
+            fn __set_auto_pk(&mut self, id: i64) {
+                #set_pk
+            }
+
+            fn __touch(&mut self, now: #p::DateTime<#p::Utc>) {
+                #touch
+            }
+
+            fn __validate(&self, errors: &mut #p::FieldErrors) {
+                let _ = &errors;
+                #(#validate_fields)*
+            }
+
+            fn __validate_patch(patch: &#patch_ident, errors: &mut #p::FieldErrors) {
+                let _ = (&patch, &errors);
+                #(#validate_patch)*
+            }
+
+            fn __patch_values(patch: &#patch_ident) -> #p::Vec<(&'static str, ::orm_core::Value)> {
+                let mut out = #p::Vec::new();
+                #(#patch_values)*
+                out
+            }
+
+            fn __apply_patch(&mut self, patch: #patch_ident) {
+                let _ = &patch;
+                #(#apply_patch)*
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Stage two: a checked model of the struct. Conventions are resolved here
+//! (primary key, timestamps, table and column names); every rule violation
+//! is an error at the offending token. Generation never fails after this.
+
+use crate::attr::{self, FieldAttrs, Rule};
+use crate::case;
+use crate::ctxt::Ctxt;
+use proc_macro2::Span;
+use quote::format_ident;
+use syn::{Attribute, Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type, Visibility};
+
+pub(crate) struct Model<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub table: String,
+    pub fields: Vec<Field<'a>>,
+    pub pk: usize,
+    pub created_at: Option<usize>,
+    pub updated_at: Option<usize>,
+    pub new_ident: Ident,
+    pub patch_ident: Ident,
+    /// `#[serde(..)]` attributes of the struct, copied to `NewX` and `XPatch`.
+    pub serde_attrs: Vec<&'a Attribute>,
+    pub deny_unknown_fields: bool,
+}
+
+pub(crate) struct Field<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub ty: &'a Type,
+    /// `T` for `Option<T>`, else the field type.
+    pub inner: &'a Type,
+    pub nullable: bool,
+    pub skip: bool,
+    pub column: String,
+    pub attrs: FieldAttrs,
+    pub rules: Vec<Rule>,
+    pub primary_key: bool,
+    pub auto_increment: bool,
+    pub timestamp: bool,
+    /// `#[serde(rename/alias)]` of the field, copied to `NewX` and `XPatch`.
+    pub serde_attrs: Vec<&'a Attribute>,
+}
+
+impl Field<'_> {
+    /// A column `NewX` carries.
+    pub fn in_new(&self) -> bool {
+        !self.skip && !self.auto_increment && !self.timestamp
+    }
+    /// A column `XPatch` carries.
+    pub fn in_patch(&self) -> bool {
+        !self.skip && !self.primary_key && !self.timestamp
+    }
+    /// `NewX` takes it as `Option<T>` (a default or a nullable column).
+    pub fn optional_in_new(&self) -> bool {
+        self.nullable || self.attrs.default.is_some()
+    }
+}
+
+/// The last path segment's name and its single generic argument, if any.
+fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let seg = p.path.segments.last()?;
+    let arg = match &seg.arguments {
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    };
+    Some((&seg.ident, arg))
+}
+
+fn option_inner(ty: &Type) -> Option<&Type> {
+    match last_segment(ty) {
+        Some((id, Some(inner))) if id == "Option" => Some(inner),
+        _ => None,
+    }
+}
+
+fn is_named(ty: &Type, names: &[&str]) -> bool {
+    matches!(last_segment(ty), Some((id, None)) if names.iter().any(|n| id == n))
+}
+
+const ASSOCIATIONS: &[&str] = &["HasOne", "HasMany", "BelongsTo", "BelongsToMany"];
+
+pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
+    let mut cx = Ctxt::default();
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(n) => Some(n),
+            _ => {
+                cx.error(&input.ident, "#[derive(Model)] needs a struct with named fields, as in `struct User { id: i64, .. }`");
+                None
+            }
+        },
+        _ => {
+            cx.error(&input.ident, "#[derive(Model)] applies to structs; for an enum column use #[derive(DbEnum)]");
+            None
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error(&input.generics, "a model cannot have generic parameters");
+    }
+    let mattrs = attr::model_attrs(&mut cx, &input.attrs);
+    let Some(named) = named else {
+        cx.check()?;
+        unreachable!("an error was recorded above");
+    };
+
+    let table = match &mattrs.table {
+        Some(t) if t.value().is_empty() => {
+            cx.error(t, "`table` cannot be empty");
+            String::new()
+        }
+        Some(t) => t.value(),
+        None => case::plural(&case::snake(&input.ident.to_string())),
+    };
+    let timestamps = mattrs.timestamps.as_ref().is_none_or(|b| b.value);
+
+    let mut fields = Vec::new();
+    for f in &named.named {
+        let Some(ident) = f.ident.as_ref() else { continue };
+        let attrs = attr::field_attrs(&mut cx, &f.attrs);
+        let rules = attr::validate_rules(&mut cx, &f.attrs);
+        let (inner, nullable) = match option_inner(&f.ty) {
+            Some(inner) => (inner, true),
+            None => (&f.ty, false),
+        };
+        if let Some((id, _)) = last_segment(inner) {
+            if ASSOCIATIONS.iter().any(|a| id == a) {
+                cx.error(&f.ty, format!("association fields (`{id}`) are not supported yet by this version of orm-core; mark the field #[orm(skip)] for now"));
+            }
+        }
+        let skip = attrs.skip.is_some();
+        if skip {
+            let others = attrs.primary_key.is_some()
+                || attrs.column.is_some()
+                || attrs.index.is_some()
+                || attrs.unique.is_some()
+                || attrs.default.is_some()
+                || attrs.text.is_some()
+                || attrs.length.is_some()
+                || attrs.auto_increment.is_some();
+            if others || !rules.is_empty() {
+                cx.error(ident, "a #[orm(skip)] field is not a column: remove its other #[orm] and #[validate] attributes");
+            }
+        }
+        let is_string = is_named(inner, &["String"]);
+        if let Some(span) = attrs.text {
+            if !is_string {
+                cx.push(syn::Error::new(span, "`text` applies to String fields only"));
+            }
+            if attrs.length.is_some() {
+                cx.push(syn::Error::new(span, "use either `text` (unbounded) or `length = N`, not both"));
+            }
+        }
+        if let Some((_, span)) = attrs.length {
+            if !is_string {
+                cx.push(syn::Error::new(span, "`length` applies to String fields only"));
+            }
+        }
+        let column = attrs.column.as_ref().map(|c| c.value()).unwrap_or_else(|| ident.to_string());
+        let timestamp = timestamps && !skip && (ident == "created_at" || ident == "updated_at");
+        if timestamp && (nullable || last_segment(inner).is_none_or(|(id, _)| id != "DateTime")) {
+            cx.error(&f.ty, format!("`{ident}` is a managed timestamp and must be `DateTime<Utc>` (or opt out with #[orm(timestamps = false)])"));
+        }
+        let serde_attrs = f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("serde") && (attr::serde_value(std::slice::from_ref(a), "rename").is_some() || attr::serde_value(std::slice::from_ref(a), "alias").is_some()))
+            .collect();
+        fields.push(Field {
+            ident,
+            vis: &f.vis,
+            ty: &f.ty,
+            inner,
+            nullable,
+            skip,
+            column,
+            attrs,
+            rules,
+            primary_key: false,
+            auto_increment: false,
+            timestamp,
+            serde_attrs,
+        });
+    }
+
+    // The primary key: the one marked, else `id`.
+    let marked: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.attrs.primary_key.is_some()).map(|(i, _)| i).collect();
+    for &extra in marked.iter().skip(1) {
+        let f = &fields[extra];
+        cx.push(syn::Error::new(
+            f.attrs.primary_key.unwrap_or_else(Span::call_site),
+            format!("a model has one primary key, and `{}` is already marked #[orm(primary_key)]", fields[marked[0]].ident),
+        ));
+    }
+    let pk = marked.first().copied().or_else(|| fields.iter().position(|f| f.ident == "id" && !f.skip));
+    let pk = match pk {
+        Some(i) => i,
+        None => {
+            cx.error(&input.ident, "a model needs a primary key: add an `id: i64` field or mark a field #[orm(primary_key)]");
+            0
+        }
+    };
+    if let Some(f) = fields.get_mut(pk) {
+        f.primary_key = true;
+        if f.nullable {
+            cx.error(f.ty, "the primary key cannot be an Option");
+        }
+        let integer = is_named(f.inner, &["i16", "i32", "i64"]);
+        f.auto_increment = match &f.attrs.auto_increment {
+            Some(b) if b.value && !integer => {
+                cx.error(b, "`auto_increment` needs an integer primary key (i16, i32 or i64)");
+                false
+            }
+            Some(b) => b.value,
+            None => integer && f.attrs.default.is_none(),
+        };
+    }
+    for f in &fields {
+        if !f.primary_key {
+            if let Some(b) = &f.attrs.auto_increment {
+                cx.error(b, "`auto_increment` applies to the primary key only");
+            }
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for f in fields.iter().filter(|f| !f.skip) {
+        if seen.contains(&f.column.as_str()) {
+            cx.error(f.ident, format!("two fields map to the column `{}`", f.column));
+        }
+        seen.push(&f.column);
+    }
+    let created_at = fields.iter().position(|f| f.timestamp && f.ident == "created_at");
+    let updated_at = fields.iter().position(|f| f.timestamp && f.ident == "updated_at");
+    cx.check()?;
+
+    let serde_attrs: Vec<&Attribute> = input.attrs.iter().filter(|a| a.path().is_ident("serde")).collect();
+    let deny_unknown_fields = serde_attrs.iter().any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|m| {
+            if m.path.is_ident("deny_unknown_fields") {
+                found = true;
+            } else if m.input.peek(syn::Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            }
+            Ok(())
+        });
+        found
+    });
+    Ok(Model {
+        ident: &input.ident,
+        vis: &input.vis,
+        table,
+        fields,
+        pk,
+        created_at,
+        updated_at,
+        new_ident: format_ident!("New{}", input.ident),
+        patch_ident: format_ident!("{}Patch", input.ident),
+        serde_attrs,
+        deny_unknown_fields,
+    })
+}
