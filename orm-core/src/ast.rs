@@ -52,7 +52,6 @@ pub(crate) enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Not(Box<Cond>),
-    Const(bool),
 }
 
 /// Ascending or descending.
@@ -62,34 +61,11 @@ pub(crate) enum Direction {
     Desc,
 }
 
-/// An aggregate function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AggFn {
-    Count,
-    Sum,
-    Min,
-    Max,
-    Avg,
-}
-
-impl AggFn {
-    pub(crate) fn sql(self) -> &'static str {
-        match self {
-            AggFn::Count => "COUNT",
-            AggFn::Sum => "SUM",
-            AggFn::Min => "MIN",
-            AggFn::Max => "MAX",
-            AggFn::Avg => "AVG",
-        }
-    }
-}
-
 /// One item of a select list.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SelectItem {
     Column(&'static str),
     CountStar,
-    Agg(AggFn, &'static str),
 }
 
 /// `SELECT ... FROM table WHERE ... ORDER BY ... LIMIT ... OFFSET ...`
@@ -133,7 +109,6 @@ pub(crate) struct Insert {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Assign {
     Value(Value),
-    Add(Value),
 }
 
 /// `UPDATE table SET ... WHERE ...`

@@ -76,7 +76,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("dialect", &self.inner.dialect).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("dialect", &self.inner.dialect)
+            .finish_non_exhaustive()
     }
 }
 
@@ -204,7 +206,10 @@ impl DbBuilder {
                 let mut pool = options!(sqlx::Sqlite);
                 if in_memory {
                     // The shared in-memory database lives while one connection does.
-                    pool = pool.min_connections(self.min_connections.max(1)).idle_timeout(None).max_lifetime(None);
+                    pool = pool
+                        .min_connections(self.min_connections.max(1))
+                        .idle_timeout(None)
+                        .max_lifetime(None);
                 }
                 Pool::Sqlite(pool.connect_with(opts).await.map_err(conn_err)?)
             }

@@ -86,8 +86,6 @@ pub(crate) enum InsertId {
 
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
-    fn dialect(&self) -> Dialect;
-
     fn quote_ident(&self, name: &str, out: &mut String) {
         out.push('"');
         for c in name.chars() {
@@ -103,9 +101,6 @@ pub(crate) trait SqlDialect: Sync {
     fn placeholder(&self, _n: usize, out: &mut String) {
         out.push('?');
     }
-
-    /// The most bind parameters one statement may carry.
-    fn max_params(&self) -> usize;
 
     fn insert_id(&self) -> InsertId {
         InsertId::Returning
@@ -243,9 +238,15 @@ fn extra_kind(d: Dialect, err: &dyn sqlx::error::DatabaseError) -> Option<crate:
     let code = err.code()?;
     match (d, code.as_ref()) {
         // Field without a default / enum value out of the set (strict mode).
-        (Dialect::MySql, "1364") | (Dialect::MySql, "HY000") if err.message().contains("doesn't have a default value") => Some(K::NotNull),
+        (Dialect::MySql, "1364") | (Dialect::MySql, "HY000")
+            if err.message().contains("doesn't have a default value") =>
+        {
+            Some(K::NotNull)
+        }
         (Dialect::MySql, _) if err.message().starts_with("Data truncated for column") => Some(K::Check),
-        (Dialect::MySql, _) if err.message().starts_with("CONSTRAINT ") && err.message().contains(" failed for ") => Some(K::Check),
+        (Dialect::MySql, _) if err.message().starts_with("CONSTRAINT ") && err.message().contains(" failed for ") => {
+            Some(K::Check)
+        }
         (Dialect::Postgres, "23514") => Some(K::Check),
         _ => None,
     }

@@ -96,7 +96,9 @@ macro_rules! dispatch {
             },
             Conn::Tx(tx) => {
                 let mut guard = tx.lock().await;
-                let conn = guard.as_mut().ok_or_else(|| Error::invalid("the transaction has already ended"))?;
+                let conn = guard
+                    .as_mut()
+                    .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
                 match conn {
                     #[cfg(feature = "postgres")]
                     TxConn::Pg(t) => {
@@ -139,11 +141,7 @@ impl Conn<'_> {
     }
 
     /// Run a query and decode every row with `decode`.
-    pub(crate) async fn fetch<T>(
-        &self,
-        st: Statement,
-        decode: impl Fn(RowRef<'_>) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl Fn(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
         let started = Instant::now();
         let params = st.params.len();
         let mut out = Vec::new();

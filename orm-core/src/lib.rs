@@ -35,6 +35,7 @@ mod exec;
 mod field;
 mod model;
 mod query;
+mod raw;
 mod row;
 mod runtime;
 mod schema;
@@ -49,6 +50,7 @@ pub use exec::Executor;
 pub use field::{DbEnum, FieldType, IntoValue};
 pub use model::{ColumnMeta, Model, ModelMeta};
 pub use query::Find;
+pub use raw::{Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
 pub use transaction::Transaction;
@@ -64,8 +66,7 @@ pub use orm_derive::DbEnum;
 /// What most code needs: `use orm_core::prelude::*;`
 pub mod prelude {
     pub use crate::{
-        Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, Model, QueryEvent, Result, Schema,
-        Transaction,
+        Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, Model, QueryEvent, Result, Schema, Transaction,
     };
 }
 

@@ -155,8 +155,10 @@ impl<M: Model> Find<M> {
                 fields: errors,
             });
         }
-        let mut sets: Vec<(&'static str, Assign)> =
-            M::__patch_values(&patch).into_iter().map(|(c, v)| (c, Assign::Value(v))).collect();
+        let mut sets: Vec<(&'static str, Assign)> = M::__patch_values(&patch)
+            .into_iter()
+            .map(|(c, v)| (c, Assign::Value(v)))
+            .collect();
         if sets.is_empty() {
             return Ok(0);
         }

@@ -170,7 +170,10 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
     let meta = M::META;
     if returning {
         let ty = meta.pk().sql_type;
-        let ids = conn.fetch(st, |r| decode_key(r, ty)).await.map_err(|e| enrich(e, meta))?;
+        let ids = conn
+            .fetch(st, |r| decode_key(r, ty))
+            .await
+            .map_err(|e| enrich(e, meta))?;
         if let Some(id) = ids.first() {
             m.__set_auto_pk(*id);
         }
@@ -234,8 +237,10 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     let mut errors = FieldErrors::new();
     M::__validate_patch(&patch, &mut errors);
     validation_error(meta, errors)?;
-    let mut sets: Vec<(&'static str, Assign)> =
-        M::__patch_values(&patch).into_iter().map(|(c, v)| (c, Assign::Value(v))).collect();
+    let mut sets: Vec<(&'static str, Assign)> = M::__patch_values(&patch)
+        .into_iter()
+        .map(|(c, v)| (c, Assign::Value(v)))
+        .collect();
     if sets.is_empty() {
         return Ok(());
     }

@@ -119,7 +119,10 @@ impl DecodeCol for String {
 }
 
 fn stmt(sql: String) -> Statement {
-    Statement { sql, params: Vec::new() }
+    Statement {
+        sql,
+        params: Vec::new(),
+    }
 }
 
 /// `"name" TYPE [NOT NULL] [DEFAULT x]` or the auto primary key.
@@ -145,11 +148,19 @@ fn column_def(d: &dyn SqlDialect, m: &ModelMeta, c: &ColumnMeta, out: &mut Strin
 }
 
 fn create_index(d: &dyn SqlDialect, m: &ModelMeta, c: &ColumnMeta, unique: bool, if_not_exists: bool) -> String {
-    let mut sql = String::from(if unique { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
+    let mut sql = String::from(if unique {
+        "CREATE UNIQUE INDEX "
+    } else {
+        "CREATE INDEX "
+    });
     if if_not_exists {
         sql.push_str("IF NOT EXISTS ");
     }
-    let name = if unique { m.unique_constraint_name(c.name) } else { m.index_name(c.name) };
+    let name = if unique {
+        m.unique_constraint_name(c.name)
+    } else {
+        m.index_name(c.name)
+    };
     d.quote_ident(&name, &mut sql);
     sql.push_str(" ON ");
     d.quote_ident(m.table, &mut sql);

@@ -45,7 +45,9 @@ pub struct Transaction {
 
 impl std::fmt::Debug for Transaction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transaction").field("depth", &self.depth).finish_non_exhaustive()
+        f.debug_struct("Transaction")
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
     }
 }
 

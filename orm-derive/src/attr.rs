@@ -8,7 +8,14 @@ use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
 const MODEL_KEYS: &str = "table, timestamps, paranoid, version";
 const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, text, length, skip";
-const ASSOC_KEYS: &[&str] = &["foreign_key", "through", "other_key", "on_delete", "on_update", "singular"];
+const ASSOC_KEYS: &[&str] = &[
+    "foreign_key",
+    "through",
+    "other_key",
+    "on_delete",
+    "on_update",
+    "singular",
+];
 const ENUM_KEYS: &str = "rename_all";
 const VARIANT_KEYS: &str = "rename";
 const VALIDATORS: &str = "email, url, length, range, regex, contains, custom, non_control_character";
@@ -44,8 +51,17 @@ pub(crate) enum RuleKind {
     Email,
     Url,
     NonControlCharacter,
-    Length { min: Option<Expr>, max: Option<Expr>, equal: Option<Expr> },
-    Range { min: Option<Expr>, max: Option<Expr>, exclusive_min: Option<Expr>, exclusive_max: Option<Expr> },
+    Length {
+        min: Option<Expr>,
+        max: Option<Expr>,
+        equal: Option<Expr>,
+    },
+    Range {
+        min: Option<Expr>,
+        max: Option<Expr>,
+        exclusive_min: Option<Expr>,
+        exclusive_max: Option<Expr>,
+    },
     Regex(Expr),
     Contains(Expr),
     Custom(Path),
@@ -73,8 +89,13 @@ fn lit_str(meta: &ParseNestedMeta<'_>, name: &str, example: &str) -> syn::Result
     let v = meta.value()?;
     let expr: Expr = v.parse()?;
     match expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Ok(s),
-        other => Err(syn::Error::new_spanned(other, format!("`{name}` expects a string, as in #[orm({name} = \"{example}\")]"))),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s), ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` expects a string, as in #[orm({name} = \"{example}\")]"),
+        )),
     }
 }
 
@@ -82,8 +103,13 @@ fn lit_bool(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<LitBool> {
     let v = meta.value()?;
     let expr: Expr = v.parse()?;
     match expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Ok(b),
-        other => Err(syn::Error::new_spanned(other, format!("`{name}` expects `true` or `false`, as in #[orm({name} = false)]"))),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b), ..
+        }) => Ok(b),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` expects `true` or `false`, as in #[orm({name} = false)]"),
+        )),
     }
 }
 
@@ -91,14 +117,19 @@ fn lit_u32(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<(u32, Span)> {
     let v = meta.value()?;
     let expr: Expr = v.parse()?;
     match &expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i), ..
+        }) => {
             let n: u32 = i.base10_parse()?;
             if n == 0 {
                 return Err(syn::Error::new_spanned(i, format!("`{name}` must be at least 1")));
             }
             Ok((n, i.span()))
         }
-        other => Err(syn::Error::new_spanned(other, format!("`{name}` expects a positive integer, as in #[orm({name} = 80)]"))),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` expects a positive integer, as in #[orm({name} = 80)]"),
+        )),
     }
 }
 
@@ -110,7 +141,10 @@ fn no_value(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Span> {
 }
 
 fn key(meta: &ParseNestedMeta<'_>) -> String {
-    meta.path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| { let p = &meta.path; quote::quote!(#p).to_string().replace(" ", "") })
+    meta.path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| {
+        let p = &meta.path;
+        quote::quote!(#p).to_string().replace(" ", "")
+    })
 }
 
 pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
@@ -127,11 +161,16 @@ pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                     set_once(cx, &mut out.timestamps, b, &meta, "timestamps");
                 }
                 k @ ("paranoid" | "version") => {
-                    cx.error(&meta.path, format!("`{k}` is not supported yet by this version of orm-core"));
+                    cx.error(
+                        &meta.path,
+                        format!("`{k}` is not supported yet by this version of orm-core"),
+                    );
                     let _ = no_value(&meta, k);
                 }
                 other => {
-                    return Err(meta.error(format!("unknown model attribute `{other}`; expected one of: {MODEL_KEYS}")));
+                    return Err(meta.error(format!(
+                        "unknown model attribute `{other}`; expected one of: {MODEL_KEYS}"
+                    )));
                 }
             }
             Ok(())
@@ -188,13 +227,18 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     set_once(cx, &mut out.skip, s, &meta, "skip");
                 }
                 k if ASSOC_KEYS.contains(&k) => {
-                    cx.error(&meta.path, format!("association attribute `{k}` is not supported yet by this version of orm-core"));
+                    cx.error(
+                        &meta.path,
+                        format!("association attribute `{k}` is not supported yet by this version of orm-core"),
+                    );
                     if meta.input.peek(syn::Token![=]) {
                         let _: Expr = meta.value()?.parse()?;
                     }
                 }
                 other => {
-                    return Err(meta.error(format!("unknown field attribute `{other}`; expected one of: {FIELD_KEYS}")));
+                    return Err(meta.error(format!(
+                        "unknown field attribute `{other}`; expected one of: {FIELD_KEYS}"
+                    )));
                 }
             }
             Ok(())
@@ -206,13 +250,21 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     out
 }
 
-fn nested_exprs(meta: &ParseNestedMeta<'_>, allowed: &[&str], rule: &str, mut f: impl FnMut(&str, Expr), message: &mut Option<LitStr>) -> syn::Result<()> {
+fn nested_exprs(
+    meta: &ParseNestedMeta<'_>,
+    allowed: &[&str],
+    rule: &str,
+    mut f: impl FnMut(&str, Expr),
+    message: &mut Option<LitStr>,
+) -> syn::Result<()> {
     meta.parse_nested_meta(|inner| {
         let k = key(&inner);
         if k == "message" {
             let e: Expr = inner.value()?.parse()?;
             match e {
-                Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => *message = Some(s),
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s), ..
+                }) => *message = Some(s),
                 other => return Err(syn::Error::new_spanned(other, "`message` expects a string")),
             }
             return Ok(());
@@ -222,7 +274,10 @@ fn nested_exprs(meta: &ParseNestedMeta<'_>, allowed: &[&str], rule: &str, mut f:
             return Ok(());
         }
         if !allowed.contains(&k.as_str()) {
-            return Err(inner.error(format!("unknown argument `{k}` for `{rule}`; expected one of: {}, message", allowed.join(", "))));
+            return Err(inner.error(format!(
+                "unknown argument `{k}` for `{rule}`; expected one of: {}, message",
+                allowed.join(", ")
+            )));
         }
         let e: Expr = inner.value()?.parse()?;
         f(&k, e);
@@ -232,9 +287,14 @@ fn nested_exprs(meta: &ParseNestedMeta<'_>, allowed: &[&str], rule: &str, mut f:
 
 fn custom_path(e: Expr) -> syn::Result<Path> {
     match e {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => s.parse(),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s), ..
+        }) => s.parse(),
         Expr::Path(p) => Ok(p.path),
-        other => Err(syn::Error::new_spanned(other, "`function` expects a path, as in custom(function = \"check_name\")")),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`function` expects a path, as in custom(function = \"check_name\")",
+        )),
     }
 }
 
@@ -257,11 +317,17 @@ pub(crate) fn validate_rules(cx: &mut Ctxt, attrs: &[Attribute]) -> Vec<Rule> {
                 }
                 "length" => {
                     let (mut min, mut max, mut equal) = (None, None, None);
-                    nested_exprs(&meta, &["min", "max", "equal"], "length", |k, e| match k {
-                        "min" => min = Some(e),
-                        "max" => max = Some(e),
-                        _ => equal = Some(e),
-                    }, &mut message)?;
+                    nested_exprs(
+                        &meta,
+                        &["min", "max", "equal"],
+                        "length",
+                        |k, e| match k {
+                            "min" => min = Some(e),
+                            "max" => max = Some(e),
+                            _ => equal = Some(e),
+                        },
+                        &mut message,
+                    )?;
                     if min.is_none() && max.is_none() && equal.is_none() {
                         return Err(meta.error("`length` needs min, max or equal, as in length(min = 1, max = 80)"));
                     }
@@ -269,28 +335,46 @@ pub(crate) fn validate_rules(cx: &mut Ctxt, attrs: &[Attribute]) -> Vec<Rule> {
                 }
                 "range" => {
                     let (mut min, mut max, mut emin, mut emax) = (None, None, None, None);
-                    nested_exprs(&meta, &["min", "max", "exclusive_min", "exclusive_max"], "range", |k, e| match k {
-                        "min" => min = Some(e),
-                        "max" => max = Some(e),
-                        "exclusive_min" => emin = Some(e),
-                        _ => emax = Some(e),
-                    }, &mut message)?;
-                    RuleKind::Range { min, max, exclusive_min: emin, exclusive_max: emax }
+                    nested_exprs(
+                        &meta,
+                        &["min", "max", "exclusive_min", "exclusive_max"],
+                        "range",
+                        |k, e| match k {
+                            "min" => min = Some(e),
+                            "max" => max = Some(e),
+                            "exclusive_min" => emin = Some(e),
+                            _ => emax = Some(e),
+                        },
+                        &mut message,
+                    )?;
+                    RuleKind::Range {
+                        min,
+                        max,
+                        exclusive_min: emin,
+                        exclusive_max: emax,
+                    }
                 }
                 "regex" => {
                     let mut path = None;
                     nested_exprs(&meta, &["path"], "regex", |_, e| path = Some(e), &mut message)?;
-                    RuleKind::Regex(path.ok_or_else(|| meta.error("`regex` needs a path, as in regex(path = *NAME_RE)"))?)
+                    RuleKind::Regex(
+                        path.ok_or_else(|| meta.error("`regex` needs a path, as in regex(path = *NAME_RE)"))?,
+                    )
                 }
                 "contains" => {
                     let mut pattern = None;
                     nested_exprs(&meta, &["pattern"], "contains", |_, e| pattern = Some(e), &mut message)?;
-                    RuleKind::Contains(pattern.ok_or_else(|| meta.error("`contains` needs a pattern, as in contains(pattern = \"@\")"))?)
+                    RuleKind::Contains(
+                        pattern
+                            .ok_or_else(|| meta.error("`contains` needs a pattern, as in contains(pattern = \"@\")"))?,
+                    )
                 }
                 "custom" => {
                     let mut function = None;
                     nested_exprs(&meta, &["function"], "custom", |_, e| function = Some(e), &mut message)?;
-                    let f = function.ok_or_else(|| meta.error("`custom` needs a function, as in custom(function = \"check_name\")"))?;
+                    let f = function.ok_or_else(|| {
+                        meta.error("`custom` needs a function, as in custom(function = \"check_name\")")
+                    })?;
                     RuleKind::Custom(custom_path(f)?)
                 }
                 other => {
@@ -316,7 +400,11 @@ pub(crate) fn enum_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> EnumAttrs {
                     let s = lit_str(&meta, "rename_all", "snake_case")?;
                     set_once(cx, &mut out.rename_all, s, &meta, "rename_all");
                 }
-                other => return Err(meta.error(format!("unknown enum attribute `{other}`; expected one of: {ENUM_KEYS}"))),
+                other => {
+                    return Err(meta.error(format!(
+                        "unknown enum attribute `{other}`; expected one of: {ENUM_KEYS}"
+                    )));
+                }
             }
             Ok(())
         });
@@ -336,7 +424,11 @@ pub(crate) fn variant_rename(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<LitSt
                     let s = lit_str(&meta, "rename", "label")?;
                     set_once(cx, &mut out, s, &meta, "rename");
                 }
-                other => return Err(meta.error(format!("unknown variant attribute `{other}`; expected one of: {VARIANT_KEYS}"))),
+                other => {
+                    return Err(meta.error(format!(
+                        "unknown variant attribute `{other}`; expected one of: {VARIANT_KEYS}"
+                    )));
+                }
             }
             Ok(())
         });
@@ -373,4 +465,3 @@ pub(crate) fn serde_value(attrs: &[Attribute], name: &str) -> Option<String> {
     }
     found
 }
-

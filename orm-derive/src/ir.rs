@@ -93,12 +93,18 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         Data::Struct(s) => match &s.fields {
             Fields::Named(n) => Some(n),
             _ => {
-                cx.error(&input.ident, "#[derive(Model)] needs a struct with named fields, as in `struct User { id: i64, .. }`");
+                cx.error(
+                    &input.ident,
+                    "#[derive(Model)] needs a struct with named fields, as in `struct User { id: i64, .. }`",
+                );
                 None
             }
         },
         _ => {
-            cx.error(&input.ident, "#[derive(Model)] applies to structs; for an enum column use #[derive(DbEnum)]");
+            cx.error(
+                &input.ident,
+                "#[derive(Model)] applies to structs; for an enum column use #[derive(DbEnum)]",
+            );
             None
         }
     };
@@ -146,7 +152,10 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 || attrs.length.is_some()
                 || attrs.auto_increment.is_some();
             if others || !rules.is_empty() {
-                cx.error(ident, "a #[orm(skip)] field is not a column: remove its other #[orm] and #[validate] attributes");
+                cx.error(
+                    ident,
+                    "a #[orm(skip)] field is not a column: remove its other #[orm] and #[validate] attributes",
+                );
             }
         }
         let is_string = is_named(inner, &["String"]);
@@ -155,7 +164,10 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 cx.push(syn::Error::new(span, "`text` applies to String fields only"));
             }
             if attrs.length.is_some() {
-                cx.push(syn::Error::new(span, "use either `text` (unbounded) or `length = N`, not both"));
+                cx.push(syn::Error::new(
+                    span,
+                    "use either `text` (unbounded) or `length = N`, not both",
+                ));
             }
         }
         if let Some((_, span)) = attrs.length {
@@ -163,7 +175,11 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 cx.push(syn::Error::new(span, "`length` applies to String fields only"));
             }
         }
-        let column = attrs.column.as_ref().map(|c| c.value()).unwrap_or_else(|| ident.to_string());
+        let column = attrs
+            .column
+            .as_ref()
+            .map(|c| c.value())
+            .unwrap_or_else(|| ident.to_string());
         let timestamp = timestamps && !skip && (ident == "created_at" || ident == "updated_at");
         if timestamp && (nullable || last_segment(inner).is_none_or(|(id, _)| id != "DateTime")) {
             cx.error(&f.ty, format!("`{ident}` is a managed timestamp and must be `DateTime<Utc>` (or opt out with #[orm(timestamps = false)])"));
@@ -171,7 +187,11 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         let serde_attrs = f
             .attrs
             .iter()
-            .filter(|a| a.path().is_ident("serde") && (attr::serde_value(std::slice::from_ref(a), "rename").is_some() || attr::serde_value(std::slice::from_ref(a), "alias").is_some()))
+            .filter(|a| {
+                a.path().is_ident("serde")
+                    && (attr::serde_value(std::slice::from_ref(a), "rename").is_some()
+                        || attr::serde_value(std::slice::from_ref(a), "alias").is_some())
+            })
             .collect();
         fields.push(Field {
             ident,
@@ -191,19 +211,33 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
     }
 
     // The primary key: the one marked, else `id`.
-    let marked: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.attrs.primary_key.is_some()).map(|(i, _)| i).collect();
+    let marked: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.primary_key.is_some())
+        .map(|(i, _)| i)
+        .collect();
     for &extra in marked.iter().skip(1) {
         let f = &fields[extra];
         cx.push(syn::Error::new(
             f.attrs.primary_key.unwrap_or_else(Span::call_site),
-            format!("a model has one primary key, and `{}` is already marked #[orm(primary_key)]", fields[marked[0]].ident),
+            format!(
+                "a model has one primary key, and `{}` is already marked #[orm(primary_key)]",
+                fields[marked[0]].ident
+            ),
         ));
     }
-    let pk = marked.first().copied().or_else(|| fields.iter().position(|f| f.ident == "id" && !f.skip));
+    let pk = marked
+        .first()
+        .copied()
+        .or_else(|| fields.iter().position(|f| f.ident == "id" && !f.skip));
     let pk = match pk {
         Some(i) => i,
         None => {
-            cx.error(&input.ident, "a model needs a primary key: add an `id: i64` field or mark a field #[orm(primary_key)]");
+            cx.error(
+                &input.ident,
+                "a model needs a primary key: add an `id: i64` field or mark a field #[orm(primary_key)]",
+            );
             0
         }
     };

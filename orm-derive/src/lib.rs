@@ -18,12 +18,16 @@ use syn::{DeriveInput, parse_macro_input};
 #[proc_macro_derive(Model, attributes(orm, validate))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::model::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::model::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Store a fieldless enum as one of a fixed set of labels.
 #[proc_macro_derive(DbEnum, attributes(orm))]
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::db_enum::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::db_enum::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

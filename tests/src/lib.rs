@@ -1,1 +1,216 @@
+//! The shared harness: every integration test is written once and run on
+//! SQLite, PostgreSQL and MariaDB/MySQL, each in its own database or schema.
+//!
+//! Servers come from `ORM_TEST_PG_URL` / `ORM_TEST_MYSQL_URL` (defaults:
+//! the local test servers). An unreachable server skips its tests with a
+//! printed line, except under `CI=true`, where it fails them.
 
+pub mod models;
+
+use orm_core::{Db, Dialect, raw};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded, in memory.
+    Sqlite,
+    /// The local PostgreSQL server.
+    Postgres,
+    /// The local MariaDB (or MySQL) server.
+    MySql,
+}
+
+impl Backend {
+    /// The ORM dialect for this backend.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Backend::Sqlite => Dialect::Sqlite,
+            Backend::Postgres => Dialect::Postgres,
+            Backend::MySql => Dialect::MySql,
+        }
+    }
+}
+
+/// A database of one's own for one test.
+pub struct TestDb {
+    /// The pool, connected to the test's own schema/database.
+    pub db: Db,
+    /// Where it runs.
+    pub backend: Backend,
+    /// The URL the pool was made from (for tests that make more pools).
+    pub url: String,
+    namespace: String,
+}
+
+fn pg_server() -> String {
+    std::env::var("ORM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn mysql_server() -> String {
+    std::env::var("ORM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A short identifier unique to the test.
+fn namespace(test: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    test.hash(&mut h);
+    let short: String = test
+        .rsplit("::")
+        .next()
+        .unwrap_or(test)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    format!("t_{}_{:08x}", short.to_lowercase(), h.finish() as u32)
+}
+
+impl TestDb {
+    /// Connect `backend` for the test named `test`, or `None` (with a printed
+    /// line) when its server is unreachable outside CI.
+    pub async fn setup(backend: Backend, test: &str) -> Option<TestDb> {
+        Self::setup_with(backend, test, |b| b).await
+    }
+
+    /// Like [`setup`](TestDb::setup), with pool options applied.
+    pub async fn setup_with(
+        backend: Backend,
+        test: &str,
+        configure: impl FnOnce(orm_core::DbBuilder) -> orm_core::DbBuilder,
+    ) -> Option<TestDb> {
+        let ns = namespace(test);
+        let url = match backend {
+            Backend::Sqlite => "sqlite::memory:".to_owned(),
+            Backend::Postgres => {
+                let admin = Self::admin(backend, &pg_server(), test).await?;
+                raw(format!("DROP SCHEMA IF EXISTS \"{ns}\" CASCADE"))
+                    .execute(&admin)
+                    .await
+                    .expect("drop schema");
+                raw(format!("CREATE SCHEMA \"{ns}\""))
+                    .execute(&admin)
+                    .await
+                    .expect("create schema");
+                admin.close().await;
+                let base = pg_server();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                format!("{base}{sep}options=-c%20search_path%3D{ns}")
+            }
+            Backend::MySql => {
+                let server = mysql_server();
+                let admin = Self::admin(backend, &server, test).await?;
+                raw(format!("DROP DATABASE IF EXISTS `{ns}`"))
+                    .execute(&admin)
+                    .await
+                    .expect("drop database");
+                raw(format!(
+                    "CREATE DATABASE `{ns}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                ))
+                .execute(&admin)
+                .await
+                .expect("create database");
+                admin.close().await;
+                let (base, _) = server.rsplit_once('/').expect("a database URL with a path");
+                format!("{base}/{ns}")
+            }
+        };
+        let db = configure(Db::builder(url.clone()).max_connections(5))
+            .connect()
+            .await
+            .expect("connect to the test database");
+        Some(TestDb {
+            db,
+            backend,
+            url,
+            namespace: ns,
+        })
+    }
+
+    async fn admin(backend: Backend, url: &str, test: &str) -> Option<Db> {
+        match Db::builder(url)
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect()
+            .await
+        {
+            Ok(db) => Some(db),
+            Err(e) if !in_ci() => {
+                println!("SKIPPED {backend:?} test {test}: server unreachable at {url} ({e})");
+                None
+            }
+            Err(e) => panic!("CI=true and the {backend:?} server at {url} is unreachable: {e}"),
+        }
+    }
+
+    /// The dialect under test.
+    pub fn dialect(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    /// Drop the test's schema/database.
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        match self.backend {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                if let Some(admin) = Self::admin(self.backend, &pg_server(), "cleanup").await {
+                    let _ = raw(format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.namespace))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            }
+            Backend::MySql => {
+                if let Some(admin) = Self::admin(self.backend, &mysql_server(), "cleanup").await {
+                    let _ = raw(format!("DROP DATABASE IF EXISTS `{}`", self.namespace))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            }
+        }
+    }
+
+    /// A placeholder for parameter `n` (1-based) in raw SQL on this backend.
+    pub fn ph(&self, n: usize) -> String {
+        match self.backend {
+            Backend::Postgres => format!("${n}"),
+            _ => "?".into(),
+        }
+    }
+
+    /// Quote an identifier for raw SQL on this backend.
+    pub fn q(&self, ident: &str) -> String {
+        self.dialect().quote(ident)
+    }
+}
+
+/// Generate one `#[tokio::test]` per backend for each listed
+/// `async fn name(t: &TestDb)` in the calling file.
+#[macro_export]
+macro_rules! dialect_tests {
+    ($($name:ident),* $(,)?) => {
+        $crate::dialect_tests!(@backend sqlite, Sqlite, $($name),*);
+        $crate::dialect_tests!(@backend postgres, Postgres, $($name),*);
+        $crate::dialect_tests!(@backend mysql, MySql, $($name),*);
+    };
+    (@backend $module:ident, $backend:ident, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    if let Some(t) = $crate::TestDb::setup($crate::Backend::$backend, test).await {
+                        super::$name(&t).await;
+                        t.cleanup().await;
+                    }
+                }
+            )*
+        }
+    };
+}

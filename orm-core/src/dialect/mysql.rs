@@ -1,17 +1,13 @@
 //! MySQL and MariaDB: backtick quoting, `?` placeholders, last-insert-id,
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
-use super::{Dialect, InsertId, SqlDialect, Writer};
+use super::{InsertId, SqlDialect, Writer};
 use crate::error::{Violation, between};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
-    fn dialect(&self) -> Dialect {
-        Dialect::MySql
-    }
-
     fn quote_ident(&self, name: &str, out: &mut String) {
         out.push('`');
         for c in name.chars() {
@@ -21,10 +17,6 @@ impl SqlDialect for MySql {
             out.push(c);
         }
         out.push('`');
-    }
-
-    fn max_params(&self) -> usize {
-        65_535
     }
 
     fn insert_id(&self) -> InsertId {

@@ -1,23 +1,15 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
-use super::{Dialect, SqlDialect, Writer};
+use super::{SqlDialect, Writer};
 use crate::error::{Violation, between};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Postgres;
 
 impl SqlDialect for Postgres {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
     fn placeholder(&self, n: usize, out: &mut String) {
         use std::fmt::Write;
         let _ = write!(out, "${n}");
-    }
-
-    fn max_params(&self) -> usize {
-        65_535
     }
 
     fn write_ilike(&self, w: &mut Writer<'_>, column: &'static str, pattern: Value, negated: bool) {

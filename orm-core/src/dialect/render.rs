@@ -128,7 +128,6 @@ impl<'d> Writer<'d> {
                 self.push("NOT ");
                 self.nested(inner);
             }
-            Cond::Const(b) => self.push(if *b { "1 = 1" } else { "1 = 0" }),
         }
     }
 
@@ -162,12 +161,6 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
         match item {
             SelectItem::Column(c) => w.ident(c),
             SelectItem::CountStar => w.push("COUNT(*)"),
-            SelectItem::Agg(f, c) => {
-                w.push(f.sql());
-                w.push("(");
-                w.ident(c);
-                w.push(")");
-            }
         }
     }
     w.push(" FROM ");
@@ -234,11 +227,6 @@ pub(crate) fn render_update(d: &dyn SqlDialect, u: &Update) -> Statement {
         w.push(" = ");
         match a {
             Assign::Value(v) => w.param(v.clone()),
-            Assign::Add(v) => {
-                w.ident(col);
-                w.push(" + ");
-                w.param(v.clone());
-            }
         }
     }
     w.where_clause(&u.filter);

@@ -1,20 +1,12 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
-use super::{Dialect, SqlDialect, Writer};
+use super::{SqlDialect, Writer};
 use crate::error::Violation;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn max_params(&self) -> usize {
-        32_766
-    }
-
     fn write_no_limit(&self, w: &mut Writer<'_>) {
         w.push(" LIMIT -1");
     }
@@ -65,10 +57,16 @@ impl SqlDialect for Sqlite {
     }
 
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>) {
-        ("SELECT name FROM pragma_table_info(?)".into(), vec![Value::String(table.into())])
+        (
+            "SELECT name FROM pragma_table_info(?)".into(),
+            vec![Value::String(table.into())],
+        )
     }
 
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
-        ("SELECT name FROM pragma_index_list(?)".into(), vec![Value::String(table.into())])
+        (
+            "SELECT name FROM pragma_index_list(?)".into(),
+            vec![Value::String(table.into())],
+        )
     }
 }

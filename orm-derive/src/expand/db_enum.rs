@@ -12,7 +12,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let ident = &input.ident;
     let Data::Enum(data) = &input.data else {
-        return Err(syn::Error::new_spanned(ident, "#[derive(DbEnum)] applies to enums with unit variants, as in `enum Role { Admin, Member }`"));
+        return Err(syn::Error::new_spanned(
+            ident,
+            "#[derive(DbEnum)] applies to enums with unit variants, as in `enum Role { Admin, Member }`",
+        ));
     };
     if !input.generics.params.is_empty() {
         cx.error(&input.generics, "a DbEnum cannot have generic parameters");
@@ -29,7 +32,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut variants = Vec::new();
     for v in &data.variants {
         if !matches!(v.fields, Fields::Unit) {
-            cx.error(&v.fields, "DbEnum variants cannot carry data: write a unit variant like `Admin`");
+            cx.error(
+                &v.fields,
+                "DbEnum variants cannot carry data: write a unit variant like `Admin`",
+            );
             continue;
         }
         let own = attr::variant_rename(&mut cx, &v.attrs).map(|s| s.value());

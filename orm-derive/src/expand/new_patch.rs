@@ -9,7 +9,11 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
     let new_ident = &m.new_ident;
     let patch_ident = &m.patch_ident;
     let serde_attrs = &m.serde_attrs;
-    let deny = if m.deny_unknown_fields { quote!() } else { quote!(#[serde(deny_unknown_fields)]) };
+    let deny = if m.deny_unknown_fields {
+        quote!()
+    } else {
+        quote!(#[serde(deny_unknown_fields)])
+    };
     let serde_crate = quote!(#[serde(crate = "::orm_core::__private::serde")]);
     let derives = quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::orm_core::__private::serde::Serialize, ::orm_core::__private::serde::Deserialize)]);
 

@@ -63,15 +63,19 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         }
         None => quote!(let _ = now;),
     };
-    let validate_fields = m.fields.iter().filter(|f| !f.skip && crate::expand::validate::has_rules(f)).map(|f| {
-        let name = f.ident;
-        let vfn = crate::expand::validate::fn_name(f);
-        if f.nullable {
-            quote!(if let ::core::option::Option::Some(v) = &self.#name { #ident::#vfn(v, errors); })
-        } else {
-            quote!(#ident::#vfn(&self.#name, errors);)
-        }
-    });
+    let validate_fields = m
+        .fields
+        .iter()
+        .filter(|f| !f.skip && crate::expand::validate::has_rules(f))
+        .map(|f| {
+            let name = f.ident;
+            let vfn = crate::expand::validate::fn_name(f);
+            if f.nullable {
+                quote!(if let ::core::option::Option::Some(v) = &self.#name { #ident::#vfn(v, errors); })
+            } else {
+                quote!(#ident::#vfn(&self.#name, errors);)
+            }
+        });
     let patch_fields: Vec<_> = m.fields.iter().filter(|f| f.in_patch()).collect();
     let validate_patch = patch_fields.iter().filter(|f| crate::expand::validate::has_rules(f)).map(|f| {
         let name = f.ident;

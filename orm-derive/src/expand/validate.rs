@@ -42,8 +42,14 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
         for rule in &f.rules {
             let custom_msg = rule.message.as_ref().map(|s| s.value());
             let (ok, default_msg) = match &rule.kind {
-                RuleKind::Email => (quote!(#p::validator::ValidateEmail::validate_email(v)), "must be a valid email address".to_owned()),
-                RuleKind::Url => (quote!(#p::validator::ValidateUrl::validate_url(v)), "must be a valid URL".to_owned()),
+                RuleKind::Email => (
+                    quote!(#p::validator::ValidateEmail::validate_email(v)),
+                    "must be a valid email address".to_owned(),
+                ),
+                RuleKind::Url => (
+                    quote!(#p::validator::ValidateUrl::validate_url(v)),
+                    "must be a valid URL".to_owned(),
+                ),
                 RuleKind::NonControlCharacter => (
                     quote!(#p::validator::ValidateNonControlCharacter::validate_non_control_character(v)),
                     "must not contain control characters".to_owned(),
@@ -57,9 +63,17 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
                         _ => "invalid length".to_owned(),
                     };
                     let (min, max, equal) = (opt(min), opt(max), opt(equal));
-                    (quote!(#p::validator::ValidateLength::<u64>::validate_length(v, #min, #max, #equal)), msg)
+                    (
+                        quote!(#p::validator::ValidateLength::<u64>::validate_length(v, #min, #max, #equal)),
+                        msg,
+                    )
                 }
-                RuleKind::Range { min, max, exclusive_min, exclusive_max } => {
+                RuleKind::Range {
+                    min,
+                    max,
+                    exclusive_min,
+                    exclusive_max,
+                } => {
                     let msg = match (describe(min), describe(max)) {
                         (Some(a), Some(b)) => format!("must be between {a} and {b}"),
                         (Some(a), None) => format!("must be at least {a}"),
@@ -67,9 +81,15 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
                         _ => "out of range".to_owned(),
                     };
                     let (a, b, c, d) = (opt(min), opt(max), opt(exclusive_min), opt(exclusive_max));
-                    (quote!(#p::validator::ValidateRange::validate_range(v, #a, #b, #c, #d)), msg)
+                    (
+                        quote!(#p::validator::ValidateRange::validate_range(v, #a, #b, #c, #d)),
+                        msg,
+                    )
                 }
-                RuleKind::Regex(path) => (quote!(#p::validator::ValidateRegex::validate_regex(v, &#path)), "has an invalid format".to_owned()),
+                RuleKind::Regex(path) => (
+                    quote!(#p::validator::ValidateRegex::validate_regex(v, &#path)),
+                    "has an invalid format".to_owned(),
+                ),
                 RuleKind::Contains(pat) => {
                     let msg = format!("must contain {}", quote!(#pat));
                     (quote!(#p::validator::ValidateContains::validate_contains(v, #pat)), msg)
