@@ -208,7 +208,18 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
     let dialect = dialect_of(err);
     let kind = kind.or_else(|| dialect.and_then(|d| extra_kind(d, err)));
     match (kind, dialect) {
-        (Some(kind), Some(d)) => d.sql().violation(err).into_error(kind, err.message().to_owned()),
+        (Some(kind), Some(d)) => {
+            let mut v = d.sql().violation(err);
+            if let Some(name) = &v.constraint {
+                if let Some((table, columns)) = crate::model::lookup_constraint(name) {
+                    v.table.get_or_insert_with(|| table.to_owned());
+                    if v.columns.is_empty() {
+                        v.columns = columns;
+                    }
+                }
+            }
+            v.into_error(kind, err.message().to_owned())
+        }
         _ => Error::Database {
             code: err.code().map(|c| c.into_owned()),
             message: err.message().to_owned(),

@@ -80,6 +80,38 @@ impl ModelMeta {
     }
 }
 
+/// Models seen by this process, so a constraint error from any statement
+/// (raw SQL included) can be traced back to its table and columns.
+static REGISTRY: std::sync::RwLock<Vec<&'static ModelMeta>> = std::sync::RwLock::new(Vec::new());
+
+/// Remember a model's table for error mapping.
+pub(crate) fn register(meta: &'static ModelMeta) {
+    let known = REGISTRY
+        .read()
+        .map(|r| r.iter().any(|m| std::ptr::eq(*m, meta)))
+        .unwrap_or(true);
+    if !known {
+        if let Ok(mut r) = REGISTRY.write() {
+            if !r.iter().any(|m| std::ptr::eq(*m, meta)) {
+                r.push(meta);
+            }
+        }
+    }
+}
+
+/// The table and columns of a constraint the ORM named.
+pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>)> {
+    let r = REGISTRY.read().ok()?;
+    for m in r.iter() {
+        for c in m.columns {
+            if (c.unique && m.unique_constraint_name(c.name) == name) || m.check_name(c.name) == name {
+                return Some((m.table, vec![c.name.to_owned()]));
+            }
+        }
+    }
+    None
+}
+
 /// A struct mapped to a table. Implemented by `#[derive(Model)]`; the
 /// hidden methods are the generated glue the runtime calls.
 pub trait Model: Sized + Send + Sync + Unpin + 'static {

@@ -20,7 +20,8 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 /// Fill in the table and columns of a constraint error from the model.
-pub(crate) fn enrich(err: Error, meta: &ModelMeta) -> Error {
+pub(crate) fn enrich(err: Error, meta: &'static ModelMeta) -> Error {
+    crate::model::register(meta);
     match err {
         Error::UniqueViolation {
             table,

@@ -29,6 +29,7 @@ impl Schema {
 
     /// Add a model's table. Add parents before children.
     pub fn model<M: Model>(mut self) -> Self {
+        crate::model::register(M::META);
         if !self.models.iter().any(|m| std::ptr::eq(*m, M::META)) {
             self.models.push(M::META);
         }

@@ -36,10 +36,9 @@ impl SqlDialect for Postgres {
             SqlType::Uuid => "UUID".into(),
             SqlType::Json => "JSONB".into(),
             SqlType::Decimal => "NUMERIC".into(),
-            SqlType::Enum(values) => {
-                let len = values.iter().map(|v| v.chars().count()).max().unwrap_or(1);
-                format!("VARCHAR({len})")
-            }
+            // The CHECK constraint holds the set; TEXT keeps an out-of-set
+            // value a check violation rather than a length error.
+            SqlType::Enum(_) => "TEXT".into(),
         }
     }
 
