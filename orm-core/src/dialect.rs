@@ -210,12 +210,12 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
     match (kind, dialect) {
         (Some(kind), Some(d)) => {
             let mut v = d.sql().violation(err);
-            if let Some(name) = &v.constraint {
-                if let Some((table, columns)) = crate::model::lookup_constraint(name) {
-                    v.table.get_or_insert_with(|| table.to_owned());
-                    if v.columns.is_empty() {
-                        v.columns = columns;
-                    }
+            if let Some(name) = &v.constraint
+                && let Some((table, columns)) = crate::model::lookup_constraint(name)
+            {
+                v.table.get_or_insert_with(|| table.to_owned());
+                if v.columns.is_empty() {
+                    v.columns = columns;
                 }
             }
             v.into_error(kind, err.message().to_owned())

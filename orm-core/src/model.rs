@@ -90,12 +90,11 @@ pub(crate) fn register(meta: &'static ModelMeta) {
         .read()
         .map(|r| r.iter().any(|m| std::ptr::eq(*m, meta)))
         .unwrap_or(true);
-    if !known {
-        if let Ok(mut r) = REGISTRY.write() {
-            if !r.iter().any(|m| std::ptr::eq(*m, meta)) {
-                r.push(meta);
-            }
-        }
+    if !known
+        && let Ok(mut r) = REGISTRY.write()
+        && !r.iter().any(|m| std::ptr::eq(*m, meta))
+    {
+        r.push(meta);
     }
 }
 

@@ -29,18 +29,18 @@ pub(crate) fn enrich(err: Error, meta: &'static ModelMeta) -> Error {
             mut columns,
             message,
         } => {
-            if columns.is_empty() {
-                if let Some(c) = &constraint {
-                    columns = meta
-                        .columns
-                        .iter()
-                        .filter(|col| {
-                            (col.unique && meta.unique_constraint_name(col.name) == *c)
-                                || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
-                        })
-                        .map(|col| col.name.to_owned())
-                        .collect();
-                }
+            if columns.is_empty()
+                && let Some(c) = &constraint
+            {
+                columns = meta
+                    .columns
+                    .iter()
+                    .filter(|col| {
+                        (col.unique && meta.unique_constraint_name(col.name) == *c)
+                            || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
+                    })
+                    .map(|col| col.name.to_owned())
+                    .collect();
             }
             Error::UniqueViolation {
                 table: table.or_else(|| Some(meta.table.to_owned())),
@@ -77,15 +77,15 @@ pub(crate) fn enrich(err: Error, meta: &'static ModelMeta) -> Error {
             mut columns,
             message,
         } => {
-            if columns.is_empty() {
-                if let Some(c) = &constraint {
-                    columns = meta
-                        .columns
-                        .iter()
-                        .filter(|col| meta.check_name(col.name) == *c)
-                        .map(|col| col.name.to_owned())
-                        .collect();
-                }
+            if columns.is_empty()
+                && let Some(c) = &constraint
+            {
+                columns = meta
+                    .columns
+                    .iter()
+                    .filter(|col| meta.check_name(col.name) == *c)
+                    .map(|col| col.name.to_owned())
+                    .collect();
             }
             Error::CheckViolation {
                 table: table.or_else(|| Some(meta.table.to_owned())),
@@ -180,10 +180,10 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
         }
     } else {
         let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
-        if meta.auto_pk() {
-            if let Some(id) = done.last_insert_id {
-                m.__set_auto_pk(id);
-            }
+        if meta.auto_pk()
+            && let Some(id) = done.last_insert_id
+        {
+            m.__set_auto_pk(id);
         }
     }
     Ok(m)
@@ -212,10 +212,10 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     let st = render_update(conn.dialect().sql(), &u);
     let result = conn.execute(st).await.map_err(|e| enrich(e, meta));
     let restore_updated_at = |m: &mut M| {
-        if let Some(i) = meta.updated_at {
-            if let Value::DateTimeUtc(t) = previous[i] {
-                m.__touch(t);
-            }
+        if let Some(i) = meta.updated_at
+            && let Value::DateTimeUtc(t) = previous[i]
+        {
+            m.__touch(t);
         }
     };
     match result {

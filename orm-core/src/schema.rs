@@ -67,7 +67,7 @@ impl Schema {
         let d = conn.dialect().sql();
         for m in &self.models {
             let (sql, params) = d.introspect_columns(m.table);
-            let existing: Vec<String> = conn.fetch(Statement { sql, params }, |r| String::decode_col(r)).await?;
+            let existing: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
             if existing.is_empty() {
                 for sql in create_table(d, m) {
                     conn.execute(stmt(sql)).await?;
@@ -82,7 +82,7 @@ impl Schema {
                 conn.execute(stmt(sql)).await?;
             }
             let (sql, params) = d.introspect_indexes(m.table);
-            let indexes: Vec<String> = conn.fetch(Statement { sql, params }, |r| String::decode_col(r)).await?;
+            let indexes: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
             for c in m.columns.iter().filter(|c| !c.primary_key) {
                 if c.unique && !indexes.contains(&m.unique_constraint_name(c.name)) {
                     conn.execute(stmt(create_index(d, m, c, true, false))).await?;

@@ -445,10 +445,10 @@ pub(crate) fn serde_value(attrs: &[Attribute], name: &str) -> Option<String> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(name) {
-                if let Ok(v) = meta.value() {
-                    if let Ok(s) = v.parse::<LitStr>() {
-                        found = Some(s.value());
-                    }
+                if let Ok(v) = meta.value()
+                    && let Ok(s) = v.parse::<LitStr>()
+                {
+                    found = Some(s.value());
                 }
             } else if meta.input.peek(syn::Token![=]) {
                 let _: Expr = meta.value()?.parse()?;

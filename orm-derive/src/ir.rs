@@ -136,10 +136,10 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             Some(inner) => (inner, true),
             None => (&f.ty, false),
         };
-        if let Some((id, _)) = last_segment(inner) {
-            if ASSOCIATIONS.iter().any(|a| id == a) {
-                cx.error(&f.ty, format!("association fields (`{id}`) are not supported yet by this version of orm-core; mark the field #[orm(skip)] for now"));
-            }
+        if let Some((id, _)) = last_segment(inner)
+            && ASSOCIATIONS.iter().any(|a| id == a)
+        {
+            cx.error(&f.ty, format!("association fields (`{id}`) are not supported yet by this version of orm-core; mark the field #[orm(skip)] for now"));
         }
         let skip = attrs.skip.is_some();
         if skip {
@@ -170,10 +170,10 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 ));
             }
         }
-        if let Some((_, span)) = attrs.length {
-            if !is_string {
-                cx.push(syn::Error::new(span, "`length` applies to String fields only"));
-            }
+        if let Some((_, span)) = attrs.length
+            && !is_string
+        {
+            cx.push(syn::Error::new(span, "`length` applies to String fields only"));
         }
         let column = attrs
             .column
@@ -257,10 +257,10 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         };
     }
     for f in &fields {
-        if !f.primary_key {
-            if let Some(b) = &f.attrs.auto_increment {
-                cx.error(b, "`auto_increment` applies to the primary key only");
-            }
+        if !f.primary_key
+            && let Some(b) = &f.attrs.auto_increment
+        {
+            cx.error(b, "`auto_increment` applies to the primary key only");
         }
     }
     let mut seen: Vec<&str> = Vec::new();

@@ -102,11 +102,7 @@ async fn enum_values_outside_the_set_are_refused(t: &TestDb) {
 
 async fn foreign_key_violation(t: &TestDb) {
     let (parent, child) = (t.q("fk_parent"), t.q("fk_child"));
-    let int = if t.backend == orm_tests::Backend::MySql {
-        "BIGINT"
-    } else {
-        "BIGINT"
-    };
+    let int = "BIGINT";
     raw(format!("CREATE TABLE {parent} ({} {int} PRIMARY KEY)", t.q("id")))
         .execute(&t.db)
         .await

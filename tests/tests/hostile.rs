@@ -19,7 +19,14 @@ const HOSTILE: &[&str] = &[
 ];
 
 fn user(name: &str, i: usize) -> NewUser {
-    NewUser { name: name.into(), email: format!("u{i}@example.com"), role: None, age: None, bio: Some(name.into()), visits: None }
+    NewUser {
+        name: name.into(),
+        email: format!("u{i}@example.com"),
+        role: None,
+        age: None,
+        bio: Some(name.into()),
+        visits: None,
+    }
 }
 
 async fn hostile_strings_round_trip(t: &TestDb) {
@@ -31,20 +38,55 @@ async fn hostile_strings_round_trip(t: &TestDb) {
         assert_eq!(by_name.len(), 1, "eq finds exactly the row for {s:?}");
         assert_eq!(by_name[0].name, *s);
         assert_eq!(by_name[0].bio.as_deref(), Some(*s));
-        assert_eq!(User::find().filter(User::NAME.contains(s)).count(&t.db).await.unwrap(), 1, "contains {s:?}");
-        assert_eq!(User::find().filter(User::NAME.starts_with(s)).count(&t.db).await.unwrap(), 1);
-        assert_eq!(User::find().filter(User::NAME.is_in([*s, "x"])).count(&t.db).await.unwrap(), 1);
+        assert_eq!(
+            User::find().filter(User::NAME.contains(s)).count(&t.db).await.unwrap(),
+            1,
+            "contains {s:?}"
+        );
+        assert_eq!(
+            User::find()
+                .filter(User::NAME.starts_with(s))
+                .count(&t.db)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            User::find()
+                .filter(User::NAME.is_in([*s, "x"]))
+                .count(&t.db)
+                .await
+                .unwrap(),
+            1
+        );
         let mut u = created.clone();
-        u.update(&t.db, UserPatch { bio: Some(Some(format!("{s}{s}"))), ..Default::default() }).await.unwrap();
+        u.update(
+            &t.db,
+            UserPatch {
+                bio: Some(Some(format!("{s}{s}"))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let stored = User::find_by_pk(u.id).one(&t.db).await.unwrap().unwrap();
         assert_eq!(stored.bio, Some(format!("{s}{s}")));
     }
     assert_eq!(User::find().count(&t.db).await.unwrap(), HOSTILE.len() as i64 + 1);
-    assert_eq!(User::find_by_pk(canary.id).one(&t.db).await.unwrap().unwrap(), canary, "the canary is untouched");
+    assert_eq!(
+        User::find_by_pk(canary.id).one(&t.db).await.unwrap().unwrap(),
+        canary,
+        "the canary is untouched"
+    );
 }
 
 async fn nul_bytes(t: &TestDb) {
-    Schema::new().model::<User>().model::<Sample>().sync(&t.db).await.unwrap();
+    Schema::new()
+        .model::<User>()
+        .model::<Sample>()
+        .sync(&t.db)
+        .await
+        .unwrap();
     let with_nul = "before\0after";
     let res = User::create(&t.db, user(with_nul, 1)).await;
     if t.backend == Backend::Postgres {
@@ -61,21 +103,57 @@ async fn nul_bytes(t: &TestDb) {
 }
 
 async fn binary_data_round_trips_byte_for_byte(t: &TestDb) {
-    Schema::new().model::<User>().model::<Sample>().sync(&t.db).await.unwrap();
+    Schema::new()
+        .model::<User>()
+        .model::<Sample>()
+        .sync(&t.db)
+        .await
+        .unwrap();
     let bytes: Vec<u8> = (0..=255u8).chain([0, 0, 39, 34, 92, 0]).collect();
     let mut new = NewSample {
-        small: 0, medium: 0, big: 0, single: 0.0, double: 0.0, flag: false, label: String::new(), body: String::new(),
-        blob: bytes.clone(), at: chrono::Utc::now(), local: chrono::NaiveDateTime::default(), day: chrono::NaiveDate::default(),
-        clock: chrono::NaiveTime::default(), uid: uuid::Uuid::nil(), doc: serde_json::Value::Null, price: Default::default(),
-        role: Role::Member, maybe_int: None, maybe_text: None, maybe_at: None, maybe_uid: None, maybe_doc: None, maybe_price: None,
-        maybe_role: None, maybe_blob: Some(vec![0; 1 << 16]),
+        small: 0,
+        medium: 0,
+        big: 0,
+        single: 0.0,
+        double: 0.0,
+        flag: false,
+        label: String::new(),
+        body: String::new(),
+        blob: bytes.clone(),
+        at: chrono::Utc::now(),
+        local: chrono::NaiveDateTime::default(),
+        day: chrono::NaiveDate::default(),
+        clock: chrono::NaiveTime::default(),
+        uid: uuid::Uuid::nil(),
+        doc: serde_json::Value::Null,
+        price: Default::default(),
+        role: Role::Member,
+        maybe_int: None,
+        maybe_text: None,
+        maybe_at: None,
+        maybe_uid: None,
+        maybe_doc: None,
+        maybe_price: None,
+        maybe_role: None,
+        maybe_blob: Some(vec![0; 1 << 16]),
     };
     new.at = orm_core::__private::DateTime::from_timestamp_micros(new.at.timestamp_micros()).unwrap();
     let created = Sample::create(&t.db, new).await.unwrap();
     let stored = Sample::find_by_pk(created.id).one(&t.db).await.unwrap().unwrap();
     assert_eq!(stored.blob, bytes);
     assert_eq!(stored.maybe_blob.map(|b| b.len()), Some(1 << 16));
-    assert_eq!(Sample::find().filter(Sample::BLOB.eq(bytes)).count(&t.db).await.unwrap(), 1);
+    assert_eq!(
+        Sample::find()
+            .filter(Sample::BLOB.eq(bytes))
+            .count(&t.db)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
-dialect_tests!(hostile_strings_round_trip, nul_bytes, binary_data_round_trips_byte_for_byte);
+dialect_tests!(
+    hostile_strings_round_trip,
+    nul_bytes,
+    binary_data_round_trips_byte_for_byte
+);

@@ -19,7 +19,10 @@ fn full() -> NewSample {
         body: "long text ".repeat(1000),
         blob: vec![0, 1, 2, 255, 0],
         at: Utc.with_ymd_and_hms(2026, 6, 14, 12, 0, 0).unwrap() + chrono::Duration::microseconds(123_456),
-        local: NaiveDate::from_ymd_opt(1999, 12, 31).unwrap().and_hms_micro_opt(23, 59, 59, 999_999).unwrap(),
+        local: NaiveDate::from_ymd_opt(1999, 12, 31)
+            .unwrap()
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .unwrap(),
         day: NaiveDate::from_ymd_opt(2000, 2, 29).unwrap(),
         clock: NaiveTime::from_hms_micro_opt(8, 30, 5, 250_000).unwrap(),
         uid: uuid::Uuid::new_v4(),
@@ -55,14 +58,30 @@ async fn every_type_round_trips(t: &TestDb) {
     Schema::new().model::<Sample>().sync(&t.db).await.unwrap();
     for new in [full(), empty()] {
         let created = Sample::create(&t.db, new).await.expect("create");
-        let stored = Sample::find_by_pk(created.id).one(&t.db).await.expect("find").expect("row");
+        let stored = Sample::find_by_pk(created.id)
+            .one(&t.db)
+            .await
+            .expect("find")
+            .expect("row");
         assert_eq!(stored, created);
     }
-    let nulls = Sample::find().filter(Sample::MAYBE_TEXT.is_null()).all(&t.db).await.unwrap();
+    let nulls = Sample::find()
+        .filter(Sample::MAYBE_TEXT.is_null())
+        .all(&t.db)
+        .await
+        .unwrap();
     assert_eq!(nulls.len(), 1);
-    let by_uid = Sample::find().filter(Sample::MAYBE_UID.eq(uuid::Uuid::nil())).count(&t.db).await.unwrap();
+    let by_uid = Sample::find()
+        .filter(Sample::MAYBE_UID.eq(uuid::Uuid::nil()))
+        .count(&t.db)
+        .await
+        .unwrap();
     assert_eq!(by_uid, 1, "uuids compare on every dialect");
-    let by_time = Sample::find().filter(Sample::AT.gt(Utc.with_ymd_and_hms(2026, 6, 14, 12, 0, 0).unwrap())).count(&t.db).await.unwrap();
+    let by_time = Sample::find()
+        .filter(Sample::AT.gt(Utc.with_ymd_and_hms(2026, 6, 14, 12, 0, 0).unwrap()))
+        .count(&t.db)
+        .await
+        .unwrap();
     assert_eq!(by_time, 2, "timestamps compare as time on every dialect");
     let by_flag = Sample::find().filter(Sample::FLAG.eq(true)).count(&t.db).await.unwrap();
     assert_eq!(by_flag, 2);
@@ -71,9 +90,22 @@ async fn every_type_round_trips(t: &TestDb) {
 async fn nullable_columns_can_be_set_to_null_and_back(t: &TestDb) {
     Schema::new().model::<Sample>().sync(&t.db).await.unwrap();
     let mut s = Sample::create(&t.db, full()).await.unwrap();
-    s.update(&t.db, SamplePatch { maybe_at: Some(None), maybe_role: Some(None), maybe_doc: Some(None), ..Default::default() }).await.unwrap();
+    s.update(
+        &t.db,
+        SamplePatch {
+            maybe_at: Some(None),
+            maybe_role: Some(None),
+            maybe_doc: Some(None),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let stored = Sample::find_by_pk(s.id).one(&t.db).await.unwrap().unwrap();
-    assert_eq!((stored.maybe_at, stored.maybe_role, stored.maybe_doc), (None, None, None));
+    assert_eq!(
+        (stored.maybe_at, stored.maybe_role, stored.maybe_doc),
+        (None, None, None)
+    );
     s.maybe_role = Some(Role::Admin);
     s.save(&t.db).await.unwrap();
     let stored = Sample::find_by_pk(s.id).one(&t.db).await.unwrap().unwrap();

@@ -87,12 +87,13 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
+        let nullable = quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::NULLABLE);
         quote! {
             ::orm_core::ColumnMeta {
                 name: #col,
                 field: #field,
                 sql_type: #sql_type,
-                nullable: <#ty as ::orm_core::FieldType>::NULLABLE,
+                nullable: #nullable,
                 primary_key: #primary_key,
                 auto_increment: #auto_increment,
                 unique: #unique,

@@ -45,12 +45,13 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
 
     let cols: Vec<_> = m.fields.iter().filter(|f| !f.skip).collect();
     let values = cols.iter().map(|f| {
-        let name = f.ident;
-        quote!(::orm_core::FieldType::to_value(&self.#name))
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::to_value(&self.#name))
     });
     let n_cols = cols.len();
     let pk = &m.fields[m.pk];
     let pk_name = pk.ident;
+    let pk_ty = pk.ty;
     let set_pk = if pk.auto_increment {
         quote!(self.#pk_name = ::core::convert::TryFrom::try_from(id).unwrap_or_default();)
     } else {
@@ -87,9 +88,10 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         }
     });
     let patch_values = patch_fields.iter().map(|f| {
-        let name = f.ident;
+        let (name, ty) = (f.ident, f.ty);
         let col = &f.column;
-        quote!(if let ::core::option::Option::Some(v) = &patch.#name { out.push((#col, ::orm_core::FieldType::to_value(v))); })
+        let value = quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::to_value(v));
+        quote!(if let ::core::option::Option::Some(v) = &patch.#name { out.push((#col, #value)); })
     });
     let apply_patch = patch_fields.iter().map(|f| {
         let name = f.ident;
@@ -119,7 +121,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
             }
 
             fn __pk(&self) -> ::orm_core::Value {
-                ::orm_core::FieldType::to_value(&self.#pk_name)
+                <#pk_ty as ::orm_core::FieldType>::to_value(&self.#pk_name)
             }
 
             fn __set_auto_pk(&mut self, id: i64) {

@@ -1,0 +1,140 @@
+//! Connecting: URLs, logging of every statement, SQLite specifics.
+
+use orm_core::prelude::*;
+use orm_core::raw;
+use orm_tests::models::*;
+use orm_tests::{Backend, TestDb};
+use std::sync::{Arc, Mutex};
+
+async fn logged(backend: Backend, test: &str) -> Option<(TestDb, Arc<Mutex<Vec<String>>>)> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let t = TestDb::setup_with(backend, test, move |b| {
+        b.logging(move |q: &QueryEvent| {
+            assert!(q.elapsed() < std::time::Duration::from_secs(60));
+            sink.lock().unwrap().push(format!("{} [{}]", q.sql(), q.param_count()));
+        })
+    })
+    .await?;
+    Some((t, log))
+}
+
+async fn logging_sees_every_statement(backend: Backend) {
+    let Some((t, log)) = logged(backend, &format!("connect::logging_{backend:?}")).await else {
+        return;
+    };
+    Schema::new().model::<User>().sync(&t.db).await.unwrap();
+    log.lock().unwrap().clear();
+    let u = User::create(
+        &t.db,
+        NewUser {
+            name: "L".into(),
+            email: "l@example.com".into(),
+            role: None,
+            age: None,
+            bio: None,
+            visits: None,
+        },
+    )
+    .await
+    .unwrap();
+    let _ = User::find_by_pk(u.id).one(&t.db).await.unwrap();
+    let _ = User::find().count(&t.db).await.unwrap();
+    let lines = log.lock().unwrap().clone();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[0].starts_with("INSERT INTO"), "{}", lines[0]);
+    assert!(
+        lines[0].ends_with("[8]") || lines[0].ends_with("[8]"),
+        "8 bound values: {}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("SELECT") && lines[1].contains("WHERE"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains("COUNT(*)"));
+    assert!(
+        lines.iter().all(|l| !l.contains("l@example.com")),
+        "values are bound, never in the SQL text"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn logging_sqlite() {
+    logging_sees_every_statement(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn logging_postgres() {
+    logging_sees_every_statement(Backend::Postgres).await;
+}
+#[tokio::test]
+async fn logging_mysql() {
+    logging_sees_every_statement(Backend::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_memory_is_one_database_for_the_whole_pool() {
+    let db = Db::builder("sqlite::memory:")
+        .max_connections(4)
+        .connect()
+        .await
+        .unwrap();
+    Schema::new().model::<Country>().sync(&db).await.unwrap();
+    Country::create(
+        &db,
+        NewCountry {
+            code: "IT".into(),
+            name: "Italy".into(),
+            population: None,
+        },
+    )
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { Country::find().count(&db).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 1, "every pooled connection sees the same tables");
+    }
+    let other = Db::connect("sqlite::memory:").await.unwrap();
+    assert!(
+        Country::find().count(&other).await.is_err(),
+        "a second pool has its own database"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_and_foreign_keys_are_on() {
+    let dir = std::env::temp_dir().join(format!("orm_connect_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("app.db");
+    let _ = std::fs::remove_file(&path);
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("file is created");
+    assert!(path.exists());
+    let fk: Vec<i64> = raw("PRAGMA foreign_keys").fetch_scalars(&db).await.unwrap();
+    assert_eq!(fk, vec![1]);
+    db.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn url_schemes() {
+    assert_eq!(Dialect::from_url("postgresql://h/db").unwrap(), Dialect::Postgres);
+    assert_eq!(Dialect::from_url("mysql://h/db").unwrap(), Dialect::MySql);
+    assert_eq!(Dialect::from_url("mariadb://h/db").unwrap(), Dialect::MySql);
+    assert_eq!(Dialect::from_url("sqlite://x.db").unwrap(), Dialect::Sqlite);
+    if let Some(t) = TestDb::setup(Backend::MySql, "connect::url_schemes").await {
+        let url = t.url.replacen("mysql://", "mariadb://", 1);
+        let db = Db::connect(&url).await.expect("mariadb:// is accepted");
+        db.authenticate().await.unwrap();
+        db.close().await;
+        t.cleanup().await;
+    }
+}

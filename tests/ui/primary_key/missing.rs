@@ -1,0 +1,8 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+struct User {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+enum User {
+    Admin,
+}
+
+fn main() {}
