@@ -52,6 +52,32 @@ pub(crate) enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Not(Box<Cond>),
+    /// Render the inner condition's columns qualified by this alias.
+    Qualified(&'static str, Box<Cond>),
+    /// A correlated `EXISTS (SELECT 1 ...)` (required includes).
+    Exists(Box<Exists>),
+}
+
+/// `INNER JOIN table AS alias ON left = right`, each side `(alias, column)`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Join {
+    pub table: &'static str,
+    pub alias: &'static str,
+    pub left: (&'static str, &'static str),
+    pub right: (&'static str, &'static str),
+}
+
+/// A correlated `EXISTS` over `table` (aliased uniquely when rendered):
+/// directly `WHERE table.column = outer_row.outer`, or through a join
+/// table `via = (join_table, key_to_outer, key_to_table)` matched on
+/// `table.column`. `filter` is a condition on `table`'s rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Exists {
+    pub table: &'static str,
+    pub via: Option<(&'static str, &'static str, &'static str)>,
+    pub column: &'static str,
+    pub outer: &'static str,
+    pub filter: Option<Cond>,
 }
 
 /// Ascending or descending.
@@ -65,6 +91,8 @@ pub(crate) enum Direction {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SelectItem {
     Column(&'static str),
+    /// `alias.column`
+    Qualified(&'static str, &'static str),
     CountStar,
 }
 
@@ -72,6 +100,11 @@ pub(crate) enum SelectItem {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Select {
     pub table: &'static str,
+    /// `FROM table AS alias`; unqualified columns in WHERE and ORDER BY
+    /// are then qualified by `qualifier`.
+    pub alias: Option<&'static str>,
+    pub joins: Vec<Join>,
+    pub qualifier: Option<&'static str>,
     pub items: Vec<SelectItem>,
     pub filter: Option<Cond>,
     pub group_by: Vec<&'static str>,
@@ -85,6 +118,9 @@ impl Select {
     pub(crate) fn new(table: &'static str) -> Self {
         Select {
             table,
+            alias: None,
+            joins: Vec::new(),
+            qualifier: None,
             items: Vec::new(),
             filter: None,
             group_by: Vec::new(),
@@ -103,6 +139,8 @@ pub(crate) struct Insert {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Value>>,
     pub returning: Option<&'static str>,
+    /// Skip rows that would violate a unique key (join-table links).
+    pub ignore_conflicts: bool,
 }
 
 /// The right-hand side of `SET column = ...`.

@@ -45,7 +45,7 @@ impl<M, T> Column<M, T> {
     }
 
     /// The column's name in the database.
-    pub fn name(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         self.name
     }
 

@@ -115,6 +115,20 @@ pub(crate) trait SqlDialect: Sync {
         w.push(")");
     }
 
+    /// Keys per statement when loading includes (an IN list stays under the
+    /// dialect's bind-parameter limit, leaving room for filter values).
+    fn max_keys_per_statement(&self) -> usize;
+
+    /// After an INSERT's VALUES: skip rows that hit a unique key.
+    fn write_ignore_conflicts(&self, w: &mut Writer<'_>, _first_column: &'static str) {
+        w.push(" ON CONFLICT DO NOTHING");
+    }
+
+    /// `col [NOT] IN (...)` for a non-empty list.
+    fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
+        w.in_list(column, values, negated);
+    }
+
     /// `LIMIT/OFFSET`, with limit and offset bound as parameters.
     fn write_limit(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: Option<u64>) {
         if let Some(l) = limit {
@@ -147,6 +161,11 @@ pub(crate) trait SqlDialect: Sync {
     /// Whether an enum column needs a CHECK constraint (no native ENUM type).
     fn enum_needs_check(&self) -> bool {
         true
+    }
+
+    /// After `DROP TABLE IF EXISTS name`.
+    fn drop_table_suffix(&self) -> &'static str {
+        ""
     }
 
     /// Whether `CREATE INDEX IF NOT EXISTS` is understood.

@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod association;
 mod ast;
 mod bind;
 mod column;
@@ -33,6 +34,7 @@ mod dialect;
 mod error;
 mod exec;
 mod field;
+mod include;
 mod model;
 mod query;
 mod raw;
@@ -42,13 +44,15 @@ mod schema;
 mod transaction;
 mod value;
 
+pub use association::{BelongsTo, BelongsToMany, HasMany, HasOne};
 pub use column::{Column, Condition, Order};
 pub use db::{Db, DbBuilder, QueryEvent};
 pub use dialect::{Dialect, Statement};
 pub use error::{Error, FieldErrors, Result};
 pub use exec::Executor;
 pub use field::{DbEnum, FieldType, IntoValue};
-pub use model::{ColumnMeta, Model, ModelMeta};
+pub use include::Assoc;
+pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
 pub use query::Find;
 pub use raw::{Raw, raw};
 pub use row::RowRef;
@@ -66,7 +70,8 @@ pub use orm_derive::DbEnum;
 /// What most code needs: `use orm_core::prelude::*;`
 pub mod prelude {
     pub use crate::{
-        Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, Model, QueryEvent, Result, Schema, Transaction,
+        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne,
+        Model, QueryEvent, Result, Schema, Transaction,
     };
 }
 
@@ -74,8 +79,10 @@ pub mod prelude {
 /// any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::association::{AssocField, Loaded};
     pub use crate::error::FieldErrors;
-    pub use crate::runtime::{create, destroy, find_by_key, reload, save, update, validate};
+    pub use crate::include::{count_related, get_related, is_linked, link, set_links, unlink};
+    pub use crate::runtime::{create, destroy, find_by_key, reload, save, save_columns, update, validate};
     pub use chrono::{DateTime, Utc};
     pub use serde;
     pub use std::option::Option;

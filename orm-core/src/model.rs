@@ -29,6 +29,41 @@ pub struct ColumnMeta {
     pub default: Option<fn() -> Value>,
 }
 
+/// The kind of an association.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssocKind {
+    /// `HasOne<T>`: the target's foreign key points here; at most one row.
+    HasOne,
+    /// `HasMany<T>`: the target's foreign key points here.
+    HasMany,
+    /// `BelongsTo<T>`: this model's foreign key points at the target.
+    BelongsTo,
+    /// `BelongsToMany<T>`: linked through a join table.
+    BelongsToMany,
+}
+
+/// One association of a model, as the derive describes it.
+#[derive(Debug)]
+pub struct AssocMeta {
+    /// The field name (`posts`).
+    pub name: &'static str,
+    /// Which kind.
+    pub kind: AssocKind,
+    /// The target model's table description.
+    pub target: fn() -> &'static ModelMeta,
+    /// HasOne/HasMany: the column on the target; BelongsTo: the column on
+    /// this model; BelongsToMany: the join-table column pointing here.
+    pub foreign_key: &'static str,
+    /// BelongsToMany: the join-table column pointing at the target.
+    pub other_key: &'static str,
+    /// BelongsToMany: the join table.
+    pub through: &'static str,
+    /// `ON DELETE` action for the foreign key (`cascade`, `set null`, `restrict`, ...).
+    pub on_delete: Option<&'static str>,
+    /// `ON UPDATE` action for the foreign key.
+    pub on_update: Option<&'static str>,
+}
+
 /// A model's table: what the runtime needs to build SQL for it.
 #[derive(Debug)]
 pub struct ModelMeta {
@@ -46,6 +81,8 @@ pub struct ModelMeta {
     pub created_at: Option<usize>,
     /// Index of `updated_at`, when managed.
     pub updated_at: Option<usize>,
+    /// The model's associations.
+    pub associations: &'static [AssocMeta],
 }
 
 impl ModelMeta {
@@ -72,6 +109,16 @@ impl ModelMeta {
     /// The name given to a column's index.
     pub fn index_name(&self, column: &str) -> String {
         format!("{}_{}_idx", self.table, column)
+    }
+
+    /// The name given to a foreign key constraint on `column` of `table`.
+    pub fn foreign_key_name(table: &str, column: &str) -> String {
+        format!("{table}_{column}_fkey")
+    }
+
+    /// Index of the column with this name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
     }
 
     /// The name given to an enum column's CHECK constraint.
@@ -103,7 +150,10 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
     let r = REGISTRY.read().ok()?;
     for m in r.iter() {
         for c in m.columns {
-            if (c.unique && m.unique_constraint_name(c.name) == name) || m.check_name(c.name) == name {
+            if (c.unique && m.unique_constraint_name(c.name) == name)
+                || m.check_name(c.name) == name
+                || ModelMeta::foreign_key_name(m.table, c.name) == name
+            {
                 return Some((m.table, vec![c.name.to_owned()]));
             }
         }
@@ -113,18 +163,35 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
 
 /// A struct mapped to a table. Implemented by `#[derive(Model)]`; the
 /// hidden methods are the generated glue the runtime calls.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a #[derive(Model)] struct",
+    note = "associations and queries need a struct with #[derive(Model)]"
+)]
 pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// What `create` takes (`NewUser` for `User`).
     type New: Send + Sync;
     /// What `update` takes (`UserPatch` for `User`).
     type Patch: Send + Sync + Default;
+    /// The primary key's type.
+    type Key: Clone + Send + Sync;
 
     /// The table description.
     const META: &'static ModelMeta;
 
     /// Decode a row whose columns are `META.column_names`, in order.
     #[doc(hidden)]
-    fn __from_row(row: RowRef<'_>) -> Result<Self>;
+    fn __from_row(row: RowRef<'_>) -> Result<Self> {
+        Self::__from_row_at(row, 0)
+    }
+
+    /// Decode the model's columns starting at column `base` of the row.
+    #[doc(hidden)]
+    fn __from_row_at(row: RowRef<'_>, base: usize) -> Result<Self>;
+
+    /// The value of the column at `idx` (in `META.columns` order).
+    #[doc(hidden)]
+    fn __value_at(&self, idx: usize) -> Value;
 
     /// Build the full instance from a `New`, with defaults applied and the
     /// managed timestamps set to `now` (the auto key is still unset).
@@ -138,6 +205,10 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// The primary key's value.
     #[doc(hidden)]
     fn __pk(&self) -> Value;
+
+    /// The primary key.
+    #[doc(hidden)]
+    fn __key(&self) -> Self::Key;
 
     /// Set the auto-increment key after an insert.
     #[doc(hidden)]

@@ -7,6 +7,7 @@ use crate::dialect::{Dialect, Statement, render_delete, render_select, render_up
 use crate::error::{Error, FieldErrors, Result};
 use crate::exec::Executor;
 use crate::field::FieldType;
+use crate::include::{Assoc, Loader};
 use crate::model::Model;
 use crate::runtime::{enrich, now};
 use std::marker::PhantomData;
@@ -17,6 +18,7 @@ use std::marker::PhantomData;
 #[must_use = "a query does nothing until it is run with .all(&db), .one(&db), ..."]
 pub struct Find<M> {
     filter: Option<Cond>,
+    includes: Vec<Box<dyn Loader<M>>>,
     order: Vec<(&'static str, crate::ast::Direction)>,
     limit: Option<u64>,
     offset: Option<u64>,
@@ -27,6 +29,7 @@ impl<M> Clone for Find<M> {
     fn clone(&self) -> Self {
         Find {
             filter: self.filter.clone(),
+            includes: self.includes.iter().map(|l| l.boxed_clone()).collect(),
             order: self.order.clone(),
             limit: self.limit,
             offset: self.offset,
@@ -46,6 +49,7 @@ impl<M: Model> Find<M> {
     pub fn new() -> Self {
         Find {
             filter: None,
+            includes: Vec::new(),
             order: Vec::new(),
             limit: None,
             offset: None,
@@ -59,6 +63,13 @@ impl<M: Model> Find<M> {
             None => cond.cond,
             Some(prev) => Condition::<M>::new(prev).and(cond).cond,
         });
+        self
+    }
+
+    /// Eager-load an association (`User::posts()`), with one extra query
+    /// for all the rows found, never one per row.
+    pub fn include<C: Model + Clone>(mut self, assoc: Assoc<M, C>) -> Self {
+        self.includes.push(Box::new(assoc));
         self
     }
 
@@ -84,7 +95,13 @@ impl<M: Model> Find<M> {
     fn select(&self, items: Vec<SelectItem>) -> Select {
         let mut s = Select::new(M::META.table);
         s.items = items;
-        s.filter = self.filter.clone();
+        let mut parts: Vec<Cond> = self.filter.iter().cloned().collect();
+        parts.extend(self.includes.iter().filter_map(|l| l.exists()));
+        s.filter = match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Cond::And(parts)),
+        };
         s.order = self.order.clone();
         s.limit = self.limit;
         s.offset = self.offset;
@@ -112,7 +129,13 @@ impl<M: Model> Find<M> {
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         let conn = db.__conn();
         let st = render_select(conn.dialect().sql(), &self.select(Self::columns()));
-        conn.fetch(st, M::__from_row).await
+        let mut rows = conn.fetch(st, M::__from_row).await?;
+        if !rows.is_empty() {
+            for include in &self.includes {
+                include.load(conn, &mut rows).await?;
+            }
+        }
+        Ok(rows)
     }
 
     /// The first matching row, if any.

@@ -157,6 +157,7 @@ pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> In
         columns,
         rows,
         returning,
+        ignore_conflicts: false,
     }
 }
 
@@ -298,5 +299,34 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
     };
     let st = render_delete(conn.dialect().sql(), &d);
     conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    Ok(())
+}
+
+/// Write some columns of an instance by primary key (and bump `updated_at`).
+pub async fn save_columns<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, columns: &[&'static str]) -> Result<()> {
+    let meta = M::META;
+    let stamp = now();
+    let mut sets = Vec::new();
+    for c in columns {
+        let idx = meta
+            .column_index(c)
+            .ok_or_else(|| Error::invalid(format!("`{c}` is not a column of {}", meta.table)))?;
+        sets.push((meta.columns[idx].name, Assign::Value(m.__value_at(idx))));
+    }
+    if let Some(i) = meta.updated_at {
+        sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
+    }
+    let conn = db.__conn();
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(pk_filter(meta, m.__pk())),
+    };
+    let st = render_update(conn.dialect().sql(), &u);
+    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 {
+        return Err(Error::NotFound { model: meta.name });
+    }
+    m.__touch(stamp);
     Ok(())
 }

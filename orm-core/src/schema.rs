@@ -3,7 +3,7 @@
 use crate::dialect::{Dialect, SqlDialect, Statement};
 use crate::error::Result;
 use crate::exec::Executor;
-use crate::model::{ColumnMeta, Model, ModelMeta};
+use crate::model::{AssocKind, ColumnMeta, Model, ModelMeta};
 use crate::value::SqlType;
 
 /// A set of models whose tables can be created, altered or recreated.
@@ -38,24 +38,49 @@ impl Schema {
 
     /// The DDL for every table, separated by `;\n`.
     pub fn to_sql(&self, dialect: Dialect) -> String {
-        let d = dialect.sql();
-        let mut out: Vec<String> = Vec::new();
-        for m in &self.models {
-            out.extend(create_table(d, m));
-        }
-        let mut s = out.join(";\n");
+        let mut s = self.create_statements(dialect.sql()).join(";\n");
         s.push(';');
         s
+    }
+
+    /// Models in foreign-key order (referenced tables first).
+    fn ordered(&self) -> Vec<&'static ModelMeta> {
+        let fks = foreign_keys(&self.models);
+        let mut done: Vec<&'static ModelMeta> = Vec::new();
+        let mut left: Vec<&'static ModelMeta> = self.models.clone();
+        while !left.is_empty() {
+            let ready = left.iter().position(|m| {
+                fks.iter()
+                    .filter(|fk| fk.table == m.table && fk.ref_table != m.table)
+                    .all(|fk| {
+                        done.iter().any(|d| d.table == fk.ref_table) || !left.iter().any(|l| l.table == fk.ref_table)
+                    })
+            });
+            // A cycle: keep the declared order for what remains.
+            let i = ready.unwrap_or(0);
+            done.push(left.remove(i));
+        }
+        done
+    }
+
+    fn create_statements(&self, d: &dyn SqlDialect) -> Vec<String> {
+        let fks = foreign_keys(&self.models);
+        let mut out = Vec::new();
+        for m in self.ordered() {
+            let own: Vec<&ForeignKey> = fks.iter().filter(|fk| fk.table == m.table).collect();
+            out.extend(create_table(d, m, &own));
+        }
+        for j in join_tables(&self.models) {
+            out.extend(create_join_table(d, &j));
+        }
+        out
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for every model (and its indexes).
     pub async fn sync<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
         let conn = db.__conn();
-        let d = conn.dialect().sql();
-        for m in &self.models {
-            for sql in create_table(d, m) {
-                conn.execute(stmt(sql)).await?;
-            }
+        for sql in self.create_statements(conn.dialect().sql()) {
+            conn.execute(stmt(sql)).await?;
         }
         Ok(())
     }
@@ -65,11 +90,13 @@ impl Schema {
     pub async fn sync_alter<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
         let conn = db.__conn();
         let d = conn.dialect().sql();
-        for m in &self.models {
+        let fks = foreign_keys(&self.models);
+        for m in self.ordered() {
             let (sql, params) = d.introspect_columns(m.table);
             let existing: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
             if existing.is_empty() {
-                for sql in create_table(d, m) {
+                let own: Vec<&ForeignKey> = fks.iter().filter(|fk| fk.table == m.table).collect();
+                for sql in create_table(d, m, &own) {
                     conn.execute(stmt(sql)).await?;
                 }
                 continue;
@@ -92,6 +119,11 @@ impl Schema {
                 }
             }
         }
+        for j in join_tables(&self.models) {
+            for sql in create_join_table(d, &j) {
+                conn.execute(stmt(sql)).await?;
+            }
+        }
         Ok(())
     }
 
@@ -100,9 +132,16 @@ impl Schema {
     pub async fn sync_force<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
         let conn = db.__conn();
         let d = conn.dialect().sql();
-        for m in self.models.iter().rev() {
+        let joins = join_tables(&self.models);
+        let ordered = self.ordered();
+        let tables = joins
+            .iter()
+            .map(|j| j.name)
+            .chain(ordered.iter().rev().map(|m| m.table));
+        for table in tables {
             let mut sql = String::from("DROP TABLE IF EXISTS ");
-            d.quote_ident(m.table, &mut sql);
+            d.quote_ident(table, &mut sql);
+            sql.push_str(d.drop_table_suffix());
             conn.execute(stmt(sql)).await?;
         }
         self.sync(db).await
@@ -171,8 +210,159 @@ fn create_index(d: &dyn SqlDialect, m: &ModelMeta, c: &ColumnMeta, unique: bool,
     sql
 }
 
+/// A foreign key an association implies.
+#[derive(Debug, Clone)]
+struct ForeignKey {
+    table: &'static str,
+    column: &'static str,
+    ref_table: &'static str,
+    ref_column: &'static str,
+    on_delete: Option<&'static str>,
+    on_update: Option<&'static str>,
+}
+
+/// Every foreign key implied by the models' associations, once per column.
+fn foreign_keys(models: &[&'static ModelMeta]) -> Vec<ForeignKey> {
+    let mut out: Vec<ForeignKey> = Vec::new();
+    for m in models {
+        for a in m.associations {
+            let target = (a.target)();
+            let fk = match a.kind {
+                AssocKind::BelongsTo => ForeignKey {
+                    table: m.table,
+                    column: a.foreign_key,
+                    ref_table: target.table,
+                    ref_column: target.pk().name,
+                    on_delete: a.on_delete,
+                    on_update: a.on_update,
+                },
+                AssocKind::HasMany | AssocKind::HasOne => ForeignKey {
+                    table: target.table,
+                    column: a.foreign_key,
+                    ref_table: m.table,
+                    ref_column: m.pk().name,
+                    on_delete: a.on_delete,
+                    on_update: a.on_update,
+                },
+                AssocKind::BelongsToMany => continue,
+            };
+            match out.iter_mut().find(|f| f.table == fk.table && f.column == fk.column) {
+                // Both sides declared it: an action given on either side counts.
+                Some(existing) => {
+                    existing.on_delete = existing.on_delete.or(fk.on_delete);
+                    existing.on_update = existing.on_update.or(fk.on_update);
+                }
+                None => out.push(fk),
+            }
+        }
+    }
+    out
+}
+
+/// A belongs-to-many join table.
+struct JoinTable {
+    name: &'static str,
+    left: (&'static str, &'static ModelMeta),
+    right: (&'static str, &'static ModelMeta),
+}
+
+fn join_tables(models: &[&'static ModelMeta]) -> Vec<JoinTable> {
+    let mut out: Vec<JoinTable> = Vec::new();
+    for m in models {
+        for a in m.associations.iter().filter(|a| a.kind == AssocKind::BelongsToMany) {
+            if out.iter().all(|j| j.name != a.through) {
+                out.push(JoinTable {
+                    name: a.through,
+                    left: (a.foreign_key, m),
+                    right: (a.other_key, (a.target)()),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn action(a: &str) -> &'static str {
+    match a.to_ascii_lowercase().as_str() {
+        "cascade" => "CASCADE",
+        "set null" => "SET NULL",
+        "set default" => "SET DEFAULT",
+        "no action" => "NO ACTION",
+        _ => "RESTRICT",
+    }
+}
+
+fn foreign_key_def(d: &dyn SqlDialect, fk: &ForeignKey) -> String {
+    let mut def = String::from("  CONSTRAINT ");
+    d.quote_ident(&ModelMeta::foreign_key_name(fk.table, fk.column), &mut def);
+    def.push_str(" FOREIGN KEY (");
+    d.quote_ident(fk.column, &mut def);
+    def.push_str(") REFERENCES ");
+    d.quote_ident(fk.ref_table, &mut def);
+    def.push_str(" (");
+    d.quote_ident(fk.ref_column, &mut def);
+    def.push(')');
+    if let Some(a) = fk.on_delete {
+        def.push_str(" ON DELETE ");
+        def.push_str(action(a));
+    }
+    if let Some(a) = fk.on_update {
+        def.push_str(" ON UPDATE ");
+        def.push_str(action(a));
+    }
+    def
+}
+
+fn create_join_table(d: &dyn SqlDialect, j: &JoinTable) -> Vec<String> {
+    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+    d.quote_ident(j.name, &mut sql);
+    sql.push_str(" (\n");
+    let mut parts = Vec::new();
+    for (col, m) in [j.left, j.right] {
+        let mut def = String::from("  ");
+        d.quote_ident(col, &mut def);
+        def.push(' ');
+        def.push_str(&d.column_type(m.pk().sql_type));
+        def.push_str(" NOT NULL");
+        parts.push(def);
+    }
+    let mut pk = String::from("  PRIMARY KEY (");
+    d.quote_ident(j.left.0, &mut pk);
+    pk.push_str(", ");
+    d.quote_ident(j.right.0, &mut pk);
+    pk.push(')');
+    parts.push(pk);
+    for (col, m) in [j.left, j.right] {
+        let fk = ForeignKey {
+            table: j.name,
+            column: col,
+            ref_table: m.table,
+            ref_column: m.pk().name,
+            on_delete: Some("cascade"),
+            on_update: None,
+        };
+        parts.push(foreign_key_def(d, &fk));
+    }
+    sql.push_str(&parts.join(",\n"));
+    sql.push_str("\n)");
+    sql.push_str(d.table_options());
+    let mut out = vec![sql];
+    if d.create_index_if_not_exists() {
+        // The composite key serves lookups by the left column; index the right one.
+        let mut idx = String::from("CREATE INDEX IF NOT EXISTS ");
+        d.quote_ident(&format!("{}_{}_idx", j.name, j.right.0), &mut idx);
+        idx.push_str(" ON ");
+        d.quote_ident(j.name, &mut idx);
+        idx.push_str(" (");
+        d.quote_ident(j.right.0, &mut idx);
+        idx.push(')');
+        out.push(idx);
+    }
+    out
+}
+
 /// The CREATE TABLE statement, then any CREATE INDEX statements.
-pub(crate) fn create_table(d: &dyn SqlDialect, m: &ModelMeta) -> Vec<String> {
+fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<String> {
     let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
     d.quote_ident(m.table, &mut sql);
     sql.push_str(" (\n");
@@ -219,6 +409,9 @@ pub(crate) fn create_table(d: &dyn SqlDialect, m: &ModelMeta) -> Vec<String> {
             def.push(')');
             parts.push(def);
         }
+    }
+    for fk in fks {
+        parts.push(foreign_key_def(d, fk));
     }
     sql.push_str(&parts.join(",\n"));
     sql.push_str("\n)");

@@ -85,6 +85,9 @@ pub enum Value {
     Json(serde_json::Value),
     /// An exact decimal.
     Decimal(Decimal),
+    /// A list bound as one array parameter (PostgreSQL `= ANY($1)`).
+    #[doc(hidden)]
+    Array(Vec<Value>),
 }
 
 impl Value {

@@ -7,15 +7,8 @@ use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
 const MODEL_KEYS: &str = "table, timestamps, paranoid, version";
-const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, text, length, skip";
-const ASSOC_KEYS: &[&str] = &[
-    "foreign_key",
-    "through",
-    "other_key",
-    "on_delete",
-    "on_update",
-    "singular",
-];
+const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
+const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
 const ENUM_KEYS: &str = "rename_all";
 const VARIANT_KEYS: &str = "rename";
 const VALIDATORS: &str = "email, url, length, range, regex, contains, custom, non_control_character";
@@ -39,6 +32,38 @@ pub(crate) struct FieldAttrs {
     pub text: Option<Span>,
     pub length: Option<(u32, Span)>,
     pub skip: Option<Span>,
+    pub foreign_key: Option<LitStr>,
+    pub through: Option<LitStr>,
+    pub other_key: Option<LitStr>,
+    pub on_delete: Option<LitStr>,
+    pub on_update: Option<LitStr>,
+    pub singular: Option<LitStr>,
+}
+
+impl FieldAttrs {
+    /// The first association-only attribute given, for "misplaced" errors.
+    pub(crate) fn association_attr(&self) -> Option<&LitStr> {
+        self.foreign_key
+            .as_ref()
+            .or(self.through.as_ref())
+            .or(self.other_key.as_ref())
+            .or(self.on_delete.as_ref())
+            .or(self.on_update.as_ref())
+            .or(self.singular.as_ref())
+    }
+
+    /// The first column-only attribute given.
+    pub(crate) fn column_attr(&self) -> Option<Span> {
+        self.primary_key
+            .or(self.index)
+            .or(self.unique)
+            .or(self.text)
+            .or(self.skip)
+            .or(self.length.map(|l| l.1))
+            .or(self.column.as_ref().map(|c| c.span()))
+            .or(self.default.as_ref().map(syn::spanned::Spanned::span))
+            .or(self.auto_increment.as_ref().map(|b| b.span))
+    }
 }
 
 /// One `#[validate(..)]` rule.
@@ -226,14 +251,37 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     let s = no_value(&meta, "skip")?;
                     set_once(cx, &mut out.skip, s, &meta, "skip");
                 }
-                k if ASSOC_KEYS.contains(&k) => {
-                    cx.error(
-                        &meta.path,
-                        format!("association attribute `{k}` is not supported yet by this version of orm-core"),
-                    );
-                    if meta.input.peek(syn::Token![=]) {
-                        let _: Expr = meta.value()?.parse()?;
+                k @ ("foreign_key" | "through" | "other_key" | "singular") => {
+                    let s = lit_str(&meta, k, "author_id")?;
+                    if s.value().is_empty() {
+                        cx.error(&s, format!("`{k}` cannot be empty"));
                     }
+                    let slot = match k {
+                        "foreign_key" => &mut out.foreign_key,
+                        "through" => &mut out.through,
+                        "other_key" => &mut out.other_key,
+                        _ => &mut out.singular,
+                    };
+                    set_once(cx, slot, s, &meta, k);
+                }
+                k @ ("on_delete" | "on_update") => {
+                    let s = lit_str(&meta, k, "cascade")?;
+                    if !ACTIONS.contains(&s.value().to_ascii_lowercase().as_str()) {
+                        cx.error(
+                            &s,
+                            format!(
+                                "unknown `{k}` action `{}`; expected one of: {}",
+                                s.value(),
+                                ACTIONS.join(", ")
+                            ),
+                        );
+                    }
+                    let slot = if k == "on_delete" {
+                        &mut out.on_delete
+                    } else {
+                        &mut out.on_update
+                    };
+                    set_once(cx, slot, s, &meta, k);
                 }
                 other => {
                     return Err(meta.error(format!(

@@ -1,5 +1,6 @@
 //! Stage three: code generation, one module per generated thing.
 
+pub(crate) mod associations;
 pub(crate) mod columns;
 pub(crate) mod db_enum;
 pub(crate) mod methods;

@@ -40,6 +40,116 @@ pub(crate) struct Field<'a> {
     pub timestamp: bool,
     /// `#[serde(rename/alias)]` of the field, copied to `NewX` and `XPatch`.
     pub serde_attrs: Vec<&'a Attribute>,
+    /// Set for `HasOne`/`HasMany`/`BelongsTo`/`BelongsToMany` fields (which are not columns).
+    pub assoc: Option<Assoc<'a>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AssocKind {
+    HasOne,
+    HasMany,
+    BelongsTo,
+    BelongsToMany,
+}
+
+pub(crate) struct Assoc<'a> {
+    pub kind: AssocKind,
+    pub target: &'a Type,
+    /// The foreign key (field name = column name by convention).
+    pub foreign_key: String,
+    pub fk_span: Span,
+    pub other_key: String,
+    pub through: String,
+    pub on_delete: Option<String>,
+    pub on_update: Option<String>,
+    pub singular: String,
+}
+
+fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if ["ses", "xes", "zes", "ches", "shes"].iter().any(|s| name.ends_with(s)) {
+        name[..name.len() - 2].to_owned()
+    } else if let Some(stem) = name.strip_suffix('s') {
+        stem.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Recognize an association field and resolve its keys (Sequelize's defaults).
+fn association<'a>(
+    cx: &mut Ctxt,
+    parent: &Ident,
+    field: &Ident,
+    ty: &'a Type,
+    attrs: &FieldAttrs,
+) -> Option<Assoc<'a>> {
+    let (id, target) = last_segment(ty)?;
+    let kind = match id.to_string().as_str() {
+        "HasOne" => AssocKind::HasOne,
+        "HasMany" => AssocKind::HasMany,
+        "BelongsTo" => AssocKind::BelongsTo,
+        "BelongsToMany" => AssocKind::BelongsToMany,
+        _ => return None,
+    };
+    let Some(target) = target else {
+        cx.error(ty, format!("`{id}` needs the target model, as in `{id}<Post>`"));
+        return None;
+    };
+    let target_name = last_segment(target).map(|(i, _)| i.to_string()).unwrap_or_default();
+    let parent_fk = format!("{}_id", case::snake(&parent.to_string()));
+    let default_fk = match kind {
+        AssocKind::BelongsTo => format!("{field}_id"),
+        _ => parent_fk,
+    };
+    let (foreign_key, fk_span) = match &attrs.foreign_key {
+        Some(s) => (s.value(), s.span()),
+        None => (default_fk, syn::spanned::Spanned::span(target)),
+    };
+    let mut other_key = String::new();
+    let mut through = String::new();
+    if kind == AssocKind::BelongsToMany {
+        match &attrs.through {
+            Some(t) => through = t.value(),
+            None => cx.error(
+                ty,
+                "`BelongsToMany` needs its join table: #[orm(through = \"post_tags\")]",
+            ),
+        }
+        other_key = match &attrs.other_key {
+            Some(o) => o.value(),
+            None => format!("{}_id", case::snake(&target_name)),
+        };
+        if other_key == foreign_key {
+            cx.error(
+                ty,
+                format!("cannot infer `other_key`: both join-table columns would be `{other_key}`; set #[orm(other_key = \"...\")]"),
+            );
+        }
+    } else {
+        if let Some(t) = &attrs.through {
+            cx.error(t, "`through` applies to BelongsToMany fields only");
+        }
+        if let Some(o) = &attrs.other_key {
+            cx.error(o, "`other_key` applies to BelongsToMany fields only");
+        }
+    }
+    Some(Assoc {
+        kind,
+        target,
+        foreign_key,
+        fk_span,
+        other_key,
+        through,
+        on_delete: attrs.on_delete.as_ref().map(|s| s.value().to_ascii_lowercase()),
+        on_update: attrs.on_update.as_ref().map(|s| s.value().to_ascii_lowercase()),
+        singular: attrs
+            .singular
+            .as_ref()
+            .map(|s| s.value())
+            .unwrap_or_else(|| singular(&field.to_string())),
+    })
 }
 
 impl Field<'_> {
@@ -84,8 +194,6 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 fn is_named(ty: &Type, names: &[&str]) -> bool {
     matches!(last_segment(ty), Some((id, None)) if names.iter().any(|n| id == n))
 }
-
-const ASSOCIATIONS: &[&str] = &["HasOne", "HasMany", "BelongsTo", "BelongsToMany"];
 
 pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
     let mut cx = Ctxt::default();
@@ -136,13 +244,25 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             Some(inner) => (inner, true),
             None => (&f.ty, false),
         };
-        if let Some((id, _)) = last_segment(inner)
-            && ASSOCIATIONS.iter().any(|a| id == a)
-        {
-            cx.error(&f.ty, format!("association fields (`{id}`) are not supported yet by this version of orm-core; mark the field #[orm(skip)] for now"));
+        let assoc = association(&mut cx, &input.ident, ident, &f.ty, &attrs);
+        if assoc.is_none() {
+            if let Some(a) = attrs.association_attr() {
+                cx.error(
+                    a,
+                    "this attribute applies to association fields (HasOne, HasMany, BelongsTo, BelongsToMany)",
+                );
+            }
+        } else if let Some(span) = attrs.column_attr() {
+            cx.push(syn::Error::new(
+                span,
+                "an association field is not a column: column attributes do not apply to it",
+            ));
         }
-        let skip = attrs.skip.is_some();
-        if skip {
+        if assoc.is_some() && !rules.is_empty() {
+            cx.error(ident, "#[validate] does not apply to association fields");
+        }
+        let skip = attrs.skip.is_some() || assoc.is_some();
+        if attrs.skip.is_some() {
             let others = attrs.primary_key.is_some()
                 || attrs.column.is_some()
                 || attrs.index.is_some()
@@ -194,6 +314,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             })
             .collect();
         fields.push(Field {
+            assoc,
             ident,
             vis: &f.vis,
             ty: &f.ty,
@@ -269,6 +390,29 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             cx.error(f.ident, format!("two fields map to the column `{}`", f.column));
         }
         seen.push(&f.column);
+    }
+    for f in &fields {
+        if let Some(a) = &f.assoc
+            && a.kind == AssocKind::BelongsTo
+            && !fields.iter().any(|c| !c.skip && c.ident == a.foreign_key.as_str())
+        {
+            cx.push(syn::Error::new(
+                a.fk_span,
+                format!(
+                    "the foreign key `{}` is not a field of {}: add `{}: i64` (or `Option<i64>`) or name the field with #[orm(foreign_key = \"...\")]",
+                    a.foreign_key, input.ident, a.foreign_key
+                ),
+            ));
+        }
+        if let Some(a) = &f.assoc
+            && a.kind != AssocKind::BelongsToMany
+            && syn::parse_str::<Ident>(&a.foreign_key).is_err()
+        {
+            cx.push(syn::Error::new(
+                a.fk_span,
+                "`foreign_key` must name a field, as in foreign_key = \"author_id\"",
+            ));
+        }
     }
     let created_at = fields.iter().position(|f| f.timestamp && f.ident == "created_at");
     let updated_at = fields.iter().position(|f| f.timestamp && f.ident == "updated_at");

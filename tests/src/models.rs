@@ -58,6 +58,109 @@ pub struct User {
     #[orm(skip)]
     #[serde(skip)]
     pub scratch: Option<String>,
+    /// Posts written.
+    #[orm(foreign_key = "author_id")]
+    #[serde(default, skip_serializing_if = "HasMany::is_unloaded")]
+    pub posts: HasMany<Post>,
+    /// The profile, whose `user_id` is set to NULL when the user goes.
+    #[orm(on_delete = "set null")]
+    #[serde(default, skip_serializing_if = "HasOne::is_unloaded")]
+    pub profile: HasOne<Profile>,
+}
+
+/// A post by a user, with tags and comments.
+#[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[orm(timestamps = false)]
+#[serde(rename_all = "camelCase")]
+pub struct Post {
+    /// Key.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Optional body.
+    #[orm(text)]
+    pub body: Option<String>,
+    /// The author.
+    pub author_id: i64,
+    /// An optional second user.
+    pub editor_id: Option<i64>,
+    /// Deleted with its author.
+    #[orm(on_delete = "cascade")]
+    #[serde(default, skip_serializing_if = "BelongsTo::is_unloaded")]
+    pub author: BelongsTo<User>,
+    /// Same target, another name.
+    #[serde(default, skip_serializing_if = "BelongsTo::is_unloaded")]
+    pub editor: BelongsTo<User>,
+    /// Tags through `post_tags`.
+    #[orm(through = "post_tags", foreign_key = "post_id", other_key = "tag_id")]
+    #[serde(default, skip_serializing_if = "BelongsToMany::is_unloaded")]
+    pub tags: BelongsToMany<Tag>,
+    /// Comments (`comments.post_id` by convention).
+    #[serde(default, skip_serializing_if = "HasMany::is_unloaded")]
+    pub comments: HasMany<Comment>,
+}
+
+/// A tag on posts.
+#[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[orm(timestamps = false)]
+pub struct Tag {
+    /// Key.
+    pub id: i64,
+    /// Unique name.
+    #[orm(unique)]
+    pub name: String,
+    /// The other side of `Post.tags`.
+    #[orm(through = "post_tags", foreign_key = "tag_id", other_key = "post_id")]
+    #[serde(default, skip_serializing_if = "BelongsToMany::is_unloaded")]
+    pub posts: BelongsToMany<Post>,
+}
+
+/// A comment on a post.
+#[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[orm(timestamps = false)]
+pub struct Comment {
+    /// Key.
+    pub id: i64,
+    /// The post.
+    pub post_id: i64,
+    /// Text.
+    pub body: String,
+    /// Deleted with its post.
+    #[orm(on_delete = "cascade")]
+    #[serde(default, skip_serializing_if = "BelongsTo::is_unloaded")]
+    pub post: BelongsTo<Post>,
+}
+
+/// A user's profile (an optional relation: `user_id` is nullable).
+#[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[orm(timestamps = false)]
+pub struct Profile {
+    /// Key.
+    pub id: i64,
+    /// The owner, if any.
+    pub user_id: Option<i64>,
+    /// Text.
+    pub about: String,
+}
+
+/// A self-reference: managers and their reports.
+#[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[orm(timestamps = false)]
+pub struct Employee {
+    /// Key.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The manager, if any.
+    pub manager_id: Option<i64>,
+    /// Who this employee reports to.
+    #[orm(on_delete = "set null")]
+    #[serde(default, skip_serializing_if = "BelongsTo::is_unloaded")]
+    pub manager: BelongsTo<Employee>,
+    /// Who reports to this employee.
+    #[orm(foreign_key = "manager_id")]
+    #[serde(default, skip_serializing_if = "HasMany::is_unloaded")]
+    pub reports: HasMany<Employee>,
 }
 
 /// Every supported column type, for round trips.

@@ -74,11 +74,23 @@ fn combinators_parenthesize() {
 
 #[test]
 fn in_lists_and_empty_sets() {
+    let st = User::find().filter(User::ID.is_in([1, 2, 3])).to_sql(Dialect::Postgres);
+    assert!(
+        st.sql.ends_with("WHERE \"id\" = ANY($1)"),
+        "one array parameter on PostgreSQL: {}",
+        st.sql
+    );
+    assert_eq!(st.params.len(), 1);
     let sql = User::find()
-        .filter(User::ID.is_in([1, 2, 3]))
+        .filter(User::ID.not_in([1, 2]))
         .to_sql(Dialect::Postgres)
         .sql;
-    assert!(sql.ends_with("WHERE \"id\" IN ($1, $2, $3)"), "{sql}");
+    assert!(sql.ends_with("WHERE \"id\" <> ALL($1)"), "{sql}");
+    let sql = User::find()
+        .filter(User::ID.is_in([1, 2, 3]))
+        .to_sql(Dialect::Sqlite)
+        .sql;
+    assert!(sql.ends_with("WHERE \"id\" IN (?, ?, ?)"), "{sql}");
     let sql = User::find()
         .filter(User::ID.is_in(Vec::<i64>::new()))
         .to_sql(Dialect::Postgres)
@@ -167,4 +179,21 @@ fn ddl_per_dialect() {
 fn identifiers_are_quoted() {
     assert_eq!(Dialect::Postgres.quote("we\"ird"), "\"we\"\"ird\"");
     assert_eq!(Dialect::MySql.quote("we`ird"), "`we``ird`");
+}
+
+#[test]
+fn required_include_is_a_correlated_exists() {
+    let q = User::find().include(
+        User::posts()
+            .filter(Post::TITLE.eq("x"))
+            .include(Post::tags().required())
+            .required(),
+    );
+    let sql = q.to_sql(Dialect::Postgres).sql;
+    assert!(
+        sql.ends_with(
+            "FROM \"users\" WHERE EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\" AND (\"s1\".\"title\" = $1 AND EXISTS (SELECT 1 FROM \"post_tags\" AS \"j2\" INNER JOIN \"tags\" AS \"s2\" ON \"s2\".\"id\" = \"j2\".\"tag_id\" WHERE \"j2\".\"post_id\" = \"s1\".\"id\")))"
+        ),
+        "{sql}"
+    );
 }

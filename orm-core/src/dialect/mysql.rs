@@ -19,6 +19,19 @@ impl SqlDialect for MySql {
         out.push('`');
     }
 
+    fn max_keys_per_statement(&self) -> usize {
+        // 65,535 placeholders per statement.
+        60_000
+    }
+
+    /// `INSERT IGNORE` would also hide foreign-key errors; a no-op update does not.
+    fn write_ignore_conflicts(&self, w: &mut Writer<'_>, first_column: &'static str) {
+        w.push(" ON DUPLICATE KEY UPDATE ");
+        w.ident(first_column);
+        w.push(" = ");
+        w.ident(first_column);
+    }
+
     fn insert_id(&self) -> InsertId {
         InsertId::LastInsertId
     }

@@ -18,6 +18,24 @@ impl SqlDialect for Postgres {
         w.param(pattern);
     }
 
+    /// One array parameter (`= ANY($1)`) when the values share a type:
+    /// stable SQL text whatever the list length.
+    fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
+        if crate::bind::pg_array_kind(values).is_some() {
+            w.col(column);
+            w.push(if negated { " <> ALL(" } else { " = ANY(" });
+            w.param(Value::Array(values.to_vec()));
+            w.push(")");
+        } else {
+            w.in_list(column, values, negated);
+        }
+    }
+
+    fn max_keys_per_statement(&self) -> usize {
+        // Keys travel as one array parameter.
+        usize::MAX
+    }
+
     fn column_type(&self, ty: SqlType) -> String {
         match ty {
             SqlType::SmallInt => "SMALLINT".into(),
@@ -40,6 +58,10 @@ impl SqlDialect for Postgres {
             // value a check violation rather than a length error.
             SqlType::Enum(_) => "TEXT".into(),
         }
+    }
+
+    fn drop_table_suffix(&self) -> &'static str {
+        " CASCADE"
     }
 
     fn auto_pk(&self, ty: SqlType) -> String {

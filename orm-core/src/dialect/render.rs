@@ -2,7 +2,7 @@
 //! hooks supply only what differs.
 
 use super::SqlDialect;
-use crate::ast::{Assign, Cond, Delete, Direction, Insert, LikeKind, Select, SelectItem, Update};
+use crate::ast::{Assign, Cond, Delete, Direction, Exists, Insert, Join, LikeKind, Select, SelectItem, Update};
 use crate::value::Value;
 
 /// SQL text plus its bound parameters, as sent to the driver.
@@ -19,6 +19,12 @@ pub(crate) struct Writer<'d> {
     d: &'d dyn SqlDialect,
     sql: String,
     params: Vec<Value>,
+    /// Alias that qualifies column names in conditions, when set.
+    qualifier: Option<String>,
+    /// Name (table or alias) of the row an EXISTS subquery correlates with.
+    outer: Option<String>,
+    /// Numbers the aliases of nested EXISTS subqueries so none shadows another.
+    alias_seq: usize,
 }
 
 impl<'d> Writer<'d> {
@@ -27,6 +33,9 @@ impl<'d> Writer<'d> {
             d,
             sql: String::with_capacity(128),
             params: Vec::new(),
+            qualifier: None,
+            outer: None,
+            alias_seq: 0,
         }
     }
 
@@ -36,6 +45,22 @@ impl<'d> Writer<'d> {
 
     pub(crate) fn ident(&mut self, name: &str) {
         self.d.quote_ident(name, &mut self.sql);
+    }
+
+    /// A column in a condition, qualified when a qualifier is set.
+    pub(crate) fn col(&mut self, name: &str) {
+        if let Some(q) = self.qualifier.take() {
+            self.ident(&q);
+            self.push(".");
+            self.qualifier = Some(q);
+        }
+        self.ident(name);
+    }
+
+    fn qualified(&mut self, alias: &str, name: &str) {
+        self.ident(alias);
+        self.push(".");
+        self.ident(name);
     }
 
     pub(crate) fn param(&mut self, v: Value) {
@@ -62,12 +87,12 @@ impl<'d> Writer<'d> {
     pub(crate) fn cond(&mut self, c: &Cond) {
         match c {
             Cond::Cmp(col, op, v) => {
-                self.ident(col);
+                self.col(col);
                 self.push(op.sql());
                 self.param(v.clone());
             }
             Cond::Between(col, lo, hi) => {
-                self.ident(col);
+                self.col(col);
                 self.push(" BETWEEN ");
                 self.param(lo.clone());
                 self.push(" AND ");
@@ -78,15 +103,8 @@ impl<'d> Writer<'d> {
                 self.push(if *negated { "1 = 1" } else { "1 = 0" });
             }
             Cond::In(col, values, negated) => {
-                self.ident(col);
-                self.push(if *negated { " NOT IN (" } else { " IN (" });
-                for (i, v) in values.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.param(v.clone());
-                }
-                self.push(")");
+                let d = self.d;
+                d.write_in(self, col, values, *negated);
             }
             Cond::Like {
                 column,
@@ -99,7 +117,7 @@ impl<'d> Writer<'d> {
                     let d = self.d;
                     d.write_ilike(self, column, pattern.clone(), *negated);
                 } else {
-                    self.ident(column);
+                    self.col(column);
                     self.push(if *negated { " NOT LIKE " } else { " LIKE " });
                     self.param(pattern.clone());
                 }
@@ -108,7 +126,7 @@ impl<'d> Writer<'d> {
                 }
             }
             Cond::Null(col, negated) => {
-                self.ident(col);
+                self.col(col);
                 self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
             Cond::And(parts) | Cond::Or(parts) if parts.is_empty() => {
@@ -128,7 +146,83 @@ impl<'d> Writer<'d> {
                 self.push("NOT ");
                 self.nested(inner);
             }
+            Cond::Qualified(alias, inner) => {
+                let saved = self.qualifier.replace((*alias).to_owned());
+                self.cond(inner);
+                self.qualifier = saved;
+            }
+            Cond::Exists(e) => self.exists(e),
         }
+    }
+
+    /// `col IN (...)` with one parameter per value (the default).
+    pub(crate) fn in_list(&mut self, col: &str, values: &[Value], negated: bool) {
+        self.col(col);
+        self.push(if negated { " NOT IN (" } else { " IN (" });
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.param(v.clone());
+        }
+        self.push(")");
+    }
+
+    fn join(&mut self, j: &Join) {
+        self.push(" INNER JOIN ");
+        self.ident(j.table);
+        self.push(" AS ");
+        self.ident(j.alias);
+        self.push(" ON ");
+        self.qualified(j.left.0, j.left.1);
+        self.push(" = ");
+        self.qualified(j.right.0, j.right.1);
+    }
+
+    fn exists(&mut self, e: &Exists) {
+        self.alias_seq += 1;
+        let target = format!("s{}", self.alias_seq);
+        let outer = self.outer.clone();
+        self.push("EXISTS (SELECT 1 FROM ");
+        let correlated = match e.via {
+            Some((join_table, to_outer, to_target)) => {
+                let j = format!("j{}", self.alias_seq);
+                self.ident(join_table);
+                self.push(" AS ");
+                self.ident(&j);
+                self.push(" INNER JOIN ");
+                self.ident(e.table);
+                self.push(" AS ");
+                self.ident(&target);
+                self.push(" ON ");
+                self.qualified(&target, e.column);
+                self.push(" = ");
+                self.qualified(&j, to_target);
+                (j, to_outer)
+            }
+            None => {
+                self.ident(e.table);
+                self.push(" AS ");
+                self.ident(&target);
+                (target.clone(), e.column)
+            }
+        };
+        self.push(" WHERE ");
+        self.qualified(&correlated.0, correlated.1);
+        self.push(" = ");
+        match &outer {
+            Some(o) => self.qualified(o, e.outer),
+            None => self.ident(e.outer),
+        }
+        if let Some(f) = &e.filter {
+            self.push(" AND ");
+            let saved_q = self.qualifier.replace(target.clone());
+            let saved_o = self.outer.replace(target);
+            self.nested(f);
+            self.qualifier = saved_q;
+            self.outer = saved_o;
+        }
+        self.push(")");
     }
 
     fn nested(&mut self, c: &Cond) {
@@ -160,11 +254,21 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
         }
         match item {
             SelectItem::Column(c) => w.ident(c),
+            SelectItem::Qualified(a, c) => w.qualified(a, c),
             SelectItem::CountStar => w.push("COUNT(*)"),
         }
     }
     w.push(" FROM ");
     w.ident(s.table);
+    if let Some(a) = s.alias {
+        w.push(" AS ");
+        w.ident(a);
+    }
+    for j in &s.joins {
+        w.join(j);
+    }
+    w.outer = Some(s.qualifier.or(s.alias).unwrap_or(s.table).to_owned());
+    w.qualifier = s.qualifier.map(str::to_owned);
     w.where_clause(&s.filter);
     if !s.group_by.is_empty() {
         w.push(" GROUP BY ");
@@ -176,7 +280,7 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
     }
     for (i, (col, dir)) in s.order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.ident(col);
+        w.col(col);
         w.push(match dir {
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
@@ -207,6 +311,9 @@ pub(crate) fn render_insert(d: &dyn SqlDialect, ins: &Insert) -> Statement {
             w.push(")");
         }
     }
+    if ins.ignore_conflicts {
+        d.write_ignore_conflicts(&mut w, ins.columns.first().copied().unwrap_or("id"));
+    }
     if let Some(pk) = ins.returning {
         w.push(" RETURNING ");
         w.ident(pk);
@@ -218,6 +325,7 @@ pub(crate) fn render_update(d: &dyn SqlDialect, u: &Update) -> Statement {
     let mut w = Writer::new(d);
     w.push("UPDATE ");
     w.ident(u.table);
+    w.outer = Some(u.table.to_owned());
     w.push(" SET ");
     for (i, (col, a)) in u.sets.iter().enumerate() {
         if i > 0 {
@@ -237,6 +345,7 @@ pub(crate) fn render_delete(d: &dyn SqlDialect, del: &Delete) -> Statement {
     let mut w = Writer::new(d);
     w.push("DELETE FROM ");
     w.ident(del.table);
+    w.outer = Some(del.table.to_owned());
     w.where_clause(&del.filter);
     w.finish()
 }
@@ -262,5 +371,6 @@ pub(crate) fn default_literal<D: SqlDialect + ?Sized>(d: &D, v: &Value, out: &mu
         Value::Time(t) => d.string_literal(&t.format("%H:%M:%S%.6f").to_string(), out),
         Value::Uuid(u) => d.string_literal(&u.to_string(), out),
         Value::Json(j) => d.string_literal(&j.to_string(), out),
+        Value::Array(_) => out.push_str("NULL"),
     }
 }

@@ -7,6 +7,11 @@ use crate::value::{SqlType, Value};
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn max_keys_per_statement(&self) -> usize {
+        // 32,766 variables per statement.
+        30_000
+    }
+
     fn write_no_limit(&self, w: &mut Writer<'_>) {
         w.push(" LIMIT -1");
     }

@@ -103,6 +103,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         }
     });
     let defaults = default_fns(m);
+    let associations = crate::expand::associations::metas(m);
     quote! {
         #defaults
         #[doc(hidden)]
@@ -114,6 +115,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             primary_key: #pk,
             created_at: #created,
             updated_at: #updated,
+            associations: &[#(#associations),*],
         };
     }
 }

@@ -2,7 +2,7 @@
 //! inside one hygienic `const _: () = { .. };` (plus the `NewX`/`XPatch`
 //! structs, which users name).
 
-use crate::expand::{columns, methods, new_patch, row, validate};
+use crate::expand::{associations, columns, methods, new_patch, row, validate};
 use crate::ir;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,6 +17,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let validators = validate::field_validators(&model);
     let new_validate = validate::new_validate(&model);
     let methods = methods::inherent(&model);
+    let assoc_methods = associations::methods(&model);
     Ok(quote! {
         #new_patch
         #consts
@@ -27,6 +28,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #validators
             #new_validate
             #methods
+            #assoc_methods
         };
     })
 }

@@ -21,7 +21,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         } else {
             let i = idx;
             idx += 1;
-            quote_spanned!(ty.span()=> #name: <#ty as ::orm_core::FieldType>::decode(row, #i)?)
+            quote_spanned!(ty.span()=> #name: <#ty as ::orm_core::FieldType>::decode(row, base + #i)?)
         }
     });
 
@@ -49,6 +49,10 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::to_value(&self.#name))
     });
     let n_cols = cols.len();
+    let value_at = cols.iter().enumerate().map(|(i, f)| {
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> #i => <#ty as ::orm_core::FieldType>::to_value(&self.#name),)
+    });
     let pk = &m.fields[m.pk];
     let pk_name = pk.ident;
     let pk_ty = pk.ty;
@@ -103,10 +107,22 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         impl ::orm_core::Model for #ident {
             type New = #new_ident;
             type Patch = #patch_ident;
+            type Key = #pk_ty;
             const META: &'static ::orm_core::ModelMeta = &__ORM_META;
 
-            fn __from_row(row: ::orm_core::RowRef<'_>) -> ::orm_core::Result<Self> {
+            fn __from_row_at(row: ::orm_core::RowRef<'_>, base: usize) -> ::orm_core::Result<Self> {
                 ::core::result::Result::Ok(#ident { #(#decode),* })
+            }
+
+            fn __value_at(&self, idx: usize) -> ::orm_core::Value {
+                match idx {
+                    #(#value_at)*
+                    _ => ::orm_core::Value::Null(::orm_core::SqlType::Text),
+                }
+            }
+
+            fn __key(&self) -> #pk_ty {
+                ::core::clone::Clone::clone(&self.#pk_name)
             }
 
             fn __from_new(new: #new_ident, now: #p::DateTime<#p::Utc>) -> Self {

@@ -1,0 +1,489 @@
+//! Eager loading (`include`) and association methods: one query per
+//! include level with the parents' keys, never one per parent.
+
+use crate::association::Loaded;
+use crate::ast::{Cond, Direction, Exists, Insert, Join, Select, SelectItem};
+use crate::column::{Condition, Order};
+use crate::dialect::{render_insert, render_select};
+use crate::error::{Error, Result};
+use crate::exec::{Conn, Executor};
+use crate::field::FieldType;
+use crate::model::{AssocKind, AssocMeta, Model, ModelMeta};
+use crate::row::RowRef;
+use crate::value::{SqlType, Value};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+/// A hashable form of a key value, for matching children to parents.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Int(i64),
+    Text(String),
+    Uuid(uuid::Uuid),
+    Bytes(Vec<u8>),
+}
+
+pub(crate) fn key_of(v: &Value) -> Option<Key> {
+    Some(match v {
+        Value::I16(n) => Key::Int((*n).into()),
+        Value::I32(n) => Key::Int((*n).into()),
+        Value::I64(n) => Key::Int(*n),
+        Value::String(s) => Key::Text(s.clone()),
+        Value::Str(s) => Key::Text((*s).to_owned()),
+        Value::Uuid(u) => Key::Uuid(*u),
+        Value::Bytes(b) => Key::Bytes(b.clone()),
+        _ => return None,
+    })
+}
+
+fn key_value(k: &Key) -> Value {
+    match k {
+        Key::Int(n) => Value::I64(*n),
+        Key::Text(s) => Value::String(s.clone()),
+        Key::Uuid(u) => Value::Uuid(*u),
+        Key::Bytes(b) => Value::Bytes(b.clone()),
+    }
+}
+
+/// Decode a key column of type `ty` at `idx`.
+fn decode_key(row: RowRef<'_>, idx: usize, ty: SqlType) -> Result<Option<Key>> {
+    if row.is_null(idx)? {
+        return Ok(None);
+    }
+    let v = match ty {
+        SqlType::SmallInt => Value::I16(i16::decode(row, idx)?),
+        SqlType::Int => Value::I32(i32::decode(row, idx)?),
+        SqlType::BigInt => Value::I64(i64::decode(row, idx)?),
+        SqlType::Uuid => Value::Uuid(uuid::Uuid::decode(row, idx)?),
+        SqlType::Bytes => Value::Bytes(Vec::<u8>::decode(row, idx)?),
+        _ => Value::String(String::decode(row, idx)?),
+    };
+    Ok(key_of(&v))
+}
+
+fn col_index(meta: &ModelMeta, name: &str) -> Result<usize> {
+    meta.column_index(name)
+        .ok_or_else(|| Error::invalid(format!("`{name}` is not a column of {}", meta.table)))
+}
+
+/// Loads one association for a slice of parents. Object-safe so a query
+/// can hold includes of different target types.
+#[doc(hidden)]
+pub trait Loader<P>: Send + Sync {
+    /// Fill the association on every parent with one query (per chunk of keys).
+    fn load<'a>(&'a self, conn: Conn<'a>, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
+    /// The `EXISTS` condition a required include adds to the parent query.
+    fn exists(&self) -> Option<Cond>;
+    /// Clone behind the box.
+    fn boxed_clone(&self) -> Box<dyn Loader<P>>;
+}
+
+/// An association of `P` to `C` (`User::posts()`): pass it to
+/// [`Find::include`](crate::Find::include), refined with `filter`,
+/// `order_by`, `required` and nested `include`s.
+#[must_use]
+pub struct Assoc<P, C> {
+    meta: &'static AssocMeta,
+    set: fn(&mut P, Loaded<C>),
+    filter: Option<Cond>,
+    order: Vec<(&'static str, Direction)>,
+    required: bool,
+    nested: Vec<Box<dyn Loader<C>>>,
+    _marker: PhantomData<fn() -> (P, C)>,
+}
+
+impl<P, C> Clone for Assoc<P, C> {
+    fn clone(&self) -> Self {
+        Assoc {
+            meta: self.meta,
+            set: self.set,
+            filter: self.filter.clone(),
+            order: self.order.clone(),
+            required: self.required,
+            nested: self.nested.iter().map(|l| l.boxed_clone()).collect(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<P: Model, C: Model + Clone> Assoc<P, C> {
+    /// Used by the derive: the association described by `meta`, stored by `set`.
+    #[doc(hidden)]
+    pub fn new(meta: &'static AssocMeta, set: fn(&mut P, Loaded<C>)) -> Self {
+        Assoc {
+            meta,
+            set,
+            filter: None,
+            order: Vec::new(),
+            required: false,
+            nested: Vec::new(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// The association's description.
+    pub fn meta(&self) -> &'static AssocMeta {
+        self.meta
+    }
+
+    /// Load only the target rows matching `cond` (ANDed with earlier filters).
+    pub fn filter(mut self, cond: Condition<C>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => cond.cond,
+            Some(prev) => Condition::<C>::new(prev).and(cond).cond,
+        });
+        self
+    }
+
+    /// Order the loaded rows (default: by the target's primary key).
+    pub fn order_by(mut self, order: impl Into<Order<C>>) -> Self {
+        let o = order.into();
+        self.order.push((o.column, o.direction));
+        self
+    }
+
+    /// Keep only parents that have at least one matching row (inner-join semantics).
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Load an association of the target too (to any depth).
+    pub fn include<G: Model + Clone>(mut self, nested: Assoc<C, G>) -> Self {
+        self.nested.push(Box::new(nested));
+        self
+    }
+
+    fn target(&self) -> &'static ModelMeta {
+        C::META
+    }
+
+    /// `(parent column, child column)` that hold the matching key.
+    fn key_columns(&self) -> (&'static str, &'static str) {
+        let m = self.meta;
+        match m.kind {
+            AssocKind::HasOne | AssocKind::HasMany => (P::META.pk().name, m.foreign_key),
+            AssocKind::BelongsTo => (m.foreign_key, C::META.pk().name),
+            AssocKind::BelongsToMany => (P::META.pk().name, m.foreign_key),
+        }
+    }
+
+    fn child_filter(&self) -> Option<Cond> {
+        let mut parts: Vec<Cond> = Vec::new();
+        if let Some(f) = &self.filter {
+            parts.push(f.clone());
+        }
+        parts.extend(self.nested.iter().filter_map(|n| n.exists()));
+        match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Cond::And(parts)),
+        }
+    }
+
+    fn order_or_pk(&self) -> Vec<(&'static str, Direction)> {
+        if self.order.is_empty() {
+            vec![(self.target().pk().name, Direction::Asc)]
+        } else {
+            self.order.clone()
+        }
+    }
+
+    /// Fetch the target rows for these parent keys, each with the key it belongs to.
+    pub(crate) async fn fetch(&self, conn: Conn<'_>, keys: &[Key]) -> Result<Vec<(Key, C)>> {
+        let d = conn.dialect().sql();
+        let target = self.target();
+        let (_, child_col) = self.key_columns();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(d.max_keys_per_statement().max(1)) {
+            let values: Vec<Value> = chunk.iter().map(key_value).collect();
+            let mut s = Select::new(target.table);
+            let key_ty;
+            let key_pos;
+            match self.meta.kind {
+                AssocKind::BelongsToMany => {
+                    key_ty = P::META.pk().sql_type;
+                    key_pos = 0;
+                    s.alias = Some("j");
+                    s.joins.push(Join {
+                        table: target.table,
+                        alias: "t",
+                        left: ("t", target.pk().name),
+                        right: ("j", self.meta.other_key),
+                    });
+                    s.table = self.meta.through;
+                    s.qualifier = Some("t");
+                    s.items.push(SelectItem::Qualified("j", self.meta.foreign_key));
+                    s.items
+                        .extend(target.column_names.iter().map(|c| SelectItem::Qualified("t", c)));
+                    let key = Cond::Qualified("j", Box::new(Cond::In(self.meta.foreign_key, values, false)));
+                    s.filter = Some(match self.child_filter() {
+                        Some(f) => Cond::And(vec![key, f]),
+                        None => key,
+                    });
+                }
+                _ => {
+                    let idx = col_index(target, child_col)?;
+                    key_ty = target.columns[idx].sql_type;
+                    key_pos = idx;
+                    s.items = target.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+                    let key = Cond::In(child_col, values, false);
+                    s.filter = Some(match self.child_filter() {
+                        Some(f) => Cond::And(vec![key, f]),
+                        None => key,
+                    });
+                }
+            }
+            s.order = self.order_or_pk();
+            let st = render_select(d, &s);
+            let btm = self.meta.kind == AssocKind::BelongsToMany;
+            let rows = conn
+                .fetch(st, |r| {
+                    let base = usize::from(btm);
+                    let key = decode_key(r, if btm { 0 } else { key_pos + base }, key_ty)?;
+                    Ok((key, C::__from_row_at(r, base)?))
+                })
+                .await?;
+            out.extend(rows.into_iter().filter_map(|(k, c)| k.map(|k| (k, c))));
+        }
+        Ok(out)
+    }
+
+    fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
+        key_of(&p.__value_at(idx))
+    }
+}
+
+fn distinct(keys: impl Iterator<Item = Key>) -> Vec<Key> {
+    let mut seen = std::collections::HashSet::new();
+    keys.filter(|k| seen.insert(k.clone())).collect()
+}
+
+impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
+    fn load<'a>(&'a self, conn: Conn<'a>, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let (parent_col, _) = self.key_columns();
+            let pidx = col_index(P::META, parent_col)?;
+            let keys = distinct(parents.iter().filter_map(|p| self.parent_key(p, pidx)));
+            let fetched = if keys.is_empty() {
+                Vec::new()
+            } else {
+                self.fetch(conn, &keys).await?
+            };
+            let (child_keys, mut children): (Vec<Key>, Vec<C>) = fetched.into_iter().unzip();
+            for nested in &self.nested {
+                nested.load(conn, &mut children).await?;
+            }
+            let mut groups: HashMap<Key, Vec<C>> = HashMap::new();
+            for (k, c) in child_keys.into_iter().zip(children) {
+                groups.entry(k).or_default().push(c);
+            }
+            let to_many = matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
+            for p in parents.iter_mut() {
+                let group = self.parent_key(p, pidx).and_then(|k| groups.get(&k));
+                let loaded = if to_many {
+                    Loaded::Many(group.cloned().unwrap_or_default())
+                } else {
+                    Loaded::One(group.and_then(|g| g.first().cloned()))
+                };
+                (self.set)(p, loaded);
+            }
+            Ok(())
+        })
+    }
+
+    fn exists(&self) -> Option<Cond> {
+        if !self.required {
+            return None;
+        }
+        let target = self.target();
+        let m = self.meta;
+        let filter = self.child_filter();
+        Some(Cond::Exists(Box::new(match m.kind {
+            AssocKind::HasOne | AssocKind::HasMany => Exists {
+                table: target.table,
+                via: None,
+                column: m.foreign_key,
+                outer: P::META.pk().name,
+                filter,
+            },
+            AssocKind::BelongsTo => Exists {
+                table: target.table,
+                via: None,
+                column: target.pk().name,
+                outer: m.foreign_key,
+                filter,
+            },
+            AssocKind::BelongsToMany => Exists {
+                table: target.table,
+                via: Some((m.through, m.foreign_key, m.other_key)),
+                column: target.pk().name,
+                outer: P::META.pk().name,
+                filter,
+            },
+        })))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Loader<P>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The target rows of one parent (`user.get_posts(&db)`).
+pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+) -> Result<Vec<C>> {
+    let (parent_col, _) = assoc.key_columns();
+    let Some(key) = assoc.parent_key(parent, col_index(P::META, parent_col)?) else {
+        return Ok(Vec::new());
+    };
+    let conn = db.__conn();
+    let (_, mut children): (Vec<Key>, Vec<C>) = assoc.fetch(conn, &[key]).await?.into_iter().unzip();
+    for nested in &assoc.nested {
+        nested.load(conn, &mut children).await?;
+    }
+    Ok(children)
+}
+
+/// How many target rows one parent has (`user.count_posts(&db)`).
+pub async fn count_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+) -> Result<i64> {
+    let conn = db.__conn();
+    let pk = parent.__pk();
+    let target = C::META;
+    let m = assoc.meta;
+    let mut s;
+    match m.kind {
+        AssocKind::BelongsToMany => {
+            s = Select::new(m.through);
+            s.alias = Some("j");
+            s.joins.push(Join {
+                table: target.table,
+                alias: "t",
+                left: ("t", target.pk().name),
+                right: ("j", m.other_key),
+            });
+            s.qualifier = Some("t");
+            let key = Cond::Qualified("j", Box::new(Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, pk)));
+            s.filter = Some(match assoc.child_filter() {
+                Some(f) => Cond::And(vec![key, f]),
+                None => key,
+            });
+        }
+        _ => {
+            let (parent_col, child_col) = assoc.key_columns();
+            let v = parent.__value_at(col_index(P::META, parent_col)?);
+            s = Select::new(target.table);
+            let key = Cond::Cmp(child_col, crate::ast::CmpOp::Eq, v);
+            s.filter = Some(match assoc.child_filter() {
+                Some(f) => Cond::And(vec![key, f]),
+                None => key,
+            });
+        }
+    }
+    s.items = vec![SelectItem::CountStar];
+    let st = render_select(conn.dialect().sql(), &s);
+    Ok(conn
+        .fetch(st, |r| i64::decode(r, 0))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or(0))
+}
+
+/// Link targets through the join table; links that exist are kept.
+pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    targets: &[&C],
+) -> Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let m = assoc.meta;
+    let conn = db.__conn();
+    let pk = parent.__pk();
+    let rows = targets.iter().map(|t| vec![pk.clone(), t.__pk()]).collect();
+    let ins = Insert {
+        table: m.through,
+        columns: vec![m.foreign_key, m.other_key],
+        rows,
+        returning: None,
+        ignore_conflicts: true,
+    };
+    let st = render_insert(conn.dialect().sql(), &ins);
+    conn.execute(st).await.map(|_| ())
+}
+
+/// Remove links through the join table: to `only` these targets, or all
+/// but `keep` of them.
+pub async fn unlink<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    targets: &[&C],
+    keep: bool,
+) -> Result<u64> {
+    let m = assoc.meta;
+    let conn = db.__conn();
+    let values: Vec<Value> = targets.iter().map(|t| t.__pk()).collect();
+    let mut parts = vec![Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, parent.__pk())];
+    if !(keep && values.is_empty()) {
+        parts.push(Cond::In(m.other_key, values, keep));
+    }
+    let del = crate::ast::Delete {
+        table: m.through,
+        filter: Some(Cond::And(parts)),
+    };
+    let st = crate::dialect::render_delete(conn.dialect().sql(), &del);
+    Ok(conn.execute(st).await?.rows_affected)
+}
+
+/// Whether the parent is linked to `target` through the join table.
+pub async fn is_linked<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    target: &C,
+) -> Result<bool> {
+    let m = assoc.meta;
+    let conn = db.__conn();
+    let mut s = Select::new(m.through);
+    s.items = vec![SelectItem::CountStar];
+    s.filter = Some(Cond::And(vec![
+        Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, parent.__pk()),
+        Cond::Cmp(m.other_key, crate::ast::CmpOp::Eq, target.__pk()),
+    ]));
+    let st = render_select(conn.dialect().sql(), &s);
+    Ok(conn
+        .fetch(st, |r| i64::decode(r, 0))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or(0)
+        > 0)
+}
+
+/// Replace the parent's links with exactly `targets`, atomically.
+pub async fn set_links<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    targets: &[&C],
+) -> Result<()> {
+    let run = async |tx: &crate::Transaction| {
+        unlink(parent, tx, assoc.clone(), targets, true).await?;
+        link(parent, tx, assoc.clone(), targets).await
+    };
+    match db.__conn() {
+        Conn::Db(d) => d.transaction(run).await,
+        Conn::Tx(t) => t.transaction(run).await,
+    }
+}

@@ -1,0 +1,203 @@
+//! Associations: the `AssocMeta` entries of `ModelMeta`, the handles
+//! (`User::posts()`), and Sequelize's methods (`get_posts`, `add_tag`, ...).
+
+use crate::ir::{AssocKind, Field, Model};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+fn assoc_fields<'m, 'a>(m: &'m Model<'a>) -> impl Iterator<Item = (&'m Field<'a>, &'m crate::ir::Assoc<'a>)> {
+    m.fields.iter().filter_map(|f| f.assoc.as_ref().map(|a| (f, a)))
+}
+
+fn opt_str(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The foreign key column: checked against the target's column constants
+/// when it lives on the target, so a misspelt key is a compile error there.
+fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> TokenStream {
+    let _ = f;
+    match a.kind {
+        AssocKind::HasOne | AssocKind::HasMany => {
+            let target = a.target;
+            let konst = format_ident!("{}", a.foreign_key.to_uppercase(), span = a.fk_span);
+            quote_spanned!(a.fk_span=> <#target>::#konst.name())
+        }
+        AssocKind::BelongsTo => {
+            let col = m
+                .fields
+                .iter()
+                .find(|c| !c.skip && c.ident == a.foreign_key.as_str())
+                .map(|c| c.column.clone())
+                .unwrap_or_else(|| a.foreign_key.clone());
+            quote!(#col)
+        }
+        AssocKind::BelongsToMany => {
+            let fk = &a.foreign_key;
+            quote!(#fk)
+        }
+    }
+}
+
+pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
+    assoc_fields(m)
+        .map(|(f, a)| {
+            let name = f.ident.to_string();
+            let kind = match a.kind {
+                AssocKind::HasOne => quote!(HasOne),
+                AssocKind::HasMany => quote!(HasMany),
+                AssocKind::BelongsTo => quote!(BelongsTo),
+                AssocKind::BelongsToMany => quote!(BelongsToMany),
+            };
+            let target = a.target;
+            let target_fn = quote_spanned!(target.span()=> {
+                fn target() -> &'static ::orm_core::ModelMeta {
+                    <#target as ::orm_core::Model>::META
+                }
+                target
+            });
+            let fk = foreign_key_expr(m, f, a);
+            let (other, through) = (&a.other_key, &a.through);
+            let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
+            quote! {
+                ::orm_core::AssocMeta {
+                    name: #name,
+                    kind: ::orm_core::AssocKind::#kind,
+                    target: #target_fn,
+                    foreign_key: #fk,
+                    other_key: #other,
+                    through: #through,
+                    on_delete: #on_delete,
+                    on_update: #on_update,
+                }
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
+    let ident = m.ident;
+    let p = quote!(::orm_core::__private);
+    let pk = m.fields[m.pk].ident;
+    let exec = quote!(E: ::orm_core::Executor + ?Sized);
+    let r = quote!(::orm_core::Result);
+    let items = assoc_fields(m).enumerate().map(|(i, (f, a))| {
+        let field = f.ident;
+        let vis = f.vis;
+        let target = a.target;
+        let one = &a.singular;
+        let doc = format!("The `{field}` association, for `include` and the association methods.");
+        let handle = quote_spanned! {target.span()=>
+            #[doc = #doc]
+            #vis fn #field() -> ::orm_core::Assoc<#ident, #target> {
+                ::orm_core::Assoc::new(
+                    &<#ident as ::orm_core::Model>::META.associations[#i],
+                    |p: &mut #ident, loaded| #p::AssocField::set_loaded(&mut p.#field, loaded),
+                )
+            }
+        };
+        let get = format_ident!("get_{}", field);
+        let count = format_ident!("count_{}", field);
+        let create = format_ident!("create_{}", one);
+        let set = format_ident!("set_{}", field);
+        let fk = format_ident!("{}", a.foreign_key, span = a.fk_span);
+        let fk_col = foreign_key_expr(m, f, a);
+        let span = target.span();
+        let methods = match a.kind {
+            AssocKind::HasMany => quote_spanned! {span=>
+                /// The associated rows.
+                #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
+                    #p::get_related(self, db, #ident::#field()).await
+                }
+                /// How many associated rows there are.
+                #vis async fn #count<#exec>(&self, db: &E) -> #r<i64> {
+                    #p::count_related(self, db, #ident::#field()).await
+                }
+                /// Create an associated row, its foreign key set to this row.
+                #vis async fn #create<#exec>(&self, db: &E, new: <#target as ::orm_core::Model>::New) -> #r<#target> {
+                    let mut new = new;
+                    new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #p::create::<#target, E>(db, new).await
+                }
+            },
+            AssocKind::HasOne => quote_spanned! {span=>
+                /// The associated row, if any.
+                #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
+                    ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
+                }
+                /// Point `target`'s foreign key at this row and save it.
+                #vis async fn #set<#exec>(&self, db: &E, target: &mut #target) -> #r<()> {
+                    target.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #p::save_columns(target, db, &[#fk_col]).await
+                }
+                /// Create the associated row, its foreign key set to this row.
+                #vis async fn #create<#exec>(&self, db: &E, new: <#target as ::orm_core::Model>::New) -> #r<#target> {
+                    let mut new = new;
+                    new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #p::create::<#target, E>(db, new).await
+                }
+            },
+            AssocKind::BelongsTo => quote_spanned! {span=>
+                /// The row this one belongs to, if any.
+                #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
+                    ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
+                }
+                /// Point this row's foreign key at `target` and save it.
+                #vis async fn #set<#exec>(&mut self, db: &E, target: &#target) -> #r<()> {
+                    self.#fk = ::core::convert::From::from(<#target as ::orm_core::Model>::__key(target));
+                    #p::save_columns(self, db, &[#fk_col]).await
+                }
+            },
+            AssocKind::BelongsToMany => {
+                let add = format_ident!("add_{}", one);
+                let add_many = format_ident!("add_{}", field);
+                let remove = format_ident!("remove_{}", one);
+                let has = format_ident!("has_{}", one);
+                quote_spanned! {span=>
+                    /// The linked rows.
+                    #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
+                        #p::get_related(self, db, #ident::#field()).await
+                    }
+                    /// How many rows are linked.
+                    #vis async fn #count<#exec>(&self, db: &E) -> #r<i64> {
+                        #p::count_related(self, db, #ident::#field()).await
+                    }
+                    /// Link one row (kept if already linked).
+                    #vis async fn #add<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                        #p::link(self, db, #ident::#field(), &[target]).await
+                    }
+                    /// Link several rows (those already linked are kept).
+                    #vis async fn #add_many<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                        let refs: #p::Vec<&#target> = targets.iter().collect();
+                        #p::link(self, db, #ident::#field(), &refs).await
+                    }
+                    /// Unlink one row.
+                    #vis async fn #remove<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                        #p::unlink(self, db, #ident::#field(), &[target], false).await.map(|_| ())
+                    }
+                    /// Link exactly these rows, in one transaction.
+                    #vis async fn #set<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                        let refs: #p::Vec<&#target> = targets.iter().collect();
+                        #p::set_links(self, db, #ident::#field(), &refs).await
+                    }
+                    /// Whether `target` is linked.
+                    #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
+                        #p::is_linked(self, db, #ident::#field(), target).await
+                    }
+                }
+            }
+        };
+        quote! { #handle #methods }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            #(#items)*
+        }
+    }
+}
