@@ -195,7 +195,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
-        #[allow(dead_code)]
+        #[allow(dead_code, clippy::useless_conversion)]
         impl #ident {
             #(#items)*
         }
