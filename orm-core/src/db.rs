@@ -53,6 +53,10 @@ pub(crate) enum Pool {
 
 pub(crate) struct DbInner {
     pub(crate) pool: Pool,
+    /// For `sqlite::memory:`: a connection held outside the pool so the
+    /// database outlives any pooled connection.
+    #[cfg(feature = "sqlite")]
+    _memory_anchor: Option<std::sync::Mutex<sqlx::SqliteConnection>>,
     pub(crate) dialect: Dialect,
     pub(crate) logger: Option<Logger>,
     pub(crate) acquire_timeout: Duration,
@@ -178,6 +182,8 @@ impl DbBuilder {
                     .acquire_timeout(self.acquire_timeout)
             };
         }
+        #[cfg(feature = "sqlite")]
+        let mut anchor = None;
         let pool = match dialect {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
@@ -203,7 +209,23 @@ impl DbBuilder {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("case_sensitive_like", "ON");
                 let in_memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
-                let mut pool = options!(sqlx::Sqlite);
+                if in_memory {
+                    // The shared in-memory database lives while one connection
+                    // does: keep one outside the pool, so that closing pooled
+                    // connections (after a cancelled statement) never loses it.
+                    use sqlx::Connection;
+                    anchor = Some(sqlx::SqliteConnection::connect_with(&opts).await.map_err(conn_err)?);
+                }
+                // A connection released inside a transaction (a transaction
+                // dropped or cancelled before COMMIT) is rolled back here;
+                // in-process, so the check costs microseconds.
+                let mut pool = options!(sqlx::Sqlite).after_release(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor;
+                        let _ = conn.execute("ROLLBACK").await;
+                        Ok(true)
+                    })
+                });
                 if in_memory {
                     // The shared in-memory database lives while one connection does.
                     pool = pool
@@ -224,6 +246,8 @@ impl DbBuilder {
             inner: Arc::new(DbInner {
                 pool,
                 dialect,
+                #[cfg(feature = "sqlite")]
+                _memory_anchor: anchor.map(std::sync::Mutex::new),
                 logger: self.logger,
                 acquire_timeout: self.acquire_timeout,
             }),

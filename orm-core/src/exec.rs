@@ -95,7 +95,7 @@ macro_rules! dispatch {
                 }
             },
             Conn::Tx(tx) => {
-                let mut guard = tx.lock().await;
+                let mut guard = tx.lock().await?;
                 let conn = guard
                     .as_mut()
                     .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
@@ -103,21 +103,21 @@ macro_rules! dispatch {
                     #[cfg(feature = "postgres")]
                     TxConn::Pg(t) => {
                         let $q = sqlx::query_with(sql, bind::pg_args($st.params).map_err(bind_err)?);
-                        let $exec = &mut **t;
+                        let $exec = t.conn();
                         let $variant = pg_ref;
                         $body
                     }
                     #[cfg(feature = "mysql")]
                     TxConn::MySql(t) => {
                         let $q = sqlx::query_with(sql, bind::mysql_args($st.params).map_err(bind_err)?);
-                        let $exec = &mut **t;
+                        let $exec = t.conn();
                         let $variant = mysql_ref;
                         $body
                     }
                     #[cfg(feature = "sqlite")]
                     TxConn::Sqlite(t) => {
                         let $q = sqlx::query_with(sql, bind::sqlite_args($st.params).map_err(bind_err)?);
-                        let $exec = &mut **t;
+                        let $exec = t.conn();
                         let $variant = sqlite_ref;
                         $body
                     }

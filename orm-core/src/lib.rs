@@ -57,7 +57,7 @@ pub use query::Find;
 pub use raw::{Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
-pub use transaction::Transaction;
+pub use transaction::{Isolation, Transaction};
 pub use value::{SqlType, Value};
 
 /// `#[derive(Model)]`: a struct becomes a table, with `NewX`, `XPatch`,

@@ -269,7 +269,13 @@ struct JoinTable {
 fn join_tables(models: &[&'static ModelMeta]) -> Vec<JoinTable> {
     let mut out: Vec<JoinTable> = Vec::new();
     for m in models {
-        for a in m.associations.iter().filter(|a| a.kind == AssocKind::BelongsToMany) {
+        // A join table is created once both of its models are in the schema.
+        let both = |a: &crate::model::AssocMeta| models.iter().any(|o| std::ptr::eq(*o, (a.target)()));
+        for a in m
+            .associations
+            .iter()
+            .filter(|a| a.kind == AssocKind::BelongsToMany && both(a))
+        {
             if out.iter().all(|j| j.name != a.through) {
                 out.push(JoinTable {
                     name: a.through,

@@ -1,23 +1,126 @@
 //! Transactions: one pooled connection held from BEGIN to COMMIT/ROLLBACK,
 //! with nested transactions as SAVEPOINTs.
+//!
+//! Cancellation safety: the connection is marked dirty just before BEGIN is
+//! sent and clean only after COMMIT or ROLLBACK succeeded. A transaction
+//! dropped while dirty (never committed, or a future cancelled mid-BEGIN or
+//! mid-COMMIT) closes its connection instead of returning it to the pool, so
+//! the server rolls back and no pooled connection is ever left inside a
+//! transaction.
 
 use crate::db::{Db, Pool};
-use crate::dialect::Statement;
+use crate::dialect::{Dialect, Statement};
 use crate::error::{Error, Result, from_sqlx};
 use crate::exec::Conn;
 use futures_util::FutureExt;
+use sqlx::pool::PoolConnection;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, MutexGuard};
+
+/// Transaction isolation levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// READ UNCOMMITTED
+    ReadUncommitted,
+    /// READ COMMITTED
+    ReadCommitted,
+    /// REPEATABLE READ
+    RepeatableRead,
+    /// SERIALIZABLE
+    Serializable,
+}
+
+impl Isolation {
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// A pooled connection that is closed, not returned, if dropped while dirty.
+pub(crate) struct Guarded<DB: sqlx::Database> {
+    conn: Option<PoolConnection<DB>>,
+    dirty: bool,
+}
+
+impl<DB: sqlx::Database> Guarded<DB> {
+    pub(crate) fn conn(&mut self) -> &mut DB::Connection {
+        self.conn
+            .as_mut()
+            .map(|c| &mut **c)
+            .expect("the connection is held until drop")
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Guarded<DB> {
+    fn drop(&mut self) {
+        // SQLite connections are in-process and may hold a `:memory:`
+        // database: they go back to the pool, whose release hook rolls back
+        // (see `DbBuilder::connect`). Server connections are closed.
+        if self.dirty && DB::NAME != "SQLite" {
+            if let Some(c) = self.conn.as_mut() {
+                c.close_on_drop();
+            }
+        }
+    }
+}
 
 /// The connection of an open transaction.
 pub(crate) enum TxConn {
     #[cfg(feature = "postgres")]
-    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+    Pg(Guarded<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+    MySql(Guarded<sqlx::MySql>),
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(Guarded<sqlx::Sqlite>),
+}
+
+/// Run `sql` (no parameters, text protocol) on a transaction's connection.
+macro_rules! simple {
+    ($g:expr, $sql:expr) => {
+        sqlx::raw_sql(sqlx::AssertSqlSafe($sql.to_owned()))
+            .execute($g.conn())
+            .await
+            .map(|_| ())
+    };
+}
+
+impl TxConn {
+    async fn simple(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            TxConn::Pg(g) => simple!(g, sql),
+            #[cfg(feature = "mysql")]
+            TxConn::MySql(g) => simple!(g, sql),
+            #[cfg(feature = "sqlite")]
+            TxConn::Sqlite(g) => simple!(g, sql),
+        }
+    }
+
+    fn set_dirty(&mut self, dirty: bool) {
+        match self {
+            #[cfg(feature = "postgres")]
+            TxConn::Pg(g) => g.dirty = dirty,
+            #[cfg(feature = "mysql")]
+            TxConn::MySql(g) => g.dirty = dirty,
+            #[cfg(feature = "sqlite")]
+            TxConn::Sqlite(g) => g.dirty = dirty,
+        }
+    }
+}
+
+/// What nested transactions share with the outer one.
+struct Shared {
+    conn: Mutex<Option<TxConn>>,
+    /// Savepoint rollbacks queued by nested transactions dropped unfinished,
+    /// run before the next statement on the connection.
+    pending: std::sync::Mutex<Vec<String>>,
 }
 
 /// An open transaction. Pass it (`tx`) wherever an executor is accepted.
@@ -38,9 +141,10 @@ pub(crate) enum TxConn {
 /// ```
 pub struct Transaction {
     db: Db,
-    conn: Arc<Mutex<Option<TxConn>>>,
+    shared: Arc<Shared>,
     /// 0 for the outer transaction, n for the nth nested SAVEPOINT.
     depth: usize,
+    finished: AtomicBool,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -54,19 +158,52 @@ impl std::fmt::Debug for Transaction {
 impl Db {
     /// Begin a transaction on one pooled connection.
     pub async fn begin(&self) -> Result<Transaction> {
+        self.begin_with(None).await
+    }
+
+    /// Begin a transaction with an isolation level. (SQLite transactions are
+    /// always serializable; the level is accepted and has no effect there.)
+    pub async fn begin_isolated(&self, isolation: Isolation) -> Result<Transaction> {
+        self.begin_with(Some(isolation)).await
+    }
+
+    async fn begin_with(&self, isolation: Option<Isolation>) -> Result<Transaction> {
         let err = |e| from_sqlx(e, self.inner.acquire_timeout);
-        let conn = match &self.inner.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Pg(p) => TxConn::Pg(p.begin().await.map_err(err)?),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(p) => TxConn::MySql(p.begin().await.map_err(err)?),
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => TxConn::Sqlite(p.begin().await.map_err(err)?),
+        let level = isolation.map(Isolation::sql);
+        let begin = match (self.inner.dialect, level) {
+            (Dialect::Postgres, Some(l)) => format!("BEGIN ISOLATION LEVEL {l}"),
+            (Dialect::MySql, Some(l)) => format!("SET TRANSACTION ISOLATION LEVEL {l}; START TRANSACTION"),
+            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE".to_owned(),
+            (_, None) => "BEGIN".to_owned(),
         };
+        // Acquiring is cancellation-safe; from here until COMMIT or
+        // ROLLBACK succeeds, dropping the guard closes the connection.
+        let mut conn = match &self.inner.pool {
+            #[cfg(feature = "postgres")]
+            Pool::Pg(p) => TxConn::Pg(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(p) => TxConn::MySql(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(p) => TxConn::Sqlite(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+        };
+        conn.simple(&begin).await.map_err(err)?;
         Ok(Transaction {
             db: self.clone(),
-            conn: Arc::new(Mutex::new(Some(conn))),
+            shared: Arc::new(Shared {
+                conn: Mutex::new(Some(conn)),
+                pending: std::sync::Mutex::new(Vec::new()),
+            }),
             depth: 0,
+            finished: AtomicBool::new(false),
         })
     }
 
@@ -76,8 +213,15 @@ impl Db {
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
     {
-        let tx = self.begin().await?;
-        tx.run(f).await
+        self.begin().await?.run(f).await
+    }
+
+    /// [`transaction`](Db::transaction) with an isolation level.
+    pub async fn transaction_isolated<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&Transaction) -> Result<T>,
+    {
+        self.begin_isolated(isolation).await?.run(f).await
     }
 }
 
@@ -86,21 +230,38 @@ impl Transaction {
         &self.db
     }
 
-    pub(crate) async fn lock(&self) -> MutexGuard<'_, Option<TxConn>> {
-        self.conn.lock().await
+    /// Lock the connection, first running any savepoint rollbacks queued
+    /// by nested transactions that were dropped unfinished.
+    pub(crate) async fn lock(&self) -> Result<MutexGuard<'_, Option<TxConn>>> {
+        let mut guard = self.shared.conn.lock().await;
+        let pending: Vec<String> = std::mem::take(&mut *self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(conn) = guard.as_mut() {
+            for sql in pending {
+                conn.simple(&sql)
+                    .await
+                    .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))?;
+            }
+        }
+        Ok(guard)
     }
 
     /// One round trip on the transaction's connection.
     pub async fn authenticate(&self) -> Result<()> {
-        self.raw("SELECT 1").await
-    }
-
-    async fn raw(&self, sql: &str) -> Result<()> {
         let st = Statement {
-            sql: sql.to_owned(),
+            sql: "SELECT 1".into(),
             params: Vec::new(),
         };
         Conn::Tx(self).execute(st).await.map(|_| ())
+    }
+
+    async fn simple(&self, sql: &str) -> Result<()> {
+        let mut guard = self.lock().await?;
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
+        conn.simple(sql)
+            .await
+            .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))
     }
 
     async fn run<T, F>(self, f: F) -> Result<T>
@@ -114,7 +275,8 @@ impl Transaction {
                 Ok(value)
             }
             Ok(Err(e)) => {
-                // The original error matters more than a failed rollback.
+                // The original error matters more than a failed rollback
+                // (and an outer transaction whose rollback failed is closed on drop).
                 let _ = self.rollback().await;
                 Err(e)
             }
@@ -131,55 +293,71 @@ impl Transaction {
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
     {
-        let inner = self.savepoint().await?;
-        inner.run(f).await
+        self.begin().await?.run(f).await
     }
 
-    /// Begin a nested transaction (a SAVEPOINT) by hand.
-    pub async fn savepoint(&self) -> Result<Transaction> {
+    /// Begin a nested transaction (a SAVEPOINT) by hand; dropped without
+    /// `commit`, its work is rolled back before the outer one goes on.
+    pub async fn begin(&self) -> Result<Transaction> {
         let depth = self.depth + 1;
-        let tx = Transaction {
+        self.simple(&format!("SAVEPOINT orm_sp_{depth}")).await?;
+        Ok(Transaction {
             db: self.db.clone(),
-            conn: self.conn.clone(),
+            shared: self.shared.clone(),
             depth,
-        };
-        tx.raw(&format!("SAVEPOINT orm_sp_{depth}")).await?;
-        Ok(tx)
+            finished: AtomicBool::new(false),
+        })
     }
 
     /// Make the transaction's work permanent (or release the savepoint).
     pub async fn commit(self) -> Result<()> {
-        if self.depth > 0 {
-            return self.raw(&format!("RELEASE SAVEPOINT orm_sp_{}", self.depth)).await;
-        }
-        let conn = self.conn.lock().await.take();
-        let err = |e| from_sqlx(e, self.db.inner.acquire_timeout);
-        match conn {
-            None => Err(Error::invalid("the transaction has already ended")),
-            #[cfg(feature = "postgres")]
-            Some(TxConn::Pg(t)) => t.commit().await.map_err(err),
-            #[cfg(feature = "mysql")]
-            Some(TxConn::MySql(t)) => t.commit().await.map_err(err),
-            #[cfg(feature = "sqlite")]
-            Some(TxConn::Sqlite(t)) => t.commit().await.map_err(err),
-        }
+        self.finish(true).await
     }
 
     /// Undo the transaction's work (or roll back to the savepoint).
     pub async fn rollback(self) -> Result<()> {
+        self.finish(false).await
+    }
+
+    async fn finish(&self, commit: bool) -> Result<()> {
+        if self.finished.swap(true, Ordering::SeqCst) {
+            return Err(Error::invalid("the transaction has already ended"));
+        }
         if self.depth > 0 {
-            return self.raw(&format!("ROLLBACK TO SAVEPOINT orm_sp_{}", self.depth)).await;
+            let sql = if commit {
+                format!("RELEASE SAVEPOINT orm_sp_{}", self.depth)
+            } else {
+                format!(
+                    "ROLLBACK TO SAVEPOINT orm_sp_{0}; RELEASE SAVEPOINT orm_sp_{0}",
+                    self.depth
+                )
+            };
+            return self.simple(&sql).await;
         }
-        let conn = self.conn.lock().await.take();
-        let err = |e| from_sqlx(e, self.db.inner.acquire_timeout);
-        match conn {
-            None => Err(Error::invalid("the transaction has already ended")),
-            #[cfg(feature = "postgres")]
-            Some(TxConn::Pg(t)) => t.rollback().await.map_err(err),
-            #[cfg(feature = "mysql")]
-            Some(TxConn::MySql(t)) => t.rollback().await.map_err(err),
-            #[cfg(feature = "sqlite")]
-            Some(TxConn::Sqlite(t)) => t.rollback().await.map_err(err),
+        let mut guard = self.lock().await?;
+        let mut conn = guard
+            .take()
+            .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
+        drop(guard);
+        conn.simple(if commit { "COMMIT" } else { "ROLLBACK" })
+            .await
+            .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))?;
+        conn.set_dirty(false);
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if self.depth > 0 && !self.finished.load(Ordering::SeqCst) {
+            let d = self.depth;
+            if let Ok(mut p) = self.shared.pending.lock() {
+                p.push(format!(
+                    "ROLLBACK TO SAVEPOINT orm_sp_{d}; RELEASE SAVEPOINT orm_sp_{d}"
+                ));
+            }
         }
+        // An unfinished outer transaction: its guarded connection closes
+        // when the last handle goes, and the server rolls back.
     }
 }
