@@ -51,10 +51,7 @@ pub(crate) struct Guarded<DB: sqlx::Database> {
 
 impl<DB: sqlx::Database> Guarded<DB> {
     pub(crate) fn conn(&mut self) -> &mut DB::Connection {
-        self.conn
-            .as_mut()
-            .map(|c| &mut **c)
-            .expect("the connection is held until drop")
+        self.conn.as_deref_mut().expect("the connection is held until drop")
     }
 }
 
@@ -63,10 +60,11 @@ impl<DB: sqlx::Database> Drop for Guarded<DB> {
         // SQLite connections are in-process and may hold a `:memory:`
         // database: they go back to the pool, whose release hook rolls back
         // (see `DbBuilder::connect`). Server connections are closed.
-        if self.dirty && DB::NAME != "SQLite" {
-            if let Some(c) = self.conn.as_mut() {
-                c.close_on_drop();
-            }
+        if self.dirty
+            && DB::NAME != "SQLite"
+            && let Some(c) = self.conn.as_mut()
+        {
+            c.close_on_drop();
         }
     }
 }
