@@ -56,6 +56,8 @@ pub(crate) enum Cond {
     Qualified(&'static str, Box<Cond>),
     /// A correlated `EXISTS (SELECT 1 ...)` (required includes).
     Exists(Box<Exists>),
+    /// `AGG(column) op value` in HAVING (`COUNT(*)` when column is None).
+    Agg(AggFn, Option<&'static str>, CmpOp, Value),
 }
 
 /// `INNER JOIN table AS alias ON left = right`, each side `(alias, column)`.
@@ -94,6 +96,30 @@ pub(crate) enum SelectItem {
     /// `alias.column`
     Qualified(&'static str, &'static str),
     CountStar,
+    /// `AGG(column)`, cast to a double when `float` (SUM/AVG).
+    Agg(AggFn, &'static str, bool),
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AggFn {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+}
+
+impl AggFn {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            AggFn::Count => "COUNT",
+            AggFn::Sum => "SUM",
+            AggFn::Min => "MIN",
+            AggFn::Max => "MAX",
+            AggFn::Avg => "AVG",
+        }
+    }
 }
 
 /// `SELECT ... FROM table WHERE ... ORDER BY ... LIMIT ... OFFSET ...`
@@ -141,12 +167,27 @@ pub(crate) struct Insert {
     pub returning: Option<&'static str>,
     /// Skip rows that would violate a unique key (join-table links).
     pub ignore_conflicts: bool,
+    /// Upsert: on a conflict over `target`, overwrite `update` columns.
+    pub on_conflict: Option<OnConflict>,
+    /// Return every column (upsert on dialects with RETURNING).
+    pub returning_all: Vec<&'static str>,
+}
+
+/// `ON CONFLICT (target) DO UPDATE SET col = <new value>, ...`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OnConflict {
+    pub target: Vec<&'static str>,
+    pub update: Vec<&'static str>,
 }
 
 /// The right-hand side of `SET column = ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Assign {
     Value(Value),
+    /// `col = col + value`
+    Add(Value),
+    /// `col = col - value`
+    Sub(Value),
 }
 
 /// `UPDATE table SET ... WHERE ...`

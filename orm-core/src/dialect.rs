@@ -115,6 +115,19 @@ pub(crate) trait SqlDialect: Sync {
         w.push(")");
     }
 
+    /// The most bind parameters one statement may carry.
+    fn max_params(&self) -> usize;
+
+    /// The type SUM/AVG results are cast to, so they decode as `f64`.
+    fn float_type(&self) -> &'static str {
+        "DOUBLE PRECISION"
+    }
+
+    /// `ON CONFLICT ... DO UPDATE` for an upsert.
+    fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
+        render::upsert_excluded(w, oc);
+    }
+
     /// Keys per statement when loading includes (an IN list stays under the
     /// dialect's bind-parameter limit, leaving room for filter values).
     fn max_keys_per_statement(&self) -> usize;

@@ -249,3 +249,39 @@ impl QueryDone for sqlx::sqlite::SqliteQueryResult {
         }
     }
 }
+
+/// Stream a query's rows from a pool, decoding each as it arrives.
+pub(crate) fn stream_rows<'a, T: Send + 'a>(
+    db: &'a Db,
+    st: Statement,
+    decode: fn(RowRef<'_>) -> Result<T>,
+) -> futures_util::stream::BoxStream<'a, Result<T>> {
+    use futures_util::StreamExt;
+    let timeout = db.inner.acquire_timeout;
+    let sql = AssertSqlSafe(st.sql);
+    let bind_err = |e: sqlx::error::BoxDynError| Error::InvalidQuery {
+        message: format!("could not bind a parameter: {e}"),
+    };
+    macro_rules! run {
+        ($pool:expr, $args:expr, $to_ref:expr) => {
+            match $args(st.params) {
+                Ok(args) => sqlx::query_with(sql, args)
+                    .fetch($pool)
+                    .map(move |row| match row {
+                        Ok(r) => decode($to_ref(&r)),
+                        Err(e) => Err(from_sqlx(e, timeout)),
+                    })
+                    .boxed(),
+                Err(e) => futures_util::stream::iter([Err(bind_err(e))]).boxed(),
+            }
+        };
+    }
+    match &db.inner.pool {
+        #[cfg(feature = "postgres")]
+        Pool::Pg(p) => run!(p, bind::pg_args, pg_ref),
+        #[cfg(feature = "mysql")]
+        Pool::MySql(p) => run!(p, bind::mysql_args, mysql_ref),
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(p) => run!(p, bind::sqlite_args, sqlite_ref),
+    }
+}

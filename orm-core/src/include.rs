@@ -170,7 +170,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     fn child_filter(&self) -> Option<Cond> {
-        let mut parts: Vec<Cond> = Vec::new();
+        let mut parts: Vec<Cond> = crate::query::live_rows(C::META).into_iter().collect();
         if let Some(f) = &self.filter {
             parts.push(f.clone());
         }
@@ -417,6 +417,8 @@ pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         rows,
         returning: None,
         ignore_conflicts: true,
+        on_conflict: None,
+        returning_all: Vec::new(),
     };
     let st = render_insert(conn.dialect().sql(), &ins);
     conn.execute(st).await.map(|_| ())

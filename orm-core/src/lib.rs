@@ -28,12 +28,14 @@
 mod association;
 mod ast;
 mod bind;
+mod bulk;
 mod column;
 mod db;
 mod dialect;
 mod error;
 mod exec;
 mod field;
+mod hooks;
 mod include;
 mod model;
 mod query;
@@ -51,9 +53,10 @@ pub use dialect::{Dialect, Statement};
 pub use error::{Error, FieldErrors, Result};
 pub use exec::Executor;
 pub use field::{DbEnum, FieldType, IntoValue};
+pub use hooks::Hooks;
 pub use include::Assoc;
 pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
-pub use query::Find;
+pub use query::{Find, Grouped, Having, HavingCond, Picked, Selection};
 pub use raw::{Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
@@ -80,9 +83,12 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::association::{AssocField, Loaded};
+    pub use crate::bulk::{bulk_create, find_or_create, upsert};
     pub use crate::error::FieldErrors;
     pub use crate::include::{count_related, get_related, is_linked, link, set_links, unlink};
-    pub use crate::runtime::{create, destroy, find_by_key, reload, save, save_columns, update, validate};
+    pub use crate::runtime::{
+        create, destroy, destroy_force, find_by_key, increment, reload, restore, save, save_columns, update, validate,
+    };
     pub use chrono::{DateTime, Utc};
     pub use serde;
     pub use std::option::Option;

@@ -83,6 +83,10 @@ pub struct ModelMeta {
     pub updated_at: Option<usize>,
     /// The model's associations.
     pub associations: &'static [AssocMeta],
+    /// Index of `deleted_at` for a paranoid (soft-delete) model.
+    pub deleted_at: Option<usize>,
+    /// Index of the optimistic-locking version column.
+    pub version: Option<usize>,
 }
 
 impl ModelMeta {
@@ -168,7 +172,7 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
     label = "not a #[derive(Model)] struct",
     note = "associations and queries need a struct with #[derive(Model)]"
 )]
-pub trait Model: Sized + Send + Sync + Unpin + 'static {
+pub trait Model: crate::Hooks + Sized + Send + Sync + Unpin + 'static {
     /// What `create` takes (`NewUser` for `User`).
     type New: Send + Sync;
     /// What `update` takes (`UserPatch` for `User`).
@@ -217,6 +221,16 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// Set `updated_at` (if managed) to `now`.
     #[doc(hidden)]
     fn __touch(&mut self, now: DateTime<Utc>);
+
+    /// Set `deleted_at` (paranoid models).
+    #[doc(hidden)]
+    fn __set_deleted_at(&mut self, at: Option<DateTime<Utc>>) {
+        let _ = at;
+    }
+
+    /// Add one to the version column (versioned models).
+    #[doc(hidden)]
+    fn __bump_version(&mut self) {}
 
     /// Check the `#[validate]` and `length` rules of every field.
     #[doc(hidden)]

@@ -1,27 +1,41 @@
 //! `Find<M>`: the read builder (`User::find()`), ended by an executor call,
-//! plus filtered bulk `update` and `delete`.
+//! plus aggregates, grouping, column selection, streaming, and filtered
+//! bulk `update` and `delete`.
 
-use crate::ast::{Assign, Cond, Delete, Select, SelectItem, Update};
-use crate::column::{Condition, Order};
+use crate::ast::{AggFn, Assign, CmpOp, Cond, Delete, Direction, Select, SelectItem, Update};
+use crate::column::{Column, Condition, Order};
 use crate::dialect::{Dialect, Statement, render_delete, render_select, render_update};
 use crate::error::{Error, FieldErrors, Result};
-use crate::exec::Executor;
+use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
 use crate::include::{Assoc, Loader};
 use crate::model::Model;
+use crate::row::RowRef;
 use crate::runtime::{enrich, now};
+use crate::value::Value;
+use futures_util::stream::BoxStream;
 use std::marker::PhantomData;
+
+/// Which rows of a paranoid (soft-delete) model a query sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deleted {
+    Exclude,
+    Include,
+    Only,
+}
 
 /// A query on model `M`: `User::find().filter(..).order_by(..).limit(..)`,
 /// ended by [`all`](Find::all), [`one`](Find::one), [`count`](Find::count),
-/// [`update`](Find::update) or [`delete`](Find::delete).
+/// [`stream`](Find::stream), an aggregate, [`update`](Find::update) or
+/// [`delete`](Find::delete).
 #[must_use = "a query does nothing until it is run with .all(&db), .one(&db), ..."]
 pub struct Find<M> {
     filter: Option<Cond>,
     includes: Vec<Box<dyn Loader<M>>>,
-    order: Vec<(&'static str, crate::ast::Direction)>,
+    order: Vec<(&'static str, Direction)>,
     limit: Option<u64>,
     offset: Option<u64>,
+    deleted: Deleted,
     _marker: PhantomData<fn() -> M>,
 }
 
@@ -33,6 +47,7 @@ impl<M> Clone for Find<M> {
             order: self.order.clone(),
             limit: self.limit,
             offset: self.offset,
+            deleted: self.deleted,
             _marker: PhantomData,
         }
     }
@@ -44,6 +59,11 @@ impl<M: Model> Default for Find<M> {
     }
 }
 
+/// The condition that hides soft-deleted rows of `meta`'s table, if paranoid.
+pub(crate) fn live_rows(meta: &crate::ModelMeta) -> Option<Cond> {
+    meta.deleted_at.map(|i| Cond::Null(meta.columns[i].name, false))
+}
+
 impl<M: Model> Find<M> {
     /// A query over every row of `M`'s table.
     pub fn new() -> Self {
@@ -53,6 +73,7 @@ impl<M: Model> Find<M> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            deleted: Deleted::Exclude,
             _marker: PhantomData,
         }
     }
@@ -92,16 +113,41 @@ impl<M: Model> Find<M> {
         self
     }
 
-    fn select(&self, items: Vec<SelectItem>) -> Select {
-        let mut s = Select::new(M::META.table);
-        s.items = items;
+    /// Paranoid models: see soft-deleted rows too.
+    pub fn with_deleted(mut self) -> Self {
+        self.deleted = Deleted::Include;
+        self
+    }
+
+    /// Paranoid models: see only soft-deleted rows.
+    pub fn only_deleted(mut self) -> Self {
+        self.deleted = Deleted::Only;
+        self
+    }
+
+    /// The WHERE: the filter, required includes, and the soft-delete rule.
+    fn where_cond(&self) -> Option<Cond> {
         let mut parts: Vec<Cond> = self.filter.iter().cloned().collect();
         parts.extend(self.includes.iter().filter_map(|l| l.exists()));
-        s.filter = match parts.len() {
+        if let Some(i) = M::META.deleted_at {
+            let col = M::META.columns[i].name;
+            match self.deleted {
+                Deleted::Exclude => parts.push(Cond::Null(col, false)),
+                Deleted::Only => parts.push(Cond::Null(col, true)),
+                Deleted::Include => {}
+            }
+        }
+        match parts.len() {
             0 => None,
             1 => parts.pop(),
             _ => Some(Cond::And(parts)),
-        };
+        }
+    }
+
+    fn select(&self, items: Vec<SelectItem>) -> Select {
+        let mut s = Select::new(M::META.table);
+        s.items = items;
+        s.filter = self.where_cond();
         s.order = self.order.clone();
         s.limit = self.limit;
         s.offset = self.offset;
@@ -144,6 +190,24 @@ impl<M: Model> Find<M> {
         Ok(self.all(db).await?.into_iter().next())
     }
 
+    /// The matching rows one at a time, without loading them all (includes
+    /// are not loaded on a stream). On a transaction the rows are read
+    /// first, then yielded.
+    pub fn stream<'a, E: Executor + ?Sized>(self, db: &'a E) -> BoxStream<'a, Result<M>> {
+        use futures_util::StreamExt;
+        let conn = db.__conn();
+        let st = render_select(conn.dialect().sql(), &self.select(Self::columns()));
+        match conn {
+            Conn::Db(d) => crate::exec::stream_rows(d, st, M::__from_row),
+            Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })
+                .flat_map(|res| match res {
+                    Ok(rows) => futures_util::stream::iter(rows.into_iter().map(Ok)).boxed(),
+                    Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
+                })
+                .boxed(),
+        }
+    }
+
     /// How many rows match (limit and offset are ignored).
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<i64> {
         let conn = db.__conn();
@@ -156,19 +220,80 @@ impl<M: Model> Find<M> {
         Ok(rows.into_iter().next().unwrap_or(0))
     }
 
-    fn require_filter(&self, what: &str) -> Result<Cond> {
-        self.filter.clone().ok_or_else(|| {
-            Error::invalid(format!(
+    async fn aggregate<T: FieldType, E: Executor + ?Sized>(
+        self,
+        db: &E,
+        f: AggFn,
+        col: &'static str,
+        float: bool,
+    ) -> Result<Option<T>> {
+        let conn = db.__conn();
+        let mut s = self.select(vec![SelectItem::Agg(f, col, float)]);
+        s.order.clear();
+        s.limit = None;
+        s.offset = None;
+        let st = render_select(conn.dialect().sql(), &s);
+        Ok(conn
+            .fetch(st, |r| Option::<T>::decode(r, 0))
+            .await?
+            .into_iter()
+            .next()
+            .flatten())
+    }
+
+    /// `SUM(column)` over the matching rows, as `f64` (`None` when no row matches).
+    pub async fn sum<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
+        self.aggregate(db, AggFn::Sum, column.name(), true).await
+    }
+
+    /// `AVG(column)` over the matching rows.
+    pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
+        self.aggregate(db, AggFn::Avg, column.name(), true).await
+    }
+
+    /// `MIN(column)` over the matching rows.
+    pub async fn min<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
+        self.aggregate(db, AggFn::Min, column.name(), false).await
+    }
+
+    /// `MAX(column)` over the matching rows.
+    pub async fn max<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
+        self.aggregate(db, AggFn::Max, column.name(), false).await
+    }
+
+    /// Group the matching rows by `column`; end with `.count(&db)` or `.sum(col, &db)`.
+    pub fn group_by<K: FieldType>(self, column: Column<M, K>) -> Grouped<M, K> {
+        Grouped {
+            find: self,
+            key: column.name(),
+            having: Vec::new(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Fetch only these columns, as a tuple: `.attributes((User::ID, User::NAME))`.
+    pub fn attributes<S: Selection<M>>(self, columns: S) -> Picked<M, S> {
+        Picked {
+            find: self,
+            columns,
+            _marker: PhantomData,
+        }
+    }
+
+    fn require_filter(&self, what: &str) -> Result<()> {
+        if self.filter.is_none() {
+            return Err(Error::invalid(format!(
                 "{what} on {} without a filter would touch every row; add .filter(..) (use Condition::all() to mean every row)",
                 M::META.table
-            ))
-        })
+            )));
+        }
+        Ok(())
     }
 
     /// Apply `patch` to every matching row; returns the number of rows affected.
     /// `updated_at` is bumped. A query without a filter is refused.
     pub async fn update<E: Executor + ?Sized>(self, db: &E, patch: M::Patch) -> Result<u64> {
-        let filter = self.require_filter("update")?;
+        self.require_filter("update")?;
         let mut errors = FieldErrors::new();
         M::__validate_patch(&patch, &mut errors);
         if !errors.is_empty() {
@@ -195,24 +320,239 @@ impl<M: Model> Find<M> {
         let u = Update {
             table: M::META.table,
             sets,
-            filter: Some(filter),
+            filter: self.where_cond(),
         };
         let st = render_update(conn.dialect().sql(), &u);
         let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
         Ok(done.rows_affected)
     }
 
-    /// Delete every matching row; returns the number deleted. A query
-    /// without a filter is refused.
+    /// Delete every matching row (soft-delete on a paranoid model); returns
+    /// the number of rows. A query without a filter is refused.
     pub async fn delete<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
-        let filter = self.require_filter("delete")?;
+        self.require_filter("delete")?;
         let conn = db.__conn();
-        let d = Delete {
-            table: M::META.table,
-            filter: Some(filter),
+        let st = match M::META.deleted_at {
+            Some(i) => {
+                let sets = vec![(M::META.columns[i].name, Assign::Value(now().to_value()))];
+                render_update(
+                    conn.dialect().sql(),
+                    &Update {
+                        table: M::META.table,
+                        sets,
+                        filter: self.where_cond(),
+                    },
+                )
+            }
+            None => render_delete(
+                conn.dialect().sql(),
+                &Delete {
+                    table: M::META.table,
+                    filter: self.where_cond(),
+                },
+            ),
         };
-        let st = render_delete(conn.dialect().sql(), &d);
         let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
         Ok(done.rows_affected)
+    }
+
+    /// Delete every matching row, even on a paranoid model.
+    pub async fn delete_force<E: Executor + ?Sized>(mut self, db: &E) -> Result<u64> {
+        self.require_filter("delete")?;
+        self.deleted = Deleted::Include;
+        let conn = db.__conn();
+        let st = render_delete(
+            conn.dialect().sql(),
+            &Delete {
+                table: M::META.table,
+                filter: self.where_cond(),
+            },
+        );
+        let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
+        Ok(done.rows_affected)
+    }
+}
+
+/// A condition on a group's aggregate, for [`Grouped::having`]:
+/// `Having::count().gt(1)`, `Having::sum(User::VISITS).gte(10)`.
+pub struct Having<M> {
+    func: AggFn,
+    column: Option<&'static str>,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Having<M> {
+    /// `COUNT(*)` of the group.
+    pub fn count() -> Self {
+        Having {
+            func: AggFn::Count,
+            column: None,
+            _marker: PhantomData,
+        }
+    }
+    /// `SUM(column)` of the group.
+    pub fn sum<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Sum,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    /// `MIN(column)` of the group.
+    pub fn min<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Min,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    /// `MAX(column)` of the group.
+    pub fn max<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Max,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    fn cmp(self, op: CmpOp, v: impl Into<Value>) -> HavingCond<M> {
+        HavingCond {
+            cond: Cond::Agg(self.func, self.column, op, v.into()),
+            _marker: PhantomData,
+        }
+    }
+    /// `> value`
+    pub fn gt(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Gt, v)
+    }
+    /// `>= value`
+    pub fn gte(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Gte, v)
+    }
+    /// `< value`
+    pub fn lt(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Lt, v)
+    }
+    /// `<= value`
+    pub fn lte(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Lte, v)
+    }
+    /// `= value`
+    pub fn eq(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Eq, v)
+    }
+}
+
+/// A HAVING condition built from [`Having`].
+pub struct HavingCond<M> {
+    cond: Cond,
+    _marker: PhantomData<fn() -> M>,
+}
+
+/// A grouped query from [`Find::group_by`].
+#[must_use]
+pub struct Grouped<M, K> {
+    find: Find<M>,
+    key: &'static str,
+    having: Vec<Cond>,
+    _marker: PhantomData<fn() -> K>,
+}
+
+impl<M: Model, K: FieldType> Grouped<M, K> {
+    /// Keep only groups matching `cond`; several calls are ANDed.
+    pub fn having(mut self, cond: HavingCond<M>) -> Self {
+        self.having.push(cond.cond);
+        self
+    }
+
+    async fn run<V, E: Executor + ?Sized>(
+        self,
+        db: &E,
+        item: SelectItem,
+        decode: fn(RowRef<'_>) -> Result<V>,
+    ) -> Result<Vec<(K, V)>> {
+        let conn = db.__conn();
+        let mut s = self.find.select(vec![SelectItem::Column(self.key), item]);
+        s.group_by = vec![self.key];
+        s.having = match self.having.len() {
+            0 => None,
+            1 => self.having.into_iter().next(),
+            _ => Some(Cond::And(self.having)),
+        };
+        if s.order.is_empty() {
+            s.order = vec![(self.key, Direction::Asc)];
+        }
+        let st = render_select(conn.dialect().sql(), &s);
+        conn.fetch(st, |r| Ok((K::decode(r, 0)?, decode(r)?))).await
+    }
+
+    /// Rows per group: `Vec<(key, count)>`, ordered by key.
+    pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<(K, i64)>> {
+        self.run(db, SelectItem::CountStar, |r| i64::decode(r, 1)).await
+    }
+
+    /// `SUM(column)` per group, as `f64`.
+    pub async fn sum<T: FieldType, E: Executor + ?Sized>(
+        self,
+        column: Column<M, T>,
+        db: &E,
+    ) -> Result<Vec<(K, Option<f64>)>> {
+        self.run(db, SelectItem::Agg(AggFn::Sum, column.name(), true), |r| {
+            Option::<f64>::decode(r, 1)
+        })
+        .await
+    }
+}
+
+/// A tuple of columns of `M` that [`Find::attributes`] fetches.
+pub trait Selection<M>: Send {
+    /// What one row becomes.
+    type Output: Send;
+    /// The column names, in order.
+    fn names(&self) -> Vec<&'static str>;
+    /// Decode one row.
+    fn decode(row: RowRef<'_>) -> Result<Self::Output>;
+}
+
+macro_rules! selection {
+    ($($t:ident $i:tt),+) => {
+        impl<M, $($t: FieldType),+> Selection<M> for ($(Column<M, $t>,)+) {
+            type Output = ($($t,)+);
+            fn names(&self) -> Vec<&'static str> {
+                vec![$(self.$i.name()),+]
+            }
+            fn decode(row: RowRef<'_>) -> Result<Self::Output> {
+                Ok(($($t::decode(row, $i)?,)+))
+            }
+        }
+    };
+}
+
+selection!(A 0);
+selection!(A 0, B 1);
+selection!(A 0, B 1, C 2);
+selection!(A 0, B 1, C 2, D 3);
+selection!(A 0, B 1, C 2, D 3, F 4);
+selection!(A 0, B 1, C 2, D 3, F 4, G 5);
+
+/// A query that fetches some columns only (from [`Find::attributes`]).
+#[must_use]
+pub struct Picked<M, S> {
+    find: Find<M>,
+    columns: S,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M: Model, S: Selection<M>> Picked<M, S> {
+    /// Every matching row, as tuples.
+    pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<S::Output>> {
+        let conn = db.__conn();
+        let items = self.columns.names().into_iter().map(SelectItem::Column).collect();
+        let st = render_select(conn.dialect().sql(), &self.find.select(items));
+        conn.fetch(st, S::decode).await
+    }
+
+    /// Every matching row, converted into a struct of yours (`T: From<tuple>`).
+    pub async fn all_as<T: From<S::Output>, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<T>> {
+        Ok(self.all(db).await?.into_iter().map(T::from).collect())
     }
 }

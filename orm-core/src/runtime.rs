@@ -121,7 +121,7 @@ fn pk_filter(meta: &ModelMeta, pk: Value) -> Cond {
     Cond::Cmp(meta.pk().name, CmpOp::Eq, pk)
 }
 
-fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
+pub(crate) fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
     match ty {
         SqlType::SmallInt => i16::decode(row, 0).map(i64::from),
         SqlType::Int => i32::decode(row, 0).map(i64::from),
@@ -158,13 +158,33 @@ pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> In
         rows,
         returning,
         ignore_conflicts: false,
+        on_conflict: None,
+        returning_all: Vec::new(),
     }
+}
+
+/// Run the create-path hooks and validation on a fresh instance.
+pub(crate) fn prepare_insert<M: Model>(m: &mut M, validate_rules: bool) -> Result<()> {
+    m.before_validate()?;
+    if validate_rules {
+        validate(m)?;
+    }
+    m.before_save()?;
+    m.before_create()
 }
 
 /// `Model::create`: validate, apply defaults and timestamps, insert, fill the key.
 pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Result<M> {
     let mut m = M::__from_new(new, now());
-    validate(&m)?;
+    prepare_insert(&mut m, true)?;
+    insert_one(&mut m, db).await?;
+    m.after_create()?;
+    m.after_save()?;
+    Ok(m)
+}
+
+/// INSERT one prepared instance and fill its auto key.
+pub(crate) async fn insert_one<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
     let conn = db.__conn();
     let ins = insert_for::<M>(&conn, vec![m.__values()]);
     let returning = ins.returning.is_some();
@@ -187,49 +207,81 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
             m.__set_auto_pk(id);
         }
     }
-    Ok(m)
+    Ok(())
+}
+
+/// The WHERE of an instance write: the key, and the version it was read at.
+fn instance_filter<M: Model>(m: &M) -> Cond {
+    let meta = M::META;
+    let key = pk_filter(meta, m.__pk());
+    match meta.version {
+        Some(v) => Cond::And(vec![key, Cond::Cmp(meta.columns[v].name, CmpOp::Eq, m.__value_at(v))]),
+        None => key,
+    }
+}
+
+/// An instance write matched no row: stale (versioned and the row exists) or gone.
+async fn missing<M: Model>(conn: &Conn<'_>, m: &M) -> Error {
+    let meta = M::META;
+    if meta.version.is_some() {
+        let mut s = Select::new(meta.table);
+        s.items = vec![SelectItem::CountStar];
+        s.filter = Some(pk_filter(meta, m.__pk()));
+        let st = render_select(conn.dialect().sql(), &s);
+        if let Ok(n) = conn.fetch(st, |r| i64::decode(r, 0)).await
+            && n.first().copied().unwrap_or(0) > 0
+        {
+            return Error::StaleRow { model: meta.name };
+        }
+    }
+    Error::NotFound { model: meta.name }
+}
+
+/// Write `sets` to the instance's row (checking and bumping the version).
+async fn write_instance<M: Model>(conn: &Conn<'_>, m: &M, mut sets: Vec<(&'static str, Assign)>) -> Result<()> {
+    let meta = M::META;
+    if let Some(v) = meta.version {
+        sets.push((meta.columns[v].name, Assign::Add(Value::I32(1))));
+    }
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(instance_filter(m)),
+    };
+    let st = render_update(conn.dialect().sql(), &u);
+    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 {
+        return Err(missing(conn, m).await);
+    }
+    Ok(())
 }
 
 /// `instance.save`: validate, bump `updated_at`, write every column.
 pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
+    m.before_validate()?;
     validate(m)?;
+    m.before_save()?;
+    m.before_update()?;
     let meta = M::META;
-    let previous = m.__values();
+    let previous = meta.updated_at.map(|i| m.__value_at(i));
     m.__touch(now());
-    let values = m.__values();
     let sets = meta
         .columns
         .iter()
-        .zip(values)
-        .filter(|(c, _)| !c.primary_key)
+        .zip(m.__values())
+        .filter(|(c, _)| !c.primary_key && !matches!(meta.version, Some(v) if meta.columns[v].name == c.name))
         .map(|(c, v)| (c.name, Assign::Value(v)))
         .collect();
     let conn = db.__conn();
-    let u = Update {
-        table: meta.table,
-        sets,
-        filter: Some(pk_filter(meta, m.__pk())),
-    };
-    let st = render_update(conn.dialect().sql(), &u);
-    let result = conn.execute(st).await.map_err(|e| enrich(e, meta));
-    let restore_updated_at = |m: &mut M| {
-        if let Some(i) = meta.updated_at
-            && let Value::DateTimeUtc(t) = previous[i]
-        {
+    if let Err(e) = write_instance(&conn, m, sets).await {
+        if let Some(Value::DateTimeUtc(t)) = previous {
             m.__touch(t);
         }
-    };
-    match result {
-        Ok(done) if done.rows_affected == 0 => {
-            restore_updated_at(m);
-            Err(Error::NotFound { model: meta.name })
-        }
-        Ok(_) => Ok(()),
-        Err(e) => {
-            restore_updated_at(m);
-            Err(e)
-        }
+        return Err(e);
     }
+    m.__bump_version();
+    m.after_update()?;
+    m.after_save()
 }
 
 /// `instance.update(patch)`: validate the patch, write the columns it sets
@@ -246,9 +298,31 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     if sets.is_empty() {
         return Ok(());
     }
+    m.before_update()?;
     let stamp = now();
     if let Some(i) = meta.updated_at {
         sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
+    }
+    write_instance(&db.__conn(), m, sets).await?;
+    m.__apply_patch(patch);
+    m.__touch(stamp);
+    m.__bump_version();
+    m.after_update()
+}
+
+/// `instance.increment(col, by)`: `SET col = col + by` in SQL (no lost
+/// updates under concurrency), then the instance is reloaded.
+pub async fn increment<M: Model, E: Executor + ?Sized>(
+    m: &mut M,
+    db: &E,
+    column: &'static str,
+    by: Value,
+    add: bool,
+) -> Result<()> {
+    let meta = M::META;
+    let mut sets = vec![(column, if add { Assign::Add(by) } else { Assign::Sub(by) })];
+    if let Some(i) = meta.updated_at {
+        sets.push((meta.columns[i].name, Assign::Value(now().to_value())));
     }
     let conn = db.__conn();
     let u = Update {
@@ -261,9 +335,7 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     if done.rows_affected == 0 {
         return Err(Error::NotFound { model: meta.name });
     }
-    m.__apply_patch(patch);
-    m.__touch(stamp);
-    Ok(())
+    reload(m, db).await
 }
 
 /// `instance.reload`: read the row again by primary key.
@@ -289,16 +361,71 @@ pub async fn find_by_key<M: Model, E: Executor + ?Sized>(db: &E, pk: Value) -> R
     Ok(conn.fetch(st, M::__from_row).await?.into_iter().next())
 }
 
-/// `instance.destroy`: delete the row by primary key.
+/// `instance.destroy`: delete the row by primary key (a paranoid model's
+/// row is marked with `deleted_at` instead).
 pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
+    m.before_destroy()?;
+    let meta = M::META;
+    let conn = db.__conn();
+    let st = match meta.deleted_at {
+        Some(i) => {
+            let u = Update {
+                table: meta.table,
+                sets: vec![(meta.columns[i].name, Assign::Value(now().to_value()))],
+                filter: Some(pk_filter(meta, m.__pk())),
+            };
+            render_update(conn.dialect().sql(), &u)
+        }
+        None => {
+            let d = Delete {
+                table: meta.table,
+                filter: Some(pk_filter(meta, m.__pk())),
+            };
+            render_delete(conn.dialect().sql(), &d)
+        }
+    };
+    conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    m.after_destroy()
+}
+
+/// `instance.destroy_force`: delete the row even on a paranoid model.
+pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
+    m.before_destroy()?;
     let meta = M::META;
     let conn = db.__conn();
     let d = Delete {
         table: meta.table,
         filter: Some(pk_filter(meta, m.__pk())),
     };
-    let st = render_delete(conn.dialect().sql(), &d);
-    conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    conn.execute(render_delete(conn.dialect().sql(), &d))
+        .await
+        .map_err(|e| enrich(e, meta))?;
+    m.after_destroy()
+}
+
+/// `instance.restore`: clear `deleted_at` of a soft-deleted row.
+pub async fn restore<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
+    let meta = M::META;
+    let Some(i) = meta.deleted_at else {
+        return Err(Error::invalid(format!(
+            "{} is not paranoid: nothing to restore",
+            meta.name
+        )));
+    };
+    let conn = db.__conn();
+    let u = Update {
+        table: meta.table,
+        sets: vec![(meta.columns[i].name, Assign::Value(Value::Null(SqlType::TimestampTz)))],
+        filter: Some(pk_filter(meta, m.__pk())),
+    };
+    let done = conn
+        .execute(render_update(conn.dialect().sql(), &u))
+        .await
+        .map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 {
+        return Err(Error::NotFound { model: meta.name });
+    }
+    m.__set_deleted_at(None);
     Ok(())
 }
 

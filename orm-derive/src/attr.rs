@@ -6,7 +6,7 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
-const MODEL_KEYS: &str = "table, timestamps, paranoid, version";
+const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks";
 const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
 const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
 const ENUM_KEYS: &str = "rename_all";
@@ -18,6 +18,9 @@ const VALIDATORS: &str = "email, url, length, range, regex, contains, custom, no
 pub(crate) struct ModelAttrs {
     pub table: Option<LitStr>,
     pub timestamps: Option<LitBool>,
+    pub paranoid: Option<Span>,
+    pub version: Option<Span>,
+    pub hooks: Option<Span>,
 }
 
 /// `#[orm(..)]` on a field.
@@ -185,12 +188,14 @@ pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                     let b = lit_bool(&meta, "timestamps")?;
                     set_once(cx, &mut out.timestamps, b, &meta, "timestamps");
                 }
-                k @ ("paranoid" | "version") => {
-                    cx.error(
-                        &meta.path,
-                        format!("`{k}` is not supported yet by this version of orm-core"),
-                    );
-                    let _ = no_value(&meta, k);
+                k @ ("paranoid" | "version" | "hooks") => {
+                    let span = no_value(&meta, k)?;
+                    let slot = match k {
+                        "paranoid" => &mut out.paranoid,
+                        "version" => &mut out.version,
+                        _ => &mut out.hooks,
+                    };
+                    set_once(cx, slot, span, &meta, k);
                 }
                 other => {
                     return Err(meta.error(format!(

@@ -19,6 +19,10 @@ pub(crate) struct Model<'a> {
     pub updated_at: Option<usize>,
     pub new_ident: Ident,
     pub patch_ident: Ident,
+    pub deleted_at: Option<usize>,
+    pub version: Option<usize>,
+    /// `#[orm(hooks)]`: the user implements `Hooks`.
+    pub user_hooks: bool,
     /// `#[serde(..)]` attributes of the struct, copied to `NewX` and `XPatch`.
     pub serde_attrs: Vec<&'a Attribute>,
     pub deny_unknown_fields: bool,
@@ -42,6 +46,9 @@ pub(crate) struct Field<'a> {
     pub serde_attrs: Vec<&'a Attribute>,
     /// Set for `HasOne`/`HasMany`/`BelongsTo`/`BelongsToMany` fields (which are not columns).
     pub assoc: Option<Assoc<'a>>,
+    /// `deleted_at` of a paranoid model, or `version` of a versioned one:
+    /// written by the ORM only.
+    pub managed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -155,11 +162,11 @@ fn association<'a>(
 impl Field<'_> {
     /// A column `NewX` carries.
     pub fn in_new(&self) -> bool {
-        !self.skip && !self.auto_increment && !self.timestamp
+        !self.skip && !self.auto_increment && !self.timestamp && !self.managed
     }
     /// A column `XPatch` carries.
     pub fn in_patch(&self) -> bool {
-        !self.skip && !self.primary_key && !self.timestamp
+        !self.skip && !self.primary_key && !self.timestamp && !self.managed
     }
     /// `NewX` takes it as `Option<T>` (a default or a nullable column).
     pub fn optional_in_new(&self) -> bool {
@@ -328,6 +335,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             auto_increment: false,
             timestamp,
             serde_attrs,
+            managed: false,
         });
     }
 
@@ -414,6 +422,41 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             ));
         }
     }
+    let mut deleted_at = None;
+    if let Some(span) = mattrs.paranoid {
+        match fields.iter().position(|f| !f.skip && f.ident == "deleted_at") {
+            Some(i) => {
+                let f = &mut fields[i];
+                let is_time = last_segment(f.inner).is_some_and(|(id, _)| id == "DateTime");
+                if !f.nullable || !is_time {
+                    cx.error(f.ty, "a paranoid model's `deleted_at` must be `Option<DateTime<Utc>>`");
+                }
+                f.managed = true;
+                deleted_at = Some(i);
+            }
+            None => cx.push(syn::Error::new(
+                span,
+                "`paranoid` needs a field `deleted_at: Option<DateTime<Utc>>`",
+            )),
+        }
+    }
+    let mut version = None;
+    if let Some(span) = mattrs.version {
+        match fields.iter().position(|f| !f.skip && f.ident == "version") {
+            Some(i) => {
+                let f = &mut fields[i];
+                if f.nullable || !is_named(f.inner, &["i32", "i64"]) {
+                    cx.error(f.ty, "the `version` column must be `i32` or `i64`");
+                }
+                f.managed = true;
+                version = Some(i);
+            }
+            None => cx.push(syn::Error::new(
+                span,
+                "`version` needs a field `version: i32` (or `i64`)",
+            )),
+        }
+    }
     let created_at = fields.iter().position(|f| f.timestamp && f.ident == "created_at");
     let updated_at = fields.iter().position(|f| f.timestamp && f.ident == "updated_at");
     cx.check()?;
@@ -439,6 +482,9 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         pk,
         created_at,
         updated_at,
+        deleted_at,
+        version,
+        user_hooks: mattrs.hooks.is_some(),
         new_ident: format_ident!("New{}", input.ident),
         patch_ident: format_ident!("{}Patch", input.ident),
         serde_attrs,

@@ -236,3 +236,78 @@ pub struct Country {
     #[orm(default = 0)]
     pub population: i64,
 }
+
+/// A paranoid (soft-delete) model.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(paranoid, timestamps = false)]
+pub struct Note {
+    /// Key.
+    pub id: i64,
+    /// Text.
+    pub text: String,
+    /// Set by destroy.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// An optimistically locked model.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(version, timestamps = false)]
+pub struct Doc {
+    /// Key.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Bumped by every save.
+    pub version: i32,
+}
+
+/// A model with lifecycle hooks that record their order.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(hooks, timestamps = false)]
+pub struct Audited {
+    /// Key.
+    pub id: i64,
+    /// Normalized to lower case by a hook; "reject" aborts.
+    pub name: String,
+    /// What ran, in order.
+    #[orm(skip)]
+    pub trail: Vec<String>,
+}
+
+impl orm_core::Hooks for Audited {
+    fn before_validate(&mut self) -> orm_core::Result<()> {
+        self.trail.push("before_validate".into());
+        self.name = self.name.to_lowercase();
+        Ok(())
+    }
+    fn before_save(&mut self) -> orm_core::Result<()> {
+        self.trail.push("before_save".into());
+        Ok(())
+    }
+    fn before_create(&mut self) -> orm_core::Result<()> {
+        self.trail.push("before_create".into());
+        if self.name == "reject" {
+            return Err(orm_core::Error::validation("Audited", "name", "rejected by a hook"));
+        }
+        Ok(())
+    }
+    fn after_create(&self) -> orm_core::Result<()> {
+        HOOK_LOG.lock().unwrap().push(format!("after_create {}", self.id));
+        Ok(())
+    }
+    fn before_update(&mut self) -> orm_core::Result<()> {
+        self.trail.push("before_update".into());
+        Ok(())
+    }
+    fn before_destroy(&self) -> orm_core::Result<()> {
+        if self.name == "keep" {
+            return Err(orm_core::Error::validation("Audited", "name", "cannot be destroyed"));
+        }
+        Ok(())
+    }
+}
+
+/// What `after_*` hooks saw (they take `&self`).
+pub static HOOK_LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

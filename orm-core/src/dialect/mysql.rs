@@ -19,6 +19,29 @@ impl SqlDialect for MySql {
         out.push('`');
     }
 
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
+    fn float_type(&self) -> &'static str {
+        "DOUBLE"
+    }
+
+    /// `ON DUPLICATE KEY UPDATE col = VALUES(col)`; the conflict target is
+    /// whichever unique key matched.
+    fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
+        w.push(" ON DUPLICATE KEY UPDATE ");
+        for (i, c) in oc.update.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(c);
+            w.push(" = VALUES(");
+            w.ident(c);
+            w.push(")");
+        }
+    }
+
     fn max_keys_per_statement(&self) -> usize {
         // 65,535 placeholders per statement.
         60_000

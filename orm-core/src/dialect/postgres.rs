@@ -31,6 +31,10 @@ impl SqlDialect for Postgres {
         }
     }
 
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
     fn max_keys_per_statement(&self) -> usize {
         // Keys travel as one array parameter.
         usize::MAX

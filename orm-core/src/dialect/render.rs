@@ -2,7 +2,9 @@
 //! hooks supply only what differs.
 
 use super::SqlDialect;
-use crate::ast::{Assign, Cond, Delete, Direction, Exists, Insert, Join, LikeKind, Select, SelectItem, Update};
+use crate::ast::{
+    Assign, Cond, Delete, Direction, Exists, Insert, Join, LikeKind, OnConflict, Select, SelectItem, Update,
+};
 use crate::value::Value;
 
 /// SQL text plus its bound parameters, as sent to the driver.
@@ -75,7 +77,7 @@ impl<'d> Writer<'d> {
         }
     }
 
-    fn idents(&mut self, names: &[&'static str]) {
+    pub(crate) fn idents(&mut self, names: &[&'static str]) {
         for (i, n) in names.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
@@ -152,6 +154,17 @@ impl<'d> Writer<'d> {
                 self.qualifier = saved;
             }
             Cond::Exists(e) => self.exists(e),
+            Cond::Agg(f, col, op, v) => {
+                self.push(f.sql());
+                self.push("(");
+                match col {
+                    Some(c) => self.col(c),
+                    None => self.push("*"),
+                }
+                self.push(")");
+                self.push(op.sql());
+                self.param(v.clone());
+            }
         }
     }
 
@@ -256,6 +269,20 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
             SelectItem::Column(c) => w.ident(c),
             SelectItem::Qualified(a, c) => w.qualified(a, c),
             SelectItem::CountStar => w.push("COUNT(*)"),
+            SelectItem::Agg(f, c, float) => {
+                if *float {
+                    w.push("CAST(");
+                }
+                w.push(f.sql());
+                w.push("(");
+                w.col(c);
+                w.push(")");
+                if *float {
+                    w.push(" AS ");
+                    w.push(d.float_type());
+                    w.push(")");
+                }
+            }
         }
     }
     w.push(" FROM ");
@@ -314,9 +341,15 @@ pub(crate) fn render_insert(d: &dyn SqlDialect, ins: &Insert) -> Statement {
     if ins.ignore_conflicts {
         d.write_ignore_conflicts(&mut w, ins.columns.first().copied().unwrap_or("id"));
     }
+    if let Some(oc) = &ins.on_conflict {
+        d.write_upsert(&mut w, oc);
+    }
     if let Some(pk) = ins.returning {
         w.push(" RETURNING ");
         w.ident(pk);
+    } else if !ins.returning_all.is_empty() {
+        w.push(" RETURNING ");
+        w.idents(&ins.returning_all);
     }
     w.finish()
 }
@@ -335,6 +368,11 @@ pub(crate) fn render_update(d: &dyn SqlDialect, u: &Update) -> Statement {
         w.push(" = ");
         match a {
             Assign::Value(v) => w.param(v.clone()),
+            Assign::Add(v) | Assign::Sub(v) => {
+                w.ident(col);
+                w.push(if matches!(a, Assign::Add(_)) { " + " } else { " - " });
+                w.param(v.clone());
+            }
         }
     }
     w.where_clause(&u.filter);
@@ -372,5 +410,20 @@ pub(crate) fn default_literal<D: SqlDialect + ?Sized>(d: &D, v: &Value, out: &mu
         Value::Uuid(u) => d.string_literal(&u.to_string(), out),
         Value::Json(j) => d.string_literal(&j.to_string(), out),
         Value::Array(_) => out.push_str("NULL"),
+    }
+}
+
+/// The standard `ON CONFLICT (..) DO UPDATE SET col = EXCLUDED.col` (PostgreSQL, SQLite).
+pub(crate) fn upsert_excluded(w: &mut Writer<'_>, oc: &OnConflict) {
+    w.push(" ON CONFLICT (");
+    w.idents(&oc.target);
+    w.push(") DO UPDATE SET ");
+    for (i, c) in oc.update.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(c);
+        w.push(" = EXCLUDED.");
+        w.ident(c);
     }
 }

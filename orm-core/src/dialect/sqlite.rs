@@ -7,6 +7,14 @@ use crate::value::{SqlType, Value};
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn max_params(&self) -> usize {
+        32_766
+    }
+
+    fn float_type(&self) -> &'static str {
+        "REAL"
+    }
+
     fn max_keys_per_statement(&self) -> usize {
         // 32,766 variables per statement.
         30_000

@@ -61,6 +61,8 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     let pk = cols.iter().position(|f| f.primary_key).unwrap_or(0);
     let created = opt_index(&cols, m.created_at.map(|i| &m.fields[i]));
     let updated = opt_index(&cols, m.updated_at.map(|i| &m.fields[i]));
+    let deleted = opt_index(&cols, m.deleted_at.map(|i| &m.fields[i]));
+    let version = opt_index(&cols, m.version.map(|i| &m.fields[i]));
     let names = cols.iter().map(|f| &f.column);
     let columns = cols.iter().map(|f| {
         let col = &f.column;
@@ -116,6 +118,8 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             created_at: #created,
             updated_at: #updated,
             associations: &[#(#associations),*],
+            deleted_at: #deleted,
+            version: #version,
         };
     }
 }

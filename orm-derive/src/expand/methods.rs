@@ -53,6 +53,47 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
                 #p::destroy(self, db).await
             }
 
+            /// Insert many rows with multi-row INSERTs in one transaction;
+            /// every row is validated first (the error names the failing row).
+            pub async fn bulk_create<E: ::orm_core::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> ::orm_core::Result<#p::Vec<#ident>> {
+                #p::bulk_create::<#ident, E>(db, rows, true).await
+            }
+
+            /// [`bulk_create`](Self::bulk_create) without per-row validation, for speed.
+            pub async fn bulk_create_unvalidated<E: ::orm_core::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> ::orm_core::Result<#p::Vec<#ident>> {
+                #p::bulk_create::<#ident, E>(db, rows, false).await
+            }
+
+            /// Insert, or update the row with the same unique key (or primary key); returns the stored row.
+            pub async fn upsert<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {
+                #p::upsert::<#ident, E>(db, new).await
+            }
+
+            /// The first row matching `cond`, or one created from `new` (`true` if created). Race-safe.
+            pub async fn find_or_create<E: ::orm_core::Executor + ?Sized>(db: &E, cond: ::orm_core::Condition<#ident>, new: #new_ident) -> ::orm_core::Result<(#ident, bool)> {
+                #p::find_or_create::<#ident, E>(db, cond, new).await
+            }
+
+            /// `SET column = column + by` in SQL, then reload this instance.
+            pub async fn increment<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, column: ::orm_core::Column<#ident, T>, by: impl ::orm_core::IntoValue<T::Compare>) -> ::orm_core::Result<()> {
+                #p::increment(self, db, column.name(), ::orm_core::IntoValue::into_value(by), true).await
+            }
+
+            /// `SET column = column - by` in SQL, then reload this instance.
+            pub async fn decrement<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, column: ::orm_core::Column<#ident, T>, by: impl ::orm_core::IntoValue<T::Compare>) -> ::orm_core::Result<()> {
+                #p::increment(self, db, column.name(), ::orm_core::IntoValue::into_value(by), false).await
+            }
+
+            /// Delete this row even if the model is paranoid.
+            pub async fn destroy_force<E: ::orm_core::Executor + ?Sized>(&self, db: &E) -> ::orm_core::Result<()> {
+                #p::destroy_force(self, db).await
+            }
+
+            /// Paranoid models: undo a soft delete.
+            pub async fn restore<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+                #p::restore(self, db).await
+            }
+
             /// Check the validation rules without touching the database.
             pub fn validate(&self) -> ::orm_core::Result<()> {
                 #p::validate(self)

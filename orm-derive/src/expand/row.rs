@@ -27,7 +27,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
 
     let from_new = m.fields.iter().map(|f| {
         let name = f.ident;
-        if f.skip || f.auto_increment {
+        if f.skip || f.auto_increment || f.managed {
             quote!(#name: ::core::default::Default::default())
         } else if f.timestamp {
             quote!(#name: now)
@@ -102,7 +102,31 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         quote!(if let ::core::option::Option::Some(v) = patch.#name { self.#name = v; })
     });
 
+    let set_deleted = match m.deleted_at {
+        Some(i) => {
+            let name = m.fields[i].ident;
+            quote!(self.#name = at;)
+        }
+        None => quote!(let _ = at;),
+    };
+    let bump_version = match m.version {
+        Some(i) => {
+            let name = m.fields[i].ident;
+            quote!(self.#name += 1;)
+        }
+        None => quote!(),
+    };
+    let hooks = if m.user_hooks {
+        quote!()
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl ::orm_core::Hooks for #ident {}
+        }
+    };
     quote! {
+        #hooks
+
         #[automatically_derived]
         impl ::orm_core::Model for #ident {
             type New = #new_ident;
@@ -146,6 +170,14 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
 
             fn __touch(&mut self, now: #p::DateTime<#p::Utc>) {
                 #touch
+            }
+
+            fn __set_deleted_at(&mut self, at: ::core::option::Option<#p::DateTime<#p::Utc>>) {
+                #set_deleted
+            }
+
+            fn __bump_version(&mut self) {
+                #bump_version
             }
 
             fn __validate(&self, errors: &mut #p::FieldErrors) {
