@@ -43,6 +43,7 @@ mod raw;
 mod row;
 mod runtime;
 mod schema;
+mod tracked;
 mod transaction;
 mod value;
 
@@ -60,6 +61,7 @@ pub use query::{Find, Grouped, Having, HavingCond, Picked, Selection};
 pub use raw::{Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
+pub use tracked::Tracked;
 pub use transaction::{Isolation, Transaction};
 pub use value::{SqlType, Value};
 

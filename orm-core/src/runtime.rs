@@ -284,6 +284,30 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.after_save()
 }
 
+/// Write some column assignments of an instance, with the save hooks,
+/// validation, `updated_at` and the version check (used by `Tracked`).
+pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
+    m: &mut M,
+    db: &E,
+    mut sets: Vec<(&'static str, Assign)>,
+) -> Result<()> {
+    m.before_validate()?;
+    validate(m)?;
+    m.before_save()?;
+    m.before_update()?;
+    let meta = M::META;
+    let stamp = now();
+    if let Some(i) = meta.updated_at {
+        sets.retain(|(c, _)| *c != meta.columns[i].name);
+        sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
+    }
+    write_instance(&db.__conn(), m, sets).await?;
+    m.__touch(stamp);
+    m.__bump_version();
+    m.after_update()?;
+    m.after_save()
+}
+
 /// `instance.update(patch)`: validate the patch, write the columns it sets
 /// (and `updated_at`), then apply it to the instance.
 pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M::Patch) -> Result<()> {

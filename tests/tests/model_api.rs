@@ -420,4 +420,24 @@ dialect_tests!(
     paranoid_soft_delete,
     optimistic_locking,
     hooks_run_in_order_and_can_abort,
+    tracked_save_writes_only_changed_columns,
 );
+
+async fn tracked_save_writes_only_changed_columns(t: &TestDb) {
+    Schema::new().model::<User>().sync(&t.db).await.unwrap();
+    let u = User::create(&t.db, user(1)).await.unwrap();
+    let mut a = orm_core::Tracked::new(User::find_by_pk(u.id).one(&t.db).await.unwrap().unwrap());
+    let mut b = orm_core::Tracked::new(User::find_by_pk(u.id).one(&t.db).await.unwrap().unwrap());
+    a.name = "Name from A".into();
+    b.age = Some(99);
+    assert_eq!(a.changed(), ["name"]);
+    a.save(&t.db).await.unwrap();
+    b.save(&t.db).await.unwrap();
+    let stored = User::find_by_pk(u.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.age),
+        ("Name from A", Some(99)),
+        "neither writer overwrote the other"
+    );
+    assert!(b.changed().is_empty(), "saved values become the tracked ones");
+}
