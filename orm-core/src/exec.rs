@@ -39,6 +39,12 @@ impl Executor for Transaction {
     }
 }
 
+impl Executor for crate::transaction::Connection {
+    fn __conn(&self) -> Conn<'_> {
+        Conn::Tx(self.tx())
+    }
+}
+
 impl<T: Executor + ?Sized> Executor for &T {
     fn __conn(&self) -> Conn<'_> {
         (**self).__conn()

@@ -87,7 +87,6 @@ macro_rules! direct_field {
 direct_field! {
     i16 => SqlType::SmallInt, I16;
     i32 => SqlType::Int, I32;
-    i64 => SqlType::BigInt, I64;
     f32 => SqlType::Real, F32;
     f64 => SqlType::Double, F64;
     bool => SqlType::Bool, Bool;
@@ -97,6 +96,35 @@ direct_field! {
     NaiveDateTime => SqlType::Timestamp, DateTime;
     NaiveDate => SqlType::Date, Date;
     NaiveTime => SqlType::Time, Time;
+}
+
+impl FieldType for i64 {
+    type Compare = i64;
+    const SQL_TYPE: SqlType = SqlType::BigInt;
+    fn to_value(&self) -> Value {
+        Value::I64(*self)
+    }
+    /// Also reads narrower integer columns (and MySQL's unsigned ones that
+    /// fit), which raw SQL and aggregates often return.
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        let wide = try_get!(row, idx, i64);
+        if wide.is_ok() {
+            return wide;
+        }
+        let narrow = match row {
+            #[cfg(feature = "postgres")]
+            RowRef::Pg(r) => r
+                .try_get::<i32, usize>(idx)
+                .map(i64::from)
+                .or_else(|_| r.try_get::<i16, usize>(idx).map(i64::from))
+                .ok(),
+            #[cfg(feature = "mysql")]
+            RowRef::MySql(r) => r.try_get::<u64, usize>(idx).ok().and_then(|u| i64::try_from(u).ok()),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        narrow.ok_or_else(|| wide.unwrap_err())
+    }
 }
 
 /// Parse a column stored as text where the dialect has no native type.

@@ -62,7 +62,7 @@ pub use raw::{Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
 pub use tracked::Tracked;
-pub use transaction::{Isolation, Transaction};
+pub use transaction::{Connection, Isolation, Transaction};
 pub use value::{SqlType, Value};
 
 /// `#[derive(Model)]`: a struct becomes a table, with `NewX`, `XPatch`,

@@ -205,6 +205,41 @@ impl Db {
         })
     }
 
+    /// A pooled connection of one's own, outside any transaction (for
+    /// session state such as advisory locks). Statements on it autocommit.
+    /// It is closed when dropped, so session state (a lock, an open
+    /// `BEGIN`) never leaks into the pool; [`Connection::release`] returns
+    /// it to the pool instead.
+    pub async fn acquire(&self) -> Result<Connection> {
+        let err = |e| from_sqlx(e, self.inner.acquire_timeout);
+        let conn = match &self.inner.pool {
+            #[cfg(feature = "postgres")]
+            Pool::Pg(p) => TxConn::Pg(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(p) => TxConn::MySql(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(p) => TxConn::Sqlite(Guarded {
+                conn: Some(p.acquire().await.map_err(err)?),
+                dirty: true,
+            }),
+        };
+        Ok(Connection(Transaction {
+            db: self.clone(),
+            shared: Arc::new(Shared {
+                conn: Mutex::new(Some(conn)),
+                pending: std::sync::Mutex::new(Vec::new()),
+            }),
+            depth: 0,
+            finished: AtomicBool::new(true),
+        }))
+    }
+
     /// Run `f` in a transaction: committed when it returns `Ok`, rolled
     /// back when it returns `Err` or panics (the panic then continues).
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
@@ -357,5 +392,50 @@ impl Drop for Transaction {
         }
         // An unfinished outer transaction: its guarded connection closes
         // when the last handle goes, and the server rolls back.
+    }
+}
+
+/// A pooled connection held by one caller (from [`Db::acquire`]); pass
+/// `&conn` wherever an executor is accepted. Dropped, it is closed;
+/// [`release`](Connection::release) returns it to the pool.
+#[derive(Debug)]
+pub struct Connection(Transaction);
+
+impl Connection {
+    /// Return the connection to the pool (its session must be clean: no
+    /// open transaction, no held lock).
+    pub async fn release(self) {
+        if let Ok(mut guard) = self.0.lock().await
+            && let Some(conn) = guard.as_mut()
+        {
+            conn.set_dirty(false);
+        }
+    }
+
+    /// Run a statement without parameters, using the text protocol (several
+    /// statements separated by `;` are allowed).
+    pub async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.0.simple(sql).await
+    }
+
+    /// Close the connection instead of returning it to the pool (e.g. when
+    /// releasing session state such as a lock failed).
+    pub async fn close(self) {
+        if let Ok(mut guard) = self.0.lock().await
+            && let Some(conn) = guard.as_mut()
+        {
+            conn.set_dirty(true);
+        }
+    }
+
+    pub(crate) fn tx(&self) -> &Transaction {
+        &self.0
+    }
+}
+
+impl Transaction {
+    /// Run a statement without parameters, using the text protocol.
+    pub async fn execute_script(&self, sql: &str) -> Result<()> {
+        self.simple(sql).await
     }
 }

@@ -8,6 +8,7 @@
 mod attr;
 mod case;
 mod ctxt;
+mod embed;
 mod expand;
 mod ir;
 
@@ -28,6 +29,14 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::db_enum::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Embed a migrations folder; use it through `orm_migrate::embed_migrations!`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

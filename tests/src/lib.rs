@@ -83,8 +83,32 @@ impl TestDb {
         test: &str,
         configure: impl FnOnce(orm_core::DbBuilder) -> orm_core::DbBuilder,
     ) -> Option<TestDb> {
+        Self::setup_full(backend, test, false, configure).await
+    }
+
+    /// Like [`setup`](TestDb::setup), but SQLite gets a file (so several
+    /// pools or processes can share the database).
+    pub async fn setup_shared(backend: Backend, test: &str) -> Option<TestDb> {
+        Self::setup_full(backend, test, true, |b| b).await
+    }
+
+    async fn setup_full(
+        backend: Backend,
+        test: &str,
+        file: bool,
+        configure: impl FnOnce(orm_core::DbBuilder) -> orm_core::DbBuilder,
+    ) -> Option<TestDb> {
         let ns = namespace(test);
         let url = match backend {
+            Backend::Sqlite if file => {
+                let dir = std::env::temp_dir().join("orm-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{ns}_{}.db", std::process::id()));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                format!("sqlite://{}", path.display())
+            }
             Backend::Sqlite => "sqlite::memory:".to_owned(),
             Backend::Postgres => {
                 let admin = Self::admin(backend, &pg_server(), test).await?;
@@ -156,7 +180,13 @@ impl TestDb {
     pub async fn cleanup(self) {
         self.db.close().await;
         match self.backend {
-            Backend::Sqlite => {}
+            Backend::Sqlite => {
+                if let Some(path) = self.url.strip_prefix("sqlite://") {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                    }
+                }
+            }
             Backend::Postgres => {
                 if let Some(admin) = Self::admin(self.backend, &pg_server(), "cleanup").await {
                     let _ = raw(format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.namespace))

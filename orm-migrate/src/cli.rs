@@ -1,0 +1,274 @@
+//! The `orm-migrate` command line: clap definitions and the commands.
+
+use crate::{Event, Migrator, Options, UndoTarget, load_dir};
+use clap::{Parser, Subcommand};
+use orm_core::{Db, Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Versioned up/down migrations, as in Sequelize's CLI.
+#[derive(Debug, Parser)]
+#[command(name = "orm-migrate", version, about)]
+pub struct Cli {
+    /// Database URL (default: $DATABASE_URL, then orm.toml's entry for $ORM_ENV or `development`).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// The migrations folder.
+    #[arg(long, global = true, default_value = "migrations")]
+    pub dir: PathBuf,
+    /// Seconds to wait for another runner's lock.
+    #[arg(long, global = true, default_value_t = 60)]
+    pub lock_timeout: u64,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Create `migrations/` and `orm.toml`.
+    Init,
+    /// Create a new timestamped migration folder with empty up/down scripts.
+    Generate {
+        /// The migration's name (`add-users` becomes `..._add_users`).
+        #[arg(long)]
+        name: String,
+    },
+    /// Apply every pending migration, oldest first.
+    #[command(alias = "up")]
+    Migrate {
+        /// Accept applied migrations whose files changed.
+        #[arg(long)]
+        allow_edited: bool,
+        /// Apply pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Revert the last migration (or all, or down to a version).
+    Undo {
+        /// Revert every applied migration.
+        #[arg(long, conflicts_with = "to")]
+        all: bool,
+        /// Revert everything newer than this version.
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Revert the last migration and apply it again.
+    Redo,
+    /// List migrations and whether they are applied.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget migrations left dirty by a failed run (after fixing the database by hand).
+    Repair,
+}
+
+const ORM_TOML: &str = "# Database URLs per environment; ORM_ENV picks one (default: development).\n# DATABASE_URL or --database-url override them.\n\n[development]\nurl = \"sqlite://dev.db\"\n\n[test]\nurl = \"sqlite://test.db\"\n\n[production]\nurl = \"postgres://user:password@localhost:5432/app\"\n";
+
+fn fail(message: impl Into<String>) -> Error {
+    Error::Migration {
+        message: message.into(),
+    }
+}
+
+/// The URL for the environment from a minimal `orm.toml` (`[env]` then `url = "..."`).
+pub fn url_from_toml(text: &str, env: &str) -> Option<String> {
+    let mut section = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_owned();
+        } else if section == env
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "url"
+        {
+            return Some(v.trim().trim_matches('"').to_owned());
+        }
+    }
+    None
+}
+
+fn database_url(cli: &Cli) -> Result<String> {
+    if let Some(u) = &cli.database_url {
+        return Ok(u.clone());
+    }
+    if let Ok(u) = std::env::var("DATABASE_URL") {
+        return Ok(u);
+    }
+    let env = std::env::var("ORM_ENV").unwrap_or_else(|_| "development".into());
+    let text = std::fs::read_to_string("orm.toml").map_err(|_| {
+        fail("no database URL: pass --database-url, set DATABASE_URL, or run `orm-migrate init` for orm.toml")
+    })?;
+    url_from_toml(&text, &env).ok_or_else(|| fail(format!("orm.toml has no url for the `{env}` environment")))
+}
+
+fn init(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    out.push(format!("created {}/", dir.display()));
+    if !Path::new("orm.toml").exists() {
+        std::fs::write("orm.toml", ORM_TOML).map_err(|e| fail(e.to_string()))?;
+        out.push("created orm.toml".into());
+    }
+    Ok(out)
+}
+
+fn generate(dir: &Path, name: &str) -> Result<Vec<String>> {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.trim_matches('_').is_empty() {
+        return Err(fail("--name needs letters or digits"));
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let folder = dir.join(format!("{stamp}_{}", clean.trim_matches('_')));
+    std::fs::create_dir_all(&folder).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(folder.join("up.sql"), "-- Write the forward migration here.\n").map_err(|e| fail(e.to_string()))?;
+    std::fs::write(folder.join("down.sql"), "-- Write the reverse of up.sql here.\n")
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(vec![format!("created {}", folder.display())])
+}
+
+/// Run the CLI; progress and results go to `out`, one line per call.
+pub async fn run(cli: Cli, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    match &cli.command {
+        Cmd::Init => return init(&cli.dir).map(|lines| lines.into_iter().for_each(out)),
+        Cmd::Generate { name } => return generate(&cli.dir, name).map(|lines| lines.into_iter().for_each(out)),
+        _ => {}
+    }
+    let url = database_url(&cli)?;
+    let db = Db::builder(url)
+        .max_connections(3)
+        .acquire_timeout(std::time::Duration::from_secs(30))
+        .connect()
+        .await?;
+    let result = command(&cli, &db, out).await;
+    db.close().await;
+    result
+}
+
+async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    let migrations = load_dir(&cli.dir)?;
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut migrator = Migrator::new(migrations)
+        .lock_timeout(std::time::Duration::from_secs(cli.lock_timeout))
+        .on_event(move |e: &Event| {
+            let _ = sender.send(e.to_string());
+        });
+    let drain = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>| {
+        while let Ok(line) = rx.try_recv() {
+            out(line);
+        }
+    };
+    let res = match &cli.command {
+        Cmd::Migrate {
+            allow_edited,
+            allow_out_of_order,
+        } => {
+            migrator = migrator.options(Options {
+                allow_edited: *allow_edited,
+                allow_out_of_order: *allow_out_of_order,
+            });
+            let r = migrator.run(db).await;
+            drain(&mut receiver);
+            r.map(|v| {
+                if v.is_empty() {
+                    out("No migrations were executed, database schema was already up to date.".into())
+                }
+            })
+        }
+        Cmd::Undo { all, to } => {
+            let target = match (all, to) {
+                (true, _) => UndoTarget::All,
+                (_, Some(v)) => UndoTarget::To(*v),
+                _ => UndoTarget::Last,
+            };
+            let r = migrator.undo(db, target).await;
+            drain(&mut receiver);
+            r.map(|v| {
+                if v.is_empty() {
+                    out("No executed migrations found.".into())
+                }
+            })
+        }
+        Cmd::Redo => {
+            let r = migrator.redo(db).await;
+            drain(&mut receiver);
+            r.map(|_| ())
+        }
+        Cmd::Status { json } => {
+            let rows = migrator.status(db).await?;
+            if *json {
+                let list: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| serde_json::json!({"version": r.version, "migration": r.id, "state": r.state, "appliedAt": r.applied_at}))
+                    .collect();
+                out(serde_json::Value::Array(list).to_string());
+            } else {
+                for r in rows {
+                    let state = match r.state {
+                        "applied" => "up",
+                        "pending" => "down",
+                        other => other,
+                    };
+                    out(format!("{state:<8} {}  {}", r.id, r.applied_at.unwrap_or_default()));
+                }
+            }
+            Ok(())
+        }
+        Cmd::Repair => {
+            let fixed = migrator.repair(db).await?;
+            if fixed.is_empty() {
+                out("Nothing to repair.".into());
+            }
+            for v in fixed {
+                out(format!("forgot dirty migration {v}; it will run again"));
+            }
+            Ok(())
+        }
+        Cmd::Init | Cmd::Generate { .. } => Ok(()),
+    };
+    drain(&mut receiver);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_urls() {
+        assert_eq!(url_from_toml(ORM_TOML, "test").as_deref(), Some("sqlite://test.db"));
+        assert_eq!(
+            url_from_toml(ORM_TOML, "production").as_deref(),
+            Some("postgres://user:password@localhost:5432/app")
+        );
+        assert_eq!(url_from_toml(ORM_TOML, "staging"), None);
+    }
+
+    #[test]
+    fn event_lines() {
+        let d = std::time::Duration::from_millis(41);
+        assert_eq!(
+            Event::Migrating("20260614120000_add_users".into()).to_string(),
+            "== 20260614120000_add_users: migrating ======="
+        );
+        assert_eq!(
+            Event::Migrated("20260614120000_add_users".into(), d).to_string(),
+            "== 20260614120000_add_users: migrated (0.041s)"
+        );
+        assert_eq!(Event::Reverted("x".into(), d).to_string(), "== x: reverted (0.041s)");
+    }
+}

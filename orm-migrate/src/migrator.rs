@@ -1,0 +1,425 @@
+//! The runner: takes the lock, re-reads the history, plans, and applies or
+//! reverts each migration in a transaction where the dialect allows it.
+
+use crate::history::{HistoryRow, NewHistoryRow};
+use crate::lock::MigrationLock;
+use crate::plan::{self, Applied, Available, Command, Options, Step, UndoTarget};
+use crate::source::{Migration, NO_TRANSACTION};
+use crate::split::split_statements;
+use orm_core::prelude::*;
+use orm_core::{Connection, Executor};
+use std::time::{Duration, Instant};
+
+/// What the runner reports as it goes (the CLI prints these).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// About to apply.
+    Migrating(String),
+    /// Applied, with the time it took.
+    Migrated(String, Duration),
+    /// About to revert.
+    Reverting(String),
+    /// Reverted.
+    Reverted(String, Duration),
+}
+
+impl std::fmt::Display for Event {
+    /// Sequelize CLI's lines: `== 20260614120000_add_users: migrated (0.041s)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Migrating(id) => write!(f, "== {id}: migrating ======="),
+            Event::Migrated(id, d) => write!(f, "== {id}: migrated ({:.3}s)", d.as_secs_f64()),
+            Event::Reverting(id) => write!(f, "== {id}: reverting ======="),
+            Event::Reverted(id, d) => write!(f, "== {id}: reverted ({:.3}s)", d.as_secs_f64()),
+        }
+    }
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRow {
+    /// Version.
+    pub version: u64,
+    /// `version_name`.
+    pub id: String,
+    /// `applied`, `pending`, `edited`, `missing` or `dirty`.
+    pub state: &'static str,
+    /// When it was applied (RFC 3339).
+    pub applied_at: Option<String>,
+}
+
+type Reporter = Box<dyn Fn(&Event) + Send + Sync>;
+
+/// Runs a set of migrations against a database.
+pub struct Migrator {
+    migrations: Vec<Migration>,
+    options: Options,
+    lock_timeout: Duration,
+    reporter: Option<Reporter>,
+}
+
+fn fail(message: String) -> Error {
+    Error::Migration { message }
+}
+
+impl Migrator {
+    /// A runner for these migrations (any order).
+    pub fn new(mut migrations: Vec<Migration>) -> Migrator {
+        migrations.sort_by_key(|m| m.version);
+        Migrator {
+            migrations,
+            options: Options::default(),
+            lock_timeout: Duration::from_secs(60),
+            reporter: None,
+        }
+    }
+
+    /// Checks to relax (`--allow-edited`, `--allow-out-of-order`).
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// How long to wait for another runner's lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Call `f` for every migration started and finished.
+    pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.reporter = Some(Box::new(f));
+        self
+    }
+
+    fn report(&self, e: Event) {
+        if let Some(r) = &self.reporter {
+            r(&e);
+        }
+    }
+
+    fn find(&self, version: u64) -> Result<&Migration> {
+        self.migrations
+            .iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| fail(format!("no migration with version {version}")))
+    }
+
+    fn available(&self, d: Dialect) -> Vec<Available> {
+        self.migrations
+            .iter()
+            .map(|m| Available {
+                version: m.version,
+                id: m.id(),
+                checksum: m.checksum(d),
+            })
+            .collect()
+    }
+
+    /// Apply every pending migration; returns the versions applied.
+    pub async fn run(&self, db: &Db) -> Result<Vec<u64>> {
+        self.execute(db, Command::Migrate).await
+    }
+
+    /// Revert migrations; returns the versions reverted.
+    pub async fn undo(&self, db: &Db, target: UndoTarget) -> Result<Vec<u64>> {
+        self.execute(db, Command::Undo(target)).await
+    }
+
+    /// Revert the last migration and apply it again.
+    pub async fn redo(&self, db: &Db) -> Result<Vec<u64>> {
+        self.execute(db, Command::Redo).await
+    }
+
+    /// Forget migrations left dirty by a failure (after the database was
+    /// fixed by hand), so they run again; returns their versions.
+    pub async fn repair(&self, db: &Db) -> Result<Vec<u64>> {
+        Schema::new().model::<HistoryRow>().sync(db).await?;
+        let dirty: Vec<u64> = HistoryRow::find()
+            .filter(HistoryRow::DIRTY.eq(true))
+            .all(db)
+            .await?
+            .iter()
+            .map(|r| r.version as u64)
+            .collect();
+        if !dirty.is_empty() {
+            HistoryRow::find().filter(HistoryRow::DIRTY.eq(true)).delete(db).await?;
+        }
+        Ok(dirty)
+    }
+
+    /// Every migration with its state.
+    pub async fn status(&self, db: &Db) -> Result<Vec<StatusRow>> {
+        Schema::new().model::<HistoryRow>().sync(db).await?;
+        let rows = HistoryRow::find().order_by(HistoryRow::VERSION).all(db).await?;
+        let d = db.dialect();
+        let mut out = Vec::new();
+        for m in &self.migrations {
+            let row = rows.iter().find(|r| r.version as u64 == m.version);
+            let state = match row {
+                None => "pending",
+                Some(r) if r.dirty => "dirty",
+                Some(r) if r.checksum != m.checksum(d) => "edited",
+                Some(_) => "applied",
+            };
+            out.push(StatusRow {
+                version: m.version,
+                id: m.id(),
+                state,
+                applied_at: row.map(|r| r.applied_at.to_rfc3339()),
+            });
+        }
+        for r in rows
+            .iter()
+            .filter(|r| !self.migrations.iter().any(|m| m.version == r.version as u64))
+        {
+            out.push(StatusRow {
+                version: r.version as u64,
+                id: format!("{}_{}", r.version, r.name),
+                state: "missing",
+                applied_at: Some(r.applied_at.to_rfc3339()),
+            });
+        }
+        out.sort_by_key(|r| r.version);
+        Ok(out)
+    }
+
+    async fn plan_on<E: Executor + ?Sized>(&self, db: &E, cmd: Command) -> Result<Vec<Step>> {
+        Schema::new().model::<HistoryRow>().sync(db).await?;
+        let applied: Vec<Applied> = HistoryRow::find()
+            .all(db)
+            .await?
+            .iter()
+            .map(HistoryRow::applied)
+            .collect();
+        plan::plan(&applied, &self.available(db.dialect()), cmd, self.options).map_err(|e| fail(e.to_string()))
+    }
+
+    async fn execute(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
+        if db.dialect() == Dialect::Sqlite {
+            return self.execute_sqlite(db, cmd).await;
+        }
+        let lock = MigrationLock::acquire(db, self.lock_timeout).await?;
+        let result = self.execute_locked(lock.conn(), cmd).await;
+        lock.release().await;
+        result
+    }
+
+    /// Everything runs on the connection that holds the lock.
+    async fn execute_locked(&self, conn: &Connection, cmd: Command) -> Result<Vec<u64>> {
+        // Read the history only now that the lock is held.
+        let steps = self.plan_on(conn, cmd).await?;
+        let mut done = Vec::new();
+        for step in steps {
+            match step {
+                Step::Apply(v) => self.apply_server(conn, self.find(v)?).await?,
+                Step::Revert(v) => self.revert_server(conn, self.find(v)?).await?,
+            }
+            done.push(match step {
+                Step::Apply(v) | Step::Revert(v) => v,
+            });
+        }
+        Ok(done)
+    }
+
+    /// SQLite: the runner's IMMEDIATE transaction is the lock; each
+    /// migration runs in a savepoint inside it.
+    async fn execute_sqlite(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
+        let tx = db
+            .begin()
+            .await
+            .map_err(|e| fail(format!("could not take the migration lock: {e}")))?;
+        let steps = self.plan_on(&tx, cmd).await?;
+        let script = async |t: &orm_core::Transaction, s: &str| t.execute_script(s).await;
+        let mut done = Vec::new();
+        let mut failure = None;
+        for step in steps {
+            let sp = tx.begin().await?;
+            let res = match step {
+                Step::Apply(v) => self.apply_in(&sp, self.find(v)?, script).await,
+                Step::Revert(v) => self.revert_in(&sp, self.find(v)?, script).await,
+            };
+            match res {
+                Ok(()) => {
+                    sp.commit().await?;
+                    done.push(match step {
+                        Step::Apply(v) | Step::Revert(v) => v,
+                    });
+                }
+                Err(e) => {
+                    sp.rollback().await?;
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        tx.commit().await?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
+    }
+
+    fn script(m: &Migration, d: Dialect, up: bool) -> Result<(String, String)> {
+        let found = if up { m.up(d) } else { m.down(d) };
+        found.map(|(f, s)| (f, s.to_owned())).ok_or_else(|| {
+            fail(format!(
+                "{} has no {} script for {d:?}",
+                m.id(),
+                if up { "up" } else { "down" }
+            ))
+        })
+    }
+
+    /// Run a script's statements; the error names the file and statement.
+    async fn run_script<E: Executor + ?Sized>(
+        exec: &E,
+        file: &str,
+        sql: &str,
+        run: impl AsyncFn(&E, &str) -> Result<()>,
+    ) -> Result<()> {
+        for (i, stmt) in split_statements(sql).iter().enumerate() {
+            if let Err(e) = run(exec, stmt).await {
+                let excerpt: String = stmt
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(80)
+                    .collect();
+                return Err(fail(format!("{file}, statement {} (`{excerpt}`): {e}", i + 1)));
+            }
+        }
+        Ok(())
+    }
+
+    async fn record<E: Executor + ?Sized>(
+        exec: &E,
+        m: &Migration,
+        d: Dialect,
+        started: Instant,
+        dirty: bool,
+    ) -> Result<()> {
+        let row = NewHistoryRow {
+            version: m.version as i64,
+            name: m.name.clone(),
+            checksum: m.checksum(d),
+            applied_at: orm_core::__private::Utc::now(),
+            execution_ms: started.elapsed().as_millis() as i64,
+            dirty,
+        };
+        HistoryRow::create(exec, row).await.map(|_| ())
+    }
+
+    /// Apply: the statements, then the history row (the caller wraps both
+    /// in a transaction where the dialect allows it).
+    async fn apply_in<E: Executor + ?Sized>(
+        &self,
+        exec: &E,
+        m: &Migration,
+        run: impl AsyncFn(&E, &str) -> Result<()>,
+    ) -> Result<()> {
+        let d = exec.dialect();
+        let (file, sql) = Self::script(m, d, true)?;
+        self.report(Event::Migrating(m.id()));
+        let started = Instant::now();
+        Self::run_script(exec, &file, &sql, run).await?;
+        Self::record(exec, m, d, started, false).await?;
+        self.report(Event::Migrated(m.id(), started.elapsed()));
+        Ok(())
+    }
+
+    async fn revert_in<E: Executor + ?Sized>(
+        &self,
+        exec: &E,
+        m: &Migration,
+        run: impl AsyncFn(&E, &str) -> Result<()>,
+    ) -> Result<()> {
+        let d = exec.dialect();
+        let (file, sql) = Self::script(m, d, false)?;
+        self.report(Event::Reverting(m.id()));
+        let started = Instant::now();
+        Self::run_script(exec, &file, &sql, run).await?;
+        HistoryRow::find()
+            .filter(HistoryRow::VERSION.eq(m.version as i64))
+            .delete(exec)
+            .await?;
+        self.report(Event::Reverted(m.id(), started.elapsed()));
+        Ok(())
+    }
+
+    /// PostgreSQL: in a transaction unless the script opts out.
+    /// MySQL: DDL commits implicitly, so a dirty row is committed first and
+    /// cleared only when the script finished.
+    async fn apply_server(&self, conn: &Connection, m: &Migration) -> Result<()> {
+        let d = conn.dialect();
+        let (file, sql) = Self::script(m, d, true)?;
+        let script = async |c: &Connection, s: &str| c.execute_script(s).await;
+        if d == Dialect::Postgres {
+            if sql.trim_start().starts_with(NO_TRANSACTION) {
+                return self.apply_in(conn, m, script).await;
+            }
+            return in_transaction(conn, self.apply_in(conn, m, script)).await;
+        }
+        self.report(Event::Migrating(m.id()));
+        let started = Instant::now();
+        Self::record(conn, m, d, started, true).await?;
+        Self::run_script(conn, &file, &sql, script).await.map_err(|e| {
+            fail(format!(
+                "{e}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
+                m.id()
+            ))
+        })?;
+        let patch = crate::history::HistoryRowPatch {
+            dirty: Some(false),
+            execution_ms: Some(started.elapsed().as_millis() as i64),
+            ..Default::default()
+        };
+        HistoryRow::find()
+            .filter(HistoryRow::VERSION.eq(m.version as i64))
+            .update(conn, patch)
+            .await?;
+        self.report(Event::Migrated(m.id(), started.elapsed()));
+        Ok(())
+    }
+
+    async fn revert_server(&self, conn: &Connection, m: &Migration) -> Result<()> {
+        let d = conn.dialect();
+        let (file, sql) = Self::script(m, d, false)?;
+        let script = async |c: &Connection, s: &str| c.execute_script(s).await;
+        if d == Dialect::Postgres {
+            if sql.trim_start().starts_with(NO_TRANSACTION) {
+                return self.revert_in(conn, m, script).await;
+            }
+            return in_transaction(conn, self.revert_in(conn, m, script)).await;
+        }
+        self.report(Event::Reverting(m.id()));
+        let started = Instant::now();
+        let by_version = || HistoryRow::find().filter(HistoryRow::VERSION.eq(m.version as i64));
+        by_version()
+            .update(
+                conn,
+                crate::history::HistoryRowPatch {
+                    dirty: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Self::run_script(conn, &file, &sql, script).await?;
+        by_version().delete(conn).await?;
+        self.report(Event::Reverted(m.id(), started.elapsed()));
+        Ok(())
+    }
+}
+
+/// Run `work` between BEGIN and COMMIT on `conn` (ROLLBACK on error).
+async fn in_transaction(conn: &Connection, work: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    conn.execute_script("BEGIN").await?;
+    match work.await {
+        Ok(()) => conn.execute_script("COMMIT").await,
+        Err(e) => {
+            conn.execute_script("ROLLBACK").await?;
+            Err(e)
+        }
+    }
+}
