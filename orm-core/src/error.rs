@@ -278,3 +278,57 @@ pub(crate) fn between<'a>(s: &'a str, after: &str, open: char, close: char) -> O
     let c = rest[o..].find(close)? + o;
     Some(&rest[o..c])
 }
+
+impl Error {
+    /// The JSON body an HTTP API answers with: `{"error": "..."}` plus
+    /// `"fields"` (field -> messages) for validation and constraint errors.
+    /// Server-side failures say only "Internal server error".
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let column_fields = |columns: &Vec<String>, msg: &str| {
+            let map: serde_json::Map<String, serde_json::Value> =
+                columns.iter().map(|c| (c.clone(), json!([msg]))).collect();
+            serde_json::Value::Object(map)
+        };
+        match self {
+            Error::Validation { fields, row, .. } => {
+                let mut body = json!({"error": "Validation failed", "fields": fields});
+                if let Some(r) = row {
+                    body["row"] = json!(r);
+                }
+                body
+            }
+            Error::UniqueViolation { columns, .. } => {
+                json!({"error": "Already exists", "fields": column_fields(columns, "must be unique")})
+            }
+            Error::ForeignKeyViolation { columns, .. } => {
+                json!({"error": "Refers to a missing or still-referenced row", "fields": column_fields(columns, "invalid reference")})
+            }
+            Error::NotNullViolation { columns, .. } => {
+                json!({"error": "Validation failed", "fields": column_fields(columns, "is required")})
+            }
+            Error::CheckViolation { columns, .. } => {
+                json!({"error": "Validation failed", "fields": column_fields(columns, "is not an allowed value")})
+            }
+            Error::NotFound { .. } => json!({"error": "Not found"}),
+            Error::StaleRow { .. } => json!({"error": "The row was changed by someone else; reload and retry"}),
+            Error::InvalidQuery { message } => json!({"error": message}),
+            _ => json!({"error": "Internal server error"}),
+        }
+    }
+}
+
+/// With the `axum` feature, an `Error` is a response: its
+/// [`status_code`](Error::status_code) and [`to_json`](Error::to_json) body.
+/// Server-side errors are logged with `tracing::error!`.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for Error {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (status, axum::Json(self.to_json())).into_response()
+    }
+}

@@ -1,66 +1,30 @@
-//! The seed tutorial's blog, step one: a user model on SQLite (or
-//! `DATABASE_URL`), created and read back as JSON.
+//! `cargo run -p blog`: serves the blog on 127.0.0.1:3000 over SQLite
+//! (`blog.db`); `DATABASE_URL` picks another database, `PORT` the port,
+//! `RUST_LOG=orm_core::sql=debug` logs every statement.
 
-use chrono::{DateTime, Utc};
-use orm_core::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// A member's role.
-#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Runs the blog.
-    Admin,
-    /// Writes posts.
-    Member,
-}
-
-/// A blog user.
-#[derive(Model, Debug, Clone, Serialize, Deserialize)]
-#[orm(table = "users")]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    /// Key.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// Unique and validated.
-    #[orm(unique)]
-    #[validate(email)]
-    pub email: String,
-    /// Defaults to member.
-    #[orm(default = Role::Member)]
-    pub role: Role,
-    /// Managed.
-    pub created_at: DateTime<Utc>,
-    /// Managed.
-    pub updated_at: DateTime<Utc>,
-}
+use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     if let Err(e) = run().await {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", e.to_string().replace('\n', " "));
         std::process::exit(1);
     }
 }
 
-async fn run() -> orm_core::Result<()> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://blog.db".into());
-    let db = Db::connect(&url).await?;
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let db = orm_core::Db::builder(url)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect()
+        .await?;
     db.authenticate().await?;
-    Schema::new().model::<User>().sync(&db).await?;
-    let ada = match User::find().filter(User::EMAIL.eq("ada@example.com")).one(&db).await? {
-        Some(u) => u,
-        None => {
-            let new = NewUser {
-                name: "Ada Lovelace".into(),
-                email: "ada@example.com".into(),
-                role: None,
-            };
-            User::create(&db, new).await?
-        }
-    };
-    println!("{}", serde_json::to_string(&ada).unwrap_or_default());
+    blog::prepare(&db).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("blog listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, blog::app(db)).await?;
     Ok(())
 }
