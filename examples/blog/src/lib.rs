@@ -1,6 +1,10 @@
 //! The seed tutorial's blog as an axum app: users and posts over orm-core,
 //! schema from embedded migrations, errors through `orm_core::Error`.
 
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod api;
 pub mod models;
 pub mod routes;
