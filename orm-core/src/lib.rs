@@ -58,7 +58,7 @@ pub use hooks::Hooks;
 pub use include::Assoc;
 pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
 pub use query::{Find, Grouped, Having, HavingCond, Picked, Selection};
-pub use raw::{Raw, raw};
+pub use raw::{FromRow, Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
 pub use tracked::Tracked;

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::exec::Executor;
 use crate::field::FieldType;
 use crate::model::Model;
+use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 
 /// A raw SQL statement. Write the dialect's own placeholders (`$1` on
@@ -62,7 +63,47 @@ impl Raw {
     pub async fn fetch_models<M: Model, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         db.__conn().fetch(self.statement(), M::__from_row).await
     }
+
+    /// Run it and decode every row into `R`: a tuple of column types, or a
+    /// struct of yours that implements [`FromRow`].
+    pub async fn fetch_as<R: FromRow, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<R>> {
+        db.__conn().fetch(self.statement(), R::from_row).await
+    }
 }
+
+/// A row shape for [`Raw::fetch_as`]: implemented for tuples of column
+/// types; implement it for your own struct by reading columns by index.
+///
+/// ```
+/// use orm_core::{FieldType, FromRow, Result, RowRef};
+/// struct Pair { name: String, n: i64 }
+/// impl FromRow for Pair {
+///     fn from_row(row: RowRef<'_>) -> Result<Self> {
+///         Ok(Pair { name: String::decode(row, 0)?, n: i64::decode(row, 1)? })
+///     }
+/// }
+/// ```
+pub trait FromRow: Sized + Send {
+    /// Decode one row.
+    fn from_row(row: RowRef<'_>) -> Result<Self>;
+}
+
+macro_rules! tuple_from_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FieldType),+> FromRow for ($($t,)+) {
+            fn from_row(row: RowRef<'_>) -> Result<Self> {
+                Ok(($($t::decode(row, $i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_row!(A 0);
+tuple_from_row!(A 0, B 1);
+tuple_from_row!(A 0, B 1, C 2);
+tuple_from_row!(A 0, B 1, C 2, D 3);
+tuple_from_row!(A 0, B 1, C 2, D 3, F 4);
+tuple_from_row!(A 0, B 1, C 2, D 3, F 4, G 5);
 
 macro_rules! value_from {
     ($($t:ty),*) => {$(

@@ -296,6 +296,36 @@ async fn streaming_and_raw_models(t: &TestDb) {
     let tags: Vec<Tag> = raw(sql).bind("s00042").fetch_models(&t.db).await.unwrap();
     assert_eq!(tags.len(), 1);
     assert_eq!(tags[0].name, "s00042");
+    struct Named {
+        id: i64,
+        name: String,
+    }
+    impl orm_core::FromRow for Named {
+        fn from_row(row: orm_core::RowRef<'_>) -> orm_core::Result<Self> {
+            use orm_core::FieldType;
+            Ok(Named {
+                id: i64::decode(row, 0)?,
+                name: String::decode(row, 1)?,
+            })
+        }
+    }
+    let sql = format!(
+        "SELECT {}, {} FROM {} WHERE {} < {} ORDER BY {}",
+        t.q("id"),
+        t.q("name"),
+        t.q("tags"),
+        t.q("name"),
+        t.ph(1),
+        t.q("name")
+    );
+    let rows: Vec<Named> = raw(sql.clone()).bind("s00003").fetch_as(&t.db).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["s00000", "s00001", "s00002"]
+    );
+    assert!(rows.iter().all(|r| r.id > 0));
+    let pairs: Vec<(i64, String)> = raw(sql).bind("s00001").fetch_as(&t.db).await.unwrap();
+    assert_eq!(pairs.len(), 1);
 }
 
 async fn paranoid_soft_delete(t: &TestDb) {
