@@ -35,10 +35,17 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
     if models.is_empty() {
         return Ok(models);
     }
-    let run = async |tx: &crate::Transaction| insert_chunks(&Conn::Tx(tx), &mut models).await;
-    match db.__conn() {
-        Conn::Db(d) => d.transaction(run).await?,
-        Conn::Tx(t) => t.transaction(run).await?,
+    let conn = db.__conn();
+    let per_row = M::META.columns.len() - usize::from(M::META.auto_pk());
+    if models.len() <= conn.dialect().sql().max_params() / per_row.max(1) {
+        // One INSERT is atomic by itself.
+        insert_chunks(&conn, &mut models).await?;
+    } else {
+        let run = async |tx: &crate::Transaction| insert_chunks(&Conn::Tx(tx), &mut models).await;
+        match conn {
+            Conn::Db(d) => d.transaction(run).await?,
+            Conn::Tx(t) => t.transaction(run).await?,
+        }
     }
     for m in &models {
         m.after_create()?;

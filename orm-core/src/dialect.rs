@@ -245,9 +245,16 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
             if let Some(name) = &v.constraint
                 && let Some((table, columns)) = crate::model::lookup_constraint(name)
             {
-                v.table.get_or_insert_with(|| table.to_owned());
-                if v.columns.is_empty() {
+                if kind == crate::error::ViolationKind::ForeignKey {
+                    // Name the referencing table and column on every dialect
+                    // (PostgreSQL reports the parent's key on a delete).
+                    v.table = Some(table.to_owned());
                     v.columns = columns;
+                } else {
+                    v.table.get_or_insert_with(|| table.to_owned());
+                    if v.columns.is_empty() {
+                        v.columns = columns;
+                    }
                 }
             }
             v.into_error(kind, err.message().to_owned())

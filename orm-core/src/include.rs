@@ -280,12 +280,20 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
                 groups.entry(k).or_default().push(c);
             }
             let to_many = matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
+            // Parents with distinct keys take their rows; only parents that
+            // share a key (a belongs-to target, a repeated row) get clones.
+            let shared = keys.len() < parents.len();
             for p in parents.iter_mut() {
-                let group = self.parent_key(p, pidx).and_then(|k| groups.get(&k));
+                let key = self.parent_key(p, pidx);
+                let group: Option<Vec<C>> = match key {
+                    Some(k) if shared => groups.get(&k).cloned(),
+                    Some(k) => groups.remove(&k),
+                    None => None,
+                };
                 let loaded = if to_many {
-                    Loaded::Many(group.cloned().unwrap_or_default())
+                    Loaded::Many(group.unwrap_or_default())
                 } else {
-                    Loaded::One(group.and_then(|g| g.first().cloned()))
+                    Loaded::One(group.and_then(|g| g.into_iter().next()))
                 };
                 (self.set)(p, loaded);
             }

@@ -36,6 +36,8 @@ pub struct Find<M> {
     limit: Option<u64>,
     offset: Option<u64>,
     deleted: Deleted,
+    /// A primary-key lookup: at most one row, so `one` needs no LIMIT.
+    by_key: bool,
     _marker: PhantomData<fn() -> M>,
 }
 
@@ -48,6 +50,7 @@ impl<M> Clone for Find<M> {
             limit: self.limit,
             offset: self.offset,
             deleted: self.deleted,
+            by_key: self.by_key,
             _marker: PhantomData,
         }
     }
@@ -74,6 +77,7 @@ impl<M: Model> Find<M> {
             limit: None,
             offset: None,
             deleted: Deleted::Exclude,
+            by_key: false,
             _marker: PhantomData,
         }
     }
@@ -110,6 +114,13 @@ impl<M: Model> Find<M> {
     /// Skip the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
+        self
+    }
+
+    /// Mark the query as a primary-key lookup (used by `find_by_pk`).
+    #[doc(hidden)]
+    pub fn __by_key(mut self) -> Self {
+        self.by_key = true;
         self
     }
 
@@ -186,7 +197,9 @@ impl<M: Model> Find<M> {
 
     /// The first matching row, if any.
     pub async fn one<E: Executor + ?Sized>(mut self, db: &E) -> Result<Option<M>> {
-        self.limit = Some(1);
+        if !self.by_key {
+            self.limit = Some(1);
+        }
         Ok(self.all(db).await?.into_iter().next())
     }
 

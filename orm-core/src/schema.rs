@@ -405,9 +405,12 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
             }
         }
     }
+    // Foreign-key columns are indexed too: includes and joins look rows up by them.
+    let indexed =
+        |c: &&ColumnMeta| (c.index || fks.iter().any(|fk| fk.column == c.name)) && !c.unique && !c.primary_key;
     let inline_indexes = !d.create_index_if_not_exists();
     if inline_indexes {
-        for c in m.columns.iter().filter(|c| c.index && !c.unique && !c.primary_key) {
+        for c in m.columns.iter().filter(indexed) {
             let mut def = String::from("  INDEX ");
             d.quote_ident(&m.index_name(c.name), &mut def);
             def.push_str(" (");
@@ -424,7 +427,7 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
     sql.push_str(d.table_options());
     let mut out = vec![sql];
     if !inline_indexes {
-        for c in m.columns.iter().filter(|c| c.index && !c.unique && !c.primary_key) {
+        for c in m.columns.iter().filter(indexed) {
             out.push(create_index(d, m, c, false, true));
         }
     }

@@ -123,7 +123,7 @@ impl TestDb {
                 admin.close().await;
                 let base = pg_server();
                 let sep = if base.contains('?') { '&' } else { '?' };
-                format!("{base}{sep}options=-c%20search_path%3D{ns}")
+                format!("{base}{sep}options=-c%20search_path%3D{ns}&application_name={ns}")
             }
             Backend::MySql => {
                 let server = mysql_server();
@@ -169,6 +169,12 @@ impl TestDb {
             }
             Err(e) => panic!("CI=true and the {backend:?} server at {url} is unreachable: {e}"),
         }
+    }
+
+    /// The test's schema (PostgreSQL; also the pool's application_name),
+    /// database (MariaDB) or namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// The dialect under test.

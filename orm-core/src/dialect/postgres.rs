@@ -6,6 +6,9 @@ use crate::value::{SqlType, Value};
 
 pub(crate) struct Postgres;
 
+/// Lists longer than this are bound as `IN (SELECT unnest($n))`.
+const LARGE_LIST: usize = 32;
+
 impl SqlDialect for Postgres {
     fn placeholder(&self, n: usize, out: &mut String) {
         use std::fmt::Write;
@@ -23,9 +26,22 @@ impl SqlDialect for Postgres {
     fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
         if crate::bind::pg_array_kind(values).is_some() {
             w.col(column);
-            w.push(if negated { " <> ALL(" } else { " = ANY(" });
-            w.param(Value::Array(values.to_vec()));
-            w.push(")");
+            if values.len() > LARGE_LIST {
+                // A large array as a relation: the planner hashes or indexes
+                // it even in a generic plan, where `= ANY($1)` would be
+                // scanned linearly for every row.
+                w.push(if negated {
+                    " NOT IN (SELECT unnest("
+                } else {
+                    " IN (SELECT unnest("
+                });
+                w.param(Value::Array(values.to_vec()));
+                w.push("))");
+            } else {
+                w.push(if negated { " <> ALL(" } else { " = ANY(" });
+                w.param(Value::Array(values.to_vec()));
+                w.push(")");
+            }
         } else {
             w.in_list(column, values, negated);
         }

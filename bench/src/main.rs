@@ -1,0 +1,401 @@
+//! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
+//!
+//! Runs each workload with the ORM and with hand-written sqlx (the floor)
+//! on the same data, server and pool settings. Rounds interleave the two in
+//! random order; the table gives the median of per-round ratios (ORM / raw)
+//! and the spread (10th-90th percentile).
+
+#![allow(missing_docs)]
+
+mod models;
+mod raw;
+
+use models::{BComment, BPost, BUser, NewBUser};
+use orm_core::prelude::*;
+use raw::RawPool;
+use std::time::{Duration, Instant};
+
+struct Rng(u64);
+impl Rng {
+    fn coin(&mut self) -> bool {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 & 1 == 1
+    }
+}
+
+struct Stats {
+    median: f64,
+    p10: f64,
+    p90: f64,
+    orm: Duration,
+    raw: Duration,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Time `iters` runs of each side per round, in random order.
+async fn compare<FO, FR, A, B>(rounds: usize, iters: usize, rng: &mut Rng, mut orm: FO, mut raw: FR) -> Stats
+where
+    FO: FnMut() -> A,
+    FR: FnMut() -> B,
+    A: Future<Output = ()>,
+    B: Future<Output = ()>,
+{
+    let mut ratios = Vec::new();
+    let (mut to, mut tr) = (Vec::new(), Vec::new());
+    for round in 0..=rounds {
+        let mut run_orm = Duration::ZERO;
+        let mut run_raw = Duration::ZERO;
+        let orm_first = rng.coin();
+        for side in [orm_first, !orm_first] {
+            let start = Instant::now();
+            for _ in 0..iters {
+                if side { orm().await } else { raw().await }
+            }
+            if side {
+                run_orm = start.elapsed()
+            } else {
+                run_raw = start.elapsed()
+            }
+        }
+        if round > 0 {
+            // round 0 warms caches and prepared statements
+            ratios.push(run_orm.as_secs_f64() / run_raw.as_secs_f64());
+            to.push(run_orm / iters as u32);
+            tr.push(run_raw / iters as u32);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    to.sort();
+    tr.sort();
+    Stats {
+        median: quantile(&ratios, 0.5),
+        p10: quantile(&ratios, 0.1),
+        p90: quantile(&ratios, 0.9),
+        orm: to[to.len() / 2],
+        raw: tr[tr.len() / 2],
+    }
+}
+
+async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
+    let (url, raw): (String, RawPool) = match dialect {
+        "postgres" => {
+            let admin = Db::connect("postgres://postgres@127.0.0.1:5432/test").await.ok()?;
+            orm_core::raw("DROP SCHEMA IF EXISTS orm_bench CASCADE")
+                .execute(&admin)
+                .await
+                .ok()?;
+            orm_core::raw("CREATE SCHEMA orm_bench").execute(&admin).await.ok()?;
+            let url = "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench".to_string();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(5)
+                .connect(&url)
+                .await
+                .ok()?;
+            (url, RawPool::Pg(pool))
+        }
+        "mysql" => {
+            let admin = Db::connect("mysql://root@127.0.0.1:3306/test").await.ok()?;
+            orm_core::raw("DROP DATABASE IF EXISTS orm_bench")
+                .execute(&admin)
+                .await
+                .ok()?;
+            orm_core::raw("CREATE DATABASE orm_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+                .execute(&admin)
+                .await
+                .ok()?;
+            let url = "mysql://root@127.0.0.1:3306/orm_bench".to_string();
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(5)
+                .connect(&url)
+                .await
+                .ok()?;
+            (url, RawPool::My(pool))
+        }
+        _ => {
+            let path = std::env::temp_dir().join("orm_bench.db");
+            let _ = std::fs::remove_file(&path);
+            let url = format!("sqlite://{}", path.display());
+            let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(5)
+                .connect_with(opts.create_if_missing(true))
+                .await
+                .ok()?;
+            (url, RawPool::Lite(pool))
+        }
+    };
+    let db = Db::builder(url).max_connections(5).connect().await.ok()?;
+    let max_params = match dialect {
+        "sqlite" => 32_766,
+        _ => 65_535,
+    };
+    Some((db, raw, max_params))
+}
+
+async fn seed(db: &Db) {
+    Schema::new()
+        .model::<BUser>()
+        .model::<BPost>()
+        .model::<BComment>()
+        .sync_force(db)
+        .await
+        .unwrap();
+    let users: Vec<NewBUser> = (0..10_000)
+        .map(|i| NewBUser {
+            name: format!("User {i}"),
+            hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
+        })
+        .collect();
+    let users = BUser::bulk_create(db, users).await.unwrap();
+    let posts: Vec<models::NewBPost> = users
+        .iter()
+        .map(|u| models::NewBPost {
+            user_id: u.id,
+            title: format!("Post by {}", u.name),
+            body: None,
+        })
+        .collect();
+    let posts = BPost::bulk_create(db, posts).await.unwrap();
+    let comments: Vec<models::NewBComment> = posts
+        .iter()
+        .map(|p| models::NewBComment {
+            post_id: p.id,
+            text: "Nice".into(),
+        })
+        .collect();
+    BComment::bulk_create(db, comments).await.unwrap();
+}
+
+fn row(name: &str, s: &Stats) -> String {
+    format!(
+        "| {name} | {:.3} | {:.3}–{:.3} | {:?} | {:?} |",
+        s.median, s.p10, s.p90, s.orm, s.raw
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15);
+    let bulk_only = args.iter().any(|a| a == "--bulk100k");
+    let mut dialects: Vec<&str> = args
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|a| ["sqlite", "postgres", "mysql"].contains(a))
+        .collect();
+    if dialects.is_empty() {
+        dialects = vec!["sqlite", "postgres", "mysql"];
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for dialect in dialects {
+        let Some((db, raw, max_params)) = setup(dialect).await else {
+            println!("{dialect}: server unreachable, skipped");
+            continue;
+        };
+        seed(&db).await;
+        if bulk_only {
+            let rows: Vec<(String, Option<String>)> = (0..100_000).map(|i| (format!("Bulk {i}"), None)).collect();
+            let s = compare(
+                3,
+                1,
+                &mut rng,
+                || async {
+                    let tx = db.begin().await.unwrap();
+                    let users = BUser::bulk_create(
+                        &tx,
+                        rows.iter()
+                            .map(|(n, c)| NewBUser {
+                                name: n.clone(),
+                                hair_color: c.clone(),
+                            })
+                            .collect(),
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(users.len(), 100_000);
+                    tx.rollback().await.unwrap();
+                },
+                || async {
+                    assert_eq!(raw.insert_users(&rows, max_params).await.len(), 100_000);
+                },
+            )
+            .await;
+            println!(
+                "| {dialect} | bulk_create 100,000 rows | {:.3} | {:?} | {:?} |",
+                s.median, s.orm, s.raw
+            );
+            continue;
+        }
+        println!(
+            "\n### {dialect}\n\n| workload | ORM / raw sqlx (median) | spread (p10–p90) | ORM per iteration | raw per iteration |\n|---|---|---|---|---|"
+        );
+        let s = compare(
+            rounds,
+            200,
+            &mut rng,
+            || async {
+                assert_eq!(
+                    BUser::find().order_by(BUser::ID).limit(1).all(&db).await.unwrap().len(),
+                    1
+                )
+            },
+            || async { assert_eq!(raw.users(1).await.len(), 1) },
+        )
+        .await;
+        println!("{}", row("W1 select users, 1 row", &s));
+        let s = compare(
+            rounds,
+            5,
+            &mut rng,
+            || async {
+                assert_eq!(
+                    BUser::find()
+                        .order_by(BUser::ID)
+                        .limit(10_000)
+                        .all(&db)
+                        .await
+                        .unwrap()
+                        .len(),
+                    10_000
+                )
+            },
+            || async { assert_eq!(raw.users(10_000).await.len(), 10_000) },
+        )
+        .await;
+        println!("{}", row("W1 select users, 10,000 rows", &s));
+        let s = compare(
+            rounds,
+            5,
+            &mut rng,
+            || async {
+                let users = BUser::find()
+                    .filter(BUser::HAIR_COLOR.eq("black"))
+                    .include(BUser::posts())
+                    .all(&db)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    users
+                        .iter()
+                        .map(|u| u.posts.get().map_or(0, |p| p.len()))
+                        .sum::<usize>(),
+                    5_000
+                );
+            },
+            || async { assert_eq!(raw.users_join_posts("black").await.len(), 5_000) },
+        )
+        .await;
+        println!("{}", row("W2 users + posts, hair_color filter (5,000 rows)", &s));
+        let s = compare(
+            rounds,
+            1,
+            &mut rng,
+            || async {
+                for id in 1..=100 {
+                    assert!(BUser::find_by_pk(id * 97).one(&db).await.unwrap().is_some());
+                }
+            },
+            || async {
+                for id in 1..=100 {
+                    assert!(raw.user(id * 97).await.is_some());
+                }
+            },
+        )
+        .await;
+        println!("{}", row("W3 100 sequential find_by_pk", &s));
+        for n in [100i64, 1_000, 10_000] {
+            let iters = (2_000 / n as usize).max(2);
+            let s = compare(
+                rounds,
+                iters,
+                &mut rng,
+                || async {
+                    let users = BUser::find()
+                        .order_by(BUser::ID)
+                        .limit(n as u64)
+                        .include(BUser::posts().include(BPost::comments()))
+                        .all(&db)
+                        .await
+                        .unwrap();
+                    assert_eq!(users.len(), n as usize);
+                    assert!(users[0].posts.get().unwrap()[0].comments.get().unwrap().len() == 1);
+                },
+                || async {
+                    let users = raw.users_posts_comments(n).await;
+                    assert_eq!(users.len(), n as usize);
+                    assert!(users[0].1[0].1.len() == 1);
+                },
+            )
+            .await;
+            println!(
+                "{}",
+                row(&format!("W4 users → posts → comments, {n} users (3 statements)"), &s)
+            );
+        }
+        for n in [100usize, 5_000] {
+            let rows: Vec<(String, Option<String>)> =
+                (0..n).map(|i| (format!("New {i}"), Some("red".into()))).collect();
+            let iters = if n == 100 { 20 } else { 2 };
+            let s = compare(
+                rounds,
+                iters,
+                &mut rng,
+                || async {
+                    let tx = db.begin().await.unwrap();
+                    let users = BUser::bulk_create(
+                        &tx,
+                        rows.iter()
+                            .map(|(name, c)| NewBUser {
+                                name: name.clone(),
+                                hair_color: c.clone(),
+                            })
+                            .collect(),
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(users.len(), n);
+                    tx.rollback().await.unwrap();
+                },
+                || async {
+                    assert_eq!(raw.insert_users(&rows, max_params).await.len(), n);
+                },
+            )
+            .await;
+            println!("{}", row(&format!("W5 bulk insert {n} rows (rolled back)"), &s));
+        }
+        let s = compare(
+            rounds,
+            1,
+            &mut rng,
+            || async {
+                let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&db).await.unwrap();
+                for u in &mut users {
+                    u.name.push('!');
+                    u.name.truncate(30);
+                    u.save(&db).await.unwrap();
+                }
+            },
+            || async {
+                let mut users = raw.users(100).await;
+                for u in &mut users {
+                    u.name.push('!');
+                    u.name.truncate(30);
+                    raw.save_user(u).await;
+                }
+            },
+        )
+        .await;
+        println!("{}", row("W6 load 100 users, change one field, save each", &s));
+        db.close().await;
+    }
+}
