@@ -1,0 +1,204 @@
+//! Server faults: PostgreSQL and MariaDB restarted mid-load, and a database
+//! down for 10 s. These stop real servers, so they run only with
+//! `ORM_FAULT_TESTS=1` (which `.ci/run` sets, in a separate serial run
+//! after the main suite); without it each test says so and returns.
+
+use orm_core::prelude::*;
+use orm_core::raw;
+use orm_tests::Backend;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn enabled(test: &str) -> bool {
+    let on = std::env::var("ORM_FAULT_TESTS").is_ok_and(|v| v == "1");
+    if !on {
+        println!("SKIPPED {test}: server fault tests run only with ORM_FAULT_TESTS=1");
+    }
+    on
+}
+
+fn url(backend: Backend) -> String {
+    match backend {
+        Backend::Postgres => {
+            std::env::var("ORM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        }
+        _ => std::env::var("ORM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+    }
+}
+
+fn sh(cmd: &str) {
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(cmd)
+        .status()
+        .expect("run a server command");
+    assert!(status.success(), "`{cmd}` failed");
+}
+
+fn stop(backend: Backend) {
+    match backend {
+        Backend::Postgres => sh("pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main stop -m fast"),
+        _ => sh(
+            "mysqladmin -uroot -h127.0.0.1 shutdown && for i in $(seq 1 100); do pgrep -x mariadbd >/dev/null || exit 0; sleep 0.1; done; exit 1",
+        ),
+    }
+}
+
+fn start(backend: Backend) {
+    match backend {
+        Backend::Postgres => sh("pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"),
+        _ => sh(
+            "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd; for i in $(seq 1 100); do mysqladmin -uroot -h127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1",
+        ),
+    }
+}
+
+/// (time since start, ok) for every request.
+type Log = Arc<Mutex<Vec<(Duration, bool)>>>;
+
+async fn load(db: Db, log: Log, t0: Instant, until: Duration) {
+    while t0.elapsed() < until {
+        let ok = raw("SELECT 1").fetch_scalars::<i64, _>(&db).await.is_ok();
+        log.lock().unwrap().push((t0.elapsed(), ok));
+        if !ok {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn rate(log: &[(Duration, bool)], from: Duration, to: Duration) -> f64 {
+    let n = log.iter().filter(|(t, ok)| *ok && *t >= from && *t < to).count();
+    n as f64 / (to - from).as_secs_f64()
+}
+
+async fn restart_mid_load(backend: Backend) {
+    let db = Db::builder(url(backend))
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .expect("server up");
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let t0 = Instant::now();
+    let total = Duration::from_secs(8);
+    let workers: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(load(db.clone(), log.clone(), t0, total)))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let down_at = t0.elapsed();
+    tokio::task::spawn_blocking(move || {
+        stop(backend);
+        start(backend);
+    })
+    .await
+    .unwrap();
+    let up_at = t0.elapsed();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let log = log.lock().unwrap().clone();
+    let errors: Vec<Duration> = log.iter().filter(|(_, ok)| !ok).map(|(t, _)| *t).collect();
+    let outside = errors
+        .iter()
+        .filter(|t| **t < down_at || **t > up_at + Duration::from_secs(1))
+        .count();
+    // Steady state before: the median half-second window.
+    let mut windows = Vec::new();
+    let mut from = Duration::from_millis(500);
+    while from + Duration::from_millis(500) <= down_at {
+        windows.push(rate(&log, from, from + Duration::from_millis(500)));
+        from += Duration::from_millis(250);
+    }
+    windows.sort_by(f64::total_cmp);
+    let before = windows.get(windows.len() / 2).copied().unwrap_or(0.0);
+    // The best half-second window once 2 s have passed: "back to 90% within 2 s".
+    let mut after: f64 = 0.0;
+    let mut from = up_at + Duration::from_secs(2);
+    while from + Duration::from_millis(500) <= total {
+        after = after.max(rate(&log, from, from + Duration::from_millis(500)));
+        from += Duration::from_millis(250);
+    }
+    let first_ok_after = log
+        .iter()
+        .filter(|(t, ok)| *ok && *t > up_at)
+        .map(|(t, _)| *t - up_at)
+        .min()
+        .unwrap_or(total);
+    println!(
+        "{backend:?}: restart mid-load (server down {:?}): {} requests, {} errors, {outside} outside the restart window + 1 s; first success {first_ok_after:?} after it was back; throughput {before:.0}/s before, {after:.0}/s in the best half second from 2 s after ({:.0}%)",
+        up_at - down_at,
+        log.len(),
+        errors.len(),
+        100.0 * after / before
+    );
+    assert_eq!(outside, 0, "errors only within the restart window + 1 s");
+    assert!(
+        after >= 0.9 * before,
+        "throughput back to 90% within 2 s ({after:.0}/s vs {before:.0}/s)"
+    );
+    db.close().await;
+}
+
+async fn down_ten_seconds(backend: Backend) {
+    let timeout = Duration::from_secs(1);
+    let db = Db::builder(url(backend))
+        .max_connections(2)
+        .acquire_timeout(timeout)
+        .connect()
+        .await
+        .expect("server up");
+    raw("SELECT 1").execute(&db).await.unwrap();
+    tokio::task::spawn_blocking(move || stop(backend)).await.unwrap();
+    let down = Instant::now();
+    let mut attempts = 0;
+    let mut worst = Duration::ZERO;
+    while down.elapsed() < Duration::from_secs(10) {
+        let started = Instant::now();
+        let res = raw("SELECT 1").execute(&db).await;
+        let took = started.elapsed();
+        worst = worst.max(took);
+        assert!(res.is_err(), "the database is down");
+        assert!(
+            matches!(res, Err(Error::PoolTimeout { .. }) | Err(Error::Connection { .. })),
+            "{res:?}"
+        );
+        assert!(took < timeout + Duration::from_millis(500), "no hang: {took:?}");
+        attempts += 1;
+    }
+    tokio::task::spawn_blocking(move || start(backend)).await.unwrap();
+    let back = Instant::now();
+    let mut recovered = None;
+    while back.elapsed() < Duration::from_secs(5) {
+        if raw("SELECT 1").execute(&db).await.is_ok() {
+            recovered = Some(back.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let recovered = recovered.expect("the pool recovers");
+    println!(
+        "{backend:?}: down 10 s: {attempts} attempts all failed fast (worst {worst:?}, acquire timeout {timeout:?}); recovered {recovered:?} after the server was back"
+    );
+    assert!(
+        recovered < Duration::from_secs(1),
+        "recovered within 1 s ({recovered:?})"
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_postgres() {
+    if enabled("faults_postgres") {
+        restart_mid_load(Backend::Postgres).await;
+        down_ten_seconds(Backend::Postgres).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_mysql() {
+    if enabled("faults_mysql") {
+        restart_mid_load(Backend::MySql).await;
+        down_ten_seconds(Backend::MySql).await;
+    }
+}
