@@ -37,6 +37,12 @@ impl Dialect {
     pub const Mysql: Dialect = Dialect::MySql;
     /// MariaDB speaks the MySQL dialect.
     pub const MariaDb: Dialect = Dialect::MySql;
+    /// Alias of [`Dialect::MySql`].
+    pub const MySQL: Dialect = Dialect::MySql;
+    /// Alias of [`Dialect::Sqlite`].
+    pub const SQLite: Dialect = Dialect::Sqlite;
+    /// Alias of [`Dialect::Postgres`].
+    pub const PostgreSql: Dialect = Dialect::Postgres;
 
     /// The dialect named by a connection URL's scheme.
     pub fn from_url(url: &str) -> Result<Dialect, Error> {

@@ -54,7 +54,7 @@ impl Rng {
 /// 1. 16 CLI processes from empty and from version k.
 async fn concurrent_cli_processes(backend: Backend) {
     let dir = fixture("migrations");
-    let rounds = 10;
+    let rounds = 20;
     let mut worst_wall = Duration::ZERO;
     let mut serial_time = Duration::ZERO;
     let mut runs = 0;
