@@ -153,6 +153,37 @@ impl Error {
         }
     }
 
+    /// Table, constraint and columns of a constraint violation.
+    pub(crate) fn constraint_parts_mut(&mut self) -> Option<(&mut Option<String>, &Option<String>, &mut Vec<String>)> {
+        match self {
+            Error::UniqueViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::ForeignKeyViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::NotNullViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::CheckViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            } => Some((table, constraint, columns)),
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidQuery {
             message: message.into(),

@@ -20,82 +20,31 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 /// Fill in the table and columns of a constraint error from the model.
-pub(crate) fn enrich(err: Error, meta: &'static ModelMeta) -> Error {
+pub(crate) fn enrich(mut err: Error, meta: &'static ModelMeta) -> Error {
     crate::model::register(meta);
-    match err {
-        Error::UniqueViolation {
-            table,
-            constraint,
-            mut columns,
-            message,
-        } => {
-            if columns.is_empty()
-                && let Some(c) = &constraint
-            {
-                columns = meta
-                    .columns
-                    .iter()
-                    .filter(|col| {
-                        (col.unique && meta.unique_constraint_name(col.name) == *c)
-                            || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
-                    })
-                    .map(|col| col.name.to_owned())
-                    .collect();
-            }
-            Error::UniqueViolation {
-                table: table.or_else(|| Some(meta.table.to_owned())),
-                constraint,
-                columns,
-                message,
-            }
+    let unique = matches!(err, Error::UniqueViolation { .. });
+    if let Some((table, constraint, columns)) = err.constraint_parts_mut() {
+        table.get_or_insert_with(|| meta.table.to_owned());
+        if columns.is_empty()
+            && let Some(c) = constraint.as_deref()
+        {
+            let named = |col: &&crate::model::ColumnMeta| {
+                if unique {
+                    (col.unique && meta.unique_constraint_name(col.name) == c)
+                        || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
+                } else {
+                    meta.check_name(col.name) == c
+                }
+            };
+            *columns = meta
+                .columns
+                .iter()
+                .filter(named)
+                .map(|col| col.name.to_owned())
+                .collect();
         }
-        Error::ForeignKeyViolation {
-            table,
-            constraint,
-            columns,
-            message,
-        } => Error::ForeignKeyViolation {
-            table: table.or_else(|| Some(meta.table.to_owned())),
-            constraint,
-            columns,
-            message,
-        },
-        Error::NotNullViolation {
-            table,
-            constraint,
-            columns,
-            message,
-        } => Error::NotNullViolation {
-            table: table.or_else(|| Some(meta.table.to_owned())),
-            constraint,
-            columns,
-            message,
-        },
-        Error::CheckViolation {
-            table,
-            constraint,
-            mut columns,
-            message,
-        } => {
-            if columns.is_empty()
-                && let Some(c) = &constraint
-            {
-                columns = meta
-                    .columns
-                    .iter()
-                    .filter(|col| meta.check_name(col.name) == *c)
-                    .map(|col| col.name.to_owned())
-                    .collect();
-            }
-            Error::CheckViolation {
-                table: table.or_else(|| Some(meta.table.to_owned())),
-                constraint,
-                columns,
-                message,
-            }
-        }
-        other => other,
     }
+    err
 }
 
 fn validation_error(meta: &ModelMeta, errors: FieldErrors) -> Result<()> {

@@ -176,7 +176,16 @@ impl Db {
         };
         // Acquiring is cancellation-safe; from here until COMMIT or
         // ROLLBACK succeeds, dropping the guard closes the connection.
-        let mut conn = match &self.inner.pool {
+        let mut conn = self.guarded().await?;
+        conn.simple(&begin).await.map_err(err)?;
+        Ok(Transaction::outer(self.clone(), conn, false))
+    }
+
+    /// A pooled connection in a guard that closes it when dropped (until
+    /// marked clean). Acquiring is cancellation-safe.
+    async fn guarded(&self) -> Result<TxConn> {
+        let err = |e| from_sqlx(e, self.inner.acquire_timeout);
+        Ok(match &self.inner.pool {
             #[cfg(feature = "postgres")]
             Pool::Pg(p) => TxConn::Pg(Guarded {
                 conn: Some(p.acquire().await.map_err(err)?),
@@ -192,16 +201,6 @@ impl Db {
                 conn: Some(p.acquire().await.map_err(err)?),
                 dirty: true,
             }),
-        };
-        conn.simple(&begin).await.map_err(err)?;
-        Ok(Transaction {
-            db: self.clone(),
-            shared: Arc::new(Shared {
-                conn: Mutex::new(Some(conn)),
-                pending: std::sync::Mutex::new(Vec::new()),
-            }),
-            depth: 0,
-            finished: AtomicBool::new(false),
         })
     }
 
@@ -211,33 +210,11 @@ impl Db {
     /// `BEGIN`) never leaks into the pool; [`Connection::release`] returns
     /// it to the pool instead.
     pub async fn acquire(&self) -> Result<Connection> {
-        let err = |e| from_sqlx(e, self.inner.acquire_timeout);
-        let conn = match &self.inner.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Pg(p) => TxConn::Pg(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(p) => TxConn::MySql(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => TxConn::Sqlite(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-        };
-        Ok(Connection(Transaction {
-            db: self.clone(),
-            shared: Arc::new(Shared {
-                conn: Mutex::new(Some(conn)),
-                pending: std::sync::Mutex::new(Vec::new()),
-            }),
-            depth: 0,
-            finished: AtomicBool::new(true),
-        }))
+        Ok(Connection(Transaction::outer(
+            self.clone(),
+            self.guarded().await?,
+            true,
+        )))
     }
 
     /// Run `f` in a transaction: committed when it returns `Ok`, rolled
@@ -259,6 +236,20 @@ impl Db {
 }
 
 impl Transaction {
+    /// The outermost handle over a connection (`finished` for a plain
+    /// `Connection`, which has nothing to commit).
+    fn outer(db: Db, conn: TxConn, finished: bool) -> Transaction {
+        Transaction {
+            db,
+            shared: Arc::new(Shared {
+                conn: Mutex::new(Some(conn)),
+                pending: std::sync::Mutex::new(Vec::new()),
+            }),
+            depth: 0,
+            finished: AtomicBool::new(finished),
+        }
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }
