@@ -220,6 +220,18 @@ impl TestDb {
         }
     }
 
+    /// `INSERT INTO table (cols..) VALUES (placeholders..)` for raw SQL on this backend.
+    pub fn insert_sql(&self, table: &str, columns: &[&str]) -> String {
+        let cols: Vec<String> = columns.iter().map(|c| self.q(c)).collect();
+        let phs: Vec<String> = (1..=columns.len()).map(|n| self.ph(n)).collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.q(table),
+            cols.join(", "),
+            phs.join(", ")
+        )
+    }
+
     /// Quote an identifier for raw SQL on this backend.
     pub fn q(&self, ident: &str) -> String {
         self.dialect().quote(ident)

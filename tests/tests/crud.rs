@@ -52,18 +52,7 @@ async fn create_applies_defaults_and_timestamps(t: &TestDb) {
 
 async fn sql_default_applies_to_raw_inserts(t: &TestDb) {
     schema(t).await;
-    let sql = format!(
-        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
-        t.q("users"),
-        t.q("name"),
-        t.q("email"),
-        t.q("created_at"),
-        t.q("updated_at"),
-        t.ph(1),
-        t.ph(2),
-        t.ph(3),
-        t.ph(4)
-    );
+    let sql = t.insert_sql("users", &["name", "email", "created_at", "updated_at"]);
     let now = chrono::Utc::now();
     orm_core::raw(sql)
         .bind("Raw")

@@ -39,18 +39,7 @@ async fn unique_violation_names_table_and_column(t: &TestDb) {
 
 async fn not_null_is_enforced_by_the_database(t: &TestDb) {
     Schema::new().model::<User>().sync(&t.db).await.unwrap();
-    let sql = format!(
-        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
-        t.q("users"),
-        t.q("name"),
-        t.q("email"),
-        t.q("created_at"),
-        t.q("updated_at"),
-        t.ph(1),
-        t.ph(2),
-        t.ph(3),
-        t.ph(4)
-    );
+    let sql = t.insert_sql("users", &["name", "email", "created_at", "updated_at"]);
     let now = chrono::Utc::now();
     let err = raw(sql)
         .bind(None::<String>)
@@ -69,20 +58,7 @@ async fn not_null_is_enforced_by_the_database(t: &TestDb) {
 
 async fn enum_values_outside_the_set_are_refused(t: &TestDb) {
     Schema::new().model::<User>().sync(&t.db).await.unwrap();
-    let sql = format!(
-        "INSERT INTO {} ({}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {})",
-        t.q("users"),
-        t.q("name"),
-        t.q("email"),
-        t.q("role"),
-        t.q("created_at"),
-        t.q("updated_at"),
-        t.ph(1),
-        t.ph(2),
-        t.ph(3),
-        t.ph(4),
-        t.ph(5)
-    );
+    let sql = t.insert_sql("users", &["name", "email", "role", "created_at", "updated_at"]);
     let now = chrono::Utc::now();
     let err = raw(sql)
         .bind("N")

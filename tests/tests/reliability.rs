@@ -679,18 +679,7 @@ async fn every_constraint_kind_maps(t: &TestDb) {
         "nothing was deleted"
     );
     // not null
-    let sql = format!(
-        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
-        t.q("users"),
-        t.q("name"),
-        t.q("email"),
-        t.q("created_at"),
-        t.q("updated_at"),
-        t.ph(1),
-        t.ph(2),
-        t.ph(3),
-        t.ph(4)
-    );
+    let sql = t.insert_sql("users", &["name", "email", "created_at", "updated_at"]);
     let now = chrono::Utc::now();
     let e = raw(sql)
         .bind(None::<String>)
