@@ -491,3 +491,127 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         deny_unknown_fields,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn err(input: DeriveInput) -> String {
+        match build(&input) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn conventions() {
+        let input: DeriveInput = parse_quote! {
+            struct BlogPost {
+                id: i64,
+                #[orm(column = "headline", length = 80)]
+                title: String,
+                body: Option<String>,
+                #[orm(default = 0)]
+                views: i32,
+                created_at: DateTime<Utc>,
+                updated_at: DateTime<Utc>,
+                #[orm(skip)]
+                cache: Vec<String>,
+                author_id: i64,
+                author: BelongsTo<User>,
+                tags: BelongsToMany<Tag>,
+            }
+        };
+        // BelongsToMany needs `through`: one error, everything else resolves.
+        assert!(err(input).contains("through"));
+        let input: DeriveInput = parse_quote! {
+            struct BlogPost {
+                id: i64,
+                #[orm(column = "headline", length = 80)]
+                title: String,
+                body: Option<String>,
+                #[orm(default = 0)]
+                views: i32,
+                created_at: DateTime<Utc>,
+                updated_at: DateTime<Utc>,
+                #[orm(skip)]
+                cache: Vec<String>,
+                author_id: i64,
+                author: BelongsTo<User>,
+                #[orm(through = "post_tags")]
+                tags: BelongsToMany<Tag>,
+            }
+        };
+        let m = build(&input).expect("valid");
+        assert_eq!(m.table, "blog_posts");
+        assert_eq!(m.new_ident, "NewBlogPost");
+        assert_eq!(m.patch_ident, "BlogPostPatch");
+        let f = |name: &str| m.fields.iter().find(|f| f.ident == name).unwrap();
+        assert!(f("id").primary_key && f("id").auto_increment);
+        assert_eq!(f("title").column, "headline");
+        assert!(f("body").nullable && f("body").optional_in_new());
+        assert!(f("views").optional_in_new() && !f("views").nullable);
+        assert!(f("created_at").timestamp && !f("created_at").in_new() && !f("created_at").in_patch());
+        assert!(f("cache").skip);
+        let author = f("author").assoc.as_ref().unwrap();
+        assert!(author.kind == AssocKind::BelongsTo && author.foreign_key == "author_id");
+        let tags = f("tags").assoc.as_ref().unwrap();
+        assert_eq!(
+            (
+                tags.foreign_key.as_str(),
+                tags.other_key.as_str(),
+                tags.singular.as_str()
+            ),
+            ("blog_post_id", "tag_id", "tag")
+        );
+        assert_eq!((m.created_at, m.updated_at), (Some(4), Some(5)));
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let input: DeriveInput = parse_quote! {
+            #[orm(tabel = "x")]
+            struct User {
+                #[orm(uniqe)]
+                email: String,
+                #[orm(length = 0)]
+                name: String,
+            }
+        };
+        let e = build(&input).err().expect("errors");
+        let all: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+        assert!(
+            all.iter().any(|m| m.contains("unknown model attribute `tabel`")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().any(|m| m.contains("unknown field attribute `uniqe`")),
+            "{all:?}"
+        );
+        assert!(all.iter().any(|m| m.contains("`length` must be at least 1")), "{all:?}");
+        assert!(all.iter().any(|m| m.contains("needs a primary key")), "{all:?}");
+    }
+
+    #[test]
+    fn natural_keys_and_versions() {
+        let input: DeriveInput = parse_quote! {
+            #[orm(version, paranoid, timestamps = false)]
+            struct Country {
+                #[orm(primary_key)]
+                code: String,
+                version: i32,
+                deleted_at: Option<DateTime<Utc>>,
+                created_at: String,
+            }
+        };
+        let m = build(&input).expect("valid");
+        assert!(!m.fields[0].auto_increment, "a String key is not auto-increment");
+        assert_eq!((m.version, m.deleted_at), (Some(1), Some(2)));
+        assert!(!m.fields[1].in_new() && !m.fields[2].in_patch());
+        assert!(
+            m.fields[3].in_new(),
+            "with timestamps off, created_at is an ordinary column"
+        );
+    }
+}
