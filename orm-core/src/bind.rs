@@ -111,6 +111,7 @@ fn pg_array(args: &mut sqlx::postgres::PgArguments, values: Vec<Value>) -> Resul
     }
 }
 
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
 fn no_array() -> Result<(), BoxDynError> {
     Err("array parameters are PostgreSQL-only".into())
 }

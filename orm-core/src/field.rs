@@ -149,6 +149,7 @@ impl FieldType for Uuid {
         match row {
             #[cfg(feature = "postgres")]
             RowRef::Pg(r) => r.try_get::<Uuid, usize>(idx).map_err(decode_error),
+            #[allow(unreachable_patterns)]
             _ => parse_text(row, idx, "a UUID"),
         }
     }

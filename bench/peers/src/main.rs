@@ -1,0 +1,643 @@
+//! PostgreSQL only: the ORM next to raw sqlx (the floor), SeaORM and Diesel
+//! on the workloads of ../src (W1–W6), in one process, rounds interleaving
+//! the four implementations in random order. Run from this folder:
+//! `cargo run --release` (PostgreSQL at postgres://postgres@127.0.0.1:5432/test).
+
+mod ours {
+    use orm_core::prelude::*;
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "users", timestamps = false)]
+    pub struct BUser {
+        pub id: i64,
+        pub name: String,
+        pub hair_color: Option<String>,
+        #[orm(foreign_key = "user_id")]
+        pub posts: HasMany<BPost>,
+    }
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "posts", timestamps = false)]
+    pub struct BPost {
+        pub id: i64,
+        pub user_id: i64,
+        pub title: String,
+        pub body: Option<String>,
+        #[orm(foreign_key = "post_id")]
+        pub comments: HasMany<BComment>,
+    }
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "comments", timestamps = false)]
+    pub struct BComment {
+        pub id: i64,
+        pub post_id: i64,
+        pub text: String,
+    }
+}
+
+mod sea {
+    pub mod user {
+        use sea_orm::entity::prelude::*;
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "users")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i64,
+            pub name: String,
+            pub hair_color: Option<String>,
+        }
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(has_many = "super::post::Entity")]
+            Post,
+        }
+        impl Related<super::post::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::Post.def()
+            }
+        }
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+    pub mod post {
+        use sea_orm::entity::prelude::*;
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "posts")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i64,
+            pub user_id: i64,
+            pub title: String,
+            pub body: Option<String>,
+        }
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::user::Entity",
+                from = "Column::UserId",
+                to = "super::user::Column::Id"
+            )]
+            User,
+            #[sea_orm(has_many = "super::comment::Entity")]
+            Comment,
+        }
+        impl Related<super::user::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::User.def()
+            }
+        }
+        impl Related<super::comment::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::Comment.def()
+            }
+        }
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+    pub mod comment {
+        use sea_orm::entity::prelude::*;
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "comments")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i64,
+            pub post_id: i64,
+            pub text: String,
+        }
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::post::Entity",
+                from = "Column::PostId",
+                to = "super::post::Column::Id"
+            )]
+            Post,
+        }
+        impl Related<super::post::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::Post.def()
+            }
+        }
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+mod dsl {
+    diesel::table! { users (id) { id -> Int8, name -> Varchar, hair_color -> Nullable<Varchar>, } }
+    diesel::table! { posts (id) { id -> Int8, user_id -> Int8, title -> Varchar, body -> Nullable<Text>, } }
+    diesel::table! { comments (id) { id -> Int8, post_id -> Int8, text -> Varchar, } }
+    diesel::joinable!(posts -> users (user_id));
+    diesel::joinable!(comments -> posts (post_id));
+    diesel::allow_tables_to_appear_in_same_query!(users, posts, comments);
+
+    use diesel::prelude::*;
+    #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+    #[diesel(table_name = users)]
+    pub struct DUser {
+        pub id: i64,
+        pub name: String,
+        pub hair_color: Option<String>,
+    }
+    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
+    #[diesel(table_name = posts, belongs_to(DUser, foreign_key = user_id))]
+    pub struct DPost {
+        pub id: i64,
+        pub user_id: i64,
+        pub title: String,
+        pub body: Option<String>,
+    }
+    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
+    #[diesel(table_name = comments, belongs_to(DPost, foreign_key = post_id))]
+    pub struct DComment {
+        pub id: i64,
+        pub post_id: i64,
+        pub text: String,
+    }
+    #[derive(Insertable)]
+    #[diesel(table_name = users)]
+    pub struct NewDUser<'a> {
+        pub name: &'a str,
+        pub hair_color: Option<&'a str>,
+    }
+}
+
+use diesel::prelude::*;
+use orm_core::prelude::*;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, LoaderTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::time::{Duration, Instant};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+const IMPLS: [&str; 4] = ["orm", "raw", "sea", "diesel"];
+
+struct Ctx {
+    db: Db,
+    raw: sqlx::PgPool,
+    sea: sea_orm::DatabaseConnection,
+    diesel: std::cell::RefCell<diesel::PgConnection>,
+}
+
+/// Per-round ratios to raw for each implementation; the median.
+async fn run(ctx: &Ctx, rounds: usize, iters: usize, rng: &mut Rng, w: &str, n: i64) -> [f64; 4] {
+    let mut ratios: [Vec<f64>; 4] = Default::default();
+    for round in 0..=rounds {
+        let mut order = [0usize, 1, 2, 3];
+        for i in (1..4).rev() {
+            order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        }
+        let mut times = [Duration::ZERO; 4];
+        for &imp in &order {
+            let started = Instant::now();
+            for _ in 0..iters {
+                work(ctx, IMPLS[imp], w, n).await;
+            }
+            times[imp] = started.elapsed();
+        }
+        if round > 0 {
+            for i in 0..4 {
+                ratios[i].push(times[i].as_secs_f64() / times[1].as_secs_f64());
+            }
+        }
+    }
+    let mut out = [0.0; 4];
+    for i in 0..4 {
+        ratios[i].sort_by(f64::total_cmp);
+        out[i] = ratios[i][ratios[i].len() / 2];
+    }
+    out
+}
+
+async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
+    use ours::*;
+    match (imp, w) {
+        ("orm", "W1") => assert_eq!(
+            BUser::find()
+                .order_by(BUser::ID)
+                .limit(n as u64)
+                .all(&ctx.db)
+                .await
+                .unwrap()
+                .len(),
+            n as usize
+        ),
+        ("raw", "W1") => {
+            let rows: Vec<(i64, String, Option<String>)> =
+                sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1")
+                    .bind(n)
+                    .fetch_all(&ctx.raw)
+                    .await
+                    .unwrap();
+            assert_eq!(rows.len(), n as usize);
+        }
+        ("sea", "W1") => assert_eq!(
+            sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(n as u64)
+                .all(&ctx.sea)
+                .await
+                .unwrap()
+                .len(),
+            n as usize
+        ),
+        ("diesel", "W1") => {
+            let rows = dsl::users::table
+                .order(dsl::users::id)
+                .limit(n)
+                .select(dsl::DUser::as_select())
+                .load(&mut *ctx.diesel.borrow_mut())
+                .unwrap();
+            assert_eq!(rows.len(), n as usize);
+        }
+        ("orm", "W2") => {
+            let users = BUser::find()
+                .filter(BUser::HAIR_COLOR.eq("black"))
+                .include(BUser::posts())
+                .all(&ctx.db)
+                .await
+                .unwrap();
+            assert_eq!(
+                users
+                    .iter()
+                    .map(|u| u.posts.get().map_or(0, |p| p.len()))
+                    .sum::<usize>(),
+                5_000
+            );
+        }
+        ("raw", "W2") => {
+            let rows: Vec<(i64, String, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT u.id, u.name, u.hair_color, p.id, p.user_id, p.title, p.body FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.hair_color = $1",
+            )
+            .bind("black")
+            .fetch_all(&ctx.raw)
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), 5_000);
+        }
+        ("sea", "W2") => {
+            let rows = sea::user::Entity::find()
+                .filter(sea::user::Column::HairColor.eq("black"))
+                .find_also_related(sea::post::Entity)
+                .all(&ctx.sea)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 5_000);
+        }
+        ("diesel", "W2") => {
+            let rows: Vec<(dsl::DUser, Option<dsl::DPost>)> = dsl::users::table
+                .left_join(dsl::posts::table)
+                .filter(dsl::users::hair_color.eq("black"))
+                .select((dsl::DUser::as_select(), Option::<dsl::DPost>::as_select()))
+                .load(&mut *ctx.diesel.borrow_mut())
+                .unwrap();
+            assert_eq!(rows.len(), 5_000);
+        }
+        ("orm", "W3") => {
+            for id in 1..=100 {
+                assert!(BUser::find_by_pk(id * 97).one(&ctx.db).await.unwrap().is_some());
+            }
+        }
+        ("raw", "W3") => {
+            for id in 1..=100i64 {
+                let row: Option<(i64, String, Option<String>)> =
+                    sqlx::query_as("SELECT id, name, hair_color FROM users WHERE id = $1")
+                        .bind(id * 97)
+                        .fetch_optional(&ctx.raw)
+                        .await
+                        .unwrap();
+                assert!(row.is_some());
+            }
+        }
+        ("sea", "W3") => {
+            for id in 1..=100i64 {
+                assert!(
+                    sea::user::Entity::find_by_id(id * 97)
+                        .one(&ctx.sea)
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
+            }
+        }
+        ("diesel", "W3") => {
+            for id in 1..=100i64 {
+                let u = dsl::users::table
+                    .find(id * 97)
+                    .select(dsl::DUser::as_select())
+                    .first(&mut *ctx.diesel.borrow_mut())
+                    .optional()
+                    .unwrap();
+                assert!(u.is_some());
+            }
+        }
+        ("orm", "W4") => {
+            let users = BUser::find()
+                .order_by(BUser::ID)
+                .limit(n as u64)
+                .include(BUser::posts().include(BPost::comments()))
+                .all(&ctx.db)
+                .await
+                .unwrap();
+            assert_eq!(users.len(), n as usize);
+        }
+        ("raw", "W4") => {
+            let users: Vec<(i64, String, Option<String>)> =
+                sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1")
+                    .bind(n)
+                    .fetch_all(&ctx.raw)
+                    .await
+                    .unwrap();
+            let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+            let posts: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, user_id, title, body FROM posts WHERE user_id IN (SELECT unnest($1)) ORDER BY id ASC",
+            )
+            .bind(&ids)
+            .fetch_all(&ctx.raw)
+            .await
+            .unwrap();
+            let pids: Vec<i64> = posts.iter().map(|p| p.0).collect();
+            let comments: Vec<(i64, i64, String)> = sqlx::query_as(
+                "SELECT id, post_id, text FROM comments WHERE post_id IN (SELECT unnest($1)) ORDER BY id ASC",
+            )
+            .bind(&pids)
+            .fetch_all(&ctx.raw)
+            .await
+            .unwrap();
+            let mut by_post: std::collections::HashMap<i64, Vec<(i64, i64, String)>> = Default::default();
+            for c in comments {
+                by_post.entry(c.1).or_default().push(c);
+            }
+            let mut by_user: std::collections::HashMap<i64, Vec<_>> = Default::default();
+            for p in posts {
+                let cs = by_post.remove(&p.0).unwrap_or_default();
+                by_user.entry(p.1).or_default().push((p, cs));
+            }
+            let nested: Vec<_> = users
+                .into_iter()
+                .map(|u| {
+                    let ps = by_user.remove(&u.0).unwrap_or_default();
+                    (u, ps)
+                })
+                .collect();
+            assert_eq!(nested.len(), n as usize);
+        }
+        ("sea", "W4") => {
+            let users = sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(n as u64)
+                .all(&ctx.sea)
+                .await
+                .unwrap();
+            let posts = users.load_many(sea::post::Entity, &ctx.sea).await.unwrap();
+            let flat: Vec<sea::post::Model> = posts.iter().flatten().cloned().collect();
+            let comments = flat.load_many(sea::comment::Entity, &ctx.sea).await.unwrap();
+            assert_eq!(users.len(), n as usize);
+            assert_eq!(comments.len(), flat.len());
+        }
+        ("diesel", "W4") => {
+            let conn = &mut *ctx.diesel.borrow_mut();
+            let users = dsl::users::table
+                .order(dsl::users::id)
+                .limit(n)
+                .select(dsl::DUser::as_select())
+                .load(conn)
+                .unwrap();
+            let posts = dsl::DPost::belonging_to(&users)
+                .select(dsl::DPost::as_select())
+                .load(conn)
+                .unwrap();
+            let comments = dsl::DComment::belonging_to(&posts)
+                .select(dsl::DComment::as_select())
+                .load(conn)
+                .unwrap();
+            let grouped_comments = comments.grouped_by(&posts);
+            let posts_with: Vec<Vec<(dsl::DPost, Vec<dsl::DComment>)>> =
+                posts.into_iter().zip(grouped_comments).grouped_by(&users);
+            assert_eq!(posts_with.len(), n as usize);
+        }
+        ("orm", "W5") => {
+            let tx = ctx.db.begin().await.unwrap();
+            let rows = (0..n)
+                .map(|i| NewBUser {
+                    name: format!("New {i}"),
+                    hair_color: Some("red".into()),
+                })
+                .collect();
+            assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), n as usize);
+            tx.rollback().await.unwrap();
+        }
+        ("raw", "W5") => {
+            let mut tx = ctx.raw.begin().await.unwrap();
+            let mut sql = String::from("INSERT INTO users (name, hair_color) VALUES ");
+            for i in 0..n {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+            }
+            sql.push_str(" RETURNING id");
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for i in 0..n {
+                q = q.bind(format!("New {i}")).bind("red");
+            }
+            assert_eq!(q.fetch_all(&mut *tx).await.unwrap().len(), n as usize);
+            tx.rollback().await.unwrap();
+        }
+        ("sea", "W5") => {
+            let txn = ctx.sea.begin().await.unwrap();
+            let rows = (0..n).map(|i| sea::user::ActiveModel {
+                name: Set(format!("New {i}")),
+                hair_color: Set(Some("red".into())),
+                ..Default::default()
+            });
+            let got = sea::user::Entity::insert_many(rows)
+                .exec_with_returning(&txn)
+                .await
+                .unwrap();
+            assert_eq!(got.len(), n as usize);
+            txn.rollback().await.unwrap();
+        }
+        ("diesel", "W5") => {
+            let conn = &mut *ctx.diesel.borrow_mut();
+            let names: Vec<String> = (0..n).map(|i| format!("New {i}")).collect();
+            let rows: Vec<dsl::NewDUser<'_>> = names
+                .iter()
+                .map(|name| dsl::NewDUser {
+                    name,
+                    hair_color: Some("red"),
+                })
+                .collect();
+            let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+                let ids: Vec<i64> = diesel::insert_into(dsl::users::table)
+                    .values(&rows)
+                    .returning(dsl::users::id)
+                    .get_results(c)?;
+                assert_eq!(ids.len(), n as usize);
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+        }
+        ("orm", "W6") => {
+            let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&ctx.db).await.unwrap();
+            for u in &mut users {
+                u.name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                u.save(&ctx.db).await.unwrap();
+            }
+        }
+        ("raw", "W6") => {
+            let users: Vec<(i64, String, Option<String>)> =
+                sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT 100")
+                    .fetch_all(&ctx.raw)
+                    .await
+                    .unwrap();
+            for (id, name, color) in users {
+                let name = format!("{}!", &name[..name.len().min(20)]);
+                sqlx::query("UPDATE users SET name = $1, hair_color = $2 WHERE id = $3")
+                    .bind(name)
+                    .bind(color)
+                    .bind(id)
+                    .execute(&ctx.raw)
+                    .await
+                    .unwrap();
+            }
+        }
+        ("sea", "W6") => {
+            let users = sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(100)
+                .all(&ctx.sea)
+                .await
+                .unwrap();
+            for u in users {
+                let name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                let mut am: sea::user::ActiveModel = u.into();
+                am.name = Set(name);
+                am.update(&ctx.sea).await.unwrap();
+            }
+        }
+        ("diesel", "W6") => {
+            let conn = &mut *ctx.diesel.borrow_mut();
+            let users = dsl::users::table
+                .order(dsl::users::id)
+                .limit(100)
+                .select(dsl::DUser::as_select())
+                .load(conn)
+                .unwrap();
+            for u in users {
+                let name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                diesel::update(dsl::users::table.find(u.id))
+                    .set((dsl::users::name.eq(name), dsl::users::hair_color.eq(u.hair_color)))
+                    .execute(conn)
+                    .unwrap();
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    use ours::*;
+    let base = "postgres://postgres@127.0.0.1:5432/test";
+    let admin = Db::connect(base).await.expect("PostgreSQL");
+    orm_core::raw("DROP SCHEMA IF EXISTS orm_peers CASCADE")
+        .execute(&admin)
+        .await
+        .unwrap();
+    orm_core::raw("CREATE SCHEMA orm_peers").execute(&admin).await.unwrap();
+    let url = format!("{base}?options=-c%20search_path%3Dorm_peers");
+    let db = Db::builder(url.clone()).max_connections(5).connect().await.unwrap();
+    Schema::new()
+        .model::<BUser>()
+        .model::<BPost>()
+        .model::<BComment>()
+        .sync(&db)
+        .await
+        .unwrap();
+    let users = BUser::bulk_create(
+        &db,
+        (0..10_000)
+            .map(|i| NewBUser {
+                name: format!("User {i}"),
+                hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let posts = BPost::bulk_create(
+        &db,
+        users
+            .iter()
+            .map(|u| NewBPost {
+                user_id: u.id,
+                title: format!("Post by {}", u.name),
+                body: None,
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    BComment::bulk_create(
+        &db,
+        posts
+            .iter()
+            .map(|p| NewBComment {
+                post_id: p.id,
+                text: "Nice".into(),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let raw = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(5)
+        .connect(&url)
+        .await
+        .unwrap();
+    let mut opts = sea_orm::ConnectOptions::new(url.clone());
+    opts.max_connections(5).sqlx_logging(false);
+    let sea = sea_orm::Database::connect(opts).await.unwrap();
+    let mut diesel_conn = diesel::PgConnection::establish(base).unwrap();
+    diesel::sql_query("SET search_path TO orm_peers")
+        .execute(&mut diesel_conn)
+        .unwrap();
+    let ctx = Ctx {
+        db,
+        raw,
+        sea,
+        diesel: std::cell::RefCell::new(diesel_conn),
+    };
+    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    println!(
+        "| workload (PostgreSQL) | ORM / raw | SeaORM / raw | Diesel / raw | ORM / SeaORM | ORM / Diesel |\n|---|---|---|---|---|---|"
+    );
+    for (label, w, n, iters) in [
+        ("W1 select users, 1 row", "W1", 1, 200),
+        ("W1 select users, 10,000 rows", "W1", 10_000, 5),
+        ("W2 users + posts, hair_color filter", "W2", 0, 5),
+        ("W3 100 sequential find_by_pk", "W3", 0, 1),
+        ("W4 users -> posts -> comments, 100", "W4", 100, 20),
+        ("W4 users -> posts -> comments, 1,000", "W4", 1_000, 2),
+        ("W4 users -> posts -> comments, 10,000", "W4", 10_000, 1),
+        ("W5 bulk insert 100 rows", "W5", 100, 20),
+        ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
+        ("W6 load 100, change one field, save each", "W6", 0, 1),
+    ] {
+        let r = run(&ctx, rounds, iters, &mut rng, w, n).await;
+        println!(
+            "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            r[0],
+            r[2],
+            r[3],
+            r[0] / r[2],
+            r[0] / r[3]
+        );
+    }
+}
