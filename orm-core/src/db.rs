@@ -216,16 +216,7 @@ impl DbBuilder {
                     use sqlx::Connection;
                     anchor = Some(sqlx::SqliteConnection::connect_with(&opts).await.map_err(conn_err)?);
                 }
-                // A connection released inside a transaction (a transaction
-                // dropped or cancelled before COMMIT) is rolled back here;
-                // in-process, so the check costs microseconds.
-                let mut pool = options!(sqlx::Sqlite).after_release(|conn, _| {
-                    Box::pin(async move {
-                        use sqlx::Executor;
-                        let _ = conn.execute("ROLLBACK").await;
-                        Ok(true)
-                    })
-                });
+                let mut pool = options!(sqlx::Sqlite);
                 if in_memory {
                     // The shared in-memory database lives while one connection does.
                     pool = pool

@@ -57,9 +57,8 @@ impl<DB: sqlx::Database> Guarded<DB> {
 
 impl<DB: sqlx::Database> Drop for Guarded<DB> {
     fn drop(&mut self) {
-        // SQLite connections are in-process and may hold a `:memory:`
-        // database: they go back to the pool, whose release hook rolls back
-        // (see `DbBuilder::connect`). Server connections are closed.
+        // Server connections are closed (the server rolls back). SQLite's
+        // are rolled back and returned by `TxConn`'s drop before this runs.
         if self.dirty
             && DB::NAME != "SQLite"
             && let Some(c) = self.conn.as_mut()
@@ -77,6 +76,30 @@ pub(crate) enum TxConn {
     MySql(Guarded<sqlx::MySql>),
     #[cfg(feature = "sqlite")]
     Sqlite(Guarded<sqlx::Sqlite>),
+}
+
+#[cfg(feature = "sqlite")]
+impl Drop for TxConn {
+    /// A SQLite connection dropped inside a transaction is rolled back by a
+    /// spawned task and then returned to the pool: SQLite connections are
+    /// in-process (closing one could drop a `:memory:` database), and
+    /// statements on it cost microseconds. Outside a runtime it is closed.
+    fn drop(&mut self) {
+        if let TxConn::Sqlite(g) = self
+            && g.dirty
+            && let Some(mut conn) = g.conn.take()
+        {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn(async move {
+                        use sqlx::Executor;
+                        let _ = conn.execute("ROLLBACK").await;
+                    });
+                }
+                Err(_) => conn.close_on_drop(),
+            }
+        }
+    }
 }
 
 /// Run `sql` (no parameters, text protocol) on a transaction's connection.

@@ -184,8 +184,36 @@ struct Ctx {
     diesel: std::cell::RefCell<diesel::PgConnection>,
 }
 
+/// Our median milliseconds per iteration, by dialect and workload, for
+/// the Sequelize comparison (../sequelize reads target/ours.json).
+static OURS: std::sync::Mutex<Vec<(String, String, f64)>> = std::sync::Mutex::new(Vec::new());
+
+fn record_ours(dialect: &str, label: &str, mut per_iter: Vec<f64>) {
+    per_iter.sort_by(f64::total_cmp);
+    let median = per_iter[per_iter.len() / 2];
+    OURS.lock().unwrap().push((dialect.into(), label.into(), median));
+}
+
+fn write_ours() {
+    let all = OURS.lock().unwrap();
+    let mut json = String::from("{");
+    for (i, d) in ["postgres", "mysql", "sqlite"].iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!("\"{d}\":{{"));
+        let items: Vec<String> = all.iter().filter(|(dd, _, _)| dd == d).map(|(_, l, v)| format!("\"{l}\":{v}")).collect();
+        json.push_str(&items.join(","));
+        json.push('}');
+    }
+    json.push('}');
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ours.json");
+    std::fs::write(path, json).unwrap();
+}
+
 /// Per-round ratios to raw for each implementation; the median.
-async fn run(ctx: &Ctx, rounds: usize, iters: usize, rng: &mut Rng, w: &str, n: i64) -> [f64; 4] {
+async fn run(ctx: &Ctx, rounds: usize, iters: usize, rng: &mut Rng, w: &str, n: i64, label: &str) -> [f64; 4] {
+    let mut ours_ms = Vec::new();
     let mut ratios: [Vec<f64>; 4] = Default::default();
     for round in 0..=rounds {
         let mut order = [0usize, 1, 2, 3];
@@ -204,8 +232,10 @@ async fn run(ctx: &Ctx, rounds: usize, iters: usize, rng: &mut Rng, w: &str, n: 
             for i in 0..4 {
                 ratios[i].push(times[i].as_secs_f64() / times[1].as_secs_f64());
             }
+            ours_ms.push(times[0].as_secs_f64() * 1e3 / iters as f64);
         }
     }
+    record_ours("postgres", label, ours_ms);
     let mut out = [0.0; 4];
     for i in 0..4 {
         ratios[i].sort_by(f64::total_cmp);
@@ -540,8 +570,154 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
     }
 }
 
+/// MariaDB and SQLite: the ORM against SeaORM only (ratio ORM / SeaORM per round).
+async fn ours_vs_sea(dialect: &str, rounds: usize) {
+    use ours::*;
+    let url = match dialect {
+        "mysql" => {
+            let admin = Db::connect("mysql://root@127.0.0.1:3306/test").await.expect("MariaDB");
+            orm_core::raw("DROP DATABASE IF EXISTS orm_peers").execute(&admin).await.unwrap();
+            orm_core::raw("CREATE DATABASE orm_peers CHARACTER SET utf8mb4 COLLATE utf8mb4_bin").execute(&admin).await.unwrap();
+            "mysql://root@127.0.0.1:3306/orm_peers".to_string()
+        }
+        _ => {
+            let path = std::env::temp_dir().join("orm_peers.db");
+            let _ = std::fs::remove_file(&path);
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    };
+    let db = Db::builder(url.clone()).max_connections(5).connect().await.unwrap();
+    Schema::new().model::<BUser>().model::<BPost>().model::<BComment>().sync(&db).await.unwrap();
+    let users = BUser::bulk_create(&db, (0..10_000).map(|i| NewBUser { name: format!("User {i}"), hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()) }).collect()).await.unwrap();
+    let posts = BPost::bulk_create(&db, users.iter().map(|u| NewBPost { user_id: u.id, title: format!("Post by {}", u.name), body: None }).collect()).await.unwrap();
+    BComment::bulk_create(&db, posts.iter().map(|p| NewBComment { post_id: p.id, text: "Nice".into() }).collect()).await.unwrap();
+    let mut opts = sea_orm::ConnectOptions::new(url.clone());
+    opts.max_connections(5).sqlx_logging(false);
+    let sea_db = sea_orm::Database::connect(opts).await.unwrap();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    println!("\n| workload ({dialect}) | ORM / SeaORM |\n|---|---|");
+    for (label, w, n, iters) in [
+        ("W1 select users, 1 row", "W1", 1i64, 200),
+        ("W1 select users, 10,000 rows", "W1", 10_000, 5),
+        ("W2 users + posts, hair_color filter", "W2", 0, 5),
+        ("W3 100 sequential find_by_pk", "W3", 0, 1),
+        ("W4 users -> posts -> comments, 1,000", "W4", 1_000, 2),
+        ("W4 users -> posts -> comments, 10,000", "W4", 10_000, 1),
+        ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
+        ("W6 load 100, change one field, save each", "W6", 0, 1),
+    ] {
+        let mut ratios = Vec::new();
+        let mut ours_ms = Vec::new();
+        for round in 0..=rounds {
+            let ours_first = rng.next() % 2 == 0;
+            let mut t = [Duration::ZERO; 2];
+            for side in [ours_first, !ours_first] {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    if side {
+                        ours_work(&db, w, n).await
+                    } else {
+                        sea_work(&sea_db, w, n, dialect).await
+                    }
+                }
+                t[usize::from(!side)] = started.elapsed();
+            }
+            if round > 0 {
+                ratios.push(t[0].as_secs_f64() / t[1].as_secs_f64());
+                ours_ms.push(t[0].as_secs_f64() * 1e3 / iters as f64);
+            }
+        }
+        record_ours(dialect, label, ours_ms);
+        ratios.sort_by(f64::total_cmp);
+        println!("| {label} | {:.3} |", ratios[ratios.len() / 2]);
+    }
+}
+
+async fn ours_work(db: &Db, w: &str, n: i64) {
+    use ours::*;
+    match w {
+        "W1" => assert_eq!(BUser::find().order_by(BUser::ID).limit(n as u64).all(db).await.unwrap().len(), n as usize),
+        "W2" => {
+            let users = BUser::find().filter(BUser::HAIR_COLOR.eq("black")).include(BUser::posts()).all(db).await.unwrap();
+            assert_eq!(users.len(), 5_000);
+        }
+        "W3" => {
+            for id in 1..=100 {
+                assert!(BUser::find_by_pk(id * 97).one(db).await.unwrap().is_some());
+            }
+        }
+        "W4" => {
+            let users = BUser::find().order_by(BUser::ID).limit(n as u64).include(BUser::posts().include(BPost::comments())).all(db).await.unwrap();
+            assert_eq!(users.len(), n as usize);
+        }
+        "W5" => {
+            let tx = db.begin().await.unwrap();
+            let rows = (0..n).map(|i| NewBUser { name: format!("New {i}"), hair_color: Some("red".into()) }).collect();
+            assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), n as usize);
+            tx.rollback().await.unwrap();
+        }
+        _ => {
+            let mut users = BUser::find().order_by(BUser::ID).limit(100).all(db).await.unwrap();
+            for u in &mut users {
+                u.name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                u.save(db).await.unwrap();
+            }
+        }
+    }
+}
+
+async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect: &str) {
+    match w {
+        "W1" => assert_eq!(sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(n as u64).all(sea_db).await.unwrap().len(), n as usize),
+        "W2" => {
+            let rows = sea::user::Entity::find().filter(sea::user::Column::HairColor.eq("black")).find_also_related(sea::post::Entity).all(sea_db).await.unwrap();
+            assert_eq!(rows.len(), 5_000);
+        }
+        "W3" => {
+            for id in 1..=100i64 {
+                assert!(sea::user::Entity::find_by_id(id * 97).one(sea_db).await.unwrap().is_some());
+            }
+        }
+        "W4" => {
+            let users = sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(n as u64).all(sea_db).await.unwrap();
+            let posts = users.load_many(sea::post::Entity, sea_db).await.unwrap();
+            let flat: Vec<sea::post::Model> = posts.iter().flatten().cloned().collect();
+            let comments = flat.load_many(sea::comment::Entity, sea_db).await.unwrap();
+            assert_eq!(comments.len(), flat.len());
+        }
+        "W5" => {
+            let txn = sea_db.begin().await.unwrap();
+            let rows = (0..n).map(|i| sea::user::ActiveModel { name: Set(format!("New {i}")), hair_color: Set(Some("red".into())), ..Default::default() });
+            if dialect == "mysql" {
+                // No RETURNING on MySQL: SeaORM reports the last id only.
+                sea::user::Entity::insert_many(rows).exec(&txn).await.unwrap();
+            } else {
+                assert_eq!(sea::user::Entity::insert_many(rows).exec_with_returning(&txn).await.unwrap().len(), n as usize);
+            }
+            txn.rollback().await.unwrap();
+        }
+        _ => {
+            let users = sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(100).all(sea_db).await.unwrap();
+            for u in users {
+                let name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                let mut am: sea::user::ActiveModel = u.into();
+                am.name = Set(name);
+                am.update(sea_db).await.unwrap();
+            }
+        }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
+    postgres_all(rounds).await;
+    ours_vs_sea("mysql", rounds).await;
+    ours_vs_sea("sqlite", rounds).await;
+    write_ours();
+}
+
+async fn postgres_all(rounds: usize) {
     use ours::*;
     let base = "postgres://postgres@127.0.0.1:5432/test";
     let admin = Db::connect(base).await.expect("PostgreSQL");
@@ -613,7 +789,6 @@ async fn main() {
         sea,
         diesel: std::cell::RefCell::new(diesel_conn),
     };
-    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     println!(
         "| workload (PostgreSQL) | ORM / raw | SeaORM / raw | Diesel / raw | ORM / SeaORM | ORM / Diesel |\n|---|---|---|---|---|---|"
@@ -630,7 +805,7 @@ async fn main() {
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
     ] {
-        let r = run(&ctx, rounds, iters, &mut rng, w, n).await;
+        let r = run(&ctx, rounds, iters, &mut rng, w, n, label).await;
         println!(
             "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             r[0],
