@@ -41,6 +41,8 @@ const WORKLOADS = [
   ['W6 load 100, change one field, save each', 'W6', 0, 1],
 ];
 
+let renames = 0;
+
 async function work(sequelize, m, w, n, dialect) {
   const { User, Post, Comment } = m;
   switch (w) {
@@ -62,7 +64,8 @@ async function work(sequelize, m, w, n, dialect) {
     }
     default: {
       const users = await User.findAll({ order: [['id', 'ASC']], limit: 100 });
-      for (const u of users) { u.name = `${u.name.slice(0, 20)}!`; await u.save(); }
+      // A new value every time, so that save() really writes (Sequelize skips unchanged rows).
+      for (const u of users) { u.name = `Renamed ${renames++}`; await u.save(); }
     }
   }
 }

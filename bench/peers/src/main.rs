@@ -688,8 +688,8 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
         "W5" => {
             let txn = sea_db.begin().await.unwrap();
             let rows = (0..n).map(|i| sea::user::ActiveModel { name: Set(format!("New {i}")), hair_color: Set(Some("red".into())), ..Default::default() });
-            if dialect == "mysql" {
-                // No RETURNING on MySQL: SeaORM reports the last id only.
+            if dialect != "postgres" {
+                // SeaORM refuses INSERT .. RETURNING on MySQL and (by default) SQLite: last id only.
                 sea::user::Entity::insert_many(rows).exec(&txn).await.unwrap();
             } else {
                 assert_eq!(sea::user::Entity::insert_many(rows).exec_with_returning(&txn).await.unwrap().len(), n as usize);
