@@ -202,13 +202,100 @@ fn write_ours() {
             json.push(',');
         }
         json.push_str(&format!("\"{d}\":{{"));
-        let items: Vec<String> = all.iter().filter(|(dd, _, _)| dd == d).map(|(_, l, v)| format!("\"{l}\":{v}")).collect();
+        let items: Vec<String> = all
+            .iter()
+            .filter(|(dd, _, _)| dd == d)
+            .map(|(_, l, v)| format!("\"{l}\":{v}"))
+            .collect();
         json.push_str(&items.join(","));
         json.push('}');
     }
     json.push('}');
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ours.json");
     std::fs::write(path, json).unwrap();
+}
+
+/// PostgreSQL ratios to raw sqlx, for the chart: (short label, [ours, SeaORM, Diesel]).
+static CHART: std::sync::Mutex<Vec<(String, [f64; 3])>> = std::sync::Mutex::new(Vec::new());
+
+/// Draw BENCHMARKS.png (repository root): grouped bars of the median
+/// ratio to raw sqlx per workload on PostgreSQL.
+fn draw_chart() -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let font = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")?;
+    plotters::style::register_font("sans-serif", FontStyle::Normal, Box::leak(font.into_boxed_slice()))
+        .map_err(|_| "font")?;
+    let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/chart.txt");
+    let mut data = CHART.lock().unwrap().clone();
+    if data.is_empty() {
+        // `--chart`: redraw from the last run.
+        for line in std::fs::read_to_string(&cache)?.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            data.push((f[0].to_string(), [f[1].parse()?, f[2].parse()?, f[3].parse()?]));
+        }
+    } else {
+        let lines: Vec<String> = data
+            .iter()
+            .map(|(l, r)| format!("{l}|{}|{}|{}", r[0], r[1], r[2]))
+            .collect();
+        std::fs::write(&cache, lines.join("\n"))?;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.png");
+    let root = BitMapBackend::new(&path, (1400, 700)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let max = data
+        .iter()
+        .flat_map(|(_, r)| r.iter().copied())
+        .fold(1.5, f64::max)
+        .min(9.0);
+    let n = data.len() as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "PostgreSQL: median time relative to hand-written sqlx (1.0 = raw sqlx; lower is faster)",
+            ("sans-serif", 24),
+        )
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..n * 4.0, 0.0..max * 1.05)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("ratio to raw sqlx")
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    let colors = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44)];
+    let names = ["this ORM", "SeaORM 2.0", "Diesel 2.3"];
+    for (k, (color, name)) in colors.iter().zip(names).enumerate() {
+        let c = *color;
+        chart
+            .draw_series(data.iter().enumerate().map(|(i, (_, r))| {
+                let x0 = i as f64 * 4.0 + 0.5 + k as f64;
+                Rectangle::new([(x0, 0.0), (x0 + 0.9, r[k].min(max * 1.05))], c.filled())
+            }))?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
+    }
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, 1.0), (n * 4.0, 1.0)],
+        BLACK,
+    )))?;
+    chart.draw_series(data.iter().enumerate().map(|(i, (l, _))| {
+        Text::new(
+            l.clone(),
+            (i as f64 * 4.0 + 0.6, max * 1.02),
+            ("sans-serif", 15).into_font(),
+        )
+    }))?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .draw()?;
+    root.present()?;
+    Ok(())
 }
 
 /// Per-round ratios to raw for each implementation; the median.
@@ -576,8 +663,14 @@ async fn ours_vs_sea(dialect: &str, rounds: usize) {
     let url = match dialect {
         "mysql" => {
             let admin = Db::connect("mysql://root@127.0.0.1:3306/test").await.expect("MariaDB");
-            orm_core::raw("DROP DATABASE IF EXISTS orm_peers").execute(&admin).await.unwrap();
-            orm_core::raw("CREATE DATABASE orm_peers CHARACTER SET utf8mb4 COLLATE utf8mb4_bin").execute(&admin).await.unwrap();
+            orm_core::raw("DROP DATABASE IF EXISTS orm_peers")
+                .execute(&admin)
+                .await
+                .unwrap();
+            orm_core::raw("CREATE DATABASE orm_peers CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+                .execute(&admin)
+                .await
+                .unwrap();
             "mysql://root@127.0.0.1:3306/orm_peers".to_string()
         }
         _ => {
@@ -587,10 +680,49 @@ async fn ours_vs_sea(dialect: &str, rounds: usize) {
         }
     };
     let db = Db::builder(url.clone()).max_connections(5).connect().await.unwrap();
-    Schema::new().model::<BUser>().model::<BPost>().model::<BComment>().sync(&db).await.unwrap();
-    let users = BUser::bulk_create(&db, (0..10_000).map(|i| NewBUser { name: format!("User {i}"), hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()) }).collect()).await.unwrap();
-    let posts = BPost::bulk_create(&db, users.iter().map(|u| NewBPost { user_id: u.id, title: format!("Post by {}", u.name), body: None }).collect()).await.unwrap();
-    BComment::bulk_create(&db, posts.iter().map(|p| NewBComment { post_id: p.id, text: "Nice".into() }).collect()).await.unwrap();
+    Schema::new()
+        .model::<BUser>()
+        .model::<BPost>()
+        .model::<BComment>()
+        .sync(&db)
+        .await
+        .unwrap();
+    let users = BUser::bulk_create(
+        &db,
+        (0..10_000)
+            .map(|i| NewBUser {
+                name: format!("User {i}"),
+                hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let posts = BPost::bulk_create(
+        &db,
+        users
+            .iter()
+            .map(|u| NewBPost {
+                user_id: u.id,
+                title: format!("Post by {}", u.name),
+                body: None,
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    BComment::bulk_create(
+        &db,
+        posts
+            .iter()
+            .map(|p| NewBComment {
+                post_id: p.id,
+                text: "Nice".into(),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5).sqlx_logging(false);
     let sea_db = sea_orm::Database::connect(opts).await.unwrap();
@@ -636,9 +768,23 @@ async fn ours_vs_sea(dialect: &str, rounds: usize) {
 async fn ours_work(db: &Db, w: &str, n: i64) {
     use ours::*;
     match w {
-        "W1" => assert_eq!(BUser::find().order_by(BUser::ID).limit(n as u64).all(db).await.unwrap().len(), n as usize),
+        "W1" => assert_eq!(
+            BUser::find()
+                .order_by(BUser::ID)
+                .limit(n as u64)
+                .all(db)
+                .await
+                .unwrap()
+                .len(),
+            n as usize
+        ),
         "W2" => {
-            let users = BUser::find().filter(BUser::HAIR_COLOR.eq("black")).include(BUser::posts()).all(db).await.unwrap();
+            let users = BUser::find()
+                .filter(BUser::HAIR_COLOR.eq("black"))
+                .include(BUser::posts())
+                .all(db)
+                .await
+                .unwrap();
             assert_eq!(users.len(), 5_000);
         }
         "W3" => {
@@ -647,12 +793,23 @@ async fn ours_work(db: &Db, w: &str, n: i64) {
             }
         }
         "W4" => {
-            let users = BUser::find().order_by(BUser::ID).limit(n as u64).include(BUser::posts().include(BPost::comments())).all(db).await.unwrap();
+            let users = BUser::find()
+                .order_by(BUser::ID)
+                .limit(n as u64)
+                .include(BUser::posts().include(BPost::comments()))
+                .all(db)
+                .await
+                .unwrap();
             assert_eq!(users.len(), n as usize);
         }
         "W5" => {
             let tx = db.begin().await.unwrap();
-            let rows = (0..n).map(|i| NewBUser { name: format!("New {i}"), hair_color: Some("red".into()) }).collect();
+            let rows = (0..n)
+                .map(|i| NewBUser {
+                    name: format!("New {i}"),
+                    hair_color: Some("red".into()),
+                })
+                .collect();
             assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), n as usize);
             tx.rollback().await.unwrap();
         }
@@ -668,18 +825,43 @@ async fn ours_work(db: &Db, w: &str, n: i64) {
 
 async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect: &str) {
     match w {
-        "W1" => assert_eq!(sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(n as u64).all(sea_db).await.unwrap().len(), n as usize),
+        "W1" => assert_eq!(
+            sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(n as u64)
+                .all(sea_db)
+                .await
+                .unwrap()
+                .len(),
+            n as usize
+        ),
         "W2" => {
-            let rows = sea::user::Entity::find().filter(sea::user::Column::HairColor.eq("black")).find_also_related(sea::post::Entity).all(sea_db).await.unwrap();
+            let rows = sea::user::Entity::find()
+                .filter(sea::user::Column::HairColor.eq("black"))
+                .find_also_related(sea::post::Entity)
+                .all(sea_db)
+                .await
+                .unwrap();
             assert_eq!(rows.len(), 5_000);
         }
         "W3" => {
             for id in 1..=100i64 {
-                assert!(sea::user::Entity::find_by_id(id * 97).one(sea_db).await.unwrap().is_some());
+                assert!(
+                    sea::user::Entity::find_by_id(id * 97)
+                        .one(sea_db)
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
             }
         }
         "W4" => {
-            let users = sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(n as u64).all(sea_db).await.unwrap();
+            let users = sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(n as u64)
+                .all(sea_db)
+                .await
+                .unwrap();
             let posts = users.load_many(sea::post::Entity, sea_db).await.unwrap();
             let flat: Vec<sea::post::Model> = posts.iter().flatten().cloned().collect();
             let comments = flat.load_many(sea::comment::Entity, sea_db).await.unwrap();
@@ -687,17 +869,33 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
         }
         "W5" => {
             let txn = sea_db.begin().await.unwrap();
-            let rows = (0..n).map(|i| sea::user::ActiveModel { name: Set(format!("New {i}")), hair_color: Set(Some("red".into())), ..Default::default() });
+            let rows = (0..n).map(|i| sea::user::ActiveModel {
+                name: Set(format!("New {i}")),
+                hair_color: Set(Some("red".into())),
+                ..Default::default()
+            });
             if dialect != "postgres" {
                 // SeaORM refuses INSERT .. RETURNING on MySQL and (by default) SQLite: last id only.
                 sea::user::Entity::insert_many(rows).exec(&txn).await.unwrap();
             } else {
-                assert_eq!(sea::user::Entity::insert_many(rows).exec_with_returning(&txn).await.unwrap().len(), n as usize);
+                assert_eq!(
+                    sea::user::Entity::insert_many(rows)
+                        .exec_with_returning(&txn)
+                        .await
+                        .unwrap()
+                        .len(),
+                    n as usize
+                );
             }
             txn.rollback().await.unwrap();
         }
         _ => {
-            let users = sea::user::Entity::find().order_by_asc(sea::user::Column::Id).limit(100).all(sea_db).await.unwrap();
+            let users = sea::user::Entity::find()
+                .order_by_asc(sea::user::Column::Id)
+                .limit(100)
+                .all(sea_db)
+                .await
+                .unwrap();
             for u in users {
                 let name = format!("{}!", &u.name[..u.name.len().min(20)]);
                 let mut am: sea::user::ActiveModel = u.into();
@@ -710,11 +908,20 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if std::env::args().any(|a| a == "--chart") {
+        if let Err(e) = draw_chart() {
+            eprintln!("chart not drawn: {e}");
+        }
+        return;
+    }
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
     postgres_all(rounds).await;
     ours_vs_sea("mysql", rounds).await;
     ours_vs_sea("sqlite", rounds).await;
     write_ours();
+    if let Err(e) = draw_chart() {
+        eprintln!("chart not drawn: {e}");
+    }
 }
 
 async fn postgres_all(rounds: usize) {
@@ -814,5 +1021,7 @@ async fn postgres_all(rounds: usize) {
             r[0] / r[2],
             r[0] / r[3]
         );
+        let short = if n > 0 { format!("{w} {n}") } else { w.to_string() };
+        CHART.lock().unwrap().push((short, [r[0], r[2], r[3]]));
     }
 }

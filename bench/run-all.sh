@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command for every benchmark in BENCHMARKS.md (local PostgreSQL and
+# MariaDB as in the README; Node.js for Sequelize). Prints the tables and
+# redraws BENCHMARKS.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "## ORM vs raw sqlx"
+cargo run -q -p orm-bench --release -- --rounds 15
+cargo run -q -p orm-bench --release -- --bulk100k
+echo "## Peers (SeaORM, Diesel) and the chart"
+(cd bench/peers && cargo run -q --release -- 11)
+echo "## Sequelize"
+(cd bench/sequelize && npm install --no-audit --no-fund --silent && node bench.js)
