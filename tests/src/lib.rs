@@ -164,7 +164,12 @@ impl TestDb {
         {
             Ok(db) => Some(db),
             Err(e) if !in_ci() => {
-                println!("SKIPPED {backend:?} test {test}: server unreachable at {url} ({e})");
+                // Written to the real stderr: libtest captures print!/eprint! of passing tests.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED {backend:?} test {test}: server unreachable at {url} ({e})"
+                );
                 None
             }
             Err(e) => panic!("CI=true and the {backend:?} server at {url} is unreachable: {e}"),

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 fn enabled(test: &str) -> bool {
     let on = std::env::var("ORM_FAULT_TESTS").is_ok_and(|v| v == "1");
     if !on {
-        println!("SKIPPED {test}: server fault tests run only with ORM_FAULT_TESTS=1");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: server fault tests run only with ORM_FAULT_TESTS=1"
+        );
     }
     on
 }
