@@ -182,6 +182,14 @@ pub(crate) trait SqlDialect: Sync {
         true
     }
 
+    /// The statement(s) that open a transaction, at an isolation level if given.
+    fn begin(&self, isolation: Option<&str>) -> String {
+        match isolation {
+            Some(level) => format!("BEGIN ISOLATION LEVEL {level}"),
+            None => "BEGIN".to_owned(),
+        }
+    }
+
     /// After `DROP TABLE IF EXISTS name`.
     fn drop_table_suffix(&self) -> &'static str {
         ""

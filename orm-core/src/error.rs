@@ -153,6 +153,45 @@ impl Error {
         }
     }
 
+    /// For a constraint violation (unique, foreign key, not null, check):
+    /// its table, constraint name and columns, whichever the database named.
+    ///
+    /// ```
+    /// use orm_core::Error;
+    /// let e = Error::UniqueViolation { table: Some("users".into()), constraint: None, columns: vec!["email".into()], message: String::new() };
+    /// assert_eq!(e.constraint(), Some((Some("users"), None, &["email".to_string()][..])));
+    /// assert_eq!(Error::NotFound { model: "User" }.constraint(), None);
+    /// ```
+    pub fn constraint(&self) -> Option<(Option<&str>, Option<&str>, &[String])> {
+        match self {
+            Error::UniqueViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::ForeignKeyViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::NotNullViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            }
+            | Error::CheckViolation {
+                table,
+                constraint,
+                columns,
+                ..
+            } => Some((table.as_deref(), constraint.as_deref(), columns.as_slice())),
+            _ => None,
+        }
+    }
+
     /// Table, constraint and columns of a constraint violation.
     pub(crate) fn constraint_parts_mut(&mut self) -> Option<(&mut Option<String>, &Option<String>, &mut Vec<String>)> {
         match self {

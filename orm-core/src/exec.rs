@@ -72,7 +72,7 @@ pub(crate) struct Done {
 macro_rules! dispatch {
     ($self:expr, $st:expr, |$q:ident, $exec:ident, $variant:ident| $body:expr) => {{
         let db = $self.db();
-        let sql = AssertSqlSafe($st.sql.clone());
+        let sql = AssertSqlSafe($st.sql);
         let bind_err = |e: sqlx::error::BoxDynError| Error::InvalidQuery {
             message: format!("could not bind a parameter: {e}"),
         };
@@ -150,6 +150,7 @@ impl Conn<'_> {
     pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl Fn(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
         let started = Instant::now();
         let params = st.params.len();
+        let log_sql = self.logs().then(|| st.sql.clone());
         let mut out = Vec::new();
         let mut decode_failure = None;
         let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
@@ -168,7 +169,7 @@ impl Conn<'_> {
                 }
             }
         });
-        self.log(&st.sql, params, started, out.len() as u64, res.is_ok());
+        self.log(log_sql.as_deref(), params, started, out.len() as u64, res.is_ok());
         res?;
         match decode_failure {
             Some(e) => Err(e),
@@ -180,15 +181,23 @@ impl Conn<'_> {
     pub(crate) async fn execute(&self, st: Statement) -> Result<Done> {
         let started = Instant::now();
         let params = st.params.len();
+        let log_sql = self.logs().then(|| st.sql.clone());
         let res: Result<Done> = dispatch!(self, st, |q, exec, _row_ref| {
             q.execute(exec).await.map(|r| done_of(&r))
         });
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
-        self.log(&st.sql, params, started, rows, res.is_ok());
+        self.log(log_sql.as_deref(), params, started, rows, res.is_ok());
         res
     }
 
-    fn log(&self, sql: &str, params: usize, started: Instant, rows: u64, ok: bool) {
+    /// Whether anyone listens for statements (a logging callback or a
+    /// tracing subscriber at debug level); only then is the SQL text kept.
+    fn logs(&self) -> bool {
+        self.db().inner.logger.is_some() || tracing::enabled!(target: "orm_core::sql", tracing::Level::DEBUG)
+    }
+
+    fn log(&self, sql: Option<&str>, params: usize, started: Instant, rows: u64, ok: bool) {
+        let Some(sql) = sql else { return };
         let elapsed = started.elapsed();
         tracing::debug!(target: "orm_core::sql", sql, params, elapsed_us = elapsed.as_micros() as u64, rows, ok, "statement");
         if let Some(logger) = &self.db().inner.logger {

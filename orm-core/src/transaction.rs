@@ -9,7 +9,7 @@
 //! transaction.
 
 use crate::db::{Db, Pool};
-use crate::dialect::{Dialect, Statement};
+use crate::dialect::Statement;
 use crate::error::{Error, Result, from_sqlx};
 use crate::exec::Conn;
 use futures_util::FutureExt;
@@ -191,12 +191,7 @@ impl Db {
     async fn begin_with(&self, isolation: Option<Isolation>) -> Result<Transaction> {
         let err = |e| from_sqlx(e, self.inner.acquire_timeout);
         let level = isolation.map(Isolation::sql);
-        let begin = match (self.inner.dialect, level) {
-            (Dialect::Postgres, Some(l)) => format!("BEGIN ISOLATION LEVEL {l}"),
-            (Dialect::MySql, Some(l)) => format!("SET TRANSACTION ISOLATION LEVEL {l}; START TRANSACTION"),
-            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE".to_owned(),
-            (_, None) => "BEGIN".to_owned(),
-        };
+        let begin = self.inner.dialect.sql().begin(level);
         // Acquiring is cancellation-safe; from here until COMMIT or
         // ROLLBACK succeeds, dropping the guard closes the connection.
         let mut conn = self.guarded().await?;

@@ -577,33 +577,14 @@ async fn every_constraint_kind_maps(t: &TestDb) {
     .await
     .unwrap();
     let fields = |e: &Error| -> (Option<String>, Option<String>, Vec<String>) {
-        match e {
-            Error::UniqueViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::ForeignKeyViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::NotNullViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::CheckViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            } => (table.clone(), constraint.clone(), columns.clone()),
-            other => panic!("not a constraint error: {other:?}"),
-        }
+        let (table, constraint, columns) = e
+            .constraint()
+            .unwrap_or_else(|| panic!("not a constraint error: {e:?}"));
+        (
+            table.map(str::to_owned),
+            constraint.map(str::to_owned),
+            columns.to_vec(),
+        )
     };
     let mut report = Vec::new();
     // unique

@@ -332,18 +332,9 @@ async fn run(ctx: &Ctx, rounds: usize, iters: usize, rng: &mut Rng, w: &str, n: 
 }
 
 async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
-    use ours::*;
     match (imp, w) {
-        ("orm", "W1") => assert_eq!(
-            BUser::find()
-                .order_by(BUser::ID)
-                .limit(n as u64)
-                .all(&ctx.db)
-                .await
-                .unwrap()
-                .len(),
-            n as usize
-        ),
+        ("orm", _) => ours_work(&ctx.db, w, n).await,
+        ("sea", _) => sea_work(&ctx.sea, w, n, "postgres").await,
         ("raw", "W1") => {
             let rows: Vec<(i64, String, Option<String>)> =
                 sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1")
@@ -353,16 +344,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                     .unwrap();
             assert_eq!(rows.len(), n as usize);
         }
-        ("sea", "W1") => assert_eq!(
-            sea::user::Entity::find()
-                .order_by_asc(sea::user::Column::Id)
-                .limit(n as u64)
-                .all(&ctx.sea)
-                .await
-                .unwrap()
-                .len(),
-            n as usize
-        ),
         ("diesel", "W1") => {
             let rows = dsl::users::table
                 .order(dsl::users::id)
@@ -371,21 +352,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 .load(&mut *ctx.diesel.borrow_mut())
                 .unwrap();
             assert_eq!(rows.len(), n as usize);
-        }
-        ("orm", "W2") => {
-            let users = BUser::find()
-                .filter(BUser::HAIR_COLOR.eq("black"))
-                .include(BUser::posts())
-                .all(&ctx.db)
-                .await
-                .unwrap();
-            assert_eq!(
-                users
-                    .iter()
-                    .map(|u| u.posts.get().map_or(0, |p| p.len()))
-                    .sum::<usize>(),
-                5_000
-            );
         }
         ("raw", "W2") => {
             let rows: Vec<(i64, String, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
@@ -397,15 +363,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
             .unwrap();
             assert_eq!(rows.len(), 5_000);
         }
-        ("sea", "W2") => {
-            let rows = sea::user::Entity::find()
-                .filter(sea::user::Column::HairColor.eq("black"))
-                .find_also_related(sea::post::Entity)
-                .all(&ctx.sea)
-                .await
-                .unwrap();
-            assert_eq!(rows.len(), 5_000);
-        }
         ("diesel", "W2") => {
             let rows: Vec<(dsl::DUser, Option<dsl::DPost>)> = dsl::users::table
                 .left_join(dsl::posts::table)
@@ -414,11 +371,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 .load(&mut *ctx.diesel.borrow_mut())
                 .unwrap();
             assert_eq!(rows.len(), 5_000);
-        }
-        ("orm", "W3") => {
-            for id in 1..=100 {
-                assert!(BUser::find_by_pk(id * 97).one(&ctx.db).await.unwrap().is_some());
-            }
         }
         ("raw", "W3") => {
             for id in 1..=100i64 {
@@ -431,17 +383,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 assert!(row.is_some());
             }
         }
-        ("sea", "W3") => {
-            for id in 1..=100i64 {
-                assert!(
-                    sea::user::Entity::find_by_id(id * 97)
-                        .one(&ctx.sea)
-                        .await
-                        .unwrap()
-                        .is_some()
-                );
-            }
-        }
         ("diesel", "W3") => {
             for id in 1..=100i64 {
                 let u = dsl::users::table
@@ -452,16 +393,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                     .unwrap();
                 assert!(u.is_some());
             }
-        }
-        ("orm", "W4") => {
-            let users = BUser::find()
-                .order_by(BUser::ID)
-                .limit(n as u64)
-                .include(BUser::posts().include(BPost::comments()))
-                .all(&ctx.db)
-                .await
-                .unwrap();
-            assert_eq!(users.len(), n as usize);
         }
         ("raw", "W4") => {
             let users: Vec<(i64, String, Option<String>)> =
@@ -504,19 +435,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 .collect();
             assert_eq!(nested.len(), n as usize);
         }
-        ("sea", "W4") => {
-            let users = sea::user::Entity::find()
-                .order_by_asc(sea::user::Column::Id)
-                .limit(n as u64)
-                .all(&ctx.sea)
-                .await
-                .unwrap();
-            let posts = users.load_many(sea::post::Entity, &ctx.sea).await.unwrap();
-            let flat: Vec<sea::post::Model> = posts.iter().flatten().cloned().collect();
-            let comments = flat.load_many(sea::comment::Entity, &ctx.sea).await.unwrap();
-            assert_eq!(users.len(), n as usize);
-            assert_eq!(comments.len(), flat.len());
-        }
         ("diesel", "W4") => {
             let conn = &mut *ctx.diesel.borrow_mut();
             let users = dsl::users::table
@@ -538,17 +456,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 posts.into_iter().zip(grouped_comments).grouped_by(&users);
             assert_eq!(posts_with.len(), n as usize);
         }
-        ("orm", "W5") => {
-            let tx = ctx.db.begin().await.unwrap();
-            let rows = (0..n)
-                .map(|i| NewBUser {
-                    name: format!("New {i}"),
-                    hair_color: Some("red".into()),
-                })
-                .collect();
-            assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), n as usize);
-            tx.rollback().await.unwrap();
-        }
         ("raw", "W5") => {
             let mut tx = ctx.raw.begin().await.unwrap();
             let mut sql = String::from("INSERT INTO users (name, hair_color) VALUES ");
@@ -565,20 +472,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
             }
             assert_eq!(q.fetch_all(&mut *tx).await.unwrap().len(), n as usize);
             tx.rollback().await.unwrap();
-        }
-        ("sea", "W5") => {
-            let txn = ctx.sea.begin().await.unwrap();
-            let rows = (0..n).map(|i| sea::user::ActiveModel {
-                name: Set(format!("New {i}")),
-                hair_color: Set(Some("red".into())),
-                ..Default::default()
-            });
-            let got = sea::user::Entity::insert_many(rows)
-                .exec_with_returning(&txn)
-                .await
-                .unwrap();
-            assert_eq!(got.len(), n as usize);
-            txn.rollback().await.unwrap();
         }
         ("diesel", "W5") => {
             let conn = &mut *ctx.diesel.borrow_mut();
@@ -599,13 +492,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 Err(diesel::result::Error::RollbackTransaction)
             });
         }
-        ("orm", "W6") => {
-            let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&ctx.db).await.unwrap();
-            for u in &mut users {
-                u.name = format!("{}!", &u.name[..u.name.len().min(20)]);
-                u.save(&ctx.db).await.unwrap();
-            }
-        }
         ("raw", "W6") => {
             let users: Vec<(i64, String, Option<String>)> =
                 sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT 100")
@@ -621,20 +507,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                     .execute(&ctx.raw)
                     .await
                     .unwrap();
-            }
-        }
-        ("sea", "W6") => {
-            let users = sea::user::Entity::find()
-                .order_by_asc(sea::user::Column::Id)
-                .limit(100)
-                .all(&ctx.sea)
-                .await
-                .unwrap();
-            for u in users {
-                let name = format!("{}!", &u.name[..u.name.len().min(20)]);
-                let mut am: sea::user::ActiveModel = u.into();
-                am.name = Set(name);
-                am.update(&ctx.sea).await.unwrap();
             }
         }
         ("diesel", "W6") => {

@@ -19,6 +19,14 @@ impl SqlDialect for MySql {
         out.push('`');
     }
 
+    /// The level applies to the next transaction, so it is set just before it.
+    fn begin(&self, isolation: Option<&str>) -> String {
+        match isolation {
+            Some(level) => format!("SET TRANSACTION ISOLATION LEVEL {level}; START TRANSACTION"),
+            None => "BEGIN".to_owned(),
+        }
+    }
+
     fn max_params(&self) -> usize {
         65_535
     }

@@ -7,6 +7,12 @@ use crate::value::{SqlType, Value};
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    /// Always serializable; IMMEDIATE takes the write lock up front, so a
+    /// transaction never fails later trying to upgrade it.
+    fn begin(&self, _isolation: Option<&str>) -> String {
+        "BEGIN IMMEDIATE".to_owned()
+    }
+
     fn max_params(&self) -> usize {
         32_766
     }
