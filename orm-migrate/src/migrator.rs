@@ -212,8 +212,8 @@ impl Migrator {
         let mut done = Vec::new();
         for step in steps {
             match step {
-                Step::Apply(v) => self.apply_server(conn, self.find(v)?).await?,
-                Step::Revert(v) => self.revert_server(conn, self.find(v)?).await?,
+                Step::Apply(v) => self.step_server(conn, self.find(v)?, true).await?,
+                Step::Revert(v) => self.step_server(conn, self.find(v)?, false).await?,
             }
             done.push(match step {
                 Step::Apply(v) | Step::Revert(v) => v,
@@ -236,8 +236,8 @@ impl Migrator {
         for step in steps {
             let sp = tx.begin().await?;
             let res = match step {
-                Step::Apply(v) => self.apply_in(&sp, self.find(v)?, script).await,
-                Step::Revert(v) => self.revert_in(&sp, self.find(v)?, script).await,
+                Step::Apply(v) => self.step_in(&sp, self.find(v)?, true, script).await,
+                Step::Revert(v) => self.step_in(&sp, self.find(v)?, false, script).await,
             };
             match res {
                 Ok(()) => {
@@ -311,103 +311,91 @@ impl Migrator {
         HistoryRow::create(exec, row).await.map(|_| ())
     }
 
-    /// Apply: the statements, then the history row (the caller wraps both
-    /// in a transaction where the dialect allows it).
-    async fn apply_in<E: Executor + ?Sized>(
+    fn start_event(m: &Migration, up: bool) -> Event {
+        if up {
+            Event::Migrating(m.id())
+        } else {
+            Event::Reverting(m.id())
+        }
+    }
+
+    fn done_event(m: &Migration, up: bool, started: Instant) -> Event {
+        if up {
+            Event::Migrated(m.id(), started.elapsed())
+        } else {
+            Event::Reverted(m.id(), started.elapsed())
+        }
+    }
+
+    fn by_version(m: &Migration) -> orm_core::Find<HistoryRow> {
+        HistoryRow::find().filter(HistoryRow::VERSION.eq(m.version as i64))
+    }
+
+    /// Apply (`up`) or revert one migration: its statements, then its
+    /// history row (recorded or removed). The caller wraps both in a
+    /// transaction where the dialect allows it.
+    async fn step_in<E: Executor + ?Sized>(
         &self,
         exec: &E,
         m: &Migration,
+        up: bool,
         run: impl AsyncFn(&E, &str) -> Result<()>,
     ) -> Result<()> {
         let d = exec.dialect();
-        let (file, sql) = Self::script(m, d, true)?;
-        self.report(Event::Migrating(m.id()));
+        let (file, sql) = Self::script(m, d, up)?;
+        self.report(Self::start_event(m, up));
         let started = Instant::now();
         Self::run_script(exec, &file, &sql, run).await?;
-        Self::record(exec, m, d, started, false).await?;
-        self.report(Event::Migrated(m.id(), started.elapsed()));
+        if up {
+            Self::record(exec, m, d, started, false).await?;
+        } else {
+            Self::by_version(m).delete(exec).await?;
+        }
+        self.report(Self::done_event(m, up, started));
         Ok(())
     }
 
-    async fn revert_in<E: Executor + ?Sized>(
-        &self,
-        exec: &E,
-        m: &Migration,
-        run: impl AsyncFn(&E, &str) -> Result<()>,
-    ) -> Result<()> {
-        let d = exec.dialect();
-        let (file, sql) = Self::script(m, d, false)?;
-        self.report(Event::Reverting(m.id()));
-        let started = Instant::now();
-        Self::run_script(exec, &file, &sql, run).await?;
-        HistoryRow::find()
-            .filter(HistoryRow::VERSION.eq(m.version as i64))
-            .delete(exec)
-            .await?;
-        self.report(Event::Reverted(m.id(), started.elapsed()));
-        Ok(())
-    }
-
-    /// PostgreSQL: in a transaction unless the script opts out.
-    /// MySQL: DDL commits implicitly, so a dirty row is committed first and
-    /// cleared only when the script finished.
-    async fn apply_server(&self, conn: &Connection, m: &Migration) -> Result<()> {
+    /// On the lock connection. PostgreSQL: in a transaction unless the
+    /// script opts out. MySQL: DDL commits implicitly, so the history row is
+    /// marked dirty (and committed) first and settled only when the script
+    /// finished.
+    async fn step_server(&self, conn: &Connection, m: &Migration, up: bool) -> Result<()> {
         let d = conn.dialect();
-        let (file, sql) = Self::script(m, d, true)?;
+        let (file, sql) = Self::script(m, d, up)?;
         let script = async |c: &Connection, s: &str| c.execute_script(s).await;
         if d == Dialect::Postgres {
             if sql.trim_start().starts_with(NO_TRANSACTION) {
-                return self.apply_in(conn, m, script).await;
+                return self.step_in(conn, m, up, script).await;
             }
-            return in_transaction(conn, self.apply_in(conn, m, script)).await;
+            return in_transaction(conn, self.step_in(conn, m, up, script)).await;
         }
-        self.report(Event::Migrating(m.id()));
+        self.report(Self::start_event(m, up));
         let started = Instant::now();
-        Self::record(conn, m, d, started, true).await?;
+        let dirty = |flag: bool| crate::history::HistoryRowPatch {
+            dirty: Some(flag),
+            ..Default::default()
+        };
+        if up {
+            Self::record(conn, m, d, started, true).await?;
+        } else {
+            Self::by_version(m).update(conn, dirty(true)).await?;
+        }
         Self::run_script(conn, &file, &sql, script).await.map_err(|e| {
             fail(format!(
                 "{e}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
                 m.id()
             ))
         })?;
-        let patch = crate::history::HistoryRowPatch {
-            dirty: Some(false),
-            execution_ms: Some(started.elapsed().as_millis() as i64),
-            ..Default::default()
-        };
-        HistoryRow::find()
-            .filter(HistoryRow::VERSION.eq(m.version as i64))
-            .update(conn, patch)
-            .await?;
-        self.report(Event::Migrated(m.id(), started.elapsed()));
-        Ok(())
-    }
-
-    async fn revert_server(&self, conn: &Connection, m: &Migration) -> Result<()> {
-        let d = conn.dialect();
-        let (file, sql) = Self::script(m, d, false)?;
-        let script = async |c: &Connection, s: &str| c.execute_script(s).await;
-        if d == Dialect::Postgres {
-            if sql.trim_start().starts_with(NO_TRANSACTION) {
-                return self.revert_in(conn, m, script).await;
-            }
-            return in_transaction(conn, self.revert_in(conn, m, script)).await;
+        if up {
+            let patch = crate::history::HistoryRowPatch {
+                execution_ms: Some(started.elapsed().as_millis() as i64),
+                ..dirty(false)
+            };
+            Self::by_version(m).update(conn, patch).await?;
+        } else {
+            Self::by_version(m).delete(conn).await?;
         }
-        self.report(Event::Reverting(m.id()));
-        let started = Instant::now();
-        let by_version = || HistoryRow::find().filter(HistoryRow::VERSION.eq(m.version as i64));
-        by_version()
-            .update(
-                conn,
-                crate::history::HistoryRowPatch {
-                    dirty: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        Self::run_script(conn, &file, &sql, script).await?;
-        by_version().delete(conn).await?;
-        self.report(Event::Reverted(m.id(), started.elapsed()));
+        self.report(Self::done_event(m, up, started));
         Ok(())
     }
 }
