@@ -111,6 +111,7 @@ impl Migrator {
             .map(|m| Available {
                 version: m.version,
                 id: m.id(),
+                script: m.up(d).map(|(path, _)| path).unwrap_or_else(|| m.id()),
                 checksum: m.checksum(d),
             })
             .collect()

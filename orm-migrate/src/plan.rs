@@ -23,6 +23,8 @@ pub struct Available {
     pub version: u64,
     /// `version_name`.
     pub id: String,
+    /// The up script's path in the source, as `version_name/up.sql`.
+    pub script: String,
     /// Checksum of the current script.
     pub checksum: String,
 }
@@ -72,7 +74,7 @@ pub enum Step {
 pub enum PlanError {
     /// A migration started and never finished.
     Dirty(String),
-    /// An applied migration's file changed.
+    /// An applied migration's up script changed (its path).
     Edited(String),
     /// An applied migration has no file.
     Missing(String),
@@ -94,14 +96,14 @@ impl fmt::Display for PlanError {
                 f,
                 "migration {id} started but did not finish (the database may be partly migrated): fix it by hand, then run `orm-migrate repair`"
             ),
-            PlanError::Edited(id) => write!(
+            PlanError::Edited(script) => write!(
                 f,
-                "migration {id} was applied and its up script has changed since; restore it, or pass --allow-edited to accept the change"
+                "{script} was applied and has changed since; restore it, or pass --allow-edited to accept the change"
             ),
-            PlanError::Missing(id) => write!(f, "migration {id} is applied but its folder is missing"),
+            PlanError::Missing(id) => write!(f, "migration {id} is applied but its folder {id}/ is missing"),
             PlanError::OutOfOrder { pending, newest } => write!(
                 f,
-                "migration {pending} is older than the newest applied one ({newest}); pass --allow-out-of-order to apply it"
+                "migration {pending}/ is older than the newest applied one ({newest}); pass --allow-out-of-order to apply it"
             ),
             PlanError::UnknownTarget(v) => write!(f, "version {v} is not applied: nothing to undo to"),
         }
@@ -122,7 +124,9 @@ pub fn plan(applied: &[Applied], available: &[Available], cmd: Command, opts: Op
     for a in &applied {
         match available.iter().find(|m| m.version == a.version) {
             None => return Err(PlanError::Missing(id_of(a))),
-            Some(m) if m.checksum != a.checksum && !opts.allow_edited => return Err(PlanError::Edited(m.id.clone())),
+            Some(m) if m.checksum != a.checksum && !opts.allow_edited => {
+                return Err(PlanError::Edited(m.script.clone()));
+            }
             Some(_) => {}
         }
     }
@@ -176,6 +180,7 @@ mod tests {
         Available {
             version: v,
             id: format!("{v}_m"),
+            script: format!("{v}_m/up.sql"),
             checksum: sum.into(),
         }
     }
@@ -242,8 +247,8 @@ mod tests {
     fn edited_missing_dirty_and_out_of_order_are_refused() {
         let files = [avail(1, "a"), avail(2, "b"), avail(3, "c")];
         let edited = plan(&[done(1, "OLD")], &files, Command::Migrate, O);
-        assert_eq!(edited, Err(PlanError::Edited("1_m".into())));
-        assert!(edited.unwrap_err().to_string().contains("1_m"));
+        assert_eq!(edited, Err(PlanError::Edited("1_m/up.sql".into())));
+        assert!(edited.unwrap_err().to_string().contains("1_m/up.sql"));
         let allowed = Options {
             allow_edited: true,
             ..O

@@ -119,7 +119,7 @@ async fn drift_is_refused_and_crlf_accepted(t: &TestDb) {
         .await
         .expect_err("edited");
     assert!(
-        matches!(&err, Error::Migration { message } if message.contains("20260101000001_create_log") && message.contains("changed")),
+        matches!(&err, Error::Migration { message } if message.contains("20260101000001_create_log/up.sql") && message.contains("changed")),
         "{err}"
     );
     std::fs::write(&up, original.replace('\n', "\r\n")).unwrap();
@@ -285,6 +285,67 @@ async fn cli_end_to_end(t: &TestDb) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Drift through the CLI: a late older version, a one-byte edit and a
+/// deleted applied folder each exit non-zero naming the file; a CRLF-only
+/// change is accepted.
+async fn cli_refuses_drift(t: &TestDb) {
+    let dir = std::env::temp_dir().join(format!("orm-cli-drift-{:?}-{}", t.backend, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, out, _) = cli(&dir, &t.url, &["init"]);
+    assert!(ok, "{out}");
+    let copy = scratch(&format!("cli-drift-{:?}", t.backend));
+    let migrations = dir.join("migrations");
+    std::fs::remove_dir_all(&migrations).unwrap();
+    std::fs::rename(&copy, &migrations).unwrap();
+    let (ok, out, err) = cli(&dir, &t.url, &["migrate"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(history_count(&t.db).await, 3);
+
+    let late = migrations.join("20250101000000_late");
+    std::fs::create_dir_all(&late).unwrap();
+    std::fs::write(late.join("up.sql"), "CREATE TABLE mig_late (id INTEGER);\n").unwrap();
+    let (ok, _, err) = cli(&dir, &t.url, &["migrate"]);
+    assert!(!ok, "a late older version exits non-zero");
+    assert!(
+        err.starts_with("error: ") && err.contains("20250101000000_late/") && err.contains("older"),
+        "{err}"
+    );
+    assert!(!table_exists(t, "mig_late").await, "nothing applied");
+    std::fs::remove_dir_all(&late).unwrap();
+
+    let items = migrations.join("20260101000002_add_items/up.sql");
+    let original = std::fs::read(&items).unwrap();
+    let mut edited = original.clone();
+    let at = edited.iter().position(|b| *b == b'5').unwrap();
+    edited[at] = b'6'; // VARCHAR(50) -> VARCHAR(60): one byte.
+    std::fs::write(&items, &edited).unwrap();
+    let (ok, _, err) = cli(&dir, &t.url, &["migrate"]);
+    assert!(!ok, "a one-byte edit exits non-zero");
+    assert!(
+        err.contains("20260101000002_add_items/up.sql") && err.contains("changed"),
+        "{err}"
+    );
+
+    let crlf = String::from_utf8(original).unwrap().replace('\n', "\r\n");
+    std::fs::write(&items, crlf).unwrap();
+    let (ok, out, err) = cli(&dir, &t.url, &["migrate"]);
+    assert!(
+        ok && out.contains("already up to date"),
+        "a CRLF-only change is accepted: {out}{err}"
+    );
+
+    std::fs::remove_dir_all(migrations.join("20260101000003_index_items")).unwrap();
+    let (ok, _, err) = cli(&dir, &t.url, &["migrate"]);
+    assert!(!ok, "a deleted applied folder exits non-zero");
+    assert!(
+        err.contains("20260101000003_index_items/") && err.contains("missing"),
+        "{err}"
+    );
+    assert_eq!(history_count(&t.db).await, 3, "history untouched");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 macro_rules! shared_tests {
     ($($name:ident),*) => {
         $(
@@ -313,5 +374,6 @@ shared_tests!(
     concurrent_runners_apply_each_migration_once,
     drift_is_refused_and_crlf_accepted,
     failed_migration_leaves_database_as_before,
-    cli_end_to_end
+    cli_end_to_end,
+    cli_refuses_drift
 );
