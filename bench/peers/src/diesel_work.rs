@@ -1,0 +1,152 @@
+// Diesel's side of the workloads, shared by every backend: `bench/peers`
+// uses it for PostgreSQL and MariaDB, and `bench/diesel-sqlite` (a separate
+// process, since Diesel's libsqlite3-sys cannot link beside sqlx's)
+// includes this file for SQLite.
+
+pub mod dsl {
+    diesel::table! { users (id) { id -> Int8, name -> Varchar, hair_color -> Nullable<Varchar>, } }
+    diesel::table! { posts (id) { id -> Int8, user_id -> Int8, title -> Varchar, body -> Nullable<Text>, } }
+    diesel::table! { comments (id) { id -> Int8, post_id -> Int8, text -> Varchar, } }
+    diesel::joinable!(posts -> users (user_id));
+    diesel::joinable!(comments -> posts (post_id));
+    diesel::allow_tables_to_appear_in_same_query!(users, posts, comments);
+
+    use diesel::prelude::*;
+    #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+    #[diesel(table_name = users)]
+    pub struct DUser {
+        pub id: i64,
+        pub name: String,
+        pub hair_color: Option<String>,
+    }
+    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
+    #[diesel(table_name = posts, belongs_to(DUser, foreign_key = user_id))]
+    pub struct DPost {
+        pub id: i64,
+        pub user_id: i64,
+        pub title: String,
+        pub body: Option<String>,
+    }
+    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
+    #[diesel(table_name = comments, belongs_to(DPost, foreign_key = post_id))]
+    pub struct DComment {
+        pub id: i64,
+        pub post_id: i64,
+        pub text: String,
+    }
+    #[derive(Insertable)]
+    #[diesel(table_name = users)]
+    pub struct NewDUser<'a> {
+        pub name: &'a str,
+        pub hair_color: Option<&'a str>,
+    }
+}
+
+/// W5's insert: with `RETURNING id` where the backend has it.
+macro_rules! diesel_insert {
+    ($c:expr, $rows:expr, $n:expr, true) => {{
+        let ids: Vec<i64> = diesel::insert_into(dsl::users::table)
+            .values(&$rows)
+            .returning(dsl::users::id)
+            .get_results($c)?;
+        assert_eq!(ids.len(), $n as usize);
+    }};
+    ($c:expr, $rows:expr, $n:expr, false) => {{
+        let inserted = diesel::insert_into(dsl::users::table).values(&$rows).execute($c)?;
+        assert_eq!(inserted, $n as usize);
+    }};
+}
+
+/// One run of workload `$w` (`"W1"`..`"W6"`, size `$n`) on the Diesel
+/// connection `$conn` (`&mut PgConnection`, `&mut MysqlConnection` or
+/// `&mut SqliteConnection`). `$returning` says whether the backend can
+/// return the inserted ids (`INSERT .. RETURNING`); MySQL cannot, and
+/// inserts without them, as SeaORM does there.
+macro_rules! diesel_workload {
+    ($conn:expr, $w:expr, $n:expr, returning = $returning:tt) => {{
+        use diesel::prelude::*;
+        use crate::dsl;
+        let conn = $conn;
+        let n: i64 = $n;
+        match $w {
+            "W1" => {
+                let rows = dsl::users::table
+                    .order(dsl::users::id)
+                    .limit(n)
+                    .select(dsl::DUser::as_select())
+                    .load(conn)
+                    .unwrap();
+                assert_eq!(rows.len(), n as usize);
+            }
+            "W2" => {
+                let rows: Vec<(dsl::DUser, Option<dsl::DPost>)> = dsl::users::table
+                    .left_join(dsl::posts::table)
+                    .filter(dsl::users::hair_color.eq("black"))
+                    .select((dsl::DUser::as_select(), Option::<dsl::DPost>::as_select()))
+                    .load(conn)
+                    .unwrap();
+                assert_eq!(rows.len(), 5_000);
+            }
+            "W3" => {
+                for id in 1..=100i64 {
+                    let u = dsl::users::table
+                        .find(id * 97)
+                        .select(dsl::DUser::as_select())
+                        .first(conn)
+                        .optional()
+                        .unwrap();
+                    assert!(u.is_some());
+                }
+            }
+            "W4" => {
+                let users = dsl::users::table
+                    .order(dsl::users::id)
+                    .limit(n)
+                    .select(dsl::DUser::as_select())
+                    .load(conn)
+                    .unwrap();
+                let posts = dsl::DPost::belonging_to(&users)
+                    .select(dsl::DPost::as_select())
+                    .load(conn)
+                    .unwrap();
+                let comments = dsl::DComment::belonging_to(&posts)
+                    .select(dsl::DComment::as_select())
+                    .load(conn)
+                    .unwrap();
+                let grouped_comments = comments.grouped_by(&posts);
+                let posts_with: Vec<Vec<(dsl::DPost, Vec<dsl::DComment>)>> =
+                    posts.into_iter().zip(grouped_comments).grouped_by(&users);
+                assert_eq!(posts_with.len(), n as usize);
+            }
+            "W5" => {
+                let names: Vec<String> = (0..n).map(|i| format!("New {i}")).collect();
+                let rows: Vec<dsl::NewDUser<'_>> = names
+                    .iter()
+                    .map(|name| dsl::NewDUser {
+                        name,
+                        hair_color: Some("red"),
+                    })
+                    .collect();
+                let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+                    diesel_insert!(c, rows, n, $returning);
+                    Err(diesel::result::Error::RollbackTransaction)
+                });
+            }
+            _ => {
+                let users = dsl::users::table
+                    .order(dsl::users::id)
+                    .limit(100)
+                    .select(dsl::DUser::as_select())
+                    .load(conn)
+                    .unwrap();
+                for u in users {
+                    let name = format!("{}!", &u.name[..u.name.len().min(20)]);
+                    diesel::update(dsl::users::table.find(u.id))
+                        .set((dsl::users::name.eq(name), dsl::users::hair_color.eq(u.hair_color)))
+                        .execute(conn)
+                        .unwrap();
+                }
+            }
+        }
+    }};
+}
