@@ -8,6 +8,11 @@ echo "## ORM vs raw sqlx"
 cargo run -q -p orm-bench --release -- --rounds 15
 cargo run -q -p orm-bench --release -- --bulk100k
 echo "## Peers (SeaORM, Diesel) and the chart"
+# Diesel's MySQL backend links libmysqlclient (Debian: libmariadb-dev-compat).
+if ! command -v mysql_config >/dev/null; then
+    apt-get install -y -q libmariadb-dev libmariadb-dev-compat
+fi
+(cd bench/diesel-sqlite && cargo build -q --release)
 (cd bench/peers && cargo run -q --release -- 11)
 echo "## Sequelize"
 (cd bench/sequelize && npm install --no-audit --no-fund --silent && node bench.js)

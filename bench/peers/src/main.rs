@@ -1,7 +1,9 @@
-//! PostgreSQL only: the ORM next to raw sqlx (the floor), SeaORM and Diesel
-//! on the workloads of ../src (W1–W6), in one process, rounds interleaving
-//! the four implementations in random order. Run from this folder:
-//! `cargo run --release` (PostgreSQL at postgres://postgres@127.0.0.1:5432/test).
+//! The ORM next to its peers on the workloads of ../src (W1–W6), rounds
+//! interleaving the implementations in random order. PostgreSQL: ours, raw
+//! sqlx (the floor), SeaORM and Diesel in one process. MariaDB: ours, SeaORM
+//! and Diesel (libmysqlclient: `apt-get install libmariadb-dev-compat`).
+//! SQLite: ours and SeaORM here, Diesel in the `../diesel-sqlite` process.
+//! Run from this folder: `cargo run --release` (servers as in the README).
 
 mod ours {
     use orm_core::prelude::*;
@@ -118,44 +120,7 @@ mod sea {
     }
 }
 
-mod dsl {
-    diesel::table! { users (id) { id -> Int8, name -> Varchar, hair_color -> Nullable<Varchar>, } }
-    diesel::table! { posts (id) { id -> Int8, user_id -> Int8, title -> Varchar, body -> Nullable<Text>, } }
-    diesel::table! { comments (id) { id -> Int8, post_id -> Int8, text -> Varchar, } }
-    diesel::joinable!(posts -> users (user_id));
-    diesel::joinable!(comments -> posts (post_id));
-    diesel::allow_tables_to_appear_in_same_query!(users, posts, comments);
-
-    use diesel::prelude::*;
-    #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
-    #[diesel(table_name = users)]
-    pub struct DUser {
-        pub id: i64,
-        pub name: String,
-        pub hair_color: Option<String>,
-    }
-    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
-    #[diesel(table_name = posts, belongs_to(DUser, foreign_key = user_id))]
-    pub struct DPost {
-        pub id: i64,
-        pub user_id: i64,
-        pub title: String,
-        pub body: Option<String>,
-    }
-    #[derive(Queryable, Selectable, Identifiable, Associations, Debug, Clone)]
-    #[diesel(table_name = comments, belongs_to(DPost, foreign_key = post_id))]
-    pub struct DComment {
-        pub id: i64,
-        pub post_id: i64,
-        pub text: String,
-    }
-    #[derive(Insertable)]
-    #[diesel(table_name = users)]
-    pub struct NewDUser<'a> {
-        pub name: &'a str,
-        pub hair_color: Option<&'a str>,
-    }
-}
+include!("diesel_work.rs");
 
 use diesel::prelude::*;
 use orm_core::prelude::*;
@@ -335,6 +300,7 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
     match (imp, w) {
         ("orm", _) => ours_work(&ctx.db, w, n).await,
         ("sea", _) => sea_work(&ctx.sea, w, n, "postgres").await,
+        ("diesel", _) => diesel_workload!(&mut *ctx.diesel.borrow_mut(), w, n, returning = true),
         ("raw", "W1") => {
             let rows: Vec<(i64, String, Option<String>)> =
                 sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1")
@@ -342,15 +308,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                     .fetch_all(&ctx.raw)
                     .await
                     .unwrap();
-            assert_eq!(rows.len(), n as usize);
-        }
-        ("diesel", "W1") => {
-            let rows = dsl::users::table
-                .order(dsl::users::id)
-                .limit(n)
-                .select(dsl::DUser::as_select())
-                .load(&mut *ctx.diesel.borrow_mut())
-                .unwrap();
             assert_eq!(rows.len(), n as usize);
         }
         ("raw", "W2") => {
@@ -363,15 +320,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
             .unwrap();
             assert_eq!(rows.len(), 5_000);
         }
-        ("diesel", "W2") => {
-            let rows: Vec<(dsl::DUser, Option<dsl::DPost>)> = dsl::users::table
-                .left_join(dsl::posts::table)
-                .filter(dsl::users::hair_color.eq("black"))
-                .select((dsl::DUser::as_select(), Option::<dsl::DPost>::as_select()))
-                .load(&mut *ctx.diesel.borrow_mut())
-                .unwrap();
-            assert_eq!(rows.len(), 5_000);
-        }
         ("raw", "W3") => {
             for id in 1..=100i64 {
                 let row: Option<(i64, String, Option<String>)> =
@@ -381,17 +329,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                         .await
                         .unwrap();
                 assert!(row.is_some());
-            }
-        }
-        ("diesel", "W3") => {
-            for id in 1..=100i64 {
-                let u = dsl::users::table
-                    .find(id * 97)
-                    .select(dsl::DUser::as_select())
-                    .first(&mut *ctx.diesel.borrow_mut())
-                    .optional()
-                    .unwrap();
-                assert!(u.is_some());
             }
         }
         ("raw", "W4") => {
@@ -435,27 +372,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                 .collect();
             assert_eq!(nested.len(), n as usize);
         }
-        ("diesel", "W4") => {
-            let conn = &mut *ctx.diesel.borrow_mut();
-            let users = dsl::users::table
-                .order(dsl::users::id)
-                .limit(n)
-                .select(dsl::DUser::as_select())
-                .load(conn)
-                .unwrap();
-            let posts = dsl::DPost::belonging_to(&users)
-                .select(dsl::DPost::as_select())
-                .load(conn)
-                .unwrap();
-            let comments = dsl::DComment::belonging_to(&posts)
-                .select(dsl::DComment::as_select())
-                .load(conn)
-                .unwrap();
-            let grouped_comments = comments.grouped_by(&posts);
-            let posts_with: Vec<Vec<(dsl::DPost, Vec<dsl::DComment>)>> =
-                posts.into_iter().zip(grouped_comments).grouped_by(&users);
-            assert_eq!(posts_with.len(), n as usize);
-        }
         ("raw", "W5") => {
             let mut tx = ctx.raw.begin().await.unwrap();
             let mut sql = String::from("INSERT INTO users (name, hair_color) VALUES ");
@@ -472,25 +388,6 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
             }
             assert_eq!(q.fetch_all(&mut *tx).await.unwrap().len(), n as usize);
             tx.rollback().await.unwrap();
-        }
-        ("diesel", "W5") => {
-            let conn = &mut *ctx.diesel.borrow_mut();
-            let names: Vec<String> = (0..n).map(|i| format!("New {i}")).collect();
-            let rows: Vec<dsl::NewDUser<'_>> = names
-                .iter()
-                .map(|name| dsl::NewDUser {
-                    name,
-                    hair_color: Some("red"),
-                })
-                .collect();
-            let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-                let ids: Vec<i64> = diesel::insert_into(dsl::users::table)
-                    .values(&rows)
-                    .returning(dsl::users::id)
-                    .get_results(c)?;
-                assert_eq!(ids.len(), n as usize);
-                Err(diesel::result::Error::RollbackTransaction)
-            });
         }
         ("raw", "W6") => {
             let users: Vec<(i64, String, Option<String>)> =
@@ -509,28 +406,74 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                     .unwrap();
             }
         }
-        ("diesel", "W6") => {
-            let conn = &mut *ctx.diesel.borrow_mut();
-            let users = dsl::users::table
-                .order(dsl::users::id)
-                .limit(100)
-                .select(dsl::DUser::as_select())
-                .load(conn)
-                .unwrap();
-            for u in users {
-                let name = format!("{}!", &u.name[..u.name.len().min(20)]);
-                diesel::update(dsl::users::table.find(u.id))
-                    .set((dsl::users::name.eq(name), dsl::users::hair_color.eq(u.hair_color)))
-                    .execute(conn)
-                    .unwrap();
-            }
-        }
         other => panic!("{other:?}"),
     }
 }
 
-/// MariaDB and SQLite: the ORM against SeaORM only (ratio ORM / SeaORM per round).
-async fn ours_vs_sea(dialect: &str, rounds: usize) {
+/// Diesel on MariaDB (in process, over libmysqlclient) or SQLite (the
+/// `bench/diesel-sqlite` process, fed workloads over a pipe).
+enum DieselPeer {
+    MySql(diesel::MysqlConnection),
+    Sqlite {
+        child: std::process::Child,
+        out: std::io::BufReader<std::process::ChildStdout>,
+    },
+}
+
+impl DieselPeer {
+    fn open(dialect: &str, url: &str) -> Option<DieselPeer> {
+        use std::process::{Command, Stdio};
+        if dialect == "mysql" {
+            return Some(DieselPeer::MySql(
+                diesel::MysqlConnection::establish(url).expect("Diesel on MariaDB"),
+            ));
+        }
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../diesel-sqlite/target/release/orm-bench-diesel-sqlite");
+        if !bin.exists() {
+            eprintln!(
+                "Diesel on SQLite skipped: build it first (cd bench/diesel-sqlite && cargo build --release)"
+            );
+            return None;
+        }
+        let path = url.trim_start_matches("sqlite://").split('?').next().unwrap();
+        let mut child = Command::new(bin)
+            .arg(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the Diesel SQLite process");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        Some(DieselPeer::Sqlite { child, out })
+    }
+
+    /// Runs `iters` iterations; the time Diesel itself measured (SQLite)
+    /// or the wall time here (MariaDB).
+    fn run(&mut self, w: &str, n: i64, iters: usize) -> Duration {
+        use std::io::{BufRead, Write};
+        match self {
+            DieselPeer::MySql(conn) => {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    diesel_workload!(&mut *conn, w, n, returning = false);
+                }
+                started.elapsed()
+            }
+            DieselPeer::Sqlite { child, out } => {
+                let stdin = child.stdin.as_mut().unwrap();
+                writeln!(stdin, "{w} {n} {iters}").unwrap();
+                stdin.flush().unwrap();
+                let mut line = String::new();
+                out.read_line(&mut line).unwrap();
+                Duration::from_secs_f64(line.trim().parse().expect("seconds from the Diesel process"))
+            }
+        }
+    }
+}
+
+/// MariaDB and SQLite: the ORM, SeaORM and Diesel in random order each
+/// round; ratios ORM / SeaORM and ORM / Diesel per round, medians.
+async fn ours_vs_peers(dialect: &str, rounds: usize) {
     use ours::*;
     let url = match dialect {
         "mysql" => {
@@ -598,8 +541,9 @@ async fn ours_vs_sea(dialect: &str, rounds: usize) {
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5).sqlx_logging(false);
     let sea_db = sea_orm::Database::connect(opts).await.unwrap();
+    let mut diesel = DieselPeer::open(dialect, &url);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    println!("\n| workload ({dialect}) | ORM / SeaORM |\n|---|---|");
+    println!("\n| workload ({dialect}) | ORM / SeaORM | ORM / Diesel |\n|---|---|---|");
     for (label, w, n, iters) in [
         ("W1 select users, 1 row", "W1", 1i64, 200),
         ("W1 select users, 10,000 rows", "W1", 10_000, 5),
@@ -610,30 +554,56 @@ async fn ours_vs_sea(dialect: &str, rounds: usize) {
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
     ] {
-        let mut ratios = Vec::new();
+        let mut vs_sea = Vec::new();
+        let mut vs_diesel = Vec::new();
         let mut ours_ms = Vec::new();
         for round in 0..=rounds {
-            let ours_first = rng.next() % 2 == 0;
-            let mut t = [Duration::ZERO; 2];
-            for side in [ours_first, !ours_first] {
-                let started = Instant::now();
-                for _ in 0..iters {
-                    if side {
-                        ours_work(&db, w, n).await
-                    } else {
-                        sea_work(&sea_db, w, n, dialect).await
+            let mut order = [0usize, 1, 2];
+            for i in (1..3).rev() {
+                order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+            }
+            let mut t = [Duration::ZERO; 3];
+            for side in order {
+                t[side] = match side {
+                    0 => {
+                        let started = Instant::now();
+                        for _ in 0..iters {
+                            ours_work(&db, w, n).await;
+                        }
+                        started.elapsed()
                     }
-                }
-                t[usize::from(!side)] = started.elapsed();
+                    1 => {
+                        let started = Instant::now();
+                        for _ in 0..iters {
+                            sea_work(&sea_db, w, n, dialect).await;
+                        }
+                        started.elapsed()
+                    }
+                    _ => match diesel.as_mut() {
+                        Some(d) => d.run(w, n, iters),
+                        None => Duration::ZERO,
+                    },
+                };
             }
             if round > 0 {
-                ratios.push(t[0].as_secs_f64() / t[1].as_secs_f64());
+                vs_sea.push(t[0].as_secs_f64() / t[1].as_secs_f64());
+                vs_diesel.push(t[0].as_secs_f64() / t[2].as_secs_f64());
                 ours_ms.push(t[0].as_secs_f64() * 1e3 / iters as f64);
             }
         }
         record_ours(dialect, label, ours_ms);
-        ratios.sort_by(f64::total_cmp);
-        println!("| {label} | {:.3} |", ratios[ratios.len() / 2]);
+        vs_sea.sort_by(f64::total_cmp);
+        vs_diesel.sort_by(f64::total_cmp);
+        let diesel_cell = if diesel.is_some() {
+            format!("{:.3}", vs_diesel[vs_diesel.len() / 2])
+        } else {
+            "not run".into()
+        };
+        println!("| {label} | {:.3} | {diesel_cell} |", vs_sea[vs_sea.len() / 2]);
+    }
+    if let Some(DieselPeer::Sqlite { mut child, .. }) = diesel {
+        drop(child.stdin.take());
+        let _ = child.wait();
     }
 }
 
@@ -746,8 +716,8 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
                 hair_color: Set(Some("red".into())),
                 ..Default::default()
             });
-            if dialect != "postgres" {
-                // SeaORM refuses INSERT .. RETURNING on MySQL and (by default) SQLite: last id only.
+            if dialect == "mysql" {
+                // MySQL has no INSERT .. RETURNING: SeaORM reports the last id only.
                 sea::user::Entity::insert_many(rows).exec(&txn).await.unwrap();
             } else {
                 assert_eq!(
@@ -788,8 +758,8 @@ async fn main() {
     }
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
     postgres_all(rounds).await;
-    ours_vs_sea("mysql", rounds).await;
-    ours_vs_sea("sqlite", rounds).await;
+    ours_vs_peers("mysql", rounds).await;
+    ours_vs_peers("sqlite", rounds).await;
     write_ours();
     if let Err(e) = draw_chart() {
         eprintln!("chart not drawn: {e}");
