@@ -1,4 +1,6 @@
 //! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
+//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W4> <orm|raw> <n>`:
+//! one side of one workload, for a profiler).
 //!
 //! Runs each workload with the ORM and with hand-written sqlx (the floor)
 //! on the same data, server and pool settings. Rounds interleave the two in
@@ -203,6 +205,34 @@ async fn main() {
             continue;
         };
         seed(&db).await;
+        if let Some(i) = args.iter().position(|a| a == "--profile") {
+            // `--profile <W1|W4> <orm|raw> <iterations>`: run one side of one
+            // workload (10,000 rows) for a profiler such as callgrind; run it
+            // with 0 iterations too and subtract, to leave out the seeding.
+            let (w, side) = (args[i + 1].as_str(), args[i + 2].as_str());
+            let iters: usize = args[i + 3].parse().expect("iterations");
+            for _ in 0..iters {
+                match (w, side) {
+                    ("W1", "orm") => {
+                        let users = BUser::find().order_by(BUser::ID).limit(10_000).all(&db).await.unwrap();
+                        assert_eq!(users.len(), 10_000);
+                    }
+                    ("W1", _) => assert_eq!(raw.users(10_000).await.len(), 10_000),
+                    ("W4", "orm") => {
+                        let users = BUser::find()
+                            .order_by(BUser::ID)
+                            .limit(10_000)
+                            .include(BUser::posts().include(BPost::comments()))
+                            .all(&db)
+                            .await
+                            .unwrap();
+                        assert_eq!(users.len(), 10_000);
+                    }
+                    _ => assert_eq!(raw.users_posts_comments(10_000).await.len(), 10_000),
+                }
+            }
+            return;
+        }
         if bulk_only {
             let rows: Vec<(String, Option<String>)> = (0..100_000).map(|i| (format!("Bulk {i}"), None)).collect();
             let s = compare(
