@@ -30,6 +30,16 @@ pub trait FieldType: Sized + Send + Sync + 'static {
     fn to_value(&self) -> Value;
     /// Read the column at `idx`.
     fn decode(row: RowRef<'_>, idx: usize) -> Result<Self>;
+    /// Read the nullable column at `idx` (the decoding of `Option<Self>`).
+    /// The default looks for NULL first, then decodes; types the driver
+    /// decodes directly override it to read the column once.
+    fn decode_nullable(row: RowRef<'_>, idx: usize) -> Result<Option<Self>> {
+        if row.is_null(idx)? {
+            Ok(None)
+        } else {
+            Self::decode(row, idx).map(Some)
+        }
+    }
 }
 
 /// Something that can be compared with a column of type `T`.
@@ -79,6 +89,9 @@ macro_rules! direct_field {
             }
             fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
                 try_get!(row, idx, $t)
+            }
+            fn decode_nullable(row: RowRef<'_>, idx: usize) -> Result<Option<Self>> {
+                try_get!(row, idx, Option<$t>)
             }
         }
     )*};
@@ -200,11 +213,7 @@ impl<T: FieldType> FieldType for Option<T> {
         }
     }
     fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-        if row.is_null(idx)? {
-            Ok(None)
-        } else {
-            T::decode(row, idx).map(Some)
-        }
+        T::decode_nullable(row, idx)
     }
 }
 
