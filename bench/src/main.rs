@@ -1,5 +1,5 @@
 //! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
-//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W4> <orm|raw> <n>`:
+//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W4> <orm|raw> <n>`:
 //! one side of one workload, for a profiler).
 //!
 //! Runs each workload with the ORM and with hand-written sqlx (the floor)
@@ -206,8 +206,8 @@ async fn main() {
         };
         seed(&db).await;
         if let Some(i) = args.iter().position(|a| a == "--profile") {
-            // `--profile <W1|W4> <orm|raw> <iterations>`: run one side of one
-            // workload (10,000 rows) for a profiler such as callgrind; run it
+            // `--profile <W1|W2|W4> <orm|raw> <iterations>`: run one side of one
+            // workload (W1 and W4 at 10,000 users) for a profiler such as callgrind; run it
             // with 0 iterations too and subtract, to leave out the seeding.
             let (w, side) = (args[i + 1].as_str(), args[i + 2].as_str());
             let iters: usize = args[i + 3].parse().expect("iterations");
@@ -218,6 +218,16 @@ async fn main() {
                         assert_eq!(users.len(), 10_000);
                     }
                     ("W1", _) => assert_eq!(raw.users(10_000).await.len(), 10_000),
+                    ("W2", "orm") => {
+                        let users = BUser::find()
+                            .filter(BUser::HAIR_COLOR.eq("black"))
+                            .include(BUser::posts())
+                            .all(&db)
+                            .await
+                            .unwrap();
+                        assert_eq!(users.len(), 5_000);
+                    }
+                    ("W2", _) => assert_eq!(raw.users_join_posts("black").await.len(), 5_000),
                     ("W4", "orm") => {
                         let users = BUser::find()
                             .order_by(BUser::ID)

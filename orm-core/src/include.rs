@@ -21,7 +21,7 @@ type KeyHasher = foldhash::fast::RandomState;
 use std::marker::PhantomData;
 
 /// A hashable form of a key value, for matching children to parents.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Key {
     Int(i64),
     Text(String),
@@ -187,11 +187,20 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         }
     }
 
-    fn order_or_pk(&self) -> Vec<(&'static str, Direction)> {
-        if self.order.is_empty() {
-            vec![(self.target().pk().name, Direction::Asc)]
-        } else {
-            self.order.clone()
+    /// Without an `order_by` of the user's, the statement has no ORDER BY
+    /// (sorting every loaded row cost the server more than the load: the
+    /// IN-list lookups already return each parent's rows together) and each
+    /// parent's rows are put in primary-key order here instead.
+    fn sort_group(&self, group: &mut [C]) {
+        if !self.order.is_empty() || group.len() < 2 {
+            return;
+        }
+        let Some(pk) = C::META.column_index(C::META.pk().name) else {
+            return;
+        };
+        let key = |c: &C| key_of(&c.__value_at(pk));
+        if !group.is_sorted_by_key(key) {
+            group.sort_by_cached_key(key);
         }
     }
 
@@ -242,7 +251,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     });
                 }
             }
-            s.order = self.order_or_pk();
+            s.order = self.order.clone();
             let st = render_select(d, &s);
             let btm = self.meta.kind == AssocKind::BelongsToMany;
             let rows = conn
@@ -295,6 +304,9 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
                 groups.entry(k).or_default().push(c);
             }
             let to_many = matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
+            if to_many {
+                groups.values_mut().for_each(|g| self.sort_group(g));
+            }
             // Parents with distinct keys take their rows; only parents that
             // share a key (a belongs-to target, a repeated row) get clones.
             let shared = keys.len() < parents.len();
@@ -364,6 +376,7 @@ pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     };
     let conn = db.__conn();
     let (_, mut children) = assoc.fetch(conn, &[key]).await?;
+    assoc.sort_group(&mut children);
     for nested in &assoc.nested {
         nested.load(conn, &mut children).await?;
     }

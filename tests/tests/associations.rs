@@ -540,7 +540,50 @@ async fn ddl_has_foreign_keys_and_join_table(t: &TestDb) {
     schema().sync_force(&t.db).await.expect("twice");
 }
 
+/// Without an `order_by`, each parent's rows come in primary-key order, even
+/// when the server returns them otherwise (on PostgreSQL an updated row moves
+/// to the end of the heap and of the foreign-key index's equal keys).
+async fn included_rows_come_in_key_order(t: &TestDb) {
+    schema().sync(&t.db).await.unwrap();
+    let ada = User::create(&t.db, new_user("Ada")).await.unwrap();
+    let bob = User::create(&t.db, new_user("Bob")).await.unwrap();
+    let moved = bob.create_post(&t.db, new_post("Moved")).await.unwrap();
+    let second = ada.create_post(&t.db, new_post("Second")).await.unwrap();
+    let third = ada.create_post(&t.db, new_post("Third")).await.unwrap();
+    Post::find()
+        .filter(Post::ID.eq(moved.id))
+        .update(
+            &t.db,
+            PostPatch {
+                author_id: Some(ada.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let want = vec![moved.id, second.id, third.id];
+    let users = User::find()
+        .filter(User::ID.eq(ada.id))
+        .include(User::posts())
+        .all(&t.db)
+        .await
+        .unwrap();
+    let got: Vec<i64> = users[0].posts.get().unwrap().iter().map(|p| p.id).collect();
+    assert_eq!(got, want, "include");
+    let got: Vec<i64> = ada.get_posts(&t.db).await.unwrap().iter().map(|p| p.id).collect();
+    assert_eq!(got, want, "get_posts");
+    let newest_first = User::find()
+        .filter(User::ID.eq(ada.id))
+        .include(User::posts().order_by(Post::ID.desc()))
+        .all(&t.db)
+        .await
+        .unwrap();
+    let got: Vec<i64> = newest_first[0].posts.get().unwrap().iter().map(|p| p.id).collect();
+    assert_eq!(got, vec![third.id, second.id, moved.id], "an explicit order is kept");
+}
+
 orm_tests::dialect_tests!(
+    included_rows_come_in_key_order,
     has_many_methods,
     belongs_to_methods,
     has_one_methods,
