@@ -35,8 +35,10 @@ const WORKLOADS = [
   ['W1 select users, 10,000 rows', 'W1', 10000, 5],
   ['W2 users + posts, hair_color filter', 'W2', 0, 5],
   ['W3 100 sequential find_by_pk', 'W3', 0, 1],
+  ['W4 users -> posts -> comments, 100', 'W4', 100, 20],
   ['W4 users -> posts -> comments, 1,000', 'W4', 1000, 2],
   ['W4 users -> posts -> comments, 10,000', 'W4', 10000, 1],
+  ['W5 bulk insert 100 rows', 'W5', 100, 20],
   ['W5 bulk insert 5,000 rows', 'W5', 5000, 2],
   ['W6 load 100, change one field, save each', 'W6', 0, 1],
 ];

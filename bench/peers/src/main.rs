@@ -541,6 +541,20 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5).sqlx_logging(false);
     let sea_db = sea_orm::Database::connect(opts).await.unwrap();
+    if let Ok(spec) = std::env::var("PEERS_PROFILE") {
+        // `PEERS_PROFILE="<ours|sea> <W> <n> <iterations>"`: one side of one
+        // workload, for a profiler (run it with 0 iterations too and subtract).
+        let f: Vec<&str> = spec.split_whitespace().collect();
+        let (n, iters): (i64, usize) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+        for _ in 0..iters {
+            if f[0] == "ours" {
+                ours_work(&db, f[1], n).await;
+            } else {
+                sea_work(&sea_db, f[1], n, dialect).await;
+            }
+        }
+        return;
+    }
     let mut diesel = DieselPeer::open(dialect, &url);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     println!("\n| workload ({dialect}) | ORM / SeaORM | ORM / Diesel |\n|---|---|---|");
@@ -549,8 +563,10 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
         ("W1 select users, 10,000 rows", "W1", 10_000, 5),
         ("W2 users + posts, hair_color filter", "W2", 0, 5),
         ("W3 100 sequential find_by_pk", "W3", 0, 1),
+        ("W4 users -> posts -> comments, 100", "W4", 100, 20),
         ("W4 users -> posts -> comments, 1,000", "W4", 1_000, 2),
         ("W4 users -> posts -> comments, 10,000", "W4", 10_000, 1),
+        ("W5 bulk insert 100 rows", "W5", 100, 20),
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
     ] {
@@ -757,6 +773,11 @@ async fn main() {
         return;
     }
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
+    if let Some(dialect) = std::env::args().nth(2) {
+        // `<rounds> mysql|sqlite`: that comparison only.
+        ours_vs_peers(&dialect, rounds).await;
+        return;
+    }
     postgres_all(rounds).await;
     ours_vs_peers("mysql", rounds).await;
     ours_vs_peers("sqlite", rounds).await;
