@@ -177,6 +177,16 @@ pub(crate) trait SqlDialect: Sync {
         ""
     }
 
+    /// Whether to take every row of a result before decoding any. SQLite's
+    /// driver produces rows on a worker thread through a bounded channel:
+    /// decoding while it produces keeps the channel full, so the worker
+    /// blocks and is woken once per row (3x the context switches and 2.5x
+    /// the system time of draining first, measured on 10,000-row reads).
+    /// Network drivers decode as the bytes arrive.
+    fn buffer_rows(&self) -> bool {
+        false
+    }
+
     /// Whether an enum column needs a CHECK constraint (no native ENUM type).
     fn enum_needs_check(&self) -> bool {
         true

@@ -153,19 +153,39 @@ impl Conn<'_> {
         let log_sql = self.logs().then(|| st.sql.clone());
         let mut out = Vec::new();
         let mut decode_failure = None;
+        let buffer = self.dialect().sql().buffer_rows();
         let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
-            let mut stream = q.fetch(exec);
-            loop {
-                match stream.try_next().await {
-                    Ok(Some(row)) => match decode(row_ref(&row)) {
-                        Ok(v) => out.push(v),
-                        Err(e) => {
-                            decode_failure = Some(e);
-                            break Ok(());
+            if buffer {
+                match q.fetch_all(exec).await {
+                    Ok(rows) => {
+                        out.reserve_exact(rows.len());
+                        for row in &rows {
+                            match decode(row_ref(row)) {
+                                Ok(v) => out.push(v),
+                                Err(e) => {
+                                    decode_failure = Some(e);
+                                    break;
+                                }
+                            }
                         }
-                    },
-                    Ok(None) => break Ok(()),
-                    Err(e) => break Err(e),
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                let mut stream = q.fetch(exec);
+                loop {
+                    match stream.try_next().await {
+                        Ok(Some(row)) => match decode(row_ref(&row)) {
+                            Ok(v) => out.push(v),
+                            Err(e) => {
+                                decode_failure = Some(e);
+                                break Ok(());
+                            }
+                        },
+                        Ok(None) => break Ok(()),
+                        Err(e) => break Err(e),
+                    }
                 }
             }
         });

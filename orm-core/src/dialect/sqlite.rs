@@ -7,6 +7,10 @@ use crate::value::{SqlType, Value};
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn buffer_rows(&self) -> bool {
+        true
+    }
+
     /// Always serializable; IMMEDIATE takes the write lock up front, so a
     /// transaction never fails later trying to upgrade it.
     fn begin(&self, _isolation: Option<&str>) -> String {
