@@ -1,5 +1,5 @@
 //! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
-//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W4> <orm|raw> <n>`:
+//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W4|W5> <orm|raw> <n>`:
 //! one side of one workload, for a profiler).
 //!
 //! Runs each workload with the ORM and with hand-written sqlx (the floor)
@@ -206,7 +206,7 @@ async fn main() {
         };
         seed(&db).await;
         if let Some(i) = args.iter().position(|a| a == "--profile") {
-            // `--profile <W1|W2|W4> <orm|raw> <iterations>`: run one side of one
+            // `--profile <W1|W2|W4|W5> <orm|raw> <iterations>`: run one side of one
             // workload (W1 and W4 at 10,000 users) for a profiler such as callgrind; run it
             // with 0 iterations too and subtract, to leave out the seeding.
             let (w, side) = (args[i + 1].as_str(), args[i + 2].as_str());
@@ -228,6 +228,22 @@ async fn main() {
                         assert_eq!(users.len(), 5_000);
                     }
                     ("W2", _) => assert_eq!(raw.users_join_posts("black").await.len(), 5_000),
+                    ("W5", "orm") => {
+                        let tx = db.begin().await.unwrap();
+                        let rows = (0..5_000)
+                            .map(|i| NewBUser {
+                                name: format!("New {i}"),
+                                hair_color: Some("red".into()),
+                            })
+                            .collect();
+                        assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), 5_000);
+                        tx.rollback().await.unwrap();
+                    }
+                    ("W5", _) => {
+                        let rows: Vec<(String, Option<String>)> =
+                            (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
+                        assert_eq!(raw.insert_users(&rows, max_params).await.len(), 5_000);
+                    }
                     ("W4", "orm") => {
                         let users = BUser::find()
                             .order_by(BUser::ID)

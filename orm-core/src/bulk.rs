@@ -62,7 +62,7 @@ async fn insert_chunks<M: Model>(conn: &Conn<'_>, models: &mut [M]) -> Result<()
     for part in models.chunks_mut(chunk) {
         let ins = insert_for::<M>(conn, part.iter().map(|m| m.__values()).collect());
         let returning = ins.returning.is_some();
-        let st = render_insert(d, &ins);
+        let st = render_insert(d, ins);
         if returning {
             let ty = meta.pk().sql_type;
             let ids = conn
@@ -134,11 +134,11 @@ pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
     });
     if d.insert_id() == InsertId::Returning {
         ins.returning_all = meta.column_names.to_vec();
-        let st = render_insert(d, &ins);
+        let st = render_insert(d, ins);
         let rows = conn.fetch(st, M::__from_row).await.map_err(|e| enrich(e, meta))?;
         return rows.into_iter().next().ok_or(Error::NotFound { model: meta.name });
     }
-    let st = render_insert(d, &ins);
+    let st = render_insert(d, ins);
     conn.execute(st).await.map_err(|e| enrich(e, meta))?;
     // Read the row back by the conflict columns.
     let mut s = Select::new(meta.table);

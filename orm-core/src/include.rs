@@ -455,7 +455,7 @@ pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         on_conflict: None,
         returning_all: Vec::new(),
     };
-    let st = render_insert(conn.dialect().sql(), &ins);
+    let st = render_insert(conn.dialect().sql(), ins);
     conn.execute(st).await.map(|_| ())
 }
 

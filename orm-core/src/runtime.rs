@@ -137,7 +137,7 @@ pub(crate) async fn insert_one<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E
     let conn = db.__conn();
     let ins = insert_for::<M>(&conn, vec![m.__values()]);
     let returning = ins.returning.is_some();
-    let st = render_insert(conn.dialect().sql(), &ins);
+    let st = render_insert(conn.dialect().sql(), ins);
     let meta = M::META;
     if returning {
         let ty = meta.pk().sql_type;

@@ -317,7 +317,9 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
     w.finish()
 }
 
-pub(crate) fn render_insert(d: &dyn SqlDialect, ins: &Insert) -> Statement {
+/// Takes the statement by value: its rows' values become the parameters
+/// without a copy (a bulk insert's strings were cloned once more here).
+pub(crate) fn render_insert(d: &dyn SqlDialect, ins: Insert) -> Statement {
     let mut w = Writer::new(d);
     w.push("INSERT INTO ");
     w.ident(ins.table);
@@ -327,13 +329,14 @@ pub(crate) fn render_insert(d: &dyn SqlDialect, ins: &Insert) -> Statement {
         w.push(" (");
         w.idents(&ins.columns);
         w.push(") VALUES ");
-        for (r, row) in ins.rows.iter().enumerate() {
+        w.params.reserve(ins.rows.len() * ins.columns.len());
+        for (r, row) in ins.rows.into_iter().enumerate() {
             w.push(if r == 0 { "(" } else { ", (" });
-            for (i, v) in row.iter().enumerate() {
+            for (i, v) in row.into_iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
-                w.param(v.clone());
+                w.param(v);
             }
             w.push(")");
         }
