@@ -93,11 +93,7 @@ async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
                 .ok()?;
             orm_core::raw("CREATE SCHEMA orm_bench").execute(&admin).await.ok()?;
             let url = "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench".to_string();
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(5)
-                .connect(&url)
-                .await
-                .ok()?;
+            let pool = same_pool_setup::<sqlx::Postgres>().connect(&url).await.ok()?;
             (url, RawPool::Pg(pool))
         }
         "mysql" => {
@@ -111,11 +107,7 @@ async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
                 .await
                 .ok()?;
             let url = "mysql://root@127.0.0.1:3306/orm_bench".to_string();
-            let pool = sqlx::mysql::MySqlPoolOptions::new()
-                .max_connections(5)
-                .connect(&url)
-                .await
-                .ok()?;
+            let pool = same_pool_setup::<sqlx::MySql>().connect(&url).await.ok()?;
             (url, RawPool::My(pool))
         }
         _ => {
@@ -123,8 +115,7 @@ async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
             let _ = std::fs::remove_file(&path);
             let url = format!("sqlite://{}", path.display());
             let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(5)
+            let pool = same_pool_setup::<sqlx::Sqlite>()
                 .connect_with(opts.create_if_missing(true))
                 .await
                 .ok()?;
@@ -178,6 +169,23 @@ fn row(name: &str, s: &Stats) -> String {
         "| {name} | {:.3} | {:.3}–{:.3} | {:?} | {:?} |",
         s.median, s.p10, s.p90, s.orm, s.raw
     )
+}
+
+/// The raw side's pool is set up as the ORM's: 5 connections, and a ping
+/// before reuse only for a connection idle over 500 ms (sqlx's default
+/// pings on every acquire, a round trip the ORM does not make).
+fn same_pool_setup<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(5)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_millis(500) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 #[tokio::main]

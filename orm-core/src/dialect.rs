@@ -241,6 +241,13 @@ pub(crate) trait SqlDialect: Sync {
     /// Read table, constraint and columns out of a constraint error.
     fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> crate::error::Violation;
 
+    /// Whether a server error means the session is gone (shut down, killed,
+    /// connection failure): reported as [`Error::Connection`], not as a
+    /// failed statement. SQLSTATE class 08 on every server by default.
+    fn is_session_lost(&self, code: &str, _message: &str) -> bool {
+        code.starts_with("08")
+    }
+
     /// The statements that list a table's existing columns and indexes for `sync_alter`.
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
@@ -262,6 +269,13 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
         _ => None,
     };
     let dialect = dialect_of(err);
+    if let (Some(d), Some(code)) = (dialect, err.code())
+        && d.sql().is_session_lost(&code, err.message())
+    {
+        return Error::Connection {
+            message: err.message().to_owned(),
+        };
+    }
     let kind = kind.or_else(|| dialect.and_then(|d| extra_kind(d, err)));
     match (kind, dialect) {
         (Some(kind), Some(d)) => {

@@ -352,6 +352,10 @@ async fn atomicity_under_faults(t: &TestDb) {
                         Ok(())
                     })
                     .await;
+                // A killed session is a lost connection, not a failed statement.
+                if let Err(e) = &res {
+                    assert!(matches!(e, Error::Connection { .. }), "run {run}: {e:?}");
+                }
                 Ok(res)
             }
             _ => Ok(work.await.map(|_| ())),

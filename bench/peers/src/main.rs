@@ -539,7 +539,9 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
     .await
     .unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
-    opts.max_connections(5).sqlx_logging(false);
+    opts.max_connections(5)
+        .sqlx_logging(false)
+        .test_before_acquire_if_idle_for(Duration::from_millis(500)); // as the ORM's pool
     let sea_db = sea_orm::Database::connect(opts).await.unwrap();
     if let Ok(spec) = std::env::var("PEERS_PROFILE") {
         // `PEERS_PROFILE="<ours|sea> <W> <n> <iterations>"`: one side of one
@@ -841,13 +843,25 @@ async fn postgres_all(rounds: usize) {
     )
     .await
     .unwrap();
+    // Set up as the ORM's pool: a ping before reuse only after 500 ms idle.
     let raw = sqlx::postgres::PgPoolOptions::new()
         .max_connections(5)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_millis(500) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(&url)
         .await
         .unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
-    opts.max_connections(5).sqlx_logging(false);
+    opts.max_connections(5)
+        .sqlx_logging(false)
+        .test_before_acquire_if_idle_for(Duration::from_millis(500)); // as the ORM's pool
     let sea = sea_orm::Database::connect(opts).await.unwrap();
     let mut diesel_conn = diesel::PgConnection::establish(base).unwrap();
     diesel::sql_query("SET search_path TO orm_peers")

@@ -131,6 +131,13 @@ impl SqlDialect for MySql {
         out.push('\'');
     }
 
+    /// Class 08 (1053 server shutdown), and MariaDB's 1927 "Connection was
+    /// killed" (SQLSTATE 70100, which `KILL QUERY` shares without the session
+    /// ending, hence the message).
+    fn is_session_lost(&self, code: &str, message: &str) -> bool {
+        code.starts_with("08") || (code == "70100" && message.starts_with("Connection was killed"))
+    }
+
     fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> Violation {
         let msg = err.message();
         let mut v = Violation::default();

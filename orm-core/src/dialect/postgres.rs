@@ -96,6 +96,11 @@ impl SqlDialect for Postgres {
         out.push_str("'::bytea");
     }
 
+    /// Class 08, and 57P01-57P03: the server is shutting down or starting.
+    fn is_session_lost(&self, code: &str, _message: &str) -> bool {
+        code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+    }
+
     fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> Violation {
         let Some(pg) = err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
             return Violation::default();
