@@ -171,6 +171,48 @@ fn row(name: &str, s: &Stats) -> String {
     )
 }
 
+/// W1: the first `n` users.
+async fn orm_users(db: &Db, n: u64) -> Vec<BUser> {
+    BUser::find().order_by(BUser::ID).limit(n).all(db).await.unwrap()
+}
+
+/// W2: black-haired users with their posts (two statements).
+async fn orm_users_with_posts(db: &Db) -> Vec<BUser> {
+    BUser::find()
+        .filter(BUser::HAIR_COLOR.eq("black"))
+        .include(BUser::posts())
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// W4: the first `n` users, their posts and the posts' comments (three statements).
+async fn orm_users_posts_comments(db: &Db, n: u64) -> Vec<BUser> {
+    BUser::find()
+        .order_by(BUser::ID)
+        .limit(n)
+        .include(BUser::posts().include(BPost::comments()))
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// W5: `bulk_create` of these rows in a transaction that is rolled back;
+/// returns how many came back with keys.
+async fn orm_bulk_insert(db: &Db, rows: &[(String, Option<String>)]) -> usize {
+    let tx = db.begin().await.unwrap();
+    let new = rows
+        .iter()
+        .map(|(name, color)| NewBUser {
+            name: name.clone(),
+            hair_color: color.clone(),
+        })
+        .collect();
+    let made = BUser::bulk_create(&tx, new).await.unwrap().len();
+    tx.rollback().await.unwrap();
+    made
+}
+
 /// The raw side's pool is set up as the ORM's: 5 connections, and a ping
 /// before reuse only for a connection idle over 500 ms (sqlx's default
 /// pings on every acquire, a round trip the ORM does not make).
@@ -219,49 +261,17 @@ async fn main() {
             // with 0 iterations too and subtract, to leave out the seeding.
             let (w, side) = (args[i + 1].as_str(), args[i + 2].as_str());
             let iters: usize = args[i + 3].parse().expect("iterations");
+            let bulk: Vec<(String, Option<String>)> =
+                (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
             for _ in 0..iters {
                 match (w, side) {
-                    ("W1", "orm") => {
-                        let users = BUser::find().order_by(BUser::ID).limit(10_000).all(&db).await.unwrap();
-                        assert_eq!(users.len(), 10_000);
-                    }
+                    ("W1", "orm") => assert_eq!(orm_users(&db, 10_000).await.len(), 10_000),
                     ("W1", _) => assert_eq!(raw.users(10_000).await.len(), 10_000),
-                    ("W2", "orm") => {
-                        let users = BUser::find()
-                            .filter(BUser::HAIR_COLOR.eq("black"))
-                            .include(BUser::posts())
-                            .all(&db)
-                            .await
-                            .unwrap();
-                        assert_eq!(users.len(), 5_000);
-                    }
+                    ("W2", "orm") => assert_eq!(orm_users_with_posts(&db).await.len(), 5_000),
                     ("W2", _) => assert_eq!(raw.users_join_posts("black").await.len(), 5_000),
-                    ("W5", "orm") => {
-                        let tx = db.begin().await.unwrap();
-                        let rows = (0..5_000)
-                            .map(|i| NewBUser {
-                                name: format!("New {i}"),
-                                hair_color: Some("red".into()),
-                            })
-                            .collect();
-                        assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), 5_000);
-                        tx.rollback().await.unwrap();
-                    }
-                    ("W5", _) => {
-                        let rows: Vec<(String, Option<String>)> =
-                            (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
-                        assert_eq!(raw.insert_users(&rows, max_params).await.len(), 5_000);
-                    }
-                    ("W4", "orm") => {
-                        let users = BUser::find()
-                            .order_by(BUser::ID)
-                            .limit(10_000)
-                            .include(BUser::posts().include(BPost::comments()))
-                            .all(&db)
-                            .await
-                            .unwrap();
-                        assert_eq!(users.len(), 10_000);
-                    }
+                    ("W5", "orm") => assert_eq!(orm_bulk_insert(&db, &bulk).await, 5_000),
+                    ("W5", _) => assert_eq!(raw.insert_users(&bulk, max_params).await.len(), 5_000),
+                    ("W4", "orm") => assert_eq!(orm_users_posts_comments(&db, 10_000).await.len(), 10_000),
                     _ => assert_eq!(raw.users_posts_comments(10_000).await.len(), 10_000),
                 }
             }
@@ -273,22 +283,7 @@ async fn main() {
                 3,
                 1,
                 &mut rng,
-                || async {
-                    let tx = db.begin().await.unwrap();
-                    let users = BUser::bulk_create(
-                        &tx,
-                        rows.iter()
-                            .map(|(n, c)| NewBUser {
-                                name: n.clone(),
-                                hair_color: c.clone(),
-                            })
-                            .collect(),
-                    )
-                    .await
-                    .unwrap();
-                    assert_eq!(users.len(), 100_000);
-                    tx.rollback().await.unwrap();
-                },
+                || async { assert_eq!(orm_bulk_insert(&db, &rows).await, 100_000) },
                 || async {
                     assert_eq!(raw.insert_users(&rows, max_params).await.len(), 100_000);
                 },
@@ -307,12 +302,7 @@ async fn main() {
             rounds,
             200,
             &mut rng,
-            || async {
-                assert_eq!(
-                    BUser::find().order_by(BUser::ID).limit(1).all(&db).await.unwrap().len(),
-                    1
-                )
-            },
+            || async { assert_eq!(orm_users(&db, 1).await.len(), 1) },
             || async { assert_eq!(raw.users(1).await.len(), 1) },
         )
         .await;
@@ -321,18 +311,7 @@ async fn main() {
             rounds,
             5,
             &mut rng,
-            || async {
-                assert_eq!(
-                    BUser::find()
-                        .order_by(BUser::ID)
-                        .limit(10_000)
-                        .all(&db)
-                        .await
-                        .unwrap()
-                        .len(),
-                    10_000
-                )
-            },
+            || async { assert_eq!(orm_users(&db, 10_000).await.len(), 10_000) },
             || async { assert_eq!(raw.users(10_000).await.len(), 10_000) },
         )
         .await;
@@ -342,12 +321,7 @@ async fn main() {
             5,
             &mut rng,
             || async {
-                let users = BUser::find()
-                    .filter(BUser::HAIR_COLOR.eq("black"))
-                    .include(BUser::posts())
-                    .all(&db)
-                    .await
-                    .unwrap();
+                let users = orm_users_with_posts(&db).await;
                 assert_eq!(
                     users
                         .iter()
@@ -384,13 +358,7 @@ async fn main() {
                 iters,
                 &mut rng,
                 || async {
-                    let users = BUser::find()
-                        .order_by(BUser::ID)
-                        .limit(n as u64)
-                        .include(BUser::posts().include(BPost::comments()))
-                        .all(&db)
-                        .await
-                        .unwrap();
+                    let users = orm_users_posts_comments(&db, n as u64).await;
                     assert_eq!(users.len(), n as usize);
                     assert!(users[0].posts.get().unwrap()[0].comments.get().unwrap().len() == 1);
                 },
@@ -414,22 +382,7 @@ async fn main() {
                 rounds,
                 iters,
                 &mut rng,
-                || async {
-                    let tx = db.begin().await.unwrap();
-                    let users = BUser::bulk_create(
-                        &tx,
-                        rows.iter()
-                            .map(|(name, c)| NewBUser {
-                                name: name.clone(),
-                                hair_color: c.clone(),
-                            })
-                            .collect(),
-                    )
-                    .await
-                    .unwrap();
-                    assert_eq!(users.len(), n);
-                    tx.rollback().await.unwrap();
-                },
+                || async { assert_eq!(orm_bulk_insert(&db, &rows).await, n) },
                 || async {
                     assert_eq!(raw.insert_users(&rows, max_params).await.len(), n);
                 },
