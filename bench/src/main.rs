@@ -122,7 +122,12 @@ async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
             (url, RawPool::Lite(pool))
         }
     };
-    let db = Db::builder(url).max_connections(5).connect().await.ok()?;
+    let db = Db::builder(url)
+        .max_connections(5)
+        .min_connections(5)
+        .connect()
+        .await
+        .ok()?;
     let max_params = match dialect {
         "sqlite" => 32_766,
         _ => 65_535,
@@ -213,12 +218,16 @@ async fn orm_bulk_insert(db: &Db, rows: &[(String, Option<String>)]) -> usize {
     made
 }
 
-/// The raw side's pool is set up as the ORM's: 5 connections, and a ping
-/// before reuse only for a connection idle over 500 ms (sqlx's default
-/// pings on every acquire, a round trip the ORM does not make).
+/// The raw side's pool is set up as the ORM's: 5 connections, all opened at
+/// the start (sqlx hands idle connections out in turn, so a pool with one
+/// open connection reuses it where one with five rotates: both sides must
+/// start alike), and a ping before reuse only for a connection idle over
+/// 500 ms (sqlx's default pings on every acquire, a round trip the ORM does
+/// not make).
 fn same_pool_setup<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
     sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(5)
+        .min_connections(5)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {

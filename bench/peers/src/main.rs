@@ -494,7 +494,7 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
             format!("sqlite://{}?mode=rwc", path.display())
         }
     };
-    let db = Db::builder(url.clone()).max_connections(5).connect().await.unwrap();
+    let db = Db::builder(url.clone()).max_connections(5).min_connections(5).connect().await.unwrap();
     Schema::new()
         .model::<BUser>()
         .model::<BPost>()
@@ -540,6 +540,7 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
     .unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5)
+        .min_connections(5)
         .sqlx_logging(false)
         .test_before_acquire_if_idle_for(Duration::from_millis(500)); // as the ORM's pool
     let sea_db = sea_orm::Database::connect(opts).await.unwrap();
@@ -799,7 +800,7 @@ async fn postgres_all(rounds: usize) {
         .unwrap();
     orm_core::raw("CREATE SCHEMA orm_peers").execute(&admin).await.unwrap();
     let url = format!("{base}?options=-c%20search_path%3Dorm_peers");
-    let db = Db::builder(url.clone()).max_connections(5).connect().await.unwrap();
+    let db = Db::builder(url.clone()).max_connections(5).min_connections(5).connect().await.unwrap();
     Schema::new()
         .model::<BUser>()
         .model::<BPost>()
@@ -846,6 +847,7 @@ async fn postgres_all(rounds: usize) {
     // Set up as the ORM's pool: a ping before reuse only after 500 ms idle.
     let raw = sqlx::postgres::PgPoolOptions::new()
         .max_connections(5)
+        .min_connections(5)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
@@ -860,6 +862,7 @@ async fn postgres_all(rounds: usize) {
         .unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5)
+        .min_connections(5)
         .sqlx_logging(false)
         .test_before_acquire_if_idle_for(Duration::from_millis(500)); // as the ORM's pool
     let sea = sea_orm::Database::connect(opts).await.unwrap();
