@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for every benchmark in BENCHMARKS.md (local PostgreSQL and
 # MariaDB as in the README; Node.js for Sequelize). Prints every table,
-# then the summary table (bench/summary.py), and redraws BENCHMARKS.png.
+# then the summary table (bench/summary.py), and redraws BENCHMARKS.png and
+# BENCHMARKS-peers.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target

@@ -183,6 +183,82 @@ fn write_ours() {
 /// PostgreSQL ratios to raw sqlx, for the chart: (short label, [ours, SeaORM, Diesel]).
 static CHART: std::sync::Mutex<Vec<(String, [f64; 3])>> = std::sync::Mutex::new(Vec::new());
 
+/// MariaDB and SQLite ratios, for the second chart: (dialect, short label,
+/// [ours / SeaORM, ours / Diesel]).
+static PEER_CHART: std::sync::Mutex<Vec<(String, String, [f64; 2])>> = std::sync::Mutex::new(Vec::new());
+
+/// Draw BENCHMARKS-peers.png (repository root): ours / SeaORM and ours /
+/// Diesel per workload on MariaDB and SQLite, one panel each.
+fn draw_peer_chart() -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/chart-peers.txt");
+    let mut data = PEER_CHART.lock().unwrap().clone();
+    if data.is_empty() {
+        for line in std::fs::read_to_string(&cache)?.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            data.push((f[0].into(), f[1].into(), [f[2].parse()?, f[3].parse()?]));
+        }
+    } else {
+        let lines: Vec<String> = data
+            .iter()
+            .map(|(d, l, r)| format!("{d}|{l}|{}|{}", r[0], r[1]))
+            .collect();
+        std::fs::write(&cache, lines.join("\n"))?;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS-peers.png");
+    let root = BitMapBackend::new(&path, (1400, 1100)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((2, 1));
+    for (panel, (dialect, title)) in panels.iter().zip([("mysql", "MariaDB"), ("sqlite", "SQLite")]) {
+        let rows: Vec<&(String, String, [f64; 2])> = data.iter().filter(|(d, _, _)| d == dialect).collect();
+        let max = rows
+            .iter()
+            .flat_map(|(_, _, r)| r.iter().copied().filter(|v| v.is_finite()))
+            .fold(1.5, f64::max)
+            .min(9.0);
+        let n = rows.len() as f64;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!("{title}: our time relative to each peer's (1.0 = equal; below 1 = ours faster)"),
+                ("sans-serif", 22),
+            )
+            .margin(20)
+            .x_label_area_size(20)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..n * 3.0, 0.0..max * 1.08)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_desc("ours / peer")
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        let colors = [RGBColor(255, 127, 14), RGBColor(44, 160, 44)];
+        for (k, (color, name)) in colors.iter().zip(["ours / SeaORM 2.0", "ours / Diesel 2.3"]).enumerate() {
+            let c = *color;
+            chart
+                .draw_series(rows.iter().enumerate().filter(|(_, r)| r.2[k].is_finite()).map(|(i, r)| {
+                    let x0 = i as f64 * 3.0 + 0.5 + k as f64;
+                    Rectangle::new([(x0, 0.0), (x0 + 0.9, r.2[k].min(max * 1.08))], c.filled())
+                }))?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
+        }
+        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 1.0), (n * 3.0, 1.0)], BLACK)))?;
+        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+            Text::new(r.1.clone(), (i as f64 * 3.0 + 0.5, max * 1.05), ("sans-serif", 15).into_font())
+        }))?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
 /// Draw BENCHMARKS.png (repository root): grouped bars of the median
 /// ratio to raw sqlx per workload on PostgreSQL.
 fn draw_chart() -> Result<(), Box<dyn std::error::Error>> {
@@ -619,6 +695,12 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
             "not run".into()
         };
         println!("| {label} | {:.3} | {diesel_cell} |", vs_sea[vs_sea.len() / 2]);
+        let short = if n > 0 { format!("{w} {n}") } else { w.to_string() };
+        let diesel_ratio = if diesel.is_some() { vs_diesel[vs_diesel.len() / 2] } else { f64::NAN };
+        PEER_CHART
+            .lock()
+            .unwrap()
+            .push((dialect.to_string(), short, [vs_sea[vs_sea.len() / 2], diesel_ratio]));
     }
     if let Some(DieselPeer::Sqlite { mut child, .. }) = diesel {
         drop(child.stdin.take());
@@ -770,7 +852,7 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     if std::env::args().any(|a| a == "--chart") {
-        if let Err(e) = draw_chart() {
+        if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
             eprintln!("chart not drawn: {e}");
         }
         return;
@@ -785,7 +867,7 @@ async fn main() {
     ours_vs_peers("mysql", rounds).await;
     ours_vs_peers("sqlite", rounds).await;
     write_ours();
-    if let Err(e) = draw_chart() {
+    if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
         eprintln!("chart not drawn: {e}");
     }
 }
