@@ -141,7 +141,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         self
     }
 
-    /// Order the loaded rows (default: by the target's primary key).
+    /// Order each parent's loaded rows; the database sorts them. Without it
+    /// they come in primary-key order (numeric keys by value, text keys by
+    /// their bytes), sorted in memory per parent.
     pub fn order_by(mut self, order: impl Into<Order<C>>) -> Self {
         let o = order.into();
         self.order.push((o.column, o.direction));
