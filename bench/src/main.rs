@@ -10,10 +10,12 @@
 #![allow(missing_docs)]
 
 mod models;
+mod pool_setup;
 mod raw;
 
 use models::{BComment, BPost, BUser, NewBUser};
 use orm_core::prelude::*;
+use pool_setup::same_pool_setup;
 use raw::RawPool;
 use std::time::{Duration, Instant};
 
@@ -216,27 +218,6 @@ async fn orm_bulk_insert(db: &Db, rows: &[(String, Option<String>)]) -> usize {
     let made = BUser::bulk_create(&tx, new).await.unwrap().len();
     tx.rollback().await.unwrap();
     made
-}
-
-/// The raw side's pool is set up as the ORM's: 5 connections, all opened at
-/// the start (sqlx hands idle connections out in turn, so a pool with one
-/// open connection reuses it where one with five rotates: both sides must
-/// start alike), and a ping before reuse only for a connection idle over
-/// 500 ms (sqlx's default pings on every acquire, a round trip the ORM does
-/// not make).
-fn same_pool_setup<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::<DB>::new()
-        .max_connections(5)
-        .min_connections(5)
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for > Duration::from_millis(500) {
-                    sqlx::Connection::ping(conn).await?;
-                }
-                Ok(true)
-            })
-        })
 }
 
 #[tokio::main]

@@ -179,9 +179,8 @@ impl DbBuilder {
     pub async fn connect(self) -> Result<Db> {
         let dialect = Dialect::from_url(&self.url)?;
         let conn_err = |e: sqlx::Error| crate::error::from_sqlx(e, self.acquire_timeout);
-        // A pooled connection is pinged before reuse only when it sat idle
-        // for longer than PING_IF_IDLE_FOR (as HikariCP does): sqlx's
-        // default pings on every acquire, one extra round trip per query.
+        // sqlx's default pings on every acquire (a round trip per query);
+        // ours only after PING_IF_IDLE_FOR idle.
         macro_rules! options {
             ($opts:ty) => {
                 sqlx::pool::PoolOptions::<$opts>::new()

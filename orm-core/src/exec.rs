@@ -153,37 +153,34 @@ impl Conn<'_> {
         let log_sql = self.logs().then(|| st.sql.clone());
         let mut out = Vec::new();
         let mut decode_failure = None;
+        // Decode one row into `out`; false (the error kept) ends the read.
+        let mut take = |row: RowRef<'_>| match decode(row) {
+            Ok(v) => {
+                out.push(v);
+                true
+            }
+            Err(e) => {
+                decode_failure = Some(e);
+                false
+            }
+        };
         let buffer = self.dialect().sql().buffer_rows();
         let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
             if buffer {
-                match q.fetch_all(exec).await {
-                    Ok(rows) => {
-                        out.reserve_exact(rows.len());
-                        for row in &rows {
-                            match decode(row_ref(row)) {
-                                Ok(v) => out.push(v),
-                                Err(e) => {
-                                    decode_failure = Some(e);
-                                    break;
-                                }
-                            }
+                // Every row first, then decode (see `SqlDialect::buffer_rows`).
+                q.fetch_all(exec).await.map(|rows| {
+                    for row in &rows {
+                        if !take(row_ref(row)) {
+                            break;
                         }
-                        Ok(())
                     }
-                    Err(e) => Err(e),
-                }
+                })
             } else {
                 let mut stream = q.fetch(exec);
                 loop {
                     match stream.try_next().await {
-                        Ok(Some(row)) => match decode(row_ref(&row)) {
-                            Ok(v) => out.push(v),
-                            Err(e) => {
-                                decode_failure = Some(e);
-                                break Ok(());
-                            }
-                        },
-                        Ok(None) => break Ok(()),
+                        Ok(Some(row)) if take(row_ref(&row)) => {}
+                        Ok(_) => break Ok(()),
                         Err(e) => break Err(e),
                     }
                 }

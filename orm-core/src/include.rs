@@ -13,12 +13,12 @@ use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
 
 /// Keys are hashed with foldhash (randomly seeded per process): matching
 /// children to parents hashes every key twice, and SipHash made that a
 /// tenth of an eager load's CPU time (callgrind, W4 at 10,000 users).
 type KeyHasher = foldhash::fast::RandomState;
-use std::marker::PhantomData;
 
 /// A hashable form of a key value, for matching children to parents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -193,16 +193,21 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// (sorting every loaded row cost the server more than the load: the
     /// IN-list lookups already return each parent's rows together) and each
     /// parent's rows are put in primary-key order here instead.
-    fn sort_group(&self, group: &mut [C]) {
-        if !self.order.is_empty() || group.len() < 2 {
+    fn sort_groups<'g>(&self, groups: impl Iterator<Item = &'g mut Vec<C>>)
+    where
+        C: 'g,
+    {
+        if !self.order.is_empty() {
             return;
         }
         let Some(pk) = C::META.column_index(C::META.pk().name) else {
             return;
         };
         let key = |c: &C| key_of(&c.__value_at(pk));
-        if !group.is_sorted_by_key(key) {
-            group.sort_by_cached_key(key);
+        for group in groups.filter(|g| g.len() > 1) {
+            if !group.is_sorted_by_key(key) {
+                group.sort_by_cached_key(key);
+            }
         }
     }
 
@@ -307,7 +312,7 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
             }
             let to_many = matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
             if to_many {
-                groups.values_mut().for_each(|g| self.sort_group(g));
+                self.sort_groups(groups.values_mut());
             }
             // Parents with distinct keys take their rows; only parents that
             // share a key (a belongs-to target, a repeated row) get clones.
@@ -378,7 +383,7 @@ pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     };
     let conn = db.__conn();
     let (_, mut children) = assoc.fetch(conn, &[key]).await?;
-    assoc.sort_group(&mut children);
+    assoc.sort_groups(std::iter::once(&mut children));
     for nested in &assoc.nested {
         nested.load(conn, &mut children).await?;
     }

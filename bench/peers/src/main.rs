@@ -121,6 +121,7 @@ mod sea {
 }
 
 include!("diesel_work.rs");
+include!("../../src/pool_setup.rs");
 
 use diesel::prelude::*;
 use orm_core::prelude::*;
@@ -187,6 +188,70 @@ static CHART: std::sync::Mutex<Vec<(String, [f64; 3])>> = std::sync::Mutex::new(
 /// [ours / SeaORM, ours / Diesel]).
 static PEER_CHART: std::sync::Mutex<Vec<(String, String, [f64; 2])>> = std::sync::Mutex::new(Vec::new());
 
+/// One series of bars: its legend name, colour and a value per workload
+/// (NaN: no bar).
+type Series<'a> = (&'a str, plotters::style::RGBColor, Vec<f64>);
+
+/// Draw grouped bars (one group per label, one bar per series) with a line
+/// at 1.0 on `area`.
+fn draw_bars<DB: plotters::prelude::DrawingBackend>(
+    area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    labels: &[String],
+    series: &[Series<'_>],
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::prelude::*;
+    let max = series
+        .iter()
+        .flat_map(|(_, _, v)| v.iter().copied().filter(|x| x.is_finite()))
+        .fold(1.5, f64::max)
+        .min(9.0);
+    let group = series.len() as f64 + 1.0;
+    let width = labels.len() as f64 * group;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 22))
+        .margin(20)
+        .x_label_area_size(20)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..width, 0.0..max * 1.08)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    for (k, (name, color, values)) in series.iter().enumerate() {
+        let c = *color;
+        chart
+            .draw_series(values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, v)| {
+                let x0 = i as f64 * group + 0.5 + k as f64;
+                Rectangle::new([(x0, 0.0), (x0 + 0.9, v.min(max * 1.08))], c.filled())
+            }))?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
+    }
+    chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 1.0), (width, 1.0)], BLACK)))?;
+    chart.draw_series(labels.iter().enumerate().map(|(i, l)| {
+        Text::new(
+            l.clone(),
+            (i as f64 * group + 0.5, max * 1.05),
+            ("sans-serif", 15).into_font(),
+        )
+    }))?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .draw()?;
+    Ok(())
+}
+
 /// Draw BENCHMARKS-peers.png (repository root): ours / SeaORM and ours /
 /// Diesel per workload on MariaDB and SQLite, one panel each.
 fn draw_peer_chart() -> Result<(), Box<dyn std::error::Error>> {
@@ -211,49 +276,18 @@ fn draw_peer_chart() -> Result<(), Box<dyn std::error::Error>> {
     let panels = root.split_evenly((2, 1));
     for (panel, (dialect, title)) in panels.iter().zip([("mysql", "MariaDB"), ("sqlite", "SQLite")]) {
         let rows: Vec<&(String, String, [f64; 2])> = data.iter().filter(|(d, _, _)| d == dialect).collect();
-        let max = rows
-            .iter()
-            .flat_map(|(_, _, r)| r.iter().copied().filter(|v| v.is_finite()))
-            .fold(1.5, f64::max)
-            .min(9.0);
-        let n = rows.len() as f64;
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("{title}: our time relative to each peer's (1.0 = equal; below 1 = ours faster)"),
-                ("sans-serif", 22),
-            )
-            .margin(20)
-            .x_label_area_size(20)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..n * 3.0, 0.0..max * 1.08)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_desc("ours / peer")
-            .label_style(("sans-serif", 14))
-            .draw()?;
-        let colors = [RGBColor(255, 127, 14), RGBColor(44, 160, 44)];
-        for (k, (color, name)) in colors.iter().zip(["ours / SeaORM 2.0", "ours / Diesel 2.3"]).enumerate() {
-            let c = *color;
-            chart
-                .draw_series(rows.iter().enumerate().filter(|(_, r)| r.2[k].is_finite()).map(|(i, r)| {
-                    let x0 = i as f64 * 3.0 + 0.5 + k as f64;
-                    Rectangle::new([(x0, 0.0), (x0 + 0.9, r.2[k].min(max * 1.08))], c.filled())
-                }))?
-                .label(name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
-        }
-        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 1.0), (n * 3.0, 1.0)], BLACK)))?;
-        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-            Text::new(r.1.clone(), (i as f64 * 3.0 + 0.5, max * 1.05), ("sans-serif", 15).into_font())
-        }))?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .draw()?;
+        let labels: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+        let column = |k: usize| rows.iter().map(|r| r.2[k]).collect::<Vec<f64>>();
+        draw_bars(
+            panel,
+            &format!("{title}: our time relative to each peer's (1.0 = equal; below 1 = ours faster)"),
+            "ours / peer",
+            &labels,
+            &[
+                ("ours / SeaORM 2.0", RGBColor(255, 127, 14), column(0)),
+                ("ours / Diesel 2.3", RGBColor(44, 160, 44), column(1)),
+            ],
+        )?;
     }
     root.present()?;
     Ok(())
@@ -284,57 +318,19 @@ fn draw_chart() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.png");
     let root = BitMapBackend::new(&path, (1400, 700)).into_drawing_area();
     root.fill(&WHITE)?;
-    let max = data
-        .iter()
-        .flat_map(|(_, r)| r.iter().copied())
-        .fold(1.5, f64::max)
-        .min(9.0);
-    let n = data.len() as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "PostgreSQL: median time relative to hand-written sqlx (1.0 = raw sqlx; lower is faster)",
-            ("sans-serif", 24),
-        )
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..n * 4.0, 0.0..max * 1.05)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc("ratio to raw sqlx")
-        .label_style(("sans-serif", 14))
-        .draw()?;
-    let colors = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44)];
-    let names = ["this ORM", "SeaORM 2.0", "Diesel 2.3"];
-    for (k, (color, name)) in colors.iter().zip(names).enumerate() {
-        let c = *color;
-        chart
-            .draw_series(data.iter().enumerate().map(|(i, (_, r))| {
-                let x0 = i as f64 * 4.0 + 0.5 + k as f64;
-                Rectangle::new([(x0, 0.0), (x0 + 0.9, r[k].min(max * 1.05))], c.filled())
-            }))?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()));
-    }
-    chart.draw_series(std::iter::once(PathElement::new(
-        vec![(0.0, 1.0), (n * 4.0, 1.0)],
-        BLACK,
-    )))?;
-    chart.draw_series(data.iter().enumerate().map(|(i, (l, _))| {
-        Text::new(
-            l.clone(),
-            (i as f64 * 4.0 + 0.6, max * 1.02),
-            ("sans-serif", 15).into_font(),
-        )
-    }))?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 16))
-        .draw()?;
+    let labels: Vec<String> = data.iter().map(|(l, _)| l.clone()).collect();
+    let column = |k: usize| data.iter().map(|(_, r)| r[k]).collect::<Vec<f64>>();
+    draw_bars(
+        &root,
+        "PostgreSQL: median time relative to hand-written sqlx (1.0 = raw sqlx; lower is faster)",
+        "ratio to raw sqlx",
+        &labels,
+        &[
+            ("this ORM", RGBColor(31, 119, 180), column(0)),
+            ("SeaORM 2.0", RGBColor(255, 127, 14), column(1)),
+            ("Diesel 2.3", RGBColor(44, 160, 44), column(2)),
+        ],
+    )?;
     root.present()?;
     Ok(())
 }
@@ -507,9 +503,7 @@ impl DieselPeer {
         let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../diesel-sqlite/target/release/orm-bench-diesel-sqlite");
         if !bin.exists() {
-            eprintln!(
-                "Diesel on SQLite skipped: build it first (cd bench/diesel-sqlite && cargo build --release)"
-            );
+            eprintln!("Diesel on SQLite skipped: build it first (cd bench/diesel-sqlite && cargo build --release)");
             return None;
         }
         let path = url.trim_start_matches("sqlite://").split('?').next().unwrap();
@@ -570,7 +564,12 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
             format!("sqlite://{}?mode=rwc", path.display())
         }
     };
-    let db = Db::builder(url.clone()).max_connections(5).min_connections(5).connect().await.unwrap();
+    let db = Db::builder(url.clone())
+        .max_connections(5)
+        .min_connections(5)
+        .connect()
+        .await
+        .unwrap();
     Schema::new()
         .model::<BUser>()
         .model::<BPost>()
@@ -696,7 +695,11 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
         };
         println!("| {label} | {:.3} | {diesel_cell} |", vs_sea[vs_sea.len() / 2]);
         let short = if n > 0 { format!("{w} {n}") } else { w.to_string() };
-        let diesel_ratio = if diesel.is_some() { vs_diesel[vs_diesel.len() / 2] } else { f64::NAN };
+        let diesel_ratio = if diesel.is_some() {
+            vs_diesel[vs_diesel.len() / 2]
+        } else {
+            f64::NAN
+        };
         PEER_CHART
             .lock()
             .unwrap()
@@ -882,7 +885,12 @@ async fn postgres_all(rounds: usize) {
         .unwrap();
     orm_core::raw("CREATE SCHEMA orm_peers").execute(&admin).await.unwrap();
     let url = format!("{base}?options=-c%20search_path%3Dorm_peers");
-    let db = Db::builder(url.clone()).max_connections(5).min_connections(5).connect().await.unwrap();
+    let db = Db::builder(url.clone())
+        .max_connections(5)
+        .min_connections(5)
+        .connect()
+        .await
+        .unwrap();
     Schema::new()
         .model::<BUser>()
         .model::<BPost>()
@@ -926,22 +934,7 @@ async fn postgres_all(rounds: usize) {
     )
     .await
     .unwrap();
-    // Set up as the ORM's pool: a ping before reuse only after 500 ms idle.
-    let raw = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(5)
-        .min_connections(5)
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for > Duration::from_millis(500) {
-                    sqlx::Connection::ping(conn).await?;
-                }
-                Ok(true)
-            })
-        })
-        .connect(&url)
-        .await
-        .unwrap();
+    let raw = same_pool_setup::<sqlx::Postgres>().connect(&url).await.unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5)
         .min_connections(5)
