@@ -482,6 +482,63 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
     }
 }
 
+/// The ORM's pool on `url`, with the schema created and the data every
+/// implementation reads: 10,000 users (half black-haired), a post each and
+/// a comment per post.
+async fn seeded(url: &str) -> Db {
+    use ours::*;
+    let db = Db::builder(url)
+        .max_connections(5)
+        .min_connections(5)
+        .connect()
+        .await
+        .unwrap();
+    Schema::new()
+        .model::<BUser>()
+        .model::<BPost>()
+        .model::<BComment>()
+        .sync(&db)
+        .await
+        .unwrap();
+    let users = BUser::bulk_create(
+        &db,
+        (0..10_000)
+            .map(|i| NewBUser {
+                name: format!("User {i}"),
+                hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let posts = BPost::bulk_create(
+        &db,
+        users
+            .iter()
+            .map(|u| NewBPost {
+                user_id: u.id,
+                title: format!("Post by {}", u.name),
+                body: None,
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    BComment::bulk_create(
+        &db,
+        posts
+            .iter()
+            .map(|p| NewBComment {
+                post_id: p.id,
+                text: "Nice".into(),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    db
+}
+
 /// Diesel on MariaDB (in process, over libmysqlclient) or SQLite (the
 /// `bench/diesel-sqlite` process, fed workloads over a pipe).
 enum DieselPeer {
@@ -544,7 +601,6 @@ impl DieselPeer {
 /// MariaDB and SQLite: the ORM, SeaORM and Diesel in random order each
 /// round; ratios ORM / SeaORM and ORM / Diesel per round, medians.
 async fn ours_vs_peers(dialect: &str, rounds: usize) {
-    use ours::*;
     let url = match dialect {
         "mysql" => {
             let admin = Db::connect("mysql://root@127.0.0.1:3306/test").await.expect("MariaDB");
@@ -564,55 +620,7 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
             format!("sqlite://{}?mode=rwc", path.display())
         }
     };
-    let db = Db::builder(url.clone())
-        .max_connections(5)
-        .min_connections(5)
-        .connect()
-        .await
-        .unwrap();
-    Schema::new()
-        .model::<BUser>()
-        .model::<BPost>()
-        .model::<BComment>()
-        .sync(&db)
-        .await
-        .unwrap();
-    let users = BUser::bulk_create(
-        &db,
-        (0..10_000)
-            .map(|i| NewBUser {
-                name: format!("User {i}"),
-                hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
-    let posts = BPost::bulk_create(
-        &db,
-        users
-            .iter()
-            .map(|u| NewBPost {
-                user_id: u.id,
-                title: format!("Post by {}", u.name),
-                body: None,
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
-    BComment::bulk_create(
-        &db,
-        posts
-            .iter()
-            .map(|p| NewBComment {
-                post_id: p.id,
-                text: "Nice".into(),
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let db = seeded(&url).await;
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5)
         .min_connections(5)
@@ -876,7 +884,6 @@ async fn main() {
 }
 
 async fn postgres_all(rounds: usize) {
-    use ours::*;
     let base = "postgres://postgres@127.0.0.1:5432/test";
     let admin = Db::connect(base).await.expect("PostgreSQL");
     orm_core::raw("DROP SCHEMA IF EXISTS orm_peers CASCADE")
@@ -885,55 +892,7 @@ async fn postgres_all(rounds: usize) {
         .unwrap();
     orm_core::raw("CREATE SCHEMA orm_peers").execute(&admin).await.unwrap();
     let url = format!("{base}?options=-c%20search_path%3Dorm_peers");
-    let db = Db::builder(url.clone())
-        .max_connections(5)
-        .min_connections(5)
-        .connect()
-        .await
-        .unwrap();
-    Schema::new()
-        .model::<BUser>()
-        .model::<BPost>()
-        .model::<BComment>()
-        .sync(&db)
-        .await
-        .unwrap();
-    let users = BUser::bulk_create(
-        &db,
-        (0..10_000)
-            .map(|i| NewBUser {
-                name: format!("User {i}"),
-                hair_color: Some(if i % 2 == 0 { "black" } else { "brown" }.into()),
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
-    let posts = BPost::bulk_create(
-        &db,
-        users
-            .iter()
-            .map(|u| NewBPost {
-                user_id: u.id,
-                title: format!("Post by {}", u.name),
-                body: None,
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
-    BComment::bulk_create(
-        &db,
-        posts
-            .iter()
-            .map(|p| NewBComment {
-                post_id: p.id,
-                text: "Nice".into(),
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let db = seeded(&url).await;
     let raw = same_pool_setup::<sqlx::Postgres>().connect(&url).await.unwrap();
     let mut opts = sea_orm::ConnectOptions::new(url.clone());
     opts.max_connections(5)
