@@ -60,6 +60,22 @@ pub(crate) enum Cond {
     Agg(AggFn, Option<&'static str>, CmpOp, Value),
 }
 
+impl Cond {
+    /// Parameters the condition binds at most (a list as one per value), so
+    /// that a statement built around it can stay under the dialect's limit.
+    pub(crate) fn max_params(&self) -> usize {
+        match self {
+            Cond::Cmp(..) | Cond::Like { .. } | Cond::Agg(..) => 1,
+            Cond::Between(..) => 2,
+            Cond::In(_, values, _) => values.len(),
+            Cond::Null(..) => 0,
+            Cond::And(parts) | Cond::Or(parts) => parts.iter().map(Cond::max_params).sum(),
+            Cond::Not(inner) | Cond::Qualified(_, inner) => inner.max_params(),
+            Cond::Exists(e) => e.filter.as_ref().map_or(0, Cond::max_params),
+        }
+    }
+}
+
 /// `INNER JOIN table AS alias ON left = right`, each side `(alias, column)`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Join {
@@ -136,6 +152,9 @@ pub(crate) struct Select {
     pub group_by: Vec<&'static str>,
     pub having: Option<Cond>,
     pub order: Vec<(&'static str, Direction)>,
+    /// The ordered columns that hold `DbEnum` labels: every dialect orders
+    /// them by label (MySQL would order a native ENUM by position).
+    pub label_order: Vec<&'static str>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -152,9 +171,23 @@ impl Select {
             group_by: Vec::new(),
             having: None,
             order: Vec::new(),
+            label_order: Vec::new(),
             limit: None,
             offset: None,
         }
+    }
+
+    /// Order by `order`, marking the enum columns of `meta` among them.
+    pub(crate) fn set_order(&mut self, meta: &crate::model::ModelMeta, order: Vec<(&'static str, Direction)>) {
+        self.label_order = order
+            .iter()
+            .filter(|(c, _)| {
+                meta.column(c)
+                    .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_)))
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        self.order = order;
     }
 }
 
@@ -176,8 +209,15 @@ pub(crate) struct Insert {
 /// `ON CONFLICT (target) DO UPDATE SET col = <new value>, ...`
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OnConflict {
+    /// The table inserted into (qualifies the version bump).
+    pub table: &'static str,
     pub target: Vec<&'static str>,
     pub update: Vec<&'static str>,
+    /// The version column, bumped (`col = col + 1`) when the row existed.
+    pub bump: Option<&'static str>,
+    /// The auto-increment key, for dialects that report the key of the row
+    /// an upsert touched through last-insert-id (MySQL's `LAST_INSERT_ID(col)`).
+    pub auto_key: Option<&'static str>,
 }
 
 /// The right-hand side of `SET column = ...`.

@@ -8,18 +8,22 @@ use crate::dialect::{InsertId, render_insert, render_select};
 use crate::error::{Error, Result};
 use crate::exec::{Conn, Executor};
 use crate::model::Model;
-use crate::runtime::{enrich, insert_for, now, prepare_insert};
+use crate::runtime::{enrich, guard_row, insert_for, now, prepare_insert};
+use crate::value::Value;
 
 /// `Model::bulk_create`: every row is validated (and its hooks run) before
-/// any is written; then multi-row INSERTs, chunked under the dialect's
-/// bind-parameter limit, run in one transaction (a savepoint inside one).
+/// any is written; then multi-row INSERTs, each under the dialect's
+/// bind-parameter limit and (MySQL) the server's `max_allowed_packet`, run
+/// in one transaction (a savepoint inside one).
 /// Returns the rows with their keys: RETURNING on PostgreSQL and SQLite; on
 /// MySQL/MariaDB the first id of each INSERT plus the row's position, which
 /// holds for a multi-row INSERT under InnoDB's default auto-increment lock
 /// modes with `auto_increment_increment = 1`.
 pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::New>, validate: bool) -> Result<Vec<M>> {
     let stamp = now();
+    let conn = db.__conn();
     let mut models: Vec<M> = Vec::with_capacity(rows.len());
+    let mut values: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
     for (i, new) in rows.into_iter().enumerate() {
         let mut m = M::__from_new(new, stamp);
         prepare_insert(&mut m, validate).map_err(|e| match e {
@@ -30,18 +34,20 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
             },
             other => other,
         })?;
+        let row = m.__values();
+        guard_row(&conn, M::META, Some(i), &row)?;
+        values.push(row);
         models.push(m);
     }
     if models.is_empty() {
         return Ok(models);
     }
-    let conn = db.__conn();
-    let per_row = M::META.columns.len() - usize::from(M::META.auto_pk());
-    if models.len() <= conn.dialect().sql().max_params() / per_row.max(1) {
+    let chunks = chunk_rows::<M>(&conn, &values);
+    if chunks.len() == 1 {
         // One INSERT is atomic by itself.
-        insert_chunks(&conn, &mut models).await?;
+        insert_chunks(&conn, &mut models, values, &chunks).await?;
     } else {
-        let run = async |tx: &crate::Transaction| insert_chunks(&Conn::Tx(tx), &mut models).await;
+        let run = async |tx: &crate::Transaction| insert_chunks(&Conn::Tx(tx), &mut models, values, &chunks).await;
         match conn {
             Conn::Db(d) => d.transaction(run).await?,
             Conn::Tx(t) => t.transaction(run).await?,
@@ -54,13 +60,49 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
     Ok(models)
 }
 
-async fn insert_chunks<M: Model>(conn: &Conn<'_>, models: &mut [M]) -> Result<()> {
+/// Split rows into INSERTs: each under the parameter limit and, where the
+/// server limits statement size, under it (with room for the SQL text).
+/// Returns the end index of each chunk.
+fn chunk_rows<M: Model>(conn: &Conn<'_>, values: &[Vec<Value>]) -> Vec<usize> {
+    let meta = M::META;
+    let per_row = (meta.columns.len() - usize::from(meta.auto_pk())).max(1);
+    let max_rows = (conn.dialect().sql().max_params() / per_row).max(1);
+    let max_bytes = conn.db().inner.max_statement_bytes;
+    let mut ends = Vec::new();
+    let (mut rows, mut bytes) = (0usize, 0usize);
+    for (i, row) in values.iter().enumerate() {
+        let row_bytes = match max_bytes {
+            Some(_) => row.iter().map(crate::guard::value_bytes).sum::<usize>() + 4 * per_row,
+            None => 0,
+        };
+        let over_bytes = max_bytes.is_some_and(|max| bytes + row_bytes + crate::guard::PACKET_MARGIN > max);
+        if rows > 0 && (rows == max_rows || over_bytes) {
+            ends.push(i);
+            rows = 0;
+            bytes = 0;
+        }
+        rows += 1;
+        bytes += row_bytes;
+    }
+    ends.push(values.len());
+    ends
+}
+
+async fn insert_chunks<M: Model>(
+    conn: &Conn<'_>,
+    models: &mut [M],
+    values: Vec<Vec<Value>>,
+    ends: &[usize],
+) -> Result<()> {
     let d = conn.dialect().sql();
     let meta = M::META;
-    let per_row = meta.columns.len() - usize::from(meta.auto_pk());
-    let chunk = (d.max_params() / per_row.max(1)).max(1);
-    for part in models.chunks_mut(chunk) {
-        let ins = insert_for::<M>(conn, part.iter().map(|m| m.__values()).collect());
+    let mut start = 0;
+    let mut values = values.into_iter();
+    for &end in ends {
+        let part = &mut models[start..end];
+        let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
+        start = end;
+        let ins = insert_for::<M>(conn, rows);
         let returning = ins.returning.is_some();
         let st = render_insert(d, ins);
         if returning {
@@ -91,8 +133,9 @@ async fn insert_chunks<M: Model>(conn: &Conn<'_>, models: &mut [M]) -> Result<()
     Ok(())
 }
 
-/// The columns an upsert conflicts on: the unique columns, else the key.
-fn conflict_target<M: Model>() -> Vec<&'static str> {
+/// The column `upsert` conflicts on: the model's only unique column, else
+/// the primary key. A model with several unique columns must name one.
+fn default_target<M: Model>() -> Result<&'static str> {
     let meta = M::META;
     let uniques: Vec<&'static str> = meta
         .columns
@@ -100,37 +143,66 @@ fn conflict_target<M: Model>() -> Vec<&'static str> {
         .filter(|c| c.unique && !c.primary_key)
         .map(|c| c.name)
         .collect();
-    if uniques.is_empty() {
-        vec![meta.pk().name]
-    } else {
-        uniques
+    match uniques.as_slice() {
+        [] => Ok(meta.pk().name),
+        [one] => Ok(one),
+        many => Err(Error::invalid(format!(
+            "{} has {} unique columns ({}): name the conflict target with {}::upsert_on(&db, {}::{}, new)",
+            meta.name,
+            many.len(),
+            many.join(", "),
+            meta.name,
+            meta.name,
+            many[0].to_uppercase()
+        ))),
     }
 }
 
-/// `Model::upsert`: insert, or on a conflict over the unique columns (the
-/// key when there are none) overwrite the row's columns, keeping its key
-/// and `created_at`. Returns the stored row.
+/// `Model::upsert`: [`upsert_on`] the model's only unique column (the
+/// primary key when it has none).
 pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Result<M> {
+    upsert_on::<M, E>(db, default_target::<M>()?, new).await
+}
+
+/// `Model::upsert_on`: insert, or, when a row with the same value in
+/// `target` (a unique column or the primary key) exists, overwrite its
+/// columns, keeping its key and `created_at` and bumping its version.
+/// Returns the stored row on every dialect.
+pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static str, new: M::New) -> Result<M> {
     let meta = M::META;
+    let Some(target_col) = meta.column(target).filter(|c| c.unique || c.primary_key) else {
+        return Err(Error::invalid(format!(
+            "`{target}` is neither unique nor the primary key of {}: an upsert needs a conflict target the database enforces",
+            meta.table
+        )));
+    };
     let mut m = M::__from_new(new, now());
     prepare_insert(&mut m, true)?;
     let conn = db.__conn();
+    let values = m.__values();
+    guard_row(&conn, meta, None, &values)?;
     let d = conn.dialect().sql();
-    let target = conflict_target::<M>();
     let created = meta.created_at.map(|i| meta.columns[i].name);
-    let update: Vec<&'static str> = meta
+    let version = meta.version.map(|i| meta.columns[i].name);
+    let mut update: Vec<&'static str> = meta
         .columns
         .iter()
-        .filter(|c| !c.primary_key && !target.contains(&c.name) && Some(c.name) != created)
+        .filter(|c| !c.primary_key && c.name != target && Some(c.name) != created && Some(c.name) != version)
         .map(|c| c.name)
         .collect();
-    let mut ins = insert_for::<M>(&conn, vec![m.__values()]);
+    let by_last_id = meta.auto_pk() && d.insert_id() == InsertId::LastInsertId;
+    if update.is_empty() && version.is_none() && !by_last_id {
+        // Something must be assigned; the target itself is a no-op.
+        update.push(target);
+    }
+    let mut ins = insert_for::<M>(&conn, vec![values]);
     ins.returning = None;
-    // Something must be assigned for MySQL's syntax; the target itself is a no-op.
-    let update = if update.is_empty() { vec![target[0]] } else { update };
     ins.on_conflict = Some(OnConflict {
-        target: target.clone(),
+        table: meta.table,
+        target: vec![target],
         update,
+        bump: version,
+        auto_key: by_last_id.then(|| meta.pk().name),
     });
     if d.insert_id() == InsertId::Returning {
         ins.returning_all = meta.column_names.to_vec();
@@ -139,18 +211,17 @@ pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
         return rows.into_iter().next().ok_or(Error::NotFound { model: meta.name });
     }
     let st = render_insert(d, ins);
-    conn.execute(st).await.map_err(|e| enrich(e, meta))?;
-    // Read the row back by the conflict columns.
+    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+    // Read the row back: by the key the driver reported (the inserted or
+    // the updated row's, through LAST_INSERT_ID), else by the target's value.
+    let key = match done.last_insert_id {
+        Some(id) if by_last_id && id > 0 => Value::I64(id),
+        _ => m.__value_at(meta.column_index(target_col.name).unwrap_or(meta.primary_key)),
+    };
+    let column = if by_last_id { meta.pk().name } else { target_col.name };
     let mut s = Select::new(meta.table);
     s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
-    let parts = target
-        .iter()
-        .map(|c| {
-            let idx = meta.column_index(c).unwrap_or(meta.primary_key);
-            Cond::Cmp(c, crate::ast::CmpOp::Eq, m.__value_at(idx))
-        })
-        .collect();
-    s.filter = Some(Cond::And(parts));
+    s.filter = Some(Cond::Cmp(column, crate::ast::CmpOp::Eq, key));
     let st = render_select(d, &s);
     conn.fetch(st, M::__from_row)
         .await?
@@ -162,6 +233,10 @@ pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
 /// `Model::find_or_create`: the first row matching `cond`, or a new one
 /// from `new`; `true` when it was created. Race-safe: when a concurrent
 /// caller inserts the same unique key first, its row is returned.
+///
+/// The created row must match `cond` (else the next call would not find it
+/// and would create another): one that does not is rolled back and the call
+/// fails with [`Error::InvalidQuery`].
 pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     db: &E,
     cond: Condition<M>,
@@ -170,13 +245,27 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     if let Some(found) = crate::Find::<M>::new().filter(cond.clone()).one(db).await? {
         return Ok((found, false));
     }
-    // A savepoint, so that a conflict does not abort an enclosing transaction.
-    let attempt = match db.__conn() {
-        Conn::Db(d) => crate::runtime::create::<M, _>(d, new).await,
-        Conn::Tx(t) => {
-            t.transaction(async |sp| crate::runtime::create::<M, _>(sp, new).await)
-                .await
+    // In a transaction (a savepoint inside one), so that a conflict does not
+    // abort an enclosing transaction and a row that misses `cond` is undone.
+    let check = cond.clone();
+    let create = async |tx: &crate::Transaction| {
+        let m = crate::runtime::create::<M, _>(tx, new).await?;
+        let key = Cond::Cmp(M::META.pk().name, crate::ast::CmpOp::Eq, m.__pk());
+        let matches = crate::Find::<M>::new()
+            .filter(check.and(Condition::new(key)))
+            .count(tx)
+            .await?;
+        if matches == 0 {
+            return Err(Error::invalid(format!(
+                "find_or_create on {}: the row made from the values does not match the condition, so the next call would not find it and would create another; make the values agree with the condition",
+                M::META.name
+            )));
         }
+        Ok(m)
+    };
+    let attempt = match db.__conn() {
+        Conn::Db(d) => d.transaction(create).await,
+        Conn::Tx(t) => t.transaction(create).await,
     };
     match attempt {
         Ok(m) => Ok((m, true)),

@@ -60,6 +60,9 @@ pub(crate) struct DbInner {
     pub(crate) dialect: Dialect,
     pub(crate) logger: Option<Logger>,
     pub(crate) acquire_timeout: Duration,
+    /// The largest statement the server takes, in bytes (MySQL's
+    /// `max_allowed_packet`, read at connect); `None` where unlimited.
+    pub(crate) max_statement_bytes: Option<usize>,
 }
 
 /// A cheap-to-clone handle over one connection pool. Create it once per process.
@@ -100,6 +103,7 @@ impl Db {
             min_connections: 0,
             idle_timeout: Some(Duration::from_secs(600)),
             acquire_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
             logger: None,
         }
     }
@@ -145,10 +149,17 @@ pub struct DbBuilder {
     min_connections: u32,
     idle_timeout: Option<Duration>,
     acquire_timeout: Duration,
+    connect_timeout: Duration,
     logger: Option<Logger>,
 }
 
 impl DbBuilder {
+    /// How long [`connect`](Self::connect) waits for the server before
+    /// failing with [`Error::Connection`] (default 5 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
     /// The most connections the pool opens (default 10).
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n;
@@ -175,10 +186,34 @@ impl DbBuilder {
         self
     }
 
-    /// Open the pool (one connection is made to check the URL).
+    /// Open the pool. One connection is made first, within
+    /// [`connect_timeout`](Self::connect_timeout), to check the URL: an
+    /// unreachable server, wrong credentials or an unknown database are
+    /// [`Error::Connection`] with the cause, never a bare pool timeout.
     pub async fn connect(self) -> Result<Db> {
         let dialect = Dialect::from_url(&self.url)?;
         let conn_err = |e: sqlx::Error| crate::error::from_sqlx(e, self.acquire_timeout);
+        let probe_timeout = self.connect_timeout;
+        let target = redacted(&self.url);
+        let probe_err = |e: sqlx::Error| Error::Connection {
+            message: format!("could not connect to {target}: {}", cause(&e)),
+        };
+        // One connection of our own first: sqlx's pool would retry a failing
+        // connect until the acquire timeout and report only that.
+        macro_rules! probe {
+            ($conn:ty, $opts:expr) => {
+                match tokio::time::timeout(probe_timeout, <$conn as sqlx::Connection>::connect_with($opts)).await {
+                    Ok(Ok(conn)) => conn,
+                    Ok(Err(e)) => return Err(probe_err(e)),
+                    Err(_) => {
+                        return Err(Error::Connection {
+                            message: format!("could not connect to {target}: no answer within {probe_timeout:?}"),
+                        });
+                    }
+                }
+            };
+        }
+        let mut max_statement_bytes = None;
         // sqlx's default pings on every acquire (a round trip per query);
         // ours only after PING_IF_IDLE_FOR idle.
         macro_rules! options {
@@ -205,6 +240,8 @@ impl DbBuilder {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = self.url.parse().map_err(conn_err)?;
+                let probe = probe!(sqlx::PgConnection, &opts);
+                let _ = sqlx::Connection::close(probe).await;
                 Pool::Pg(options!(sqlx::Postgres).connect_with(opts).await.map_err(conn_err)?)
             }
             #[cfg(feature = "mysql")]
@@ -214,6 +251,13 @@ impl DbBuilder {
                     None => self.url.clone(),
                 };
                 let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(conn_err)?;
+                let mut probe = probe!(sqlx::MySqlConnection, &opts);
+                let packet: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
+                    .fetch_one(&mut probe)
+                    .await
+                    .map_err(conn_err)?;
+                max_statement_bytes = usize::try_from(packet).ok();
+                let _ = sqlx::Connection::close(probe).await;
                 Pool::MySql(options!(sqlx::MySql).connect_with(opts).await.map_err(conn_err)?)
             }
             #[cfg(feature = "sqlite")]
@@ -230,8 +274,7 @@ impl DbBuilder {
                     // The shared in-memory database lives while one connection
                     // does: keep one outside the pool, so that closing pooled
                     // connections (after a cancelled statement) never loses it.
-                    use sqlx::Connection;
-                    anchor = Some(sqlx::SqliteConnection::connect_with(&opts).await.map_err(conn_err)?);
+                    anchor = Some(probe!(sqlx::SqliteConnection, &opts));
                 }
                 let mut pool = options!(sqlx::Sqlite);
                 if in_memory {
@@ -258,6 +301,7 @@ impl DbBuilder {
                 _memory_anchor: anchor.map(std::sync::Mutex::new),
                 logger: self.logger,
                 acquire_timeout: self.acquire_timeout,
+                max_statement_bytes,
             }),
         })
     }
@@ -268,3 +312,30 @@ impl DbBuilder {
 /// trusted: if the server went away meanwhile, that one statement fails
 /// with [`Error::Connection`] and the connection is discarded.
 pub(crate) const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
+
+/// The URL without its password, for error messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The driver's account of a failed connection, with its source chain.
+fn cause(e: &sqlx::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}

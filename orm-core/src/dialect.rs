@@ -121,8 +121,30 @@ pub(crate) trait SqlDialect: Sync {
         w.push(")");
     }
 
+    /// `col + v` / `col - v` in an UPDATE's SET. Servers fail past the
+    /// column's range by themselves (SQLSTATE 22003).
+    fn write_arith(&self, w: &mut Writer<'_>, column: &'static str, op: &str, v: &Value) {
+        w.ident(column);
+        w.push(op);
+        w.param(v.clone());
+    }
+
+    /// An enum column in ORDER BY, ordered by its label.
+    fn write_label_order(&self, w: &mut Writer<'_>, column: &'static str) {
+        w.col(column);
+    }
+
+    /// Whether a server error means a value went past its column's range.
+    fn is_out_of_range(&self, code: &str, _message: &str) -> bool {
+        code == "22003"
+    }
+
     /// The most bind parameters one statement may carry.
     fn max_params(&self) -> usize;
+
+    /// What the column types store exactly; values outside are refused
+    /// before SQL is sent (see `guard.rs`).
+    fn value_limits(&self) -> &'static crate::guard::ValueLimits;
 
     /// The type SUM/AVG results are cast to, so they decode as `f64`.
     fn float_type(&self) -> &'static str {
@@ -248,6 +270,15 @@ pub(crate) trait SqlDialect: Sync {
         code.starts_with("08")
     }
 
+    /// The statement that lists a table's columns as three text columns:
+    /// name, type (as `type_names` spells it, with `(n)` for a varchar's
+    /// length) and `YES`/`NO` for nullable (for `Schema::check`).
+    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>);
+
+    /// The catalog's names (lower case, without arguments) a column of this
+    /// type may have.
+    fn type_names(&self, ty: SqlType) -> &'static [&'static str];
+
     /// The statements that list a table's existing columns and indexes for `sync_alter`.
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
@@ -273,6 +304,16 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
         && d.sql().is_session_lost(&code, err.message())
     {
         return Error::Connection {
+            message: err.message().to_owned(),
+        };
+    }
+    if let (Some(d), Some(code)) = (dialect, err.code())
+        && d.sql().is_out_of_range(&code, err.message())
+    {
+        // The table and column are filled in by the operation that knows them.
+        return Error::OutOfRange {
+            table: String::new(),
+            column: String::new(),
             message: err.message().to_owned(),
         };
     }

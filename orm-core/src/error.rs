@@ -116,6 +116,24 @@ pub enum Error {
         /// Why it was refused.
         message: String,
     },
+    /// Arithmetic (`increment`, a bulk update expression) would take a
+    /// column past the range of its type; nothing was changed.
+    #[error("out of range: {table}.{column} ({message})")]
+    OutOfRange {
+        /// The table written.
+        table: String,
+        /// The column whose range was exceeded.
+        column: String,
+        /// The database's own message.
+        message: String,
+    },
+    /// [`Schema::check`](crate::Schema::check) found the live database
+    /// different from the models.
+    #[error("the database schema does not match the models: {}", problems.join("; "))]
+    SchemaMismatch {
+        /// Every difference found, one sentence each.
+        problems: Vec<String>,
+    },
     /// Any other database error.
     #[error("database error{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
     Database {
@@ -128,16 +146,19 @@ pub enum Error {
 
 impl Error {
     /// The HTTP status that fits the error: 400 for bad input, 409 for
-    /// conflicts, 404 for a missing row, 500 for everything else.
+    /// conflicts, 404 for a missing row, 503 when the database cannot be
+    /// reached, 500 for everything else.
     pub fn status_code(&self) -> u16 {
         match self {
             Error::Validation { .. }
             | Error::NotNullViolation { .. }
             | Error::ForeignKeyViolation { .. }
             | Error::CheckViolation { .. }
-            | Error::InvalidQuery { .. } => 400,
+            | Error::InvalidQuery { .. }
+            | Error::OutOfRange { .. } => 400,
             Error::UniqueViolation { .. } | Error::StaleRow { .. } => 409,
             Error::NotFound { .. } => 404,
+            Error::Connection { .. } | Error::PoolTimeout { .. } => 503,
             _ => 500,
         }
     }
@@ -383,6 +404,10 @@ impl Error {
             Error::NotFound { .. } => json!({"error": "Not found"}),
             Error::StaleRow { .. } => json!({"error": "The row was changed by someone else; reload and retry"}),
             Error::InvalidQuery { message } => json!({"error": message}),
+            Error::OutOfRange { column, .. } => {
+                json!({"error": "Value out of range", "fields": {column.clone(): ["would be out of range"]}})
+            }
+            Error::Connection { .. } | Error::PoolTimeout { .. } => json!({"error": "Service unavailable"}),
             _ => json!({"error": "Internal server error"}),
         }
     }

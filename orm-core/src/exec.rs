@@ -146,8 +146,34 @@ impl Conn<'_> {
         self.db().inner.dialect
     }
 
+    /// Refuse a statement the server would reject for its size alone: more
+    /// parameters than the dialect binds, or (MySQL) more bytes than
+    /// `max_allowed_packet`, which the server answers by closing the
+    /// connection. Builders stay under both; this names the cause when
+    /// something (raw SQL, a huge value) does not.
+    fn check_size(&self, st: &Statement) -> Result<()> {
+        let max = self.dialect().sql().max_params();
+        if st.params.len() > max {
+            return Err(Error::invalid(format!(
+                "the statement has {} parameters; {:?} accepts at most {max}",
+                st.params.len(),
+                self.dialect()
+            )));
+        }
+        if let Some(limit) = self.db().inner.max_statement_bytes {
+            let bytes = crate::guard::statement_bytes(&st.sql, &st.params);
+            if bytes > limit {
+                return Err(Error::invalid(format!(
+                    "the statement is about {bytes} bytes; the server accepts at most {limit} (max_allowed_packet)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Run a query and decode every row with `decode`.
     pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl Fn(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
+        self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());
@@ -196,6 +222,7 @@ impl Conn<'_> {
 
     /// Run a statement that returns no rows.
     pub(crate) async fn execute(&self, st: Statement) -> Result<Done> {
+        self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());

@@ -80,12 +80,13 @@ macro_rules! try_get {
 }
 
 macro_rules! direct_field {
-    ($($t:ty => $sql:expr, $variant:ident;)*) => {$(
+    ($($t:ty => $sql:expr, |$v:ident| $to:expr;)*) => {$(
         impl FieldType for $t {
             type Compare = $t;
             const SQL_TYPE: SqlType = $sql;
             fn to_value(&self) -> Value {
-                Value::$variant(self.clone())
+                let $v = self;
+                $to
             }
             fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
                 try_get!(row, idx, $t)
@@ -98,17 +99,26 @@ macro_rules! direct_field {
 }
 
 direct_field! {
-    i16 => SqlType::SmallInt, I16;
-    i32 => SqlType::Int, I32;
-    f32 => SqlType::Real, F32;
-    f64 => SqlType::Double, F64;
-    bool => SqlType::Bool, Bool;
-    String => SqlType::Varchar(255), String;
-    Vec<u8> => SqlType::Bytes, Bytes;
-    DateTime<Utc> => SqlType::TimestampTz, DateTimeUtc;
-    NaiveDateTime => SqlType::Timestamp, DateTime;
-    NaiveDate => SqlType::Date, Date;
-    NaiveTime => SqlType::Time, Time;
+    i16 => SqlType::SmallInt, |v| Value::I16(*v);
+    i32 => SqlType::Int, |v| Value::I32(*v);
+    f32 => SqlType::Real, |v| Value::F32(*v);
+    f64 => SqlType::Double, |v| Value::F64(*v);
+    bool => SqlType::Bool, |v| Value::Bool(*v);
+    String => SqlType::Varchar(255), |v| Value::String(v.clone());
+    Vec<u8> => SqlType::Bytes, |v| Value::Bytes(v.clone());
+    DateTime<Utc> => SqlType::TimestampTz, |v| Value::DateTimeUtc(to_micros(*v));
+    NaiveDateTime => SqlType::Timestamp, |v| Value::DateTime(to_micros(*v));
+    NaiveDate => SqlType::Date, |v| Value::Date(*v);
+    NaiveTime => SqlType::Time, |v| Value::Time(to_micros(*v));
+}
+
+/// Cut a time to whole microseconds, the precision every dialect stores
+/// (PostgreSQL and MySQL would cut or round it, SQLite's text would keep
+/// it): the same value is then stored, and compared, on every dialect.
+/// Leap seconds keep their marker, so the guard can refuse them.
+pub(crate) fn to_micros<T: chrono::Timelike>(t: T) -> T {
+    let ns = t.nanosecond();
+    t.with_nanosecond(ns - ns % 1_000).unwrap_or(t)
 }
 
 impl FieldType for i64 {

@@ -219,7 +219,12 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         let (_, child_col) = self.key_columns();
         let mut out_keys = Vec::new();
         let mut out = Vec::new();
-        for chunk in keys.chunks(d.max_keys_per_statement().max(1)) {
+        // Every chunk carries the filter's parameters too.
+        let filter_params = self.child_filter().map_or(0, |f| f.max_params());
+        let per_chunk = d
+            .max_keys_per_statement()
+            .min(d.max_params().saturating_sub(filter_params + 16));
+        for chunk in keys.chunks(per_chunk.max(1)) {
             let values: Vec<Value> = chunk.iter().map(key_value).collect();
             let mut s = Select::new(target.table);
             let key_ty;
@@ -258,7 +263,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     });
                 }
             }
-            s.order = self.order.clone();
+            s.set_order(target, self.order.clone());
             let st = render_select(d, &s);
             let btm = self.meta.kind == AssocKind::BelongsToMany;
             let rows = conn

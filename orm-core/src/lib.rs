@@ -35,6 +35,7 @@ mod dialect;
 mod error;
 mod exec;
 mod field;
+mod guard;
 mod hooks;
 mod include;
 mod model;
@@ -43,6 +44,7 @@ mod raw;
 mod row;
 mod runtime;
 mod schema;
+mod schema_check;
 mod tracked;
 mod transaction;
 mod value;
@@ -85,7 +87,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::association::{AssocField, Loaded};
-    pub use crate::bulk::{bulk_create, find_or_create, upsert};
+    pub use crate::bulk::{bulk_create, find_or_create, upsert, upsert_on};
     pub use crate::error::FieldErrors;
     pub use crate::include::{count_related, get_related, is_linked, link, set_links, unlink};
     pub use crate::runtime::{

@@ -159,7 +159,7 @@ impl<M: Model> Find<M> {
         let mut s = Select::new(M::META.table);
         s.items = items;
         s.filter = self.where_cond();
-        s.order = self.order.clone();
+        s.set_order(M::META, self.order.clone());
         s.limit = self.limit;
         s.offset = self.offset;
         s
@@ -304,7 +304,9 @@ impl<M: Model> Find<M> {
     }
 
     /// Apply `patch` to every matching row; returns the number of rows affected.
-    /// `updated_at` is bumped. A query without a filter is refused.
+    /// `updated_at` is bumped, and so is the version of a versioned model (in
+    /// SQL), so instances loaded before are stale. Values the columns cannot
+    /// hold are refused first. A query without a filter is refused.
     pub async fn update<E: Executor + ?Sized>(self, db: &E, patch: M::Patch) -> Result<u64> {
         self.require_filter("update")?;
         let mut errors = FieldErrors::new();
@@ -316,10 +318,10 @@ impl<M: Model> Find<M> {
                 fields: errors,
             });
         }
-        let mut sets: Vec<(&'static str, Assign)> = M::__patch_values(&patch)
-            .into_iter()
-            .map(|(c, v)| (c, Assign::Value(v)))
-            .collect();
+        let conn = db.__conn();
+        let values = M::__patch_values(&patch);
+        crate::guard::check_named(conn.dialect().sql().value_limits(), M::META, &values)?;
+        let mut sets: Vec<(&'static str, Assign)> = values.into_iter().map(|(c, v)| (c, Assign::Value(v))).collect();
         if sets.is_empty() {
             return Ok(0);
         }
@@ -329,7 +331,12 @@ impl<M: Model> Find<M> {
                 sets.push((col, Assign::Value(now().to_value())));
             }
         }
-        let conn = db.__conn();
+        if let Some(v) = M::META.version {
+            // Instances loaded before this update are stale from now on.
+            let col = M::META.columns[v].name;
+            sets.retain(|(c, _)| *c != col);
+            sets.push((col, Assign::Add(Value::I32(1))));
+        }
         let u = Update {
             table: M::META.table,
             sets,
@@ -492,7 +499,7 @@ impl<M: Model, K: FieldType> Grouped<M, K> {
             _ => Some(Cond::And(self.having)),
         };
         if s.order.is_empty() {
-            s.order = vec![(self.key, Direction::Asc)];
+            s.set_order(M::META, vec![(self.key, Direction::Asc)]);
         }
         let st = render_select(conn.dialect().sql(), &s);
         conn.fetch(st, |r| Ok((K::decode(r, 0)?, decode(r)?))).await

@@ -132,10 +132,24 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
     Ok(m)
 }
 
+/// What the connection's dialect can store (see `guard.rs`).
+pub(crate) fn limits(conn: &Conn<'_>) -> &'static crate::guard::ValueLimits {
+    conn.dialect().sql().value_limits()
+}
+
+/// Refuse a row (every column, in order) that the database would not store
+/// exactly, or that no statement could carry.
+pub(crate) fn guard_row(conn: &Conn<'_>, meta: &ModelMeta, row: Option<usize>, values: &[Value]) -> Result<()> {
+    crate::guard::check_values(limits(conn), meta, row, values)?;
+    crate::guard::check_row_size(conn.db().inner.max_statement_bytes, meta, row, values)
+}
+
 /// INSERT one prepared instance and fill its auto key.
 pub(crate) async fn insert_one<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
     let conn = db.__conn();
-    let ins = insert_for::<M>(&conn, vec![m.__values()]);
+    let values = m.__values();
+    guard_row(&conn, M::META, None, &values)?;
+    let ins = insert_for::<M>(&conn, vec![values]);
     let returning = ins.returning.is_some();
     let st = render_insert(conn.dialect().sql(), ins);
     let meta = M::META;
@@ -186,6 +200,19 @@ async fn missing<M: Model>(conn: &Conn<'_>, m: &M) -> Error {
     Error::NotFound { model: meta.name }
 }
 
+/// Refuse assigned values the columns cannot hold (see `guard.rs`).
+fn check_assignments(conn: &Conn<'_>, meta: &ModelMeta, sets: &[(&'static str, Assign)]) -> Result<()> {
+    crate::guard::check_row(
+        limits(conn),
+        meta,
+        None,
+        sets.iter().filter_map(|(name, a)| match a {
+            Assign::Value(v) => meta.column(name).map(|c| (c, v)),
+            _ => None,
+        }),
+    )
+}
+
 /// Write `sets` to the instance's row (checking and bumping the version).
 async fn write_instance<M: Model>(conn: &Conn<'_>, m: &M, mut sets: Vec<(&'static str, Assign)>) -> Result<()> {
     let meta = M::META;
@@ -212,16 +239,18 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.before_save()?;
     m.before_update()?;
     let meta = M::META;
+    let conn = db.__conn();
+    guard_row(&conn, meta, None, &m.__values())?;
     let previous = meta.updated_at.map(|i| m.__value_at(i));
     m.__touch(now());
+    let values = m.__values();
     let sets = meta
         .columns
         .iter()
-        .zip(m.__values())
+        .zip(values)
         .filter(|(c, _)| !c.primary_key && !matches!(meta.version, Some(v) if meta.columns[v].name == c.name))
         .map(|(c, v)| (c.name, Assign::Value(v)))
         .collect();
-    let conn = db.__conn();
     if let Err(e) = write_instance(&conn, m, sets).await {
         if let Some(Value::DateTimeUtc(t)) = previous {
             m.__touch(t);
@@ -245,46 +274,67 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     m.before_save()?;
     m.before_update()?;
     let meta = M::META;
+    let conn = db.__conn();
+    check_assignments(&conn, meta, &sets)?;
     let stamp = now();
     if let Some(i) = meta.updated_at {
         sets.retain(|(c, _)| *c != meta.columns[i].name);
         sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
     }
-    write_instance(&db.__conn(), m, sets).await?;
+    write_instance(&conn, m, sets).await?;
     m.__touch(stamp);
     m.__bump_version();
     m.after_update()?;
     m.after_save()
 }
 
-/// `instance.update(patch)`: validate the patch, write the columns it sets
-/// (and `updated_at`), then apply it to the instance.
+/// `instance.update(patch)`: apply the patch, then run the save path's
+/// hooks and validation (`before_validate`, rules, `before_save`,
+/// `before_update`) as `save` does, and write the columns the patch sets
+/// or a hook changed (and `updated_at`), checking the version. On an error
+/// the instance keeps the patched values, as in Sequelize.
 pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M::Patch) -> Result<()> {
     let meta = M::META;
     let mut errors = FieldErrors::new();
     M::__validate_patch(&patch, &mut errors);
     validation_error(meta, errors)?;
-    let mut sets: Vec<(&'static str, Assign)> = M::__patch_values(&patch)
-        .into_iter()
-        .map(|(c, v)| (c, Assign::Value(v)))
-        .collect();
-    if sets.is_empty() {
+    let named: Vec<&'static str> = M::__patch_values(&patch).into_iter().map(|(c, _)| c).collect();
+    if named.is_empty() {
         return Ok(());
     }
+    let before = m.__values();
+    m.__apply_patch(patch);
+    m.before_validate()?;
+    validate(m)?;
+    m.before_save()?;
     m.before_update()?;
+    let conn = db.__conn();
+    let after = m.__values();
+    guard_row(&conn, meta, None, &after)?;
     let stamp = now();
+    let version = meta.version.map(|v| meta.columns[v].name);
+    let mut sets: Vec<(&'static str, Assign)> = meta
+        .columns
+        .iter()
+        .zip(after.into_iter().zip(before))
+        .filter(|(c, (a, b))| !c.primary_key && Some(c.name) != version && (named.contains(&c.name) || a != b))
+        .map(|(c, (a, _))| (c.name, Assign::Value(a)))
+        .collect();
     if let Some(i) = meta.updated_at {
+        sets.retain(|(c, _)| *c != meta.columns[i].name);
         sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
     }
-    write_instance(&db.__conn(), m, sets).await?;
-    m.__apply_patch(patch);
+    write_instance(&conn, m, sets).await?;
     m.__touch(stamp);
     m.__bump_version();
-    m.after_update()
+    m.after_update()?;
+    m.after_save()
 }
 
 /// `instance.increment(col, by)`: `SET col = col + by` in SQL (no lost
-/// updates under concurrency), then the instance is reloaded.
+/// updates under concurrency; the version checked and bumped), then the
+/// instance is reloaded. Past the column's range: [`Error::OutOfRange`],
+/// nothing changed.
 pub async fn increment<M: Model, E: Executor + ?Sized>(
     m: &mut M,
     db: &E,
@@ -297,18 +347,22 @@ pub async fn increment<M: Model, E: Executor + ?Sized>(
     if let Some(i) = meta.updated_at {
         sets.push((meta.columns[i].name, Assign::Value(now().to_value())));
     }
-    let conn = db.__conn();
-    let u = Update {
-        table: meta.table,
-        sets,
-        filter: Some(pk_filter(meta, m.__pk())),
-    };
-    let st = render_update(conn.dialect().sql(), &u);
-    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
-    if done.rows_affected == 0 {
-        return Err(Error::NotFound { model: meta.name });
-    }
+    write_instance(&db.__conn(), m, sets)
+        .await
+        .map_err(|e| out_of_range(e, meta, column))?;
     reload(m, db).await
+}
+
+/// Name the table and column of an [`Error::OutOfRange`] from the statement.
+pub(crate) fn out_of_range(err: Error, meta: &ModelMeta, column: &str) -> Error {
+    match err {
+        Error::OutOfRange { message, .. } => Error::OutOfRange {
+            table: meta.table.to_owned(),
+            column: column.to_owned(),
+            message,
+        },
+        other => other,
+    }
 }
 
 /// `instance.reload`: read the row again by primary key.
@@ -335,48 +389,48 @@ pub async fn find_by_key<M: Model, E: Executor + ?Sized>(db: &E, pk: Value) -> R
 }
 
 /// `instance.destroy`: delete the row by primary key (a paranoid model's
-/// row is marked with `deleted_at` instead).
+/// row is marked with `deleted_at` instead). A versioned model's row must
+/// still be at the instance's version, else [`Error::StaleRow`].
 pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
     m.before_destroy()?;
     let meta = M::META;
     let conn = db.__conn();
-    let st = match meta.deleted_at {
+    match meta.deleted_at {
         Some(i) => {
-            let u = Update {
-                table: meta.table,
-                sets: vec![(meta.columns[i].name, Assign::Value(now().to_value()))],
-                filter: Some(pk_filter(meta, m.__pk())),
-            };
-            render_update(conn.dialect().sql(), &u)
+            let sets = vec![(meta.columns[i].name, Assign::Value(now().to_value()))];
+            write_instance(&conn, m, sets).await?;
         }
-        None => {
-            let d = Delete {
-                table: meta.table,
-                filter: Some(pk_filter(meta, m.__pk())),
-            };
-            render_delete(conn.dialect().sql(), &d)
-        }
-    };
-    conn.execute(st).await.map_err(|e| enrich(e, meta))?;
+        None => delete_instance(&conn, m).await?,
+    }
     m.after_destroy()
+}
+
+/// DELETE the instance's row (checking the version of a versioned model).
+async fn delete_instance<M: Model>(conn: &Conn<'_>, m: &M) -> Result<()> {
+    let meta = M::META;
+    let d = Delete {
+        table: meta.table,
+        filter: Some(instance_filter(m)),
+    };
+    let done = conn
+        .execute(render_delete(conn.dialect().sql(), &d))
+        .await
+        .map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 && meta.version.is_some() {
+        return Err(missing(conn, m).await);
+    }
+    Ok(())
 }
 
 /// `instance.destroy_force`: delete the row even on a paranoid model.
 pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
     m.before_destroy()?;
-    let meta = M::META;
-    let conn = db.__conn();
-    let d = Delete {
-        table: meta.table,
-        filter: Some(pk_filter(meta, m.__pk())),
-    };
-    conn.execute(render_delete(conn.dialect().sql(), &d))
-        .await
-        .map_err(|e| enrich(e, meta))?;
+    delete_instance(&db.__conn(), m).await?;
     m.after_destroy()
 }
 
-/// `instance.restore`: clear `deleted_at` of a soft-deleted row.
+/// `instance.restore`: clear `deleted_at` of a soft-deleted row (checking
+/// and bumping the version of a versioned model).
 pub async fn restore<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
     let meta = M::META;
     let Some(i) = meta.deleted_at else {
@@ -385,20 +439,10 @@ pub async fn restore<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Resul
             meta.name
         )));
     };
-    let conn = db.__conn();
-    let u = Update {
-        table: meta.table,
-        sets: vec![(meta.columns[i].name, Assign::Value(Value::Null(SqlType::TimestampTz)))],
-        filter: Some(pk_filter(meta, m.__pk())),
-    };
-    let done = conn
-        .execute(render_update(conn.dialect().sql(), &u))
-        .await
-        .map_err(|e| enrich(e, meta))?;
-    if done.rows_affected == 0 {
-        return Err(Error::NotFound { model: meta.name });
-    }
+    let sets = vec![(meta.columns[i].name, Assign::Value(Value::Null(SqlType::TimestampTz)))];
+    write_instance(&db.__conn(), m, sets).await?;
     m.__set_deleted_at(None);
+    m.__bump_version();
     Ok(())
 }
 
@@ -413,20 +457,13 @@ pub async fn save_columns<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, col
             .ok_or_else(|| Error::invalid(format!("`{c}` is not a column of {}", meta.table)))?;
         sets.push((meta.columns[idx].name, Assign::Value(m.__value_at(idx))));
     }
+    let conn = db.__conn();
+    check_assignments(&conn, meta, &sets)?;
     if let Some(i) = meta.updated_at {
         sets.push((meta.columns[i].name, Assign::Value(stamp.to_value())));
     }
-    let conn = db.__conn();
-    let u = Update {
-        table: meta.table,
-        sets,
-        filter: Some(pk_filter(meta, m.__pk())),
-    };
-    let st = render_update(conn.dialect().sql(), &u);
-    let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
-    if done.rows_affected == 0 {
-        return Err(Error::NotFound { model: meta.name });
-    }
+    write_instance(&conn, m, sets).await?;
     m.__touch(stamp);
+    m.__bump_version();
     Ok(())
 }

@@ -13,12 +13,12 @@ use crate::value::SqlType;
 /// # #[derive(Model, Debug, Clone)]
 /// # struct User { id: i64, #[orm(unique)] email: String }
 /// let ddl = Schema::new().model::<User>().to_sql(Dialect::Sqlite);
-/// assert!(ddl.starts_with(r#"CREATE TABLE IF NOT EXISTS "users""#));
+/// assert!(ddl.starts_with("CREATE TABLE IF NOT EXISTS `users`"));
 /// ```
 #[derive(Debug, Default, Clone)]
 #[must_use]
 pub struct Schema {
-    models: Vec<&'static ModelMeta>,
+    pub(crate) models: Vec<&'static ModelMeta>,
 }
 
 impl Schema {

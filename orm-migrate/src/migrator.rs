@@ -62,6 +62,15 @@ fn fail(message: String) -> Error {
     Error::Migration { message }
 }
 
+/// An error's text without the `migration error:` prefix when it is one
+/// already (wrapping it again would repeat the prefix).
+fn message_of(e: &Error) -> String {
+    match e {
+        Error::Migration { message } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl Migrator {
     /// A runner for these migrations (any order).
     pub fn new(mut migrations: Vec<Migration>) -> Migrator {
@@ -193,7 +202,28 @@ impl Migrator {
             .iter()
             .map(HistoryRow::applied)
             .collect();
-        plan::plan(&applied, &self.available(db.dialect()), cmd, self.options).map_err(|e| fail(e.to_string()))
+        let available = self.available(db.dialect());
+        let steps = plan::plan(&applied, &available, cmd, self.options).map_err(|e| fail(e.to_string()))?;
+        if self.options.allow_edited {
+            // Accepting an edit records the new checksum, so later runs
+            // without the flag are not refused again.
+            for a in &applied {
+                if let Some(m) = available
+                    .iter()
+                    .find(|m| m.version == a.version && m.checksum != a.checksum)
+                {
+                    let patch = crate::history::HistoryRowPatch {
+                        checksum: Some(m.checksum.clone()),
+                        ..Default::default()
+                    };
+                    HistoryRow::find()
+                        .filter(HistoryRow::VERSION.eq(a.version as i64))
+                        .update(db, patch)
+                        .await?;
+                }
+            }
+        }
+        Ok(steps)
     }
 
     async fn execute(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
@@ -383,7 +413,8 @@ impl Migrator {
         }
         Self::run_script(conn, &file, &sql, script).await.map_err(|e| {
             fail(format!(
-                "{e}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
+                "{}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
+                message_of(&e),
                 m.id()
             ))
         })?;

@@ -20,7 +20,8 @@ fn select_with_every_clause() {
     assert_eq!(
         q.to_sql(Dialect::Sqlite).sql,
         format!(
-            "SELECT {cols} FROM \"users\" WHERE \"role\" = ? AND \"name\" LIKE ? ORDER BY \"created_at\" DESC LIMIT ? OFFSET ?"
+            "SELECT {} FROM `users` WHERE `role` = ? AND `name` LIKE ? ORDER BY `created_at` DESC LIMIT ? OFFSET ?",
+            cols.replace('"', "`")
         )
     );
     assert_eq!(
@@ -40,7 +41,7 @@ fn ilike_per_dialect() {
     assert!(
         q.to_sql(Dialect::Sqlite)
             .sql
-            .ends_with("WHERE LOWER(\"email\") LIKE LOWER(?)")
+            .ends_with("WHERE LOWER(`email`) LIKE LOWER(?)")
     );
     assert!(
         q.to_sql(Dialect::MySql)
@@ -67,7 +68,7 @@ fn combinators_parenthesize() {
         .and(User::BIO.is_null());
     let sql = User::find().filter(c).to_sql(Dialect::Sqlite).sql;
     assert!(
-        sql.ends_with("WHERE (\"age\" > ? OR \"age\" < ?) AND (NOT \"name\" = ?) AND \"bio\" IS NULL"),
+        sql.ends_with("WHERE (`age` > ? OR `age` < ?) AND (NOT `name` = ?) AND `bio` IS NULL"),
         "{sql}"
     );
 }
@@ -90,7 +91,7 @@ fn in_lists_and_empty_sets() {
         .filter(User::ID.is_in([1, 2, 3]))
         .to_sql(Dialect::Sqlite)
         .sql;
-    assert!(sql.ends_with("WHERE \"id\" IN (?, ?, ?)"), "{sql}");
+    assert!(sql.ends_with("WHERE `id` IN (?, ?, ?)"), "{sql}");
     let sql = User::find()
         .filter(User::ID.is_in(Vec::<i64>::new()))
         .to_sql(Dialect::Postgres)
@@ -117,7 +118,7 @@ fn offset_without_limit() {
             .offset(5)
             .to_sql(Dialect::Sqlite)
             .sql
-            .ends_with("FROM \"users\" LIMIT -1 OFFSET ?")
+            .ends_with("FROM `users` LIMIT -1 OFFSET ?")
     );
     assert!(
         User::find()
@@ -163,9 +164,9 @@ fn ddl_per_dialect() {
     assert!(!my.contains("CHECK"), "MySQL enforces enums natively: {my}");
 
     let lite = Schema::new().model::<User>().to_sql(Dialect::Sqlite);
-    assert!(lite.contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"), "{lite}");
-    assert!(lite.contains("\"created_at\" TEXT NOT NULL"), "{lite}");
-    assert!(lite.contains("CHECK (\"role\" IN ('admin', 'member'))"), "{lite}");
+    assert!(lite.contains("`id` INTEGER PRIMARY KEY AUTOINCREMENT"), "{lite}");
+    assert!(lite.contains("`created_at` TEXT NOT NULL"), "{lite}");
+    assert!(lite.contains("CHECK (`role` IN ('admin', 'member'))"), "{lite}");
 
     let country = Schema::new().model::<Country>().to_sql(Dialect::Postgres);
     assert!(
@@ -179,6 +180,8 @@ fn ddl_per_dialect() {
 fn identifiers_are_quoted() {
     assert_eq!(Dialect::Postgres.quote("we\"ird"), "\"we\"\"ird\"");
     assert_eq!(Dialect::MySql.quote("we`ird"), "`we``ird`");
+    // SQLite: backticks, which never fall back to a string literal.
+    assert_eq!(Dialect::Sqlite.quote("we`ird"), "`we``ird`");
 }
 
 #[test]

@@ -90,10 +90,13 @@ async fn nul_bytes(t: &TestDb) {
     let with_nul = "before\0after";
     let res = User::create(&t.db, user(with_nul, 1)).await;
     if t.backend == Backend::Postgres {
-        // PostgreSQL text cannot hold NUL: a clear error, nothing written.
+        // PostgreSQL text cannot hold NUL: refused before SQL, naming the field.
         let err = res.expect_err("PostgreSQL refuses NUL in text");
-        assert!(matches!(err, Error::Database { .. }), "{err:?}");
-        assert!(err.to_string().contains("0x00"), "{err}");
+        match &err {
+            Error::Validation { fields, .. } => assert!(fields["name"][0].contains("NUL"), "{err}"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        assert_eq!(err.status_code(), 400);
         assert_eq!(User::find().count(&t.db).await.unwrap(), 0);
     } else {
         let created = res.expect("NUL is stored");

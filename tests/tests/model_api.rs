@@ -397,6 +397,11 @@ async fn optimistic_locking(t: &TestDb) {
         (stored.title.as_str(), stored.body.as_str(), stored.version),
         ("theirs", "mine", 2)
     );
+    // `theirs` is stale too: destroying it is refused, nothing is deleted.
+    let err = theirs.destroy(&t.db).await.expect_err("stale destroy");
+    assert!(matches!(err, Error::StaleRow { .. }), "{err:?}");
+    assert!(Doc::find_by_pk(doc.id).one(&t.db).await.unwrap().is_some());
+    theirs.reload(&t.db).await.unwrap();
     theirs.destroy(&t.db).await.unwrap();
     assert!(
         matches!(mine.save(&t.db).await, Err(Error::NotFound { .. })),

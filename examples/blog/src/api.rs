@@ -17,6 +17,9 @@ pub enum ApiError {
     Orm(orm_core::Error),
     /// A malformed body, path or query.
     BadRequest(Value),
+    /// A request refused before it was read: a body over the size limit
+    /// (413) or of another content type than JSON (415).
+    Refused(StatusCode, Value),
 }
 
 impl From<orm_core::Error> for ApiError {
@@ -30,6 +33,7 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Orm(e) => e.into_response(),
             ApiError::BadRequest(body) => (StatusCode::BAD_REQUEST, axum::Json(body)).into_response(),
+            ApiError::Refused(status, body) => (status, axum::Json(body)).into_response(),
         }
     }
 }
@@ -57,7 +61,17 @@ fn bad_input(text: &str) -> ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        bad_input(&r.body_text())
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::Refused(
+                r.status(),
+                json!({"error": "Request body too large", "detail": r.body_text()}),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::Refused(
+                r.status(),
+                json!({"error": "Unsupported media type", "detail": "send the body as application/json"}),
+            ),
+            _ => bad_input(&r.body_text()),
+        }
     }
 }
 

@@ -107,15 +107,20 @@ async fn create_post(
     Ok((StatusCode::CREATED, axum::Json(post)))
 }
 
-/// `GET /posts?include=author`
+/// `GET /posts?include=author&limit=20&offset=0` (a page: at most 100 rows)
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListPosts {
     include: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
 }
 
 async fn list_posts(db: State, Query(q): Query<ListPosts>) -> Res<axum::Json<Vec<Post>>> {
-    let mut find = Post::find().order_by(Post::ID);
+    let mut find = Post::find()
+        .order_by(Post::ID)
+        .limit(q.limit.unwrap_or(20).min(100))
+        .offset(q.offset.unwrap_or(0));
     match q.include.as_deref() {
         None => {}
         Some("author") => find = find.include(Post::author()),

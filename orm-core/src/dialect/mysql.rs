@@ -3,6 +3,7 @@
 
 use super::{InsertId, SqlDialect, Writer};
 use crate::error::{Violation, between};
+use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
@@ -31,23 +32,82 @@ impl SqlDialect for MySql {
         65_535
     }
 
+    /// `DATETIME(6)` and `DATE` hold years 1000-9999 (later years become the
+    /// zero date); DOUBLE has no NaN or infinities; `DECIMAL(38, 10)`.
+    fn value_limits(&self) -> &'static ValueLimits {
+        &ValueLimits {
+            non_finite_floats: false,
+            nan: false,
+            nul_in_text: true,
+            timestamp_years: (1000, 9999),
+            date_years: (1000, 9999),
+            decimal_scale: Some(10),
+            decimal_integer_digits: Some(28),
+        }
+    }
+
     fn float_type(&self) -> &'static str {
         "DOUBLE"
     }
 
     /// `ON DUPLICATE KEY UPDATE col = VALUES(col)`; the conflict target is
     /// whichever unique key matched.
+    /// The version is bumped in place, and `key = LAST_INSERT_ID(key)` makes
+    /// the driver report the key of an updated row too (the row is then read
+    /// back by it).
     fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
         w.push(" ON DUPLICATE KEY UPDATE ");
-        for (i, c) in oc.update.iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        let mut sep = |w: &mut Writer<'_>| {
+            if !std::mem::take(&mut first) {
                 w.push(", ");
             }
+        };
+        for c in &oc.update {
+            sep(w);
             w.ident(c);
             w.push(" = VALUES(");
             w.ident(c);
             w.push(")");
         }
+        if let Some(v) = oc.bump {
+            sep(w);
+            w.ident(v);
+            w.push(" = ");
+            w.ident(v);
+            w.push(" + 1");
+        }
+        if let Some(k) = oc.auto_key {
+            sep(w);
+            w.ident(k);
+            w.push(" = LAST_INSERT_ID(");
+            w.ident(k);
+            w.push(")");
+        }
+    }
+
+    /// A long list of one type is one JSON parameter read by `JSON_TABLE`
+    /// with the column's type, so any length stays under the parameter limit.
+    fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
+        match (values.len() > LONG_LIST).then(|| json_list(values)).flatten() {
+            Some((json, ty)) => {
+                w.col(column);
+                w.push(if negated { " NOT IN (" } else { " IN (" });
+                w.push("SELECT j.v FROM JSON_TABLE(");
+                w.param(Value::String(json));
+                w.push(", '$[*]' COLUMNS (v ");
+                w.push(ty);
+                w.push(" PATH '$')) AS j)");
+            }
+            None => w.in_list(column, values, negated),
+        }
+    }
+
+    /// A native ENUM sorts by position; its label sorts as on the other dialects.
+    fn write_label_order(&self, w: &mut Writer<'_>, column: &'static str) {
+        w.push("CAST(");
+        w.col(column);
+        w.push(" AS CHAR) COLLATE utf8mb4_bin");
     }
 
     fn max_keys_per_statement(&self) -> usize {
@@ -180,10 +240,89 @@ impl SqlDialect for MySql {
         )
     }
 
+    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR) \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+                .into(),
+            vec![Value::String(table.into())],
+        )
+    }
+
+    /// MariaDB reports a JSON column as `longtext` (with a JSON_VALID check).
+    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
+        match ty {
+            SqlType::SmallInt => &["smallint"],
+            SqlType::Int => &["int"],
+            SqlType::BigInt => &["bigint"],
+            SqlType::Real => &["float"],
+            SqlType::Double => &["double"],
+            SqlType::Bool => &["tinyint"],
+            SqlType::Varchar(_) => &["varchar"],
+            SqlType::Text => &["longtext", "mediumtext", "text"],
+            SqlType::Bytes => &["longblob", "mediumblob", "blob"],
+            SqlType::TimestampTz | SqlType::Timestamp => &["datetime"],
+            SqlType::Date => &["date"],
+            SqlType::Time => &["time"],
+            SqlType::Uuid => &["char"],
+            SqlType::Json => &["json", "longtext"],
+            SqlType::Decimal => &["decimal"],
+            SqlType::Enum(_) => &["enum"],
+        }
+    }
+
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
         (
             "SELECT DISTINCT CAST(INDEX_NAME AS CHAR) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?".into(),
             vec![Value::String(table.into())],
         )
     }
+}
+
+/// Lists longer than this travel as one JSON parameter.
+const LONG_LIST: usize = 500;
+
+/// The values as a JSON array and the `JSON_TABLE` column type that reads
+/// them back, when they share a type with a JSON form.
+fn json_list(values: &[Value]) -> Option<(String, &'static str)> {
+    use serde_json::Value as J;
+    let ty = |v: &Value| -> Option<&'static str> {
+        Some(match v {
+            Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::Bool(_) => "BIGINT",
+            Value::F32(f) if f.is_finite() => "DOUBLE",
+            Value::F64(f) if f.is_finite() => "DOUBLE",
+            Value::String(_) | Value::Str(_) => "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+            Value::Uuid(_) => "CHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+            Value::Decimal(_) => "DECIMAL(38, 10)",
+            Value::DateTimeUtc(_) | Value::DateTime(_) => "DATETIME(6)",
+            Value::Date(_) => "DATE",
+            Value::Time(_) => "TIME(6)",
+            _ => return None,
+        })
+    };
+    let first = ty(values.first()?)?;
+    let mut items = Vec::with_capacity(values.len());
+    for v in values {
+        if ty(v)? != first {
+            return None;
+        }
+        items.push(match v {
+            Value::I16(n) => J::from(*n),
+            Value::I32(n) => J::from(*n),
+            Value::I64(n) => J::from(*n),
+            Value::Bool(b) => J::from(i64::from(*b)),
+            Value::F32(f) => J::from(f64::from(*f)),
+            Value::F64(f) => J::from(*f),
+            Value::String(s) => J::from(s.as_str()),
+            Value::Str(s) => J::from(*s),
+            Value::Uuid(u) => J::from(u.hyphenated().to_string()),
+            Value::Decimal(d) => J::from(d.to_string()),
+            Value::DateTimeUtc(t) => J::from(t.naive_utc().format("%F %T%.6f").to_string()),
+            Value::DateTime(t) => J::from(t.format("%F %T%.6f").to_string()),
+            Value::Date(d) => J::from(d.format("%F").to_string()),
+            Value::Time(t) => J::from(t.format("%T%.6f").to_string()),
+            _ => return None,
+        });
+    }
+    Some((J::Array(items).to_string(), first))
 }

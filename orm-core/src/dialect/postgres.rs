@@ -2,6 +2,7 @@
 
 use super::{SqlDialect, Writer};
 use crate::error::{Violation, between};
+use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Postgres;
@@ -49,6 +50,20 @@ impl SqlDialect for Postgres {
 
     fn max_params(&self) -> usize {
         65_535
+    }
+
+    /// Text cannot hold NUL; timestamps and dates start at 4713 BC (chrono
+    /// ends before PostgreSQL does).
+    fn value_limits(&self) -> &'static ValueLimits {
+        &ValueLimits {
+            non_finite_floats: true,
+            nan: true,
+            nul_in_text: false,
+            timestamp_years: (-4711, 262_142),
+            date_years: (-4711, 262_142),
+            decimal_scale: None,
+            decimal_integer_digits: None,
+        }
     }
 
     fn max_keys_per_statement(&self) -> usize {
@@ -123,6 +138,37 @@ impl SqlDialect for Postgres {
             "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1".into(),
             vec![Value::String(table.into())],
         )
+    }
+
+    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT column_name::text, CASE WHEN character_maximum_length IS NULL THEN udt_name::text \
+             ELSE udt_name::text || '(' || character_maximum_length || ')' END, is_nullable::text \
+             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
+                .into(),
+            vec![Value::String(table.into())],
+        )
+    }
+
+    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
+        match ty {
+            SqlType::SmallInt => &["int2"],
+            SqlType::Int => &["int4"],
+            SqlType::BigInt => &["int8"],
+            SqlType::Real => &["float4"],
+            SqlType::Double => &["float8"],
+            SqlType::Bool => &["bool"],
+            SqlType::Varchar(_) => &["varchar"],
+            SqlType::Text | SqlType::Enum(_) => &["text"],
+            SqlType::Bytes => &["bytea"],
+            SqlType::TimestampTz => &["timestamptz"],
+            SqlType::Timestamp => &["timestamp"],
+            SqlType::Date => &["date"],
+            SqlType::Time => &["time"],
+            SqlType::Uuid => &["uuid"],
+            SqlType::Json => &["jsonb", "json"],
+            SqlType::Decimal => &["numeric"],
+        }
     }
 
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {

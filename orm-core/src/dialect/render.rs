@@ -307,7 +307,11 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
     }
     for (i, (col, dir)) in s.order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.col(col);
+        if s.label_order.contains(col) {
+            d.write_label_order(&mut w, col);
+        } else {
+            w.col(col);
+        }
         w.push(match dir {
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
@@ -372,9 +376,8 @@ pub(crate) fn render_update(d: &dyn SqlDialect, u: &Update) -> Statement {
         match a {
             Assign::Value(v) => w.param(v.clone()),
             Assign::Add(v) | Assign::Sub(v) => {
-                w.ident(col);
-                w.push(if matches!(a, Assign::Add(_)) { " + " } else { " - " });
-                w.param(v.clone());
+                let op = if matches!(a, Assign::Add(_)) { " + " } else { " - " };
+                d.write_arith(&mut w, col, op, v);
             }
         }
     }
@@ -428,5 +431,14 @@ pub(crate) fn upsert_excluded(w: &mut Writer<'_>, oc: &OnConflict) {
         w.ident(c);
         w.push(" = EXCLUDED.");
         w.ident(c);
+    }
+    if let Some(v) = oc.bump {
+        if !oc.update.is_empty() {
+            w.push(", ");
+        }
+        w.ident(v);
+        w.push(" = ");
+        w.qualified(oc.table, v);
+        w.push(" + 1");
     }
 }

@@ -2,11 +2,27 @@
 
 use super::{SqlDialect, Writer};
 use crate::error::Violation;
+use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    /// Backticks, not double quotes: SQLite reads a double-quoted name that
+    /// matches no column as a string literal (a missing column would read
+    /// as its own name, and a filter on it would compare with that text);
+    /// a backticked name is always an identifier.
+    fn quote_ident(&self, name: &str, out: &mut String) {
+        out.push('`');
+        for c in name.chars() {
+            if c == '`' {
+                out.push('`');
+            }
+            out.push(c);
+        }
+        out.push('`');
+    }
+
     fn buffer_rows(&self) -> bool {
         true
     }
@@ -21,6 +37,20 @@ impl SqlDialect for Sqlite {
         32_766
     }
 
+    /// NaN is stored as NULL (the infinities are kept); dates are ISO-8601
+    /// text, which sorts and parses for four-digit years only.
+    fn value_limits(&self) -> &'static ValueLimits {
+        &ValueLimits {
+            non_finite_floats: true,
+            nan: false,
+            nul_in_text: true,
+            timestamp_years: (0, 9999),
+            date_years: (0, 9999),
+            decimal_scale: None,
+            decimal_integer_digits: None,
+        }
+    }
+
     fn float_type(&self) -> &'static str {
         "REAL"
     }
@@ -28,6 +58,72 @@ impl SqlDialect for Sqlite {
     fn max_keys_per_statement(&self) -> usize {
         // 32,766 variables per statement.
         30_000
+    }
+
+    /// SQLite turns an integer that overflows into a REAL (which no longer
+    /// decodes) and keeps an INT column's value past 32 bits: the sum is
+    /// checked in SQL, and `abs(i64::MIN)` raises "integer overflow" when it
+    /// leaves the range of the column's type (that of the bound value).
+    fn write_arith(&self, w: &mut Writer<'_>, column: &'static str, op: &str, v: &Value) {
+        let range = match v {
+            Value::I16(_) => Some((i64::from(i16::MIN), i64::from(i16::MAX))),
+            Value::I32(_) => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+            Value::I64(_) => None,
+            _ => {
+                w.ident(column);
+                w.push(op);
+                w.param(v.clone());
+                return;
+            }
+        };
+        let sum = |w: &mut Writer<'_>| {
+            w.push("(");
+            w.ident(column);
+            w.push(op);
+            w.param(v.clone());
+            w.push(")");
+        };
+        w.push("CASE WHEN ");
+        match range {
+            Some((lo, hi)) => {
+                w.push("coalesce(");
+                sum(w);
+                w.push(&format!(", 0) BETWEEN {lo} AND {hi}"));
+            }
+            None => {
+                w.push("typeof(");
+                sum(w);
+                w.push(") IN ('integer', 'null')");
+            }
+        }
+        w.push(" THEN ");
+        sum(w);
+        w.push(" ELSE abs(-9223372036854775807 - 1 + 0 * ");
+        w.ident(column);
+        w.push(") END");
+    }
+
+    /// A long list is one JSON parameter read by `json_each`, so any length
+    /// stays under the parameter limit; values are written as SQLite stores
+    /// them (sqlx's text forms of dates, hyphenated UUIDs, 0/1 booleans).
+    fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
+        match (values.len() > LONG_LIST).then(|| json_list(values)).flatten() {
+            Some(json) => {
+                w.col(column);
+                w.push(if negated {
+                    " NOT IN (SELECT value FROM json_each("
+                } else {
+                    " IN (SELECT value FROM json_each("
+                });
+                w.param(Value::String(json));
+                w.push("))");
+            }
+            None => w.in_list(column, values, negated),
+        }
+    }
+
+    fn is_out_of_range(&self, _code: &str, message: &str) -> bool {
+        message == "integer overflow"
     }
 
     fn write_no_limit(&self, w: &mut Writer<'_>) {
@@ -86,10 +182,69 @@ impl SqlDialect for Sqlite {
         )
     }
 
+    /// An INTEGER PRIMARY KEY is never NULL, whatever `notnull` says.
+    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT name, type, CASE WHEN `notnull` = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END FROM pragma_table_info(?)"
+                .into(),
+            vec![Value::String(table.into())],
+        )
+    }
+
+    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
+        match ty {
+            SqlType::SmallInt | SqlType::Int | SqlType::BigInt => &["integer", "int", "bigint", "smallint"],
+            SqlType::Real | SqlType::Double => &["real", "double", "float"],
+            SqlType::Bool => &["boolean"],
+            SqlType::Varchar(_) => &["varchar"],
+            SqlType::Bytes => &["blob"],
+            SqlType::Text
+            | SqlType::TimestampTz
+            | SqlType::Timestamp
+            | SqlType::Date
+            | SqlType::Time
+            | SqlType::Uuid
+            | SqlType::Json
+            | SqlType::Decimal
+            | SqlType::Enum(_) => &["text"],
+        }
+    }
+
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
         (
             "SELECT name FROM pragma_index_list(?)".into(),
             vec![Value::String(table.into())],
         )
     }
+}
+
+/// Lists longer than this travel as one JSON parameter.
+const LONG_LIST: usize = 500;
+
+/// The values as a JSON array of what SQLite stores for them, when every
+/// one has a JSON form (not blobs, JSON documents or non-finite floats).
+fn json_list(values: &[Value]) -> Option<String> {
+    use chrono::SecondsFormat;
+    use serde_json::Value as J;
+    let item = |v: &Value| -> Option<J> {
+        Some(match v {
+            Value::I16(n) => J::from(*n),
+            Value::I32(n) => J::from(*n),
+            Value::I64(n) => J::from(*n),
+            Value::Bool(b) => J::from(i64::from(*b)),
+            Value::F32(f) if f.is_finite() => J::from(f64::from(*f)),
+            Value::F64(f) if f.is_finite() => J::from(*f),
+            Value::String(s) => J::from(s.as_str()),
+            Value::Str(s) => J::from(*s),
+            Value::Uuid(u) => J::from(u.hyphenated().to_string()),
+            Value::Decimal(d) => J::from(d.to_string()),
+            Value::DateTimeUtc(t) => J::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, false)),
+            Value::DateTime(t) => J::from(t.format("%F %T%.f").to_string()),
+            Value::Date(d) => J::from(d.format("%F").to_string()),
+            Value::Time(t) => J::from(t.format("%T%.f").to_string()),
+            _ => return None,
+        })
+    };
+    let items: Option<Vec<J>> = values.iter().map(item).collect();
+    Some(J::Array(items?).to_string())
 }

@@ -64,9 +64,14 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
                 #p::bulk_create::<#ident, E>(db, rows, false).await
             }
 
-            /// Insert, or update the row with the same unique key (or primary key); returns the stored row.
+            /// Insert, or update the row with the same value in the model's only unique column (the primary key when it has none); returns the stored row. A model with several unique columns names one with `upsert_on`.
             pub async fn upsert<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {
                 #p::upsert::<#ident, E>(db, new).await
+            }
+
+            /// Insert, or update the row whose `target` column (unique, or the primary key) holds the same value; returns the stored row.
+            pub async fn upsert_on<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(db: &E, target: ::orm_core::Column<#ident, T>, new: #new_ident) -> ::orm_core::Result<#ident> {
+                #p::upsert_on::<#ident, E>(db, target.name(), new).await
             }
 
             /// The first row matching `cond`, or one created from `new` (`true` if created). Race-safe.

@@ -1,0 +1,112 @@
+//! `Schema::check`: the models compared with the live database's catalog.
+
+use crate::dialect::{SqlDialect, Statement};
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::field::FieldType;
+use crate::model::{ColumnMeta, ModelMeta};
+use crate::schema::Schema;
+use crate::value::SqlType;
+
+/// One column as the catalog describes it.
+struct LiveColumn {
+    name: String,
+    ty: String,
+    nullable: bool,
+}
+
+impl Schema {
+    /// Compare every model with the live catalog: a missing table or
+    /// column, a column of another type (or varchar length), or a
+    /// nullability difference is listed in [`Error::SchemaMismatch`]. Extra
+    /// columns in the database are allowed (the model may read a subset).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct User { id: i64, name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// let err = Schema::new().model::<User>().check(&db).await.unwrap_err();
+    /// assert!(matches!(err, Error::SchemaMismatch { .. }));
+    /// Schema::new().model::<User>().sync(&db).await?;
+    /// Schema::new().model::<User>().check(&db).await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn check<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
+        let conn = db.__conn();
+        let d = conn.dialect().sql();
+        let mut problems = Vec::new();
+        for m in &self.models {
+            let (sql, params) = d.introspect_schema(m.table);
+            let live = conn
+                .fetch(Statement { sql, params }, |r| {
+                    Ok(LiveColumn {
+                        name: String::decode(r, 0)?,
+                        ty: String::decode(r, 1)?,
+                        nullable: String::decode(r, 2)? == "YES",
+                    })
+                })
+                .await?;
+            compare(d, m, &live, &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::SchemaMismatch { problems })
+        }
+    }
+}
+
+fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mut Vec<String>) {
+    if live.is_empty() {
+        problems.push(format!("table `{}` is missing", m.table));
+        return;
+    }
+    for c in m.columns {
+        let Some(l) = live.iter().find(|l| l.name == c.name) else {
+            problems.push(format!("column `{}`.`{}` is missing", m.table, c.name));
+            continue;
+        };
+        if !type_matches(d, c, &l.ty) {
+            problems.push(format!(
+                "column `{}`.`{}` is {}; the model's {} needs {}",
+                m.table,
+                c.name,
+                l.ty,
+                c.field,
+                d.column_type(c.sql_type)
+            ));
+        }
+        let nullable = c.nullable && !c.primary_key;
+        if l.nullable != nullable {
+            let (is, wants) = if l.nullable {
+                ("nullable", "NOT NULL")
+            } else {
+                ("NOT NULL", "nullable")
+            };
+            problems.push(format!(
+                "column `{}`.`{}` is {is}; the model's {} is {wants}",
+                m.table, c.name, c.field
+            ));
+        }
+    }
+}
+
+/// `varchar(80)` against `Varchar(80)`; otherwise the base name alone.
+fn type_matches(d: &dyn SqlDialect, c: &ColumnMeta, live: &str) -> bool {
+    let live = live.to_ascii_lowercase();
+    let (base, args) = match live.split_once('(') {
+        Some((b, rest)) => (b.trim(), Some(rest.trim_end_matches(')').trim())),
+        None => (live.trim(), None),
+    };
+    let base = base.split_whitespace().next().unwrap_or(base);
+    if !d.type_names(c.sql_type).contains(&base) {
+        return false;
+    }
+    match c.sql_type {
+        SqlType::Varchar(n) => args.is_none_or(|a| a == n.to_string()),
+        _ => true,
+    }
+}
