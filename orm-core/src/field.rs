@@ -101,8 +101,8 @@ macro_rules! direct_field {
 direct_field! {
     i16 => SqlType::SmallInt, |v| Value::I16(*v);
     i32 => SqlType::Int, |v| Value::I32(*v);
-    f32 => SqlType::Real, |v| Value::F32(*v);
-    f64 => SqlType::Double, |v| Value::F64(*v);
+    f32 => SqlType::Real, |v| Value::F32(if *v == 0.0 { 0.0 } else { *v });
+    f64 => SqlType::Double, |v| Value::F64(if *v == 0.0 { 0.0 } else { *v });
     bool => SqlType::Bool, |v| Value::Bool(*v);
     String => SqlType::Varchar(255), |v| Value::String(v.clone());
     Vec<u8> => SqlType::Bytes, |v| Value::Bytes(v.clone());
@@ -111,6 +111,9 @@ direct_field! {
     NaiveDate => SqlType::Date, |v| Value::Date(*v);
     NaiveTime => SqlType::Time, |v| Value::Time(to_micros(*v));
 }
+
+// Floats: -0.0 is stored as 0.0 on every dialect (MySQL and SQLite drop
+// the sign of zero; the two compare equal), so all three store the same.
 
 /// Cut a time to whole microseconds, the precision every dialect stores
 /// (PostgreSQL and MySQL would cut or round it, SQLite's text would keep
