@@ -270,11 +270,16 @@ impl DbBuilder {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("case_sensitive_like", "ON");
                 let in_memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
+                let probe = probe!(sqlx::SqliteConnection, &opts);
+                if in_memory {
+                    anchor = Some(probe);
+                } else {
+                    let _ = sqlx::Connection::close(probe).await;
+                }
                 if in_memory {
                     // The shared in-memory database lives while one connection
                     // does: keep one outside the pool, so that closing pooled
                     // connections (after a cancelled statement) never loses it.
-                    anchor = Some(probe!(sqlx::SqliteConnection, &opts));
                 }
                 let mut pool = options!(sqlx::Sqlite);
                 if in_memory {

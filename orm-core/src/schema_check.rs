@@ -74,7 +74,7 @@ fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mu
                 "column `{}`.`{}` is {}; the model's {} needs {}",
                 m.table,
                 c.name,
-                l.ty,
+                l.ty.to_lowercase(),
                 c.field,
                 d.column_type(c.sql_type)
             ));

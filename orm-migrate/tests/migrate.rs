@@ -122,7 +122,24 @@ async fn drift_is_refused_and_crlf_accepted(t: &TestDb) {
         matches!(&err, Error::Migration { message } if message.contains("20260101000001_create_log/up.sql") && message.contains("changed")),
         "{err}"
     );
-    std::fs::write(&up, original.replace('\n', "\r\n")).unwrap();
+    // Accepting the edit records the new checksum: later runs without the
+    // flag are not refused again.
+    let accept = orm_migrate::Options {
+        allow_edited: true,
+        ..Default::default()
+    };
+    Migrator::new(load_dir(&dir).unwrap())
+        .options(accept)
+        .run(&t.db)
+        .await
+        .expect("edit accepted");
+    Migrator::new(load_dir(&dir).unwrap())
+        .run(&t.db)
+        .await
+        .expect("the accepted edit is the recorded migration now");
+    let status = Migrator::new(load_dir(&dir).unwrap()).status(&t.db).await.unwrap();
+    assert!(status.iter().all(|s| s.state == "applied"), "{status:?}");
+    std::fs::write(&up, original.replace("'one'", "'uno'").replace('\n', "\r\n")).unwrap();
     assert!(
         Migrator::new(load_dir(&dir).unwrap())
             .run(&t.db)
@@ -161,6 +178,7 @@ async fn failed_migration_leaves_database_as_before(t: &TestDb) {
         msg.contains("20260101000004_broken/up.sql") && msg.contains("statement 2"),
         "names file and statement: {msg}"
     );
+    assert_eq!(msg.matches("migration error").count(), 1, "one prefix: {msg}");
     assert_eq!(log_ids(&t.db).await, [1, 2, 3], "the migrations before it stay applied");
     match t.dialect() {
         Dialect::Postgres | Dialect::Sqlite => {

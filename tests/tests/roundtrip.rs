@@ -134,7 +134,10 @@ fn base_new(holder_id: i64, tag: String) -> NewCell {
         body: "base".into(),
         blob: vec![1],
         at: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
-        local: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+        local: NaiveDate::from_ymd_opt(2020, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
         day: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
         clock: NaiveTime::from_hms_opt(1, 2, 3).unwrap(),
         uid: uuid::Uuid::nil(),
@@ -298,7 +301,8 @@ fn expected(backend: Backend, packet: Option<usize>, v: &V) -> Option<V> {
         V::Day(d) => year_ok(d.year()),
         V::Doc(j) => nul || !j.to_string().contains("\\u0000"),
         V::Price(d) => {
-            backend != Backend::MySql || (d.normalize().scale() <= 10 && d.trunc().abs() < Decimal::from_str("1e28").unwrap())
+            backend != Backend::MySql
+                || (d.normalize().scale() <= 10 && d.trunc().abs() < Decimal::from_str("1e28").unwrap())
         }
         _ => true,
     };
@@ -340,7 +344,16 @@ fn edges() -> Vec<V> {
     for n in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
         v.push(V::Big(n));
     }
-    for f in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, f32::MIN_POSITIVE, f32::MAX, f32::MIN, 1.0e-45] {
+    for f in [
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        -0.0,
+        f32::MIN_POSITIVE,
+        f32::MAX,
+        f32::MIN,
+        1.0e-45,
+    ] {
         v.push(V::Single(f));
     }
     for f in [
@@ -448,7 +461,15 @@ fn random() -> Vec<V> {
     let mut out = Vec::new();
     // Mostly years every dialect holds, some far outside.
     let year = prop_oneof![3 => 1000i32..=9999, 1 => -5000i32..=262_000];
-    let datetime = (year, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60, 0u32..60, 0u32..1_000_000_000)
+    let datetime = (
+        year,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+        0u32..1_000_000_000,
+    )
         .prop_map(|(y, m, d, h, mi, s, ns)| dt(y, m, d, h, mi, s, ns));
     let json_leaf = prop_oneof![
         Just(serde_json::Value::Null),
@@ -477,12 +498,20 @@ fn random() -> Vec<V> {
         // NUL has its own edge cases; random text is any other character.
         out.push(draw("[^\\x00]{0,300}".prop_map(V::Label).boxed()));
         out.push(draw("[^\\x00]{0,2000}".prop_map(V::Body).boxed()));
-        out.push(draw(proptest::collection::vec(any::<u8>(), 0..2000).prop_map(V::Blob).boxed()));
-        out.push(draw(datetime.clone().prop_map(|t| V::At(Utc.from_utc_datetime(&t))).boxed()));
+        out.push(draw(
+            proptest::collection::vec(any::<u8>(), 0..2000)
+                .prop_map(V::Blob)
+                .boxed(),
+        ));
+        out.push(draw(
+            datetime.clone().prop_map(|t| V::At(Utc.from_utc_datetime(&t))).boxed(),
+        ));
         out.push(draw(datetime.clone().prop_map(V::Local).boxed()));
         out.push(draw(datetime.clone().prop_map(|t| V::Day(t.date())).boxed()));
         out.push(draw(datetime.clone().prop_map(|t| V::Clock(t.time())).boxed()));
-        out.push(draw(any::<u128>().prop_map(|n| V::Uid(uuid::Uuid::from_u128(n))).boxed()));
+        out.push(draw(
+            any::<u128>().prop_map(|n| V::Uid(uuid::Uuid::from_u128(n))).boxed(),
+        ));
         out.push(draw(json.clone().prop_map(V::Doc).boxed()));
         out.push(draw(decimal.clone().prop_map(V::Price).boxed()));
     }
@@ -514,7 +543,11 @@ async fn verify(
     out.cases += 1;
     let show = |v: &V| {
         let s = format!("{v:?}");
-        if s.len() > 120 { format!("{}… ({} chars)", &s[..120], s.len()) } else { s }
+        if s.len() > 120 {
+            format!("{}… ({} chars)", &s[..120], s.len())
+        } else {
+            s
+        }
     };
     match (written, want) {
         (Ok(id), Some(want)) => {
@@ -540,13 +573,20 @@ async fn verify(
             }
         }
         (Err(Error::Validation { fields, .. }), None) if fields.contains_key(field(v)) => out.refused += 1,
-        (Ok(_), None) => out.failures.push(format!("{path}: {} was accepted; expected a refusal", show(v))),
+        (Ok(_), None) => out
+            .failures
+            .push(format!("{path}: {} was accepted; expected a refusal", show(v))),
         (Err(e), _) => out.failures.push(format!("{path}: {} -> {e}", show(v))),
     }
 }
 
 async fn every_value_round_trips_or_is_refused(t: &TestDb) {
-    Schema::new().model::<Holder>().model::<Cell>().sync(&t.db).await.unwrap();
+    Schema::new()
+        .model::<Holder>()
+        .model::<Cell>()
+        .sync(&t.db)
+        .await
+        .unwrap();
     let holder = Holder::create(&t.db, NewHolder { name: "h".into() }).await.unwrap().id;
     let packet = max_packet(t).await;
     let values: Vec<V> = edges().into_iter().chain(random()).collect();
