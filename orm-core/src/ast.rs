@@ -41,6 +41,9 @@ pub(crate) enum Cond {
     Cmp(&'static str, CmpOp, Value),
     Between(&'static str, Value, Value),
     In(&'static str, Vec<Value>, bool),
+    /// `col IN (keys)` for keys the ORM chunked itself (include loading): a
+    /// plain list where the dialect would send a long user list as JSON.
+    Keys(&'static str, Vec<Value>),
     Like {
         column: &'static str,
         pattern: Value,
@@ -67,7 +70,7 @@ impl Cond {
         match self {
             Cond::Cmp(..) | Cond::Like { .. } | Cond::Agg(..) => 1,
             Cond::Between(..) => 2,
-            Cond::In(_, values, _) => values.len(),
+            Cond::In(_, values, _) | Cond::Keys(_, values) => values.len(),
             Cond::Null(..) => 0,
             Cond::And(parts) | Cond::Or(parts) => parts.iter().map(Cond::max_params).sum(),
             Cond::Not(inner) | Cond::Qualified(_, inner) => inner.max_params(),

@@ -93,14 +93,7 @@ pub(crate) enum InsertId {
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     fn quote_ident(&self, name: &str, out: &mut String) {
-        out.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                out.push('"');
-            }
-            out.push(c);
-        }
-        out.push('"');
+        quote_with('"', name, out);
     }
 
     /// Write the placeholder for the `n`th (1-based) parameter.
@@ -168,6 +161,14 @@ pub(crate) trait SqlDialect: Sync {
     /// `col [NOT] IN (...)` for a non-empty list.
     fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
         w.in_list(column, values, negated);
+    }
+
+    /// `col IN (...)` for a chunk of keys the ORM sized under the parameter
+    /// limit itself. Where `write_in` sends long lists as JSON (MySQL,
+    /// SQLite), keys stay a plain list: the servers plan a constant list
+    /// better than a JSON table (MariaDB's W2 and W4 were 20-40% slower).
+    fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
+        self.write_in(w, column, values, false);
     }
 
     /// `LIMIT/OFFSET`, with limit and offset bound as parameters.
@@ -282,6 +283,18 @@ pub(crate) trait SqlDialect: Sync {
     /// The statements that list a table's existing columns and indexes for `sync_alter`.
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
+}
+
+/// `name` between `q`s, a `q` inside doubled.
+pub(crate) fn quote_with(q: char, name: &str, out: &mut String) {
+    out.push(q);
+    for c in name.chars() {
+        if c == q {
+            out.push(q);
+        }
+        out.push(c);
+    }
+    out.push(q);
 }
 
 fn clamp(n: u64) -> i64 {

@@ -245,7 +245,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     s.items.push(SelectItem::Qualified("j", self.meta.foreign_key));
                     s.items
                         .extend(target.column_names.iter().map(|c| SelectItem::Qualified("t", c)));
-                    let key = Cond::Qualified("j", Box::new(Cond::In(self.meta.foreign_key, values, false)));
+                    let key = Cond::Qualified("j", Box::new(Cond::Keys(self.meta.foreign_key, values)));
                     s.filter = Some(match self.child_filter() {
                         Some(f) => Cond::And(vec![key, f]),
                         None => key,
@@ -256,7 +256,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     key_ty = target.columns[idx].sql_type;
                     key_pos = idx;
                     s.items = target.column_names.iter().map(|c| SelectItem::Column(c)).collect();
-                    let key = Cond::In(child_col, values, false);
+                    let key = Cond::Keys(child_col, values);
                     s.filter = Some(match self.child_filter() {
                         Some(f) => Cond::And(vec![key, f]),
                         None => key,

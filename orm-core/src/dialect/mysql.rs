@@ -10,14 +10,7 @@ pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
     fn quote_ident(&self, name: &str, out: &mut String) {
-        out.push('`');
-        for c in name.chars() {
-            if c == '`' {
-                out.push('`');
-            }
-            out.push(c);
-        }
-        out.push('`');
+        super::quote_with('`', name, out);
     }
 
     /// The level applies to the next transaction, so it is set just before it.
@@ -108,6 +101,10 @@ impl SqlDialect for MySql {
         w.push("CAST(");
         w.col(column);
         w.push(" AS CHAR) COLLATE utf8mb4_bin");
+    }
+
+    fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
+        w.in_list(column, values, false);
     }
 
     fn max_keys_per_statement(&self) -> usize {

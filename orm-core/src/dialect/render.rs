@@ -104,6 +104,11 @@ impl<'d> Writer<'d> {
                 // `x IN ()` is invalid SQL; an empty set matches nothing.
                 self.push(if *negated { "1 = 1" } else { "1 = 0" });
             }
+            Cond::Keys(_, values) if values.is_empty() => self.push("1 = 0"),
+            Cond::Keys(col, values) => {
+                let d = self.d;
+                d.write_keys(self, col, values);
+            }
             Cond::In(col, values, negated) => {
                 let d = self.d;
                 d.write_in(self, col, values, *negated);

@@ -13,14 +13,7 @@ impl SqlDialect for Sqlite {
     /// as its own name, and a filter on it would compare with that text);
     /// a backticked name is always an identifier.
     fn quote_ident(&self, name: &str, out: &mut String) {
-        out.push('`');
-        for c in name.chars() {
-            if c == '`' {
-                out.push('`');
-            }
-            out.push(c);
-        }
-        out.push('`');
+        super::quote_with('`', name, out);
     }
 
     fn buffer_rows(&self) -> bool {
@@ -120,6 +113,10 @@ impl SqlDialect for Sqlite {
             }
             None => w.in_list(column, values, negated),
         }
+    }
+
+    fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
+        w.in_list(column, values, false);
     }
 
     fn is_out_of_range(&self, _code: &str, message: &str) -> bool {
