@@ -162,10 +162,27 @@ pub(crate) fn value_bytes(v: &Value) -> usize {
             Value::String(s) => s.len(),
             Value::Str(s) => s.len(),
             Value::Bytes(b) => b.len(),
-            Value::Json(j) => j.to_string().len(),
+            Value::Json(j) => json_len(j),
             Value::Array(a) => a.iter().map(value_bytes).sum(),
             _ => 16,
         }
+}
+
+/// The length of a JSON document's text, counted without building it.
+fn json_len(j: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, j);
+    c.0
 }
 
 /// Bytes a statement of this text and parameters takes.

@@ -13,11 +13,12 @@ use crate::error::Result;
 /// Order: `create` runs before_validate, (validation), before_save,
 /// before_create, INSERT, after_create, after_save; `save` runs
 /// before_validate, (validation), before_save, before_update, UPDATE,
-/// after_update, after_save; `update(patch)` runs before_update and
-/// after_update around its write; `destroy` runs before_destroy and
-/// after_destroy. Bulk operations do not run hooks.
+/// after_update, after_save; `update(patch)` applies the patch, then runs
+/// the same hooks as `save` (so a normalizing `before_validate` sees the
+/// patched values); `destroy` runs before_destroy and after_destroy. Bulk
+/// operations do not run hooks.
 pub trait Hooks {
-    /// Before validation (create and save); may normalize values.
+    /// Before validation (create, save and `update(patch)`); may normalize values.
     fn before_validate(&mut self) -> Result<()> {
         Ok(())
     }

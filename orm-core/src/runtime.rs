@@ -240,10 +240,18 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.before_update()?;
     let meta = M::META;
     let conn = db.__conn();
-    guard_row(&conn, meta, None, &m.__values())?;
     let previous = meta.updated_at.map(|i| m.__value_at(i));
+    let restore_stamp = |m: &mut M| {
+        if let Some(Value::DateTimeUtc(t)) = previous {
+            m.__touch(t);
+        }
+    };
     m.__touch(now());
     let values = m.__values();
+    if let Err(e) = guard_row(&conn, meta, None, &values) {
+        restore_stamp(m);
+        return Err(e);
+    }
     let sets = meta
         .columns
         .iter()
@@ -252,9 +260,7 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
         .map(|(c, v)| (c.name, Assign::Value(v)))
         .collect();
     if let Err(e) = write_instance(&conn, m, sets).await {
-        if let Some(Value::DateTimeUtc(t)) = previous {
-            m.__touch(t);
-        }
+        restore_stamp(m);
         return Err(e);
     }
     m.__bump_version();
