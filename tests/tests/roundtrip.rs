@@ -544,7 +544,7 @@ async fn verify(
     let show = |v: &V| {
         let s = format!("{v:?}");
         if s.len() > 120 {
-            format!("{}… ({} chars)", &s[..120], s.len())
+            format!("{}… ({} bytes)", s.chars().take(120).collect::<String>(), s.len())
         } else {
             s
         }

@@ -52,8 +52,9 @@ impl SqlDialect for Postgres {
         65_535
     }
 
-    /// Text cannot hold NUL; timestamps and dates start at 4713 BC (chrono
-    /// ends before PostgreSQL does).
+    /// Text cannot hold NUL; timestamps and dates are kept from 4712 BC
+    /// (year -4711): the server's range starts inside 4713 BC, and chrono
+    /// ends (262143 AD) before PostgreSQL does.
     fn value_limits(&self) -> &'static ValueLimits {
         &ValueLimits {
             non_finite_floats: true,
