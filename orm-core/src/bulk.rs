@@ -168,6 +168,11 @@ pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
 /// `target` (a unique column or the primary key) exists, overwrite its
 /// columns, keeping its key and `created_at` and bumping its version.
 /// Returns the stored row on every dialect.
+///
+/// MySQL/MariaDB have no conflict target: `ON DUPLICATE KEY UPDATE` fires on
+/// whichever unique key collides, so a row that collides on another unique
+/// column is updated there, where PostgreSQL and SQLite report
+/// [`Error::UniqueViolation`].
 pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static str, new: M::New) -> Result<M> {
     let meta = M::META;
     let Some(target_col) = meta.column(target).filter(|c| c.unique || c.primary_key) else {
