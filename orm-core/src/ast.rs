@@ -59,6 +59,13 @@ pub(crate) enum Cond {
     Qualified(&'static str, Box<Cond>),
     /// A correlated `EXISTS (SELECT 1 ...)` (required includes).
     Exists(Box<Exists>),
+    /// `expr op operand`: a column through SQL functions, or a JSON field,
+    /// compared with a value, another column or expression.
+    Expr(Expr, CmpOp, Operand),
+    /// A SQL fragment of the user's with `?` placeholders and their values.
+    Sql(String, Vec<Value>),
+    /// `col [NOT] IN (SELECT ...)`: an uncorrelated subquery.
+    InQuery(&'static str, Box<Select>, bool),
     /// `AGG(column) op value` in HAVING (`COUNT(*)` when column is None).
     Agg(AggFn, Option<&'static str>, CmpOp, Value),
 }
@@ -75,6 +82,57 @@ impl Cond {
             Cond::And(parts) | Cond::Or(parts) => parts.iter().map(Cond::max_params).sum(),
             Cond::Not(inner) | Cond::Qualified(_, inner) => inner.max_params(),
             Cond::Exists(e) => e.filter.as_ref().map_or(0, Cond::max_params),
+            Cond::Expr(e, _, o) => e.max_params() + o.max_params(),
+            Cond::Sql(_, values) => values.len(),
+            Cond::InQuery(_, s, _) => s.filter.as_ref().map_or(0, Cond::max_params) + 2,
+        }
+    }
+}
+
+/// A value computed from a column.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    Column(&'static str),
+    Func(Func, Box<Expr>),
+    /// `COALESCE(expr, value)`
+    Coalesce(Box<Expr>, Value),
+    /// A field inside a JSON column, by keys (array positions as digits).
+    JsonPath(&'static str, Vec<String>),
+}
+
+impl Expr {
+    fn max_params(&self) -> usize {
+        match self {
+            Expr::Column(_) => 0,
+            Expr::Func(_, e) => e.max_params(),
+            Expr::Coalesce(e, _) => e.max_params() + 1,
+            Expr::JsonPath(..) => 1,
+        }
+    }
+}
+
+/// A SQL function of one argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Func {
+    Lower,
+    Upper,
+    /// Length in characters.
+    Length,
+    Trim,
+}
+
+/// The right side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    Value(Value),
+    Expr(Expr),
+}
+
+impl Operand {
+    fn max_params(&self) -> usize {
+        match self {
+            Operand::Value(_) => 1,
+            Operand::Expr(e) => e.max_params(),
         }
     }
 }
@@ -108,6 +166,14 @@ pub(crate) enum Direction {
     Desc,
 }
 
+/// One ORDER BY term.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OrderTerm {
+    Column(&'static str, Direction),
+    /// A fragment of the user's (`Order::sql`), with `?` values.
+    Sql(String, Vec<Value>),
+}
+
 /// One item of a select list.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SelectItem {
@@ -115,8 +181,20 @@ pub(crate) enum SelectItem {
     /// `alias.column`
     Qualified(&'static str, &'static str),
     CountStar,
-    /// `AGG(column)`, cast to a double when `float` (SUM/AVG).
-    Agg(AggFn, &'static str, bool),
+    /// `AGG(column)`, cast as asked (SUM and AVG: so every dialect
+    /// returns the same type).
+    Agg(AggFn, &'static str, Option<AggCast>),
+}
+
+/// The type an aggregate is cast to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum AggCast {
+    /// A double (AVG, sums of floats).
+    Float,
+    /// A 64-bit integer (sums of integers; PostgreSQL and MySQL widen them
+    /// to NUMERIC/DECIMAL).
+    Integer,
 }
 
 /// An aggregate function.
@@ -154,12 +232,33 @@ pub(crate) struct Select {
     pub filter: Option<Cond>,
     pub group_by: Vec<&'static str>,
     pub having: Option<Cond>,
-    pub order: Vec<(&'static str, Direction)>,
+    pub order: Vec<OrderTerm>,
     /// The ordered columns that hold `DbEnum` labels: every dialect orders
     /// them by label (MySQL would order a native ENUM by position).
     pub label_order: Vec<&'static str>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// `FOR UPDATE` / `FOR SHARE`, with NOWAIT or SKIP LOCKED.
+    pub lock: Option<LockClause>,
+}
+
+/// A row lock taken by a SELECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LockClause {
+    /// Exclusive (`FOR UPDATE`) or shared.
+    pub exclusive: bool,
+    pub wait: LockWait,
+}
+
+/// What a locking read does when a row is locked by another transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockWait {
+    /// Wait for it.
+    Wait,
+    /// Fail at once (`NOWAIT`).
+    NoWait,
+    /// Leave the row out (`SKIP LOCKED`).
+    SkipLocked,
 }
 
 impl Select {
@@ -177,18 +276,19 @@ impl Select {
             label_order: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
         }
     }
 
     /// Order by `order`, marking the enum columns of `meta` among them.
-    pub(crate) fn set_order(&mut self, meta: &crate::model::ModelMeta, order: Vec<(&'static str, Direction)>) {
+    pub(crate) fn set_order(&mut self, meta: &crate::model::ModelMeta, order: Vec<OrderTerm>) {
         self.label_order = order
             .iter()
-            .filter(|(c, _)| {
-                meta.column(c)
-                    .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_)))
+            .filter_map(|t| match t {
+                OrderTerm::Column(c, _) => Some(*c),
+                OrderTerm::Sql(..) => None,
             })
-            .map(|(c, _)| *c)
+            .filter(|c| meta.column(c).is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_))))
             .collect();
         self.order = order;
     }

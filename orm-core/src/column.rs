@@ -1,7 +1,8 @@
 //! Typed column constants (`User::EMAIL`) and the conditions and orderings
 //! built from them.
 
-use crate::ast::{CmpOp, Cond, Direction, LikeKind};
+use crate::ast::{CmpOp, Cond, Direction, LikeKind, OrderTerm};
+use crate::expr::IntoOperand;
 use crate::field::{FieldType, IntoValue};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -71,32 +72,37 @@ impl<M, T> Column<M, T> {
 }
 
 impl<M, T: FieldType> Column<M, T> {
-    fn cmp(self, op: CmpOp, v: impl IntoValue<T::Compare>) -> Condition<M> {
-        Condition::new(Cond::Cmp(self.name, op, v.into_value()))
+    fn cmp(self, op: CmpOp, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
+        crate::expr::compare(self.name, op, v.into_operand())
     }
 
-    /// `column = value`
-    pub fn eq(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    /// `column = value` for a value already converted.
+    pub(crate) fn eq_value(self, v: Value) -> Condition<M> {
+        Condition::new(Cond::Cmp(self.name, CmpOp::Eq, v))
+    }
+
+    /// `column = value`, or another column or expression of the same type.
+    pub fn eq(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Eq, v)
     }
     /// `column <> value`
-    pub fn ne(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    pub fn ne(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Ne, v)
     }
-    /// `column > value`
-    pub fn gt(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    /// `column > value` (`Post::UPDATED_AT.gt(Post::CREATED_AT)` compares two columns).
+    pub fn gt(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Gt, v)
     }
     /// `column >= value`
-    pub fn gte(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    pub fn gte(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Gte, v)
     }
     /// `column < value`
-    pub fn lt(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    pub fn lt(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Lt, v)
     }
     /// `column <= value`
-    pub fn lte(self, v: impl IntoValue<T::Compare>) -> Condition<M> {
+    pub fn lte(self, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         self.cmp(CmpOp::Lte, v)
     }
     /// `column BETWEEN low AND high` (both ends included)
@@ -220,6 +226,28 @@ impl<M> Condition<M> {
         })
     }
 
+    /// A SQL fragment of yours as a condition, with `?` placeholders (on
+    /// every dialect) for `values`, which are bound, never spliced. The
+    /// fragment itself is written as given: never build it from user
+    /// input; name columns as the table has them.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct User { id: i64, name: String }
+    /// let st = User::find().filter(Condition::sql("char_length(name) > ?", [3])).to_sql(Dialect::Postgres);
+    /// assert!(st.sql.ends_with("WHERE (char_length(name) > $1)"));
+    /// ```
+    ///
+    /// # Panics
+    /// When the number of `?` differs from the number of values (a
+    /// mistake in the code, like a wrong `format!` argument count).
+    pub fn sql<V: Into<Value>>(fragment: impl Into<String>, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        let (sql, values) =
+            crate::placeholders::checked_fragment(fragment.into(), values.into_iter().map(Into::into).collect());
+        Condition::new(Cond::Sql(sql, values))
+    }
+
     /// A condition that always holds (the identity of `and`).
     pub fn all() -> Condition<M> {
         Condition::new(Cond::And(Vec::new()))
@@ -235,16 +263,42 @@ impl<M> std::ops::Not for Condition<M> {
 
 /// An ORDER BY term on model `M`.
 pub struct Order<M> {
-    pub(crate) column: &'static str,
-    pub(crate) direction: Direction,
+    pub(crate) term: OrderTerm,
     _marker: PhantomData<fn() -> M>,
 }
 
 impl<M> Order<M> {
     fn new(column: &'static str, direction: Direction) -> Self {
         Order {
-            column,
-            direction,
+            term: OrderTerm::Column(column, direction),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A SQL fragment of yours as an ORDER BY term (`"length(name) DESC"`),
+    /// written as given: never build it from user input. Values for `?`
+    /// placeholders in it: [`Order::sql_with`].
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct User { id: i64, name: String }
+    /// let st = User::find().order_by(Order::sql("length(name) DESC")).to_sql(Dialect::Sqlite);
+    /// assert!(st.sql.ends_with("ORDER BY length(name) DESC"));
+    /// ```
+    pub fn sql(fragment: impl Into<String>) -> Self {
+        Self::sql_with(fragment, Vec::<Value>::new())
+    }
+
+    /// [`Order::sql`] with values for its `?` placeholders.
+    ///
+    /// # Panics
+    /// When the number of `?` differs from the number of values (a
+    /// mistake in the code, like a wrong `format!` argument count).
+    pub fn sql_with<V: Into<Value>>(fragment: impl Into<String>, values: impl IntoIterator<Item = V>) -> Self {
+        let (sql, values) = crate::placeholders::checked_fragment(fragment.into(), values.into_iter().map(Into::into).collect());
+        Order {
+            term: OrderTerm::Sql(sql, values),
             _marker: PhantomData,
         }
     }

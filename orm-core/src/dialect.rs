@@ -144,6 +144,11 @@ pub(crate) trait SqlDialect: Sync {
         "DOUBLE PRECISION"
     }
 
+    /// The type integer SUMs are cast to, so they decode as `i64`.
+    fn integer_cast_type(&self) -> &'static str {
+        "BIGINT"
+    }
+
     /// `ON CONFLICT ... DO UPDATE` for an upsert.
     fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
         render::upsert_excluded(w, oc);
@@ -184,6 +189,41 @@ pub(crate) trait SqlDialect: Sync {
             w.push(" OFFSET ");
             w.param(Value::I64(clamp(o)));
         }
+    }
+
+    /// A row lock after LIMIT: `FOR UPDATE` / `FOR SHARE` [`NOWAIT` | `SKIP LOCKED`].
+    fn write_lock(&self, w: &mut Writer<'_>, lock: &crate::ast::LockClause) {
+        w.push(if lock.exclusive { " FOR UPDATE" } else { " FOR SHARE" });
+        write_lock_wait(w, lock.wait);
+    }
+
+    /// The function that counts a string's characters, with its `(`.
+    fn char_length_fn(&self) -> &'static str {
+        "CHAR_LENGTH("
+    }
+
+    /// A JSON field as SQL text (a field compared with another expression).
+    fn write_json_text(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String]) {
+        w.push("json_extract(");
+        w.col(column);
+        w.push(", ");
+        w.param(Value::String(json_path(keys)));
+        w.push(")");
+    }
+
+    /// `field op value` for a field of a JSON column: strings compare as
+    /// text, numbers as numbers. The default (SQLite) reads the field as
+    /// its SQL value, which does both.
+    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: crate::ast::CmpOp, v: &Value) {
+        self.write_json_text(w, column, keys);
+        w.push(op.sql());
+        w.param(v.clone());
+    }
+
+    /// Whether a server error means a row lock could not be taken in time
+    /// (`NOWAIT`, lock wait timeout): [`Error::LockNotAvailable`].
+    fn is_lock_not_available(&self, code: &str, _message: &str) -> bool {
+        code == "55P03"
     }
 
     /// What to write for "no limit" when only an offset is given.
@@ -285,6 +325,47 @@ pub(crate) trait SqlDialect: Sync {
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
 }
 
+/// A JSON path for MySQL and SQLite: `$."key"[0]` (keys of digits are
+/// array positions), bound as a parameter, never spliced.
+pub(crate) fn json_path(keys: &[String]) -> String {
+    let mut p = String::from("$");
+    for k in keys {
+        if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) {
+            p.push('[');
+            p.push_str(k);
+            p.push(']');
+        } else {
+            p.push_str(".\"");
+            for c in k.chars() {
+                if matches!(c, '"' | '\\') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p.push('"');
+        }
+    }
+    p
+}
+
+/// Whether a value compares as a number.
+pub(crate) fn is_number(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::F32(_) | Value::F64(_) | Value::Decimal(_)
+    )
+}
+
+/// ` NOWAIT` / ` SKIP LOCKED` after a lock clause.
+pub(crate) fn write_lock_wait(w: &mut Writer<'_>, wait: crate::ast::LockWait) {
+    use crate::ast::LockWait;
+    match wait {
+        LockWait::Wait => {}
+        LockWait::NoWait => w.push(" NOWAIT"),
+        LockWait::SkipLocked => w.push(" SKIP LOCKED"),
+    }
+}
+
 /// `name` between `q`s, a `q` inside doubled.
 pub(crate) fn quote_with(q: char, name: &str, out: &mut String) {
     out.push(q);
@@ -317,6 +398,13 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
         && d.sql().is_session_lost(&code, err.message())
     {
         return Error::Connection {
+            message: err.message().to_owned(),
+        };
+    }
+    if let (Some(d), Some(code)) = (dialect, err.code())
+        && d.sql().is_lock_not_available(&code, err.message())
+    {
+        return Error::LockNotAvailable {
             message: err.message().to_owned(),
         };
     }

@@ -116,6 +116,13 @@ pub enum Error {
         /// Why it was refused.
         message: String,
     },
+    /// A locking read could not take its row lock: `nowait()` on a row
+    /// another transaction holds, or a lock wait that timed out.
+    #[error("lock not available: {message}")]
+    LockNotAvailable {
+        /// The database's own message.
+        message: String,
+    },
     /// Arithmetic (`increment`, a bulk update expression) would take a
     /// column past the range of its type; nothing was changed.
     #[error("out of range: {table}.{column} ({message})")]
@@ -156,7 +163,7 @@ impl Error {
             | Error::CheckViolation { .. }
             | Error::InvalidQuery { .. }
             | Error::OutOfRange { .. } => 400,
-            Error::UniqueViolation { .. } | Error::StaleRow { .. } => 409,
+            Error::UniqueViolation { .. } | Error::StaleRow { .. } | Error::LockNotAvailable { .. } => 409,
             Error::NotFound { .. } => 404,
             Error::Connection { .. } | Error::PoolTimeout { .. } => 503,
             _ => 500,
@@ -408,6 +415,7 @@ impl Error {
                 json!({"error": "Value out of range", "fields": {column.clone(): ["would be out of range"]}})
             }
             Error::Connection { .. } | Error::PoolTimeout { .. } => json!({"error": "Service unavailable"}),
+            Error::LockNotAvailable { .. } => json!({"error": "The row is locked by another transaction; retry"}),
             _ => json!({"error": "Internal server error"}),
         }
     }

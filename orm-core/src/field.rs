@@ -252,3 +252,37 @@ pub(crate) fn decode_enum<E: DbEnum>(row: RowRef<'_>, idx: usize, name: &str) ->
         message: format!("`{s}` is not a variant of {name} (expected one of {:?})", E::VARIANTS),
     })
 }
+
+/// A column holding any serde type as JSON (`JSONB` on PostgreSQL, `JSON`
+/// on MySQL, text on SQLite): `pub settings: Json<Settings>`. Query its
+/// fields with [`Column::get`](crate::Column::get) and
+/// [`Column::path`](crate::Column::path), as for `serde_json::Value`.
+///
+/// A value that serde cannot turn into JSON (a map with non-string keys)
+/// is stored as JSON `null`; a stored document that does not fit `T` is an
+/// error when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> FieldType for Json<T> {
+    type Compare = serde_json::Value;
+    const SQL_TYPE: SqlType = SqlType::Json;
+    fn to_value(&self) -> Value {
+        Value::Json(serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null))
+    }
+    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
+        let doc = serde_json::Value::decode(row, idx)?;
+        serde_json::from_value(doc).map(Json).map_err(|e| crate::Error::Database {
+            code: None,
+            message: format!("could not decode column {idx} as {}: {e}", std::any::type_name::<T>()),
+        })
+    }
+}

@@ -2,7 +2,7 @@
 //! include level with the parents' keys, never one per parent.
 
 use crate::association::Loaded;
-use crate::ast::{Cond, Direction, Exists, Insert, Join, Select, SelectItem};
+use crate::ast::{Cond, Exists, Insert, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::dialect::{render_insert, render_select};
 use crate::error::{Error, Result};
@@ -79,7 +79,7 @@ pub trait Loader<P>: Send + Sync {
     /// Fill the association on every parent with one query (per chunk of keys).
     fn load<'a>(&'a self, conn: Conn<'a>, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
     /// The `EXISTS` condition a required include adds to the parent query.
-    fn exists(&self) -> Option<Cond>;
+    fn required_exists(&self) -> Option<Cond>;
     /// Clone behind the box.
     fn boxed_clone(&self) -> Box<dyn Loader<P>>;
 }
@@ -92,7 +92,7 @@ pub struct Assoc<P, C> {
     meta: &'static AssocMeta,
     set: fn(&mut P, Loaded<C>),
     filter: Option<Cond>,
-    order: Vec<(&'static str, Direction)>,
+    order: Vec<OrderTerm>,
     required: bool,
     nested: Vec<Box<dyn Loader<C>>>,
     _marker: PhantomData<fn() -> (P, C)>,
@@ -146,7 +146,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// their bytes), sorted in memory per parent.
     pub fn order_by(mut self, order: impl Into<Order<C>>) -> Self {
         let o = order.into();
-        self.order.push((o.column, o.direction));
+        self.order.push(o.term);
         self
     }
 
@@ -181,7 +181,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         if let Some(f) = &self.filter {
             parts.push(f.clone());
         }
-        parts.extend(self.nested.iter().filter_map(|n| n.exists()));
+        parts.extend(self.nested.iter().filter_map(|n| n.required_exists()));
         match parts.len() {
             0 => None,
             1 => parts.pop(),
@@ -339,14 +339,40 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
         })
     }
 
-    fn exists(&self) -> Option<Cond> {
-        if !self.required {
-            return None;
-        }
+    fn required_exists(&self) -> Option<Cond> {
+        self.required.then(|| self.exists_cond())
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Loader<P>> {
+        Box::new(self.clone())
+    }
+}
+
+impl<P: Model, C: Model + Clone> Assoc<P, C> {
+    /// A correlated `EXISTS`: parents with at least one associated row
+    /// (matching the association's `filter`), usable wherever a
+    /// [`Condition`] is; `!User::posts().exists()` for parents with none.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, #[orm(foreign_key = "user_id")] posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, published: bool }
+    /// let st = User::find().filter(!User::posts().filter(Post::PUBLISHED.eq(true)).exists()).to_sql(Dialect::Postgres);
+    /// assert!(st.sql.ends_with(r#"WHERE NOT EXISTS (SELECT 1 FROM "posts" AS "s1" WHERE "s1"."user_id" = "users"."id" AND "s1"."published" = $1)"#), "{}", st.sql);
+    /// ```
+    pub fn exists(self) -> Condition<P> {
+        Condition::new(self.exists_cond())
+    }
+
+    fn exists_cond(&self) -> Cond {
         let target = self.target();
         let m = self.meta;
         let filter = self.child_filter();
-        Some(Cond::Exists(Box::new(match m.kind {
+        Cond::Exists(Box::new(match m.kind {
             AssocKind::HasOne | AssocKind::HasMany => Exists {
                 table: target.table,
                 via: None,
@@ -368,11 +394,7 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
                 outer: P::META.pk().name,
                 filter,
             },
-        })))
-    }
-
-    fn boxed_clone(&self) -> Box<dyn Loader<P>> {
-        Box::new(self.clone())
+        }))
     }
 }
 

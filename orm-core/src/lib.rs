@@ -34,17 +34,23 @@ mod db;
 mod dialect;
 mod error;
 mod exec;
+mod expr;
 mod field;
+mod group;
 mod guard;
 mod hooks;
 mod include;
+mod lock;
 mod model;
+mod page;
+mod placeholders;
 mod query;
 mod raw;
 mod row;
 mod runtime;
 mod schema;
 mod schema_check;
+mod subquery;
 mod tracked;
 mod transaction;
 mod value;
@@ -55,14 +61,18 @@ pub use db::{Db, DbBuilder, QueryEvent};
 pub use dialect::{Dialect, Statement};
 pub use error::{Error, FieldErrors, Result};
 pub use exec::Executor;
-pub use field::{DbEnum, FieldType, IntoValue};
+pub use expr::{Computed, IntoOperand, JsonField};
+pub use field::{DbEnum, FieldType, IntoValue, Json};
 pub use hooks::Hooks;
 pub use include::Assoc;
+pub use lock::Lock;
 pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
-pub use query::{Find, Grouped, Having, HavingCond, Picked, Selection};
+pub use group::{GroupKey, Grouped, Having, HavingCond, Summable};
+pub use query::{Find, Picked, Selection};
 pub use raw::{FromRow, Raw, raw};
 pub use row::RowRef;
 pub use schema::Schema;
+pub use subquery::Selected;
 pub use tracked::Tracked;
 pub use transaction::{Connection, Isolation, Transaction};
 pub use value::{SqlType, Value};
@@ -77,8 +87,8 @@ pub use orm_derive::DbEnum;
 /// What most code needs: `use orm_core::prelude::*;`
 pub mod prelude {
     pub use crate::{
-        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne,
-        Model, QueryEvent, Result, Schema, Transaction,
+        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne, Json,
+        Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
     };
 }
 
@@ -115,6 +125,14 @@ pub mod __private {
         if let Err(e) = r {
             errors.entry(field.to_owned()).or_default().push(e.to_string());
         }
+    }
+
+    /// `column = key` for `find_by_pk` (any value that converts to the key's type).
+    pub fn key_eq<M, T: crate::FieldType>(
+        column: crate::Column<M, T>,
+        key: impl crate::IntoValue<T::Compare>,
+    ) -> crate::Condition<M> {
+        column.eq_value(key.into_value())
     }
 
     /// `length = N` on a string column: at most N characters.

@@ -2,7 +2,7 @@
 //! plus aggregates, grouping, column selection, streaming, and filtered
 //! bulk `update` and `delete`.
 
-use crate::ast::{AggFn, Assign, CmpOp, Cond, Delete, Direction, Select, SelectItem, Update};
+use crate::ast::{AggCast, AggFn, Assign, Cond, Delete, OrderTerm, Select, SelectItem, Update};
 use crate::column::{Column, Condition, Order};
 use crate::dialect::{Dialect, Statement, render_delete, render_select, render_update};
 use crate::error::{Error, FieldErrors, Result};
@@ -32,10 +32,12 @@ enum Deleted {
 pub struct Find<M> {
     filter: Option<Cond>,
     includes: Vec<Box<dyn Loader<M>>>,
-    order: Vec<(&'static str, Direction)>,
+    order: Vec<OrderTerm>,
     limit: Option<u64>,
     offset: Option<u64>,
     deleted: Deleted,
+    /// A row lock for `all`/`one`/`stream` (see `lock.rs`).
+    pub(crate) lock: Option<crate::ast::LockClause>,
     /// A primary-key lookup: at most one row, so `one` needs no LIMIT.
     by_key: bool,
     _marker: PhantomData<fn() -> M>,
@@ -50,6 +52,7 @@ impl<M> Clone for Find<M> {
             limit: self.limit,
             offset: self.offset,
             deleted: self.deleted,
+            lock: self.lock,
             by_key: self.by_key,
             _marker: PhantomData,
         }
@@ -77,6 +80,7 @@ impl<M: Model> Find<M> {
             limit: None,
             offset: None,
             deleted: Deleted::Exclude,
+            lock: None,
             by_key: false,
             _marker: PhantomData,
         }
@@ -101,7 +105,7 @@ impl<M: Model> Find<M> {
     /// Sort by a column (`User::NAME.asc()`, `User::CREATED_AT.desc()`, or a bare column for ascending).
     pub fn order_by(mut self, order: impl Into<Order<M>>) -> Self {
         let o = order.into();
-        self.order.push((o.column, o.direction));
+        self.order.push(o.term);
         self
     }
 
@@ -139,7 +143,7 @@ impl<M: Model> Find<M> {
     /// The WHERE: the filter, required includes, and the soft-delete rule.
     fn where_cond(&self) -> Option<Cond> {
         let mut parts: Vec<Cond> = self.filter.iter().cloned().collect();
-        parts.extend(self.includes.iter().filter_map(|l| l.exists()));
+        parts.extend(self.includes.iter().filter_map(|l| l.required_exists()));
         if let Some(i) = M::META.deleted_at {
             let col = M::META.columns[i].name;
             match self.deleted {
@@ -155,7 +159,7 @@ impl<M: Model> Find<M> {
         }
     }
 
-    fn select(&self, items: Vec<SelectItem>) -> Select {
+    pub(crate) fn select_items(&self, items: Vec<SelectItem>) -> Select {
         let mut s = Select::new(M::META.table);
         s.items = items;
         s.filter = self.where_cond();
@@ -179,13 +183,21 @@ impl<M: Model> Find<M> {
     /// assert_eq!(st.sql, r#"SELECT "id", "name" FROM "users" WHERE "name" = $1 LIMIT $2"#);
     /// ```
     pub fn to_sql(&self, dialect: Dialect) -> Statement {
-        render_select(dialect.sql(), &self.select(Self::columns()))
+        render_select(dialect.sql(), &self.rows_select())
+    }
+
+    /// The SELECT of `all`, `one` and `stream`: every column, and the lock.
+    fn rows_select(&self) -> Select {
+        let mut s = self.select_items(Self::columns());
+        s.lock = self.lock;
+        s
     }
 
     /// Every matching row.
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         let conn = db.__conn();
-        let st = render_select(conn.dialect().sql(), &self.select(Self::columns()));
+        crate::lock::check_lock(self.lock, &conn, M::META.name)?;
+        let st = render_select(conn.dialect().sql(), &self.rows_select());
         let mut rows = conn.fetch(st, M::__from_row).await?;
         if !rows.is_empty() {
             for include in &self.includes {
@@ -209,7 +221,10 @@ impl<M: Model> Find<M> {
     pub fn stream<'a, E: Executor + ?Sized>(self, db: &'a E) -> BoxStream<'a, Result<M>> {
         use futures_util::StreamExt;
         let conn = db.__conn();
-        let st = render_select(conn.dialect().sql(), &self.select(Self::columns()));
+        if let Err(e) = crate::lock::check_lock(self.lock, &conn, M::META.name) {
+            return futures_util::stream::iter([Err(e)]).boxed();
+        }
+        let st = render_select(conn.dialect().sql(), &self.rows_select());
         match conn {
             Conn::Db(d) => crate::exec::stream_rows(d, st, M::__from_row),
             Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })
@@ -224,7 +239,7 @@ impl<M: Model> Find<M> {
     /// How many rows match (limit and offset are ignored).
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<i64> {
         let conn = db.__conn();
-        let mut s = self.select(vec![SelectItem::CountStar]);
+        let mut s = self.select_items(vec![SelectItem::CountStar]);
         s.order.clear();
         s.limit = None;
         s.offset = None;
@@ -233,15 +248,15 @@ impl<M: Model> Find<M> {
         Ok(rows.into_iter().next().unwrap_or(0))
     }
 
-    async fn aggregate<T: FieldType, E: Executor + ?Sized>(
+    pub(crate) async fn aggregate<T: FieldType, E: Executor + ?Sized>(
         self,
         db: &E,
         f: AggFn,
         col: &'static str,
-        float: bool,
+        cast: Option<AggCast>,
     ) -> Result<Option<T>> {
         let conn = db.__conn();
-        let mut s = self.select(vec![SelectItem::Agg(f, col, float)]);
+        let mut s = self.select_items(vec![SelectItem::Agg(f, col, cast)]);
         s.order.clear();
         s.limit = None;
         s.offset = None;
@@ -254,34 +269,14 @@ impl<M: Model> Find<M> {
             .flatten())
     }
 
-    /// `SUM(column)` over the matching rows, as `f64` (`None` when no row matches).
-    pub async fn sum<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
-        self.aggregate(db, AggFn::Sum, column.name(), true).await
-    }
-
-    /// `AVG(column)` over the matching rows.
-    pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
-        self.aggregate(db, AggFn::Avg, column.name(), true).await
-    }
-
     /// `MIN(column)` over the matching rows.
     pub async fn min<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
-        self.aggregate(db, AggFn::Min, column.name(), false).await
+        self.aggregate(db, AggFn::Min, column.name(), None).await
     }
 
     /// `MAX(column)` over the matching rows.
     pub async fn max<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
-        self.aggregate(db, AggFn::Max, column.name(), false).await
-    }
-
-    /// Group the matching rows by `column`; end with `.count(&db)` or `.sum(col, &db)`.
-    pub fn group_by<K: FieldType>(self, column: Column<M, K>) -> Grouped<M, K> {
-        Grouped {
-            find: self,
-            key: column.name(),
-            having: Vec::new(),
-            _marker: PhantomData,
-        }
+        self.aggregate(db, AggFn::Max, column.name(), None).await
     }
 
     /// Fetch only these columns, as a tuple: `.attributes((User::ID, User::NAME))`.
@@ -393,136 +388,6 @@ impl<M: Model> Find<M> {
     }
 }
 
-/// A condition on a group's aggregate, for [`Grouped::having`]:
-/// `Having::count().gt(1)`, `Having::sum(User::VISITS).gte(10)`.
-pub struct Having<M> {
-    func: AggFn,
-    column: Option<&'static str>,
-    _marker: PhantomData<fn() -> M>,
-}
-
-impl<M> Having<M> {
-    /// `COUNT(*)` of the group.
-    pub fn count() -> Self {
-        Having {
-            func: AggFn::Count,
-            column: None,
-            _marker: PhantomData,
-        }
-    }
-    /// `SUM(column)` of the group.
-    pub fn sum<T>(column: Column<M, T>) -> Self {
-        Having {
-            func: AggFn::Sum,
-            column: Some(column.name()),
-            _marker: PhantomData,
-        }
-    }
-    /// `MIN(column)` of the group.
-    pub fn min<T>(column: Column<M, T>) -> Self {
-        Having {
-            func: AggFn::Min,
-            column: Some(column.name()),
-            _marker: PhantomData,
-        }
-    }
-    /// `MAX(column)` of the group.
-    pub fn max<T>(column: Column<M, T>) -> Self {
-        Having {
-            func: AggFn::Max,
-            column: Some(column.name()),
-            _marker: PhantomData,
-        }
-    }
-    fn cmp(self, op: CmpOp, v: impl Into<Value>) -> HavingCond<M> {
-        HavingCond {
-            cond: Cond::Agg(self.func, self.column, op, v.into()),
-            _marker: PhantomData,
-        }
-    }
-    /// `> value`
-    pub fn gt(self, v: impl Into<Value>) -> HavingCond<M> {
-        self.cmp(CmpOp::Gt, v)
-    }
-    /// `>= value`
-    pub fn gte(self, v: impl Into<Value>) -> HavingCond<M> {
-        self.cmp(CmpOp::Gte, v)
-    }
-    /// `< value`
-    pub fn lt(self, v: impl Into<Value>) -> HavingCond<M> {
-        self.cmp(CmpOp::Lt, v)
-    }
-    /// `<= value`
-    pub fn lte(self, v: impl Into<Value>) -> HavingCond<M> {
-        self.cmp(CmpOp::Lte, v)
-    }
-    /// `= value`
-    pub fn eq(self, v: impl Into<Value>) -> HavingCond<M> {
-        self.cmp(CmpOp::Eq, v)
-    }
-}
-
-/// A HAVING condition built from [`Having`].
-pub struct HavingCond<M> {
-    cond: Cond,
-    _marker: PhantomData<fn() -> M>,
-}
-
-/// A grouped query from [`Find::group_by`].
-#[must_use]
-pub struct Grouped<M, K> {
-    find: Find<M>,
-    key: &'static str,
-    having: Vec<Cond>,
-    _marker: PhantomData<fn() -> K>,
-}
-
-impl<M: Model, K: FieldType> Grouped<M, K> {
-    /// Keep only groups matching `cond`; several calls are ANDed.
-    pub fn having(mut self, cond: HavingCond<M>) -> Self {
-        self.having.push(cond.cond);
-        self
-    }
-
-    async fn run<V, E: Executor + ?Sized>(
-        self,
-        db: &E,
-        item: SelectItem,
-        decode: fn(RowRef<'_>) -> Result<V>,
-    ) -> Result<Vec<(K, V)>> {
-        let conn = db.__conn();
-        let mut s = self.find.select(vec![SelectItem::Column(self.key), item]);
-        s.group_by = vec![self.key];
-        s.having = match self.having.len() {
-            0 => None,
-            1 => self.having.into_iter().next(),
-            _ => Some(Cond::And(self.having)),
-        };
-        if s.order.is_empty() {
-            s.set_order(M::META, vec![(self.key, Direction::Asc)]);
-        }
-        let st = render_select(conn.dialect().sql(), &s);
-        conn.fetch(st, |r| Ok((K::decode(r, 0)?, decode(r)?))).await
-    }
-
-    /// Rows per group: `Vec<(key, count)>`, ordered by key.
-    pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<(K, i64)>> {
-        self.run(db, SelectItem::CountStar, |r| i64::decode(r, 1)).await
-    }
-
-    /// `SUM(column)` per group, as `f64`.
-    pub async fn sum<T: FieldType, E: Executor + ?Sized>(
-        self,
-        column: Column<M, T>,
-        db: &E,
-    ) -> Result<Vec<(K, Option<f64>)>> {
-        self.run(db, SelectItem::Agg(AggFn::Sum, column.name(), true), |r| {
-            Option::<f64>::decode(r, 1)
-        })
-        .await
-    }
-}
-
 /// A tuple of columns of `M` that [`Find::attributes`] fetches.
 pub trait Selection<M>: Send {
     /// What one row becomes.
@@ -567,7 +432,7 @@ impl<M: Model, S: Selection<M>> Picked<M, S> {
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<S::Output>> {
         let conn = db.__conn();
         let items = self.columns.names().into_iter().map(SelectItem::Column).collect();
-        let st = render_select(conn.dialect().sql(), &self.find.select(items));
+        let st = render_select(conn.dialect().sql(), &self.find.select_items(items));
         conn.fetch(st, S::decode).await
     }
 

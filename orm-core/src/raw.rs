@@ -8,14 +8,22 @@ use crate::model::Model;
 use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 
-/// A raw SQL statement. Write the dialect's own placeholders (`$1` on
-/// PostgreSQL, `?` elsewhere) and bind every value; nothing is spliced.
+/// A raw SQL statement with bound values; nothing is spliced.
+///
+/// Placeholders are portable: `?` (values from [`bind`](Raw::bind), in
+/// order) and `:name` (values from [`bind_named`](Raw::bind_named)) work on
+/// every dialect and are rewritten to its own form (`$1` on PostgreSQL).
+/// Quoted text, comments, `::` casts, dollar-quoted strings and, when no
+/// value is bound with `bind`, PostgreSQL's jsonb `?` operators are left
+/// alone; SQL that already numbers its placeholders (`$1`) is sent as
+/// written. A count that does not match is an error before anything is
+/// sent. The SQL text itself is yours: never build it from user input.
 ///
 /// ```
 /// # async fn demo() -> orm_core::Result<()> {
 /// use orm_core::{prelude::*, raw};
 /// let db = Db::connect("sqlite::memory:").await?;
-/// let n: Vec<i64> = raw("SELECT ? + 1").bind(41_i64).fetch_scalars(&db).await?;
+/// let n: Vec<i64> = raw("SELECT ? + :two").bind(40_i64).bind_named("two", 2_i64).fetch_scalars(&db).await?;
 /// assert_eq!(n, vec![42]);
 /// # Ok(()) }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
@@ -25,6 +33,7 @@ use crate::value::{SqlType, Value};
 pub struct Raw {
     sql: String,
     params: Vec<Value>,
+    named: Vec<(String, Value)>,
 }
 
 /// Start a raw statement.
@@ -32,42 +41,67 @@ pub fn raw(sql: impl Into<String>) -> Raw {
     Raw {
         sql: sql.into(),
         params: Vec::new(),
+        named: Vec::new(),
     }
 }
 
 impl Raw {
-    /// Bind the next parameter.
+    /// Bind the value of the next `?`.
     pub fn bind(mut self, v: impl Into<Value>) -> Self {
         self.params.push(v.into());
         self
     }
 
-    fn statement(self) -> Statement {
-        Statement {
-            sql: self.sql,
-            params: self.params,
+    /// Bind the value of every `:name` (a name of letters, digits and `_`).
+    pub fn bind_named(mut self, name: &str, v: impl Into<Value>) -> Self {
+        let v = v.into();
+        match self.named.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = v,
+            None => self.named.push((name.to_owned(), v)),
         }
+        self
+    }
+
+    /// The statement as `dialect` receives it: placeholders rewritten,
+    /// values in order.
+    ///
+    /// ```
+    /// use orm_core::{Dialect, raw};
+    /// let st = raw("SELECT * FROM users WHERE role = :role AND id > ?").bind(10_i64).bind_named("role", "admin")
+    ///     .to_sql(Dialect::Postgres).unwrap();
+    /// assert_eq!(st.sql, "SELECT * FROM users WHERE role = $1 AND id > $2");
+    /// ```
+    pub fn to_sql(&self, dialect: crate::Dialect) -> Result<Statement> {
+        self.clone().statement(dialect)
+    }
+
+    fn statement(self, dialect: crate::Dialect) -> Result<Statement> {
+        crate::placeholders::statement(dialect.sql(), self.sql, self.params, self.named)
     }
 
     /// Run it; returns the rows affected.
     pub async fn execute<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
-        Ok(db.__conn().execute(self.statement()).await?.rows_affected)
+        let conn = db.__conn();
+        Ok(conn.execute(self.statement(conn.dialect())?).await?.rows_affected)
     }
 
     /// Run it and decode the first column of every row.
     pub async fn fetch_scalars<T: FieldType, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<T>> {
-        db.__conn().fetch(self.statement(), |r| T::decode(r, 0)).await
+        let conn = db.__conn();
+        conn.fetch(self.statement(conn.dialect())?, |r| T::decode(r, 0)).await
     }
 
     /// Run it and decode every row as a model (select the model's columns, in order).
     pub async fn fetch_models<M: Model, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
-        db.__conn().fetch(self.statement(), M::__from_row).await
+        let conn = db.__conn();
+        conn.fetch(self.statement(conn.dialect())?, M::__from_row).await
     }
 
     /// Run it and decode every row into `R`: a tuple of column types, or a
     /// struct of yours that implements [`FromRow`].
     pub async fn fetch_as<R: FromRow, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<R>> {
-        db.__conn().fetch(self.statement(), R::from_row).await
+        let conn = db.__conn();
+        conn.fetch(self.statement(conn.dialect())?, R::from_row).await
     }
 }
 

@@ -43,6 +43,10 @@ impl SqlDialect for MySql {
         "DOUBLE"
     }
 
+    fn integer_cast_type(&self) -> &'static str {
+        "SIGNED"
+    }
+
     /// `ON DUPLICATE KEY UPDATE col = VALUES(col)`; the conflict target is
     /// whichever unique key matched.
     /// The version is bumped in place, and `key = LAST_INSERT_ID(key)` makes
@@ -96,6 +100,20 @@ impl SqlDialect for MySql {
         }
     }
 
+    /// MariaDB spells a shared lock `LOCK IN SHARE MODE` (no `FOR SHARE`
+    /// before 11.x); NOWAIT and SKIP LOCKED follow either (10.6+).
+    fn write_lock(&self, w: &mut Writer<'_>, lock: &crate::ast::LockClause) {
+        w.push(if lock.exclusive { " FOR UPDATE" } else { " LOCK IN SHARE MODE" });
+        super::write_lock_wait(w, lock.wait);
+    }
+
+    /// 1205 "Lock wait timeout exceeded" (MariaDB's NOWAIT answer too) and
+    /// MySQL 8's 3572 NOWAIT error, both SQLSTATE HY000.
+    fn is_lock_not_available(&self, _code: &str, message: &str) -> bool {
+        message.starts_with("Lock wait timeout exceeded")
+            || message.starts_with("Statement aborted because lock(s) could not be acquired immediately")
+    }
+
     /// A native ENUM sorts by position; its label sorts as on the other dialects.
     fn write_label_order(&self, w: &mut Writer<'_>, column: &'static str) {
         w.push("CAST(");
@@ -105,6 +123,30 @@ impl SqlDialect for MySql {
 
     fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
         w.in_list(column, values, false);
+    }
+
+    fn write_json_text(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String]) {
+        w.push("JSON_UNQUOTE(JSON_EXTRACT(");
+        w.col(column);
+        w.push(", ");
+        w.param(Value::String(super::json_path(keys)));
+        w.push("))");
+    }
+
+    /// Strings unquoted and compared as text; numbers compared with the
+    /// extracted value as numbers.
+    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: crate::ast::CmpOp, v: &Value) {
+        if super::is_number(v) {
+            w.push("JSON_EXTRACT(");
+            w.col(column);
+            w.push(", ");
+            w.param(Value::String(super::json_path(keys)));
+            w.push(")");
+        } else {
+            self.write_json_text(w, column, keys);
+        }
+        w.push(op.sql());
+        w.param(v.clone());
     }
 
     fn max_keys_per_statement(&self) -> usize {

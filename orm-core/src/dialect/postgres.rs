@@ -1,6 +1,7 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
 use super::{SqlDialect, Writer};
+use crate::ast::CmpOp;
 use crate::error::{Violation, between};
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
@@ -45,6 +46,44 @@ impl SqlDialect for Postgres {
             }
         } else {
             w.in_list(column, values, negated);
+        }
+    }
+
+    fn char_length_fn(&self) -> &'static str {
+        "char_length("
+    }
+
+    /// `col #>> '{keys}'`, the keys bound as one text array.
+    fn write_json_text(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String]) {
+        w.push("(");
+        w.col(column);
+        w.push(" #>> ");
+        w.param(Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect()));
+        w.push(")");
+    }
+
+    /// Text for strings; numbers and booleans as jsonb, which compares
+    /// numbers by value (`42 = 42.0`).
+    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: CmpOp, v: &Value) {
+        let keys = Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect());
+        if super::is_number(v) || matches!(v, Value::Bool(_)) {
+            w.push("(");
+            w.col(column);
+            w.push(" #> ");
+            w.param(keys);
+            w.push(")");
+            w.push(op.sql());
+            w.push("to_jsonb(");
+            w.param(v.clone());
+            w.push(")");
+        } else {
+            w.push("(");
+            w.col(column);
+            w.push(" #>> ");
+            w.param(keys);
+            w.push(")");
+            w.push(op.sql());
+            w.param(v.clone());
         }
     }
 

@@ -3,7 +3,8 @@
 
 use super::SqlDialect;
 use crate::ast::{
-    Assign, Cond, Delete, Direction, Exists, Insert, Join, LikeKind, OnConflict, Select, SelectItem, Update,
+    AggCast, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand, OrderTerm, Select,
+    SelectItem, Update,
 };
 use crate::value::Value;
 
@@ -159,6 +160,24 @@ impl<'d> Writer<'d> {
                 self.qualifier = saved;
             }
             Cond::Exists(e) => self.exists(e),
+            Cond::InQuery(col, sub, negated) => self.in_query(col, sub, *negated),
+            Cond::Sql(sql, values) => {
+                self.push("(");
+                self.fragment(sql, values);
+                self.push(")");
+            }
+            Cond::Expr(Expr::JsonPath(col, keys), op, Operand::Value(v)) => {
+                let d = self.d;
+                d.write_json_cmp(self, col, keys, *op, v);
+            }
+            Cond::Expr(lhs, op, rhs) => {
+                self.expr(lhs);
+                self.push(op.sql());
+                match rhs {
+                    Operand::Value(v) => self.param(v.clone()),
+                    Operand::Expr(e) => self.expr(e),
+                }
+            }
             Cond::Agg(f, col, op, v) => {
                 self.push(f.sql());
                 self.push("(");
@@ -169,6 +188,34 @@ impl<'d> Writer<'d> {
                 self.push(")");
                 self.push(op.sql());
                 self.param(v.clone());
+            }
+        }
+    }
+
+    /// A computed value: a column through SQL functions.
+    pub(crate) fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Column(c) => self.col(c),
+            Expr::Func(f, inner) => {
+                self.push(match f {
+                    Func::Lower => "LOWER(",
+                    Func::Upper => "UPPER(",
+                    Func::Trim => "TRIM(",
+                    Func::Length => self.d.char_length_fn(),
+                });
+                self.expr(inner);
+                self.push(")");
+            }
+            Expr::Coalesce(inner, v) => {
+                self.push("COALESCE(");
+                self.expr(inner);
+                self.push(", ");
+                self.param(v.clone());
+                self.push(")");
+            }
+            Expr::JsonPath(col, keys) => {
+                let d = self.d;
+                d.write_json_text(self, col, keys);
             }
         }
     }
@@ -265,6 +312,29 @@ impl<'d> Writer<'d> {
 
 pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
     let mut w = Writer::new(d);
+    w.select(s);
+    w.finish()
+}
+
+impl Writer<'_> {
+    /// `col [NOT] IN (SELECT ...)`: the subquery has its own scope.
+    fn in_query(&mut self, col: &'static str, s: &Select, negated: bool) {
+        self.col(col);
+        self.push(if negated { " NOT IN (" } else { " IN (" });
+        let saved = (self.qualifier.take(), self.outer.take());
+        self.select(s);
+        (self.qualifier, self.outer) = saved;
+        self.push(")");
+    }
+
+    fn select(&mut self, s: &Select) {
+        let d = self.d;
+        let w = self;
+        write_select(d, w, s);
+    }
+}
+
+fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
     w.push("SELECT ");
     for (i, item) in s.items.iter().enumerate() {
         if i > 0 {
@@ -274,17 +344,20 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
             SelectItem::Column(c) => w.ident(c),
             SelectItem::Qualified(a, c) => w.qualified(a, c),
             SelectItem::CountStar => w.push("COUNT(*)"),
-            SelectItem::Agg(f, c, float) => {
-                if *float {
+            SelectItem::Agg(f, c, cast) => {
+                if cast.is_some() {
                     w.push("CAST(");
                 }
                 w.push(f.sql());
                 w.push("(");
                 w.col(c);
                 w.push(")");
-                if *float {
+                if let Some(cast) = cast {
                     w.push(" AS ");
-                    w.push(d.float_type());
+                    w.push(match cast {
+                        AggCast::Float => d.float_type(),
+                        AggCast::Integer => d.integer_cast_type(),
+                    });
                     w.push(")");
                 }
             }
@@ -310,20 +383,27 @@ pub(crate) fn render_select(d: &dyn SqlDialect, s: &Select) -> Statement {
         w.push(" HAVING ");
         w.cond(h);
     }
-    for (i, (col, dir)) in s.order.iter().enumerate() {
+    for (i, term) in s.order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        if s.label_order.contains(col) {
-            d.write_label_order(&mut w, col);
-        } else {
-            w.col(col);
+        match term {
+            OrderTerm::Column(col, dir) => {
+                if s.label_order.contains(col) {
+                    d.write_label_order(w, col);
+                } else {
+                    w.col(col);
+                }
+                w.push(match dir {
+                    Direction::Asc => " ASC",
+                    Direction::Desc => " DESC",
+                });
+            }
+            OrderTerm::Sql(sql, values) => w.fragment(sql, values),
         }
-        w.push(match dir {
-            Direction::Asc => " ASC",
-            Direction::Desc => " DESC",
-        });
     }
-    d.write_limit(&mut w, s.limit, s.offset);
-    w.finish()
+    d.write_limit(w, s.limit, s.offset);
+    if let Some(lock) = &s.lock {
+        d.write_lock(w, lock);
+    }
 }
 
 /// Takes the statement by value: its rows' values become the parameters

@@ -48,6 +48,10 @@ impl SqlDialect for Sqlite {
         "REAL"
     }
 
+    fn integer_cast_type(&self) -> &'static str {
+        "INTEGER"
+    }
+
     fn max_keys_per_statement(&self) -> usize {
         // 32,766 variables per statement.
         30_000
@@ -117,6 +121,20 @@ impl SqlDialect for Sqlite {
 
     fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
         w.in_list(column, values, false);
+    }
+
+    /// No row locks: a transaction's `BEGIN IMMEDIATE` already holds the
+    /// database's write lock, so a locking read inside one is as safe.
+    fn write_lock(&self, _w: &mut Writer<'_>, _lock: &crate::ast::LockClause) {}
+
+    /// SQLITE_BUSY (5): the database lock was not free within the busy timeout.
+    fn is_lock_not_available(&self, code: &str, message: &str) -> bool {
+        code == "5" || message.starts_with("database is locked")
+    }
+
+    /// `length()` counts characters of text.
+    fn char_length_fn(&self) -> &'static str {
+        "length("
     }
 
     fn is_out_of_range(&self, _code: &str, message: &str) -> bool {

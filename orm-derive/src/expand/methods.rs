@@ -25,7 +25,7 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
 
             /// A query for the row with this primary key; end it with `.one(&db)`.
             pub fn find_by_pk(key: impl ::orm_core::IntoValue<<#pk_ty as ::orm_core::FieldType>::Compare>) -> ::orm_core::Find<#ident> {
-                #p::find::<#ident>().filter(#ident::#pk_const.eq(key)).__by_key()
+                #p::find::<#ident>().filter(#p::key_eq(#ident::#pk_const, key)).__by_key()
             }
 
             /// Validate, apply defaults and timestamps, insert, and return the row with its key.

@@ -1,0 +1,265 @@
+//! Aggregates and grouping: `sum`/`avg` with their result types,
+//! `group_by` on one column or a tuple of columns, and `having`.
+
+use crate::ast::{AggCast, AggFn, CmpOp, Cond, Direction, OrderTerm, SelectItem};
+use crate::column::Column;
+use crate::dialect::render_select;
+use crate::error::Result;
+use crate::exec::Executor;
+use crate::field::FieldType;
+use crate::model::Model;
+use crate::query::Find;
+use crate::row::RowRef;
+use crate::value::Value;
+use rust_decimal::Decimal;
+use std::marker::PhantomData;
+
+/// A column type that `sum` adds up, and the type of its sum: integers
+/// sum to `i64` (past its range: [`Error::OutOfRange`](crate::Error::OutOfRange)),
+/// floats to `f64`, decimals to `Decimal` (PostgreSQL and MySQL; SQLite
+/// stores decimals as text and cannot sum them exactly).
+pub trait Summable: FieldType {
+    /// What the sum decodes as.
+    type Sum: FieldType;
+    #[doc(hidden)]
+    const CAST: Option<AggCast>;
+}
+
+macro_rules! summable {
+    ($($t:ty => $sum:ty, $cast:expr;)*) => {$(
+        impl Summable for $t {
+            type Sum = $sum;
+            const CAST: Option<AggCast> = $cast;
+        }
+    )*};
+}
+
+summable! {
+    i16 => i64, Some(AggCast::Integer);
+    i32 => i64, Some(AggCast::Integer);
+    i64 => i64, Some(AggCast::Integer);
+    f32 => f64, Some(AggCast::Float);
+    f64 => f64, Some(AggCast::Float);
+    Decimal => Decimal, None;
+}
+
+impl<T: Summable> Summable for Option<T> {
+    type Sum = T::Sum;
+    const CAST: Option<AggCast> = T::CAST;
+}
+
+impl<M: Model> Find<M> {
+    /// `SUM(column)` over the matching rows (`None` when no row matches):
+    /// an `i64` for integer columns, `f64` for floats.
+    pub async fn sum<T: Summable, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T::Sum>> {
+        self.aggregate(db, AggFn::Sum, column.name(), T::CAST).await
+    }
+
+    /// `AVG(column)` over the matching rows, as `f64`.
+    pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
+        self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float)).await
+    }
+
+    /// Group the matching rows by a column or a tuple of columns
+    /// (`group_by((Track::GENRE_ID, Track::MEDIA_TYPE_ID))`); end with
+    /// `.count(&db)`, `.sum(col, &db)` or `.avg(col, &db)`. Groups come
+    /// ordered by key unless the query orders them.
+    pub fn group_by<G: GroupKey<M>>(self, key: G) -> Grouped<M, G::Key> {
+        Grouped {
+            find: self,
+            keys: key.columns(),
+            decode: G::decode,
+            having: Vec::new(),
+        }
+    }
+}
+
+/// What [`Find::group_by`] groups by: one column, or a tuple of up to four.
+pub trait GroupKey<M> {
+    /// A group's key as returned.
+    type Key: Send;
+    /// The column names, in order.
+    fn columns(&self) -> Vec<&'static str>;
+    /// Decode a key from the first columns of a row.
+    fn decode(row: RowRef<'_>) -> Result<Self::Key>;
+}
+
+impl<M, K: FieldType> GroupKey<M> for Column<M, K> {
+    type Key = K;
+    fn columns(&self) -> Vec<&'static str> {
+        vec![self.name()]
+    }
+    fn decode(row: RowRef<'_>) -> Result<K> {
+        K::decode(row, 0)
+    }
+}
+
+macro_rules! group_key {
+    ($($t:ident $i:tt),+) => {
+        impl<M, $($t: FieldType),+> GroupKey<M> for ($(Column<M, $t>,)+) {
+            type Key = ($($t,)+);
+            fn columns(&self) -> Vec<&'static str> {
+                vec![$(self.$i.name()),+]
+            }
+            fn decode(row: RowRef<'_>) -> Result<Self::Key> {
+                Ok(($($t::decode(row, $i)?,)+))
+            }
+        }
+    };
+}
+
+group_key!(A 0);
+group_key!(A 0, B 1);
+group_key!(A 0, B 1, C 2);
+group_key!(A 0, B 1, C 2, D 3);
+
+/// A condition on a group's aggregate, for [`Grouped::having`]:
+/// `Having::count().gt(1)`, `Having::sum(User::VISITS).gte(10)`.
+pub struct Having<M> {
+    func: AggFn,
+    column: Option<&'static str>,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Having<M> {
+    /// `COUNT(*)` of the group.
+    pub fn count() -> Self {
+        Having {
+            func: AggFn::Count,
+            column: None,
+            _marker: PhantomData,
+        }
+    }
+    /// `SUM(column)` of the group.
+    pub fn sum<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Sum,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    /// `AVG(column)` of the group.
+    pub fn avg<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Avg,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    /// `MIN(column)` of the group.
+    pub fn min<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Min,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    /// `MAX(column)` of the group.
+    pub fn max<T>(column: Column<M, T>) -> Self {
+        Having {
+            func: AggFn::Max,
+            column: Some(column.name()),
+            _marker: PhantomData,
+        }
+    }
+    fn cmp(self, op: CmpOp, v: impl Into<Value>) -> HavingCond<M> {
+        HavingCond {
+            cond: Cond::Agg(self.func, self.column, op, v.into()),
+            _marker: PhantomData,
+        }
+    }
+    /// `> value`
+    pub fn gt(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Gt, v)
+    }
+    /// `>= value`
+    pub fn gte(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Gte, v)
+    }
+    /// `< value`
+    pub fn lt(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Lt, v)
+    }
+    /// `<= value`
+    pub fn lte(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Lte, v)
+    }
+    /// `= value`
+    pub fn eq(self, v: impl Into<Value>) -> HavingCond<M> {
+        self.cmp(CmpOp::Eq, v)
+    }
+}
+
+/// A HAVING condition built from [`Having`].
+pub struct HavingCond<M> {
+    cond: Cond,
+    _marker: PhantomData<fn() -> M>,
+}
+
+/// A grouped query from [`Find::group_by`].
+#[must_use]
+pub struct Grouped<M, K> {
+    find: Find<M>,
+    keys: Vec<&'static str>,
+    decode: fn(RowRef<'_>) -> Result<K>,
+    having: Vec<Cond>,
+}
+
+impl<M: Model, K: Send> Grouped<M, K> {
+    /// Keep only groups matching `cond`; several calls are ANDed.
+    pub fn having(mut self, cond: HavingCond<M>) -> Self {
+        self.having.push(cond.cond);
+        self
+    }
+
+    async fn run<V: Send, E: Executor + ?Sized>(
+        self,
+        db: &E,
+        item: SelectItem,
+        value: fn(RowRef<'_>, usize) -> Result<V>,
+    ) -> Result<Vec<(K, V)>> {
+        let conn = db.__conn();
+        let n = self.keys.len();
+        let mut items: Vec<SelectItem> = self.keys.iter().map(|k| SelectItem::Column(k)).collect();
+        items.push(item);
+        let mut s = self.find.select_items(items);
+        s.group_by = self.keys.clone();
+        s.having = match self.having.len() {
+            0 => None,
+            1 => self.having.into_iter().next(),
+            _ => Some(Cond::And(self.having)),
+        };
+        if s.order.is_empty() {
+            let order = self.keys.iter().map(|k| OrderTerm::Column(k, Direction::Asc)).collect();
+            s.set_order(M::META, order);
+        }
+        let st = render_select(conn.dialect().sql(), &s);
+        let decode = self.decode;
+        conn.fetch(st, |r| Ok((decode(r)?, value(r, n)?))).await
+    }
+
+    /// Rows per group: `Vec<(key, count)>`.
+    pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<(K, i64)>> {
+        self.run(db, SelectItem::CountStar, |r, i| i64::decode(r, i)).await
+    }
+
+    /// `SUM(column)` per group (`i64` for integers, `f64` for floats).
+    pub async fn sum<T: Summable, E: Executor + ?Sized>(
+        self,
+        column: Column<M, T>,
+        db: &E,
+    ) -> Result<Vec<(K, Option<T::Sum>)>> {
+        let item = SelectItem::Agg(AggFn::Sum, column.name(), T::CAST);
+        self.run(db, item, |r, i| Option::<T::Sum>::decode(r, i)).await
+    }
+
+    /// `AVG(column)` per group, as `f64`.
+    pub async fn avg<T: FieldType, E: Executor + ?Sized>(
+        self,
+        column: Column<M, T>,
+        db: &E,
+    ) -> Result<Vec<(K, Option<f64>)>> {
+        let item = SelectItem::Agg(AggFn::Avg, column.name(), Some(AggCast::Float));
+        self.run(db, item, |r, i| Option::<f64>::decode(r, i)).await
+    }
+}
