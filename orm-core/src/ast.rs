@@ -288,7 +288,10 @@ impl Select {
                 OrderTerm::Column(c, _) => Some(*c),
                 OrderTerm::Sql(..) => None,
             })
-            .filter(|c| meta.column(c).is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_))))
+            .filter(|c| {
+                meta.column(c)
+                    .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_)))
+            })
             .collect();
         self.order = order;
     }

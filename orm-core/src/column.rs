@@ -296,7 +296,8 @@ impl<M> Order<M> {
     /// When the number of `?` differs from the number of values (a
     /// mistake in the code, like a wrong `format!` argument count).
     pub fn sql_with<V: Into<Value>>(fragment: impl Into<String>, values: impl IntoIterator<Item = V>) -> Self {
-        let (sql, values) = crate::placeholders::checked_fragment(fragment.into(), values.into_iter().map(Into::into).collect());
+        let (sql, values) =
+            crate::placeholders::checked_fragment(fragment.into(), values.into_iter().map(Into::into).collect());
         Order {
             term: OrderTerm::Sql(sql, values),
             _marker: PhantomData,

@@ -144,9 +144,11 @@ pub(crate) trait SqlDialect: Sync {
         "DOUBLE PRECISION"
     }
 
-    /// The type integer SUMs are cast to, so they decode as `i64`.
-    fn integer_cast_type(&self) -> &'static str {
-        "BIGINT"
+    /// The type integer SUMs are cast to, so they decode as `i64` (a sum
+    /// past its range then fails as out of range); `None`: not cast, the
+    /// decoder checks the range.
+    fn integer_cast_type(&self) -> Option<&'static str> {
+        Some("BIGINT")
     }
 
     /// `ON CONFLICT ... DO UPDATE` for an upsert.
@@ -214,7 +216,14 @@ pub(crate) trait SqlDialect: Sync {
     /// `field op value` for a field of a JSON column: strings compare as
     /// text, numbers as numbers. The default (SQLite) reads the field as
     /// its SQL value, which does both.
-    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: crate::ast::CmpOp, v: &Value) {
+    fn write_json_cmp(
+        &self,
+        w: &mut Writer<'_>,
+        column: &'static str,
+        keys: &[String],
+        op: crate::ast::CmpOp,
+        v: &Value,
+    ) {
         self.write_json_text(w, column, keys);
         w.push(op.sql());
         w.param(v.clone());

@@ -177,7 +177,11 @@ impl<M> JsonField<M> {
     }
 
     fn cmp(self, op: CmpOp, v: impl Into<Value>) -> Condition<M> {
-        Condition::new(Cond::Expr(Expr::JsonPath(self.column, self.keys), op, Operand::Value(v.into())))
+        Condition::new(Cond::Expr(
+            Expr::JsonPath(self.column, self.keys),
+            op,
+            Operand::Value(v.into()),
+        ))
     }
 
     /// `field = value`

@@ -145,7 +145,21 @@ impl FieldType for i64 {
                 .or_else(|_| r.try_get::<i16, usize>(idx).map(i64::from))
                 .ok(),
             #[cfg(feature = "mysql")]
-            RowRef::MySql(r) => r.try_get::<u64, usize>(idx).ok().and_then(|u| i64::try_from(u).ok()),
+            RowRef::MySql(r) => match r.try_get::<u64, usize>(idx) {
+                Ok(u) => i64::try_from(u).ok(),
+                // An integer SUM is a DECIMAL on MySQL: exact, or out of range.
+                Err(_) => match r.try_get::<Decimal, usize>(idx) {
+                    Ok(d) if d.fract().is_zero() => {
+                        use rust_decimal::prelude::ToPrimitive;
+                        return d.to_i64().ok_or_else(|| crate::Error::OutOfRange {
+                            table: String::new(),
+                            column: String::new(),
+                            message: format!("{d} does not fit in a 64-bit integer"),
+                        });
+                    }
+                    _ => None,
+                },
+            },
             #[allow(unreachable_patterns)]
             _ => None,
         };
@@ -280,9 +294,11 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> 
     }
     fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
         let doc = serde_json::Value::decode(row, idx)?;
-        serde_json::from_value(doc).map(Json).map_err(|e| crate::Error::Database {
-            code: None,
-            message: format!("could not decode column {idx} as {}: {e}", std::any::type_name::<T>()),
-        })
+        serde_json::from_value(doc)
+            .map(Json)
+            .map_err(|e| crate::Error::Database {
+                code: None,
+                message: format!("could not decode column {idx} as {}: {e}", std::any::type_name::<T>()),
+            })
     }
 }

@@ -52,12 +52,15 @@ impl<M: Model> Find<M> {
     /// `SUM(column)` over the matching rows (`None` when no row matches):
     /// an `i64` for integer columns, `f64` for floats.
     pub async fn sum<T: Summable, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T::Sum>> {
-        self.aggregate(db, AggFn::Sum, column.name(), T::CAST).await
+        self.aggregate(db, AggFn::Sum, column.name(), T::CAST)
+            .await
+            .map_err(|e| crate::runtime::out_of_range(e, M::META, column.name()))
     }
 
     /// `AVG(column)` over the matching rows, as `f64`.
     pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
-        self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float)).await
+        self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float))
+            .await
     }
 
     /// Group the matching rows by a column or a tuple of columns
@@ -250,7 +253,9 @@ impl<M: Model, K: Send> Grouped<M, K> {
         db: &E,
     ) -> Result<Vec<(K, Option<T::Sum>)>> {
         let item = SelectItem::Agg(AggFn::Sum, column.name(), T::CAST);
-        self.run(db, item, |r, i| Option::<T::Sum>::decode(r, i)).await
+        self.run(db, item, |r, i| Option::<T::Sum>::decode(r, i))
+            .await
+            .map_err(|e| crate::runtime::out_of_range(e, M::META, column.name()))
     }
 
     /// `AVG(column)` per group, as `f64`.

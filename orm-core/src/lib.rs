@@ -63,11 +63,11 @@ pub use error::{Error, FieldErrors, Result};
 pub use exec::Executor;
 pub use expr::{Computed, IntoOperand, JsonField};
 pub use field::{DbEnum, FieldType, IntoValue, Json};
+pub use group::{GroupKey, Grouped, Having, HavingCond, Summable};
 pub use hooks::Hooks;
 pub use include::Assoc;
 pub use lock::Lock;
 pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
-pub use group::{GroupKey, Grouped, Having, HavingCond, Summable};
 pub use query::{Find, Picked, Selection};
 pub use raw::{FromRow, Raw, raw};
 pub use row::RowRef;
@@ -87,8 +87,8 @@ pub use orm_derive::DbEnum;
 /// What most code needs: `use orm_core::prelude::*;`
 pub mod prelude {
     pub use crate::{
-        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne, Json,
-        Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
+        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne,
+        Having, Json, Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
     };
 }
 

@@ -50,7 +50,10 @@ impl<M> Find<M> {
     }
 
     /// With [`lock`](Find::lock): leave out rows another transaction has
-    /// locked (a job queue's workers each take different rows).
+    /// locked (a job queue's workers each take different rows). On
+    /// MySQL/MariaDB run such workers at `Isolation::ReadCommitted`
+    /// (`db.begin_isolated(..)`): under REPEATABLE READ InnoDB also locks
+    /// index gaps, and concurrent workers deadlock.
     pub fn skip_locked(self) -> Self {
         self.lock_wait(LockWait::SkipLocked)
     }

@@ -147,7 +147,10 @@ pub(crate) fn statement(
                 "raw SQL numbers its placeholders ($1): bind values in order, not by name",
             ));
         }
-        return Ok(Statement { sql, params: positional });
+        return Ok(Statement {
+            sql,
+            params: positional,
+        });
     }
     let mut w = Writer::new(d);
     write_pieces(&mut w, &pieces, positional, &named, &sql)?;
@@ -171,7 +174,9 @@ fn write_pieces(
     }
     for (name, _) in named {
         if !pieces.contains(&Piece::Named(name)) {
-            return Err(Error::invalid(format!("`:{name}` was bound but does not appear in: {sql}")));
+            return Err(Error::invalid(format!(
+                "`:{name}` was bound but does not appear in: {sql}"
+            )));
         }
     }
     let mut values = positional.into_iter();
@@ -180,7 +185,11 @@ fn write_pieces(
             Piece::Text(t) => w.push(t),
             Piece::Positional => w.param(values.next().expect("counted")),
             Piece::Named(n) => {
-                let v = named.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).expect("scanned");
+                let v = named
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .expect("scanned");
                 w.param(v);
             }
         }
@@ -260,16 +269,32 @@ mod tests {
         let sql = "SELECT '?', ':x', \"a?b\", `c:d`, x::text, $q$ ? :x $q$ /* ? :x */ FROM t -- ? :x\nWHERE y = ?";
         let st = pg(sql, vec![Value::I64(1)], vec![]).unwrap();
         assert!(st.sql.ends_with("WHERE y = $1"), "{}", st.sql);
-        assert!(st.sql.contains("'?', ':x', \"a?b\", `c:d`, x::text, $q$ ? :x $q$ /* ? :x */"));
+        assert!(
+            st.sql
+                .contains("'?', ':x', \"a?b\", `c:d`, x::text, $q$ ? :x $q$ /* ? :x */")
+        );
         let st = pg("SELECT 'it''s ?' || ?", vec![Value::I64(1)], vec![]).unwrap();
         assert_eq!(st.sql, "SELECT 'it''s ?' || $1");
     }
 
     #[test]
     fn jsonb_operators_without_values_are_left_alone() {
-        let st = pg("SELECT data ? 'k', data ?| array['a'], data ?& array['b'] FROM t", vec![], vec![]).unwrap();
-        assert_eq!(st.sql, "SELECT data ? 'k', data ?| array['a'], data ?& array['b'] FROM t");
-        let st = pg("SELECT data ?| array['a'] FROM t WHERE id = ?", vec![Value::I64(1)], vec![]).unwrap();
+        let st = pg(
+            "SELECT data ? 'k', data ?| array['a'], data ?& array['b'] FROM t",
+            vec![],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(
+            st.sql,
+            "SELECT data ? 'k', data ?| array['a'], data ?& array['b'] FROM t"
+        );
+        let st = pg(
+            "SELECT data ?| array['a'] FROM t WHERE id = ?",
+            vec![Value::I64(1)],
+            vec![],
+        )
+        .unwrap();
         assert_eq!(st.sql, "SELECT data ?| array['a'] FROM t WHERE id = $1");
     }
 

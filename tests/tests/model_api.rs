@@ -182,7 +182,11 @@ async fn aggregates_grouping_and_attributes(t: &TestDb) {
         let role = if i % 3 == 0 { Some(Role::Admin) } else { None };
         User::create(&t.db, NewUser { role, ..user(i) }).await.unwrap();
     }
-    assert_eq!(User::find().sum(User::VISITS, &t.db).await.unwrap(), Some(21), "integer sums stay integers");
+    assert_eq!(
+        User::find().sum(User::VISITS, &t.db).await.unwrap(),
+        Some(21),
+        "integer sums stay integers"
+    );
     assert_eq!(User::find().avg(User::VISITS, &t.db).await.unwrap(), Some(3.5));
     assert_eq!(User::find().min(User::VISITS, &t.db).await.unwrap(), Some(1));
     assert_eq!(

@@ -43,8 +43,11 @@ impl SqlDialect for MySql {
         "DOUBLE"
     }
 
-    fn integer_cast_type(&self) -> &'static str {
-        "SIGNED"
+    /// `CAST(.. AS SIGNED)` clamps an overflowing sum to the i64 bounds
+    /// with only a warning: the DECIMAL sum is read as it is, and `i64`'s
+    /// decoder refuses one past its range.
+    fn integer_cast_type(&self) -> Option<&'static str> {
+        None
     }
 
     /// `ON DUPLICATE KEY UPDATE col = VALUES(col)`; the conflict target is
@@ -103,7 +106,11 @@ impl SqlDialect for MySql {
     /// MariaDB spells a shared lock `LOCK IN SHARE MODE` (no `FOR SHARE`
     /// before 11.x); NOWAIT and SKIP LOCKED follow either (10.6+).
     fn write_lock(&self, w: &mut Writer<'_>, lock: &crate::ast::LockClause) {
-        w.push(if lock.exclusive { " FOR UPDATE" } else { " LOCK IN SHARE MODE" });
+        w.push(if lock.exclusive {
+            " FOR UPDATE"
+        } else {
+            " LOCK IN SHARE MODE"
+        });
         super::write_lock_wait(w, lock.wait);
     }
 
@@ -135,7 +142,14 @@ impl SqlDialect for MySql {
 
     /// Strings unquoted and compared as text; numbers compared with the
     /// extracted value as numbers.
-    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: crate::ast::CmpOp, v: &Value) {
+    fn write_json_cmp(
+        &self,
+        w: &mut Writer<'_>,
+        column: &'static str,
+        keys: &[String],
+        op: crate::ast::CmpOp,
+        v: &Value,
+    ) {
         if super::is_number(v) {
             w.push("JSON_EXTRACT(");
             w.col(column);

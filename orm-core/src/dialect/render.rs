@@ -3,8 +3,8 @@
 
 use super::SqlDialect;
 use crate::ast::{
-    AggCast, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand, OrderTerm, Select,
-    SelectItem, Update,
+    AggCast, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand,
+    OrderTerm, Select, SelectItem, Update,
 };
 use crate::value::Value;
 
@@ -345,6 +345,10 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
             SelectItem::Qualified(a, c) => w.qualified(a, c),
             SelectItem::CountStar => w.push("COUNT(*)"),
             SelectItem::Agg(f, c, cast) => {
+                let cast = cast.and_then(|cast| match cast {
+                    AggCast::Float => Some(d.float_type()),
+                    AggCast::Integer => d.integer_cast_type(),
+                });
                 if cast.is_some() {
                     w.push("CAST(");
                 }
@@ -352,12 +356,9 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
                 w.push("(");
                 w.col(c);
                 w.push(")");
-                if let Some(cast) = cast {
+                if let Some(ty) = cast {
                     w.push(" AS ");
-                    w.push(match cast {
-                        AggCast::Float => d.float_type(),
-                        AggCast::Integer => d.integer_cast_type(),
-                    });
+                    w.push(ty);
                     w.push(")");
                 }
             }

@@ -48,8 +48,8 @@ impl SqlDialect for Sqlite {
         "REAL"
     }
 
-    fn integer_cast_type(&self) -> &'static str {
-        "INTEGER"
+    fn integer_cast_type(&self) -> Option<&'static str> {
+        Some("INTEGER")
     }
 
     fn max_keys_per_statement(&self) -> usize {
