@@ -243,7 +243,7 @@ impl<M: Model, K: Send> Grouped<M, K> {
 
     /// Rows per group: `Vec<(key, count)>`.
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<(K, i64)>> {
-        self.run(db, SelectItem::CountStar, |r, i| i64::decode(r, i)).await
+        self.run(db, SelectItem::CountStar, i64::decode).await
     }
 
     /// `SUM(column)` per group (`i64` for integers, `f64` for floats).
@@ -253,7 +253,7 @@ impl<M: Model, K: Send> Grouped<M, K> {
         db: &E,
     ) -> Result<Vec<(K, Option<T::Sum>)>> {
         let item = SelectItem::Agg(AggFn::Sum, column.name(), T::CAST);
-        self.run(db, item, |r, i| Option::<T::Sum>::decode(r, i))
+        self.run(db, item, Option::<T::Sum>::decode)
             .await
             .map_err(|e| crate::runtime::out_of_range(e, M::META, column.name()))
     }
@@ -265,6 +265,6 @@ impl<M: Model, K: Send> Grouped<M, K> {
         db: &E,
     ) -> Result<Vec<(K, Option<f64>)>> {
         let item = SelectItem::Agg(AggFn::Avg, column.name(), Some(AggCast::Float));
-        self.run(db, item, |r, i| Option::<f64>::decode(r, i)).await
+        self.run(db, item, Option::<f64>::decode).await
     }
 }

@@ -200,3 +200,131 @@ fn required_include_is_a_correlated_exists() {
         "{sql}"
     );
 }
+
+#[test]
+fn locks_per_dialect() {
+    let q = || {
+        Post::find()
+            .filter(Post::TITLE.eq("x"))
+            .limit(1)
+            .lock(Lock::Update)
+            .skip_locked()
+    };
+    assert!(
+        q().to_sql(Dialect::Postgres)
+            .sql
+            .ends_with("LIMIT $2 FOR UPDATE SKIP LOCKED")
+    );
+    assert!(
+        q().to_sql(Dialect::MySql)
+            .sql
+            .ends_with("LIMIT ? FOR UPDATE SKIP LOCKED")
+    );
+    assert!(
+        q().to_sql(Dialect::Sqlite).sql.ends_with("LIMIT ?"),
+        "SQLite: no row locks"
+    );
+    let share = Post::find().lock(Lock::Share).nowait();
+    assert!(share.to_sql(Dialect::Postgres).sql.ends_with("FOR SHARE NOWAIT"));
+    assert!(share.to_sql(Dialect::MySql).sql.ends_with("LOCK IN SHARE MODE NOWAIT"));
+}
+
+#[test]
+fn subqueries_and_exists() {
+    let sub = Post::find().filter(Post::TITLE.eq("x")).select(Post::AUTHOR_ID);
+    let st = User::find()
+        .filter(User::ID.in_query(sub).and(User::AGE.gt(3)))
+        .to_sql(Dialect::Postgres);
+    assert!(
+        st.sql
+            .ends_with(r#"WHERE "id" IN (SELECT "author_id" FROM "posts" WHERE "title" = $1) AND "age" > $2"#),
+        "{}",
+        st.sql
+    );
+    let st = User::find().filter(!User::posts().exists()).to_sql(Dialect::MySql);
+    assert!(
+        st.sql
+            .ends_with("WHERE NOT EXISTS (SELECT 1 FROM `posts` AS `s1` WHERE `s1`.`author_id` = `users`.`id`)"),
+        "{}",
+        st.sql
+    );
+}
+
+#[test]
+fn expressions_per_dialect() {
+    let st = User::find().filter(User::NAME.length().gt(3)).to_sql(Dialect::Postgres);
+    assert!(st.sql.ends_with(r#"WHERE char_length("name") > $1"#), "{}", st.sql);
+    let st = User::find().filter(User::NAME.length().gt(3)).to_sql(Dialect::MySql);
+    assert!(st.sql.ends_with("WHERE CHAR_LENGTH(`name`) > ?"), "{}", st.sql);
+    let st = User::find().filter(User::NAME.length().gt(3)).to_sql(Dialect::Sqlite);
+    assert!(st.sql.ends_with("WHERE length(`name`) > ?"), "{}", st.sql);
+    let st = User::find()
+        .filter(User::CREATED_AT.lt(User::UPDATED_AT))
+        .to_sql(Dialect::Postgres);
+    assert!(st.sql.ends_with(r#"WHERE "created_at" < "updated_at""#), "{}", st.sql);
+    let st = User::find()
+        .filter(Condition::sql("age > ? AND age < ?", [1, 9]).and(User::ID.eq(5)))
+        .order_by(Order::sql("age DESC"))
+        .to_sql(Dialect::Postgres);
+    assert!(
+        st.sql
+            .ends_with(r#"WHERE (age > $1 AND age < $2) AND "id" = $3 ORDER BY age DESC"#),
+        "{}",
+        st.sql
+    );
+}
+
+#[test]
+fn json_fields_per_dialect() {
+    #[derive(Model, Debug, Clone)]
+    #[orm(timestamps = false)]
+    struct Event {
+        id: i64,
+        data: serde_json::Value,
+    }
+    let q = || Event::find().filter(Event::DATA.path(["user", "id"]).eq(42));
+    assert!(
+        q().to_sql(Dialect::Postgres)
+            .sql
+            .ends_with(r#"WHERE ("data" #> $1) = to_jsonb($2)"#)
+    );
+    assert!(
+        q().to_sql(Dialect::MySql)
+            .sql
+            .ends_with("WHERE JSON_EXTRACT(`data`, ?) = ?")
+    );
+    assert!(
+        q().to_sql(Dialect::Sqlite)
+            .sql
+            .ends_with("WHERE json_extract(`data`, ?) = ?")
+    );
+    let st = q().to_sql(Dialect::Sqlite);
+    assert_eq!(st.params[0], orm_core::Value::String(r#"$."user"."id""#.into()));
+    let s = || Event::find().filter(Event::DATA.get("kind").eq("signup"));
+    assert!(
+        s().to_sql(Dialect::Postgres)
+            .sql
+            .ends_with(r#"WHERE ("data" #>> $1) = $2"#)
+    );
+    assert!(
+        s().to_sql(Dialect::MySql)
+            .sql
+            .ends_with("WHERE JSON_UNQUOTE(JSON_EXTRACT(`data`, ?)) = ?")
+    );
+}
+
+#[test]
+fn raw_placeholders_per_dialect() {
+    let r = raw("SELECT * FROM users WHERE role = :role AND id > ? AND note = '?' AND x::text = :role")
+        .bind(10_i64)
+        .bind_named("role", "admin");
+    assert_eq!(
+        r.to_sql(Dialect::Postgres).unwrap().sql,
+        "SELECT * FROM users WHERE role = $1 AND id > $2 AND note = '?' AND x::text = $3"
+    );
+    assert_eq!(
+        r.to_sql(Dialect::MySql).unwrap().sql,
+        "SELECT * FROM users WHERE role = ? AND id > ? AND note = '?' AND x::text = ?"
+    );
+    assert_eq!(r.to_sql(Dialect::Sqlite).unwrap().params.len(), 3);
+}

@@ -25,9 +25,24 @@ pub struct Event {
 async fn seed(t: &TestDb) {
     Schema::new().model::<Event>().sync(&t.db).await.unwrap();
     for (name, data, theme, size) in [
-        ("a", json!({"kind": "signup", "user": {"id": 42, "tags": ["x", "y"]}, "score": 1.5}), "dark", 3),
-        ("b", json!({"kind": "login", "user": {"id": 7}, "score": 10}), "light", 12),
-        ("c", json!({"kind": "signup", "user": {"id": 42.0}, "note": "it's \"quoted\""}), "dark", 1),
+        (
+            "a",
+            json!({"kind": "signup", "user": {"id": 42, "tags": ["x", "y"]}, "score": 1.5}),
+            "dark",
+            3,
+        ),
+        (
+            "b",
+            json!({"kind": "login", "user": {"id": 7}, "score": 10}),
+            "light",
+            12,
+        ),
+        (
+            "c",
+            json!({"kind": "signup", "user": {"id": 42.0}, "note": "it's \"quoted\""}),
+            "dark",
+            1,
+        ),
         ("d", json!({"other": true}), "", 0),
     ] {
         Event::create(
@@ -35,7 +50,10 @@ async fn seed(t: &TestDb) {
             NewEvent {
                 name: name.into(),
                 data,
-                settings: Json(Settings { theme: theme.into(), size }),
+                settings: Json(Settings {
+                    theme: theme.into(),
+                    size,
+                }),
             },
         )
         .await
@@ -58,7 +76,11 @@ async fn names(t: &TestDb, c: Condition<Event>) -> Vec<String> {
 async fn fields_and_paths(t: &TestDb) {
     seed(t).await;
     assert_eq!(names(t, Event::DATA.get("kind").eq("signup")).await, ["a", "c"]);
-    assert_eq!(names(t, Event::DATA.get("kind").ne("signup")).await, ["b"], "a missing key matches nothing");
+    assert_eq!(
+        names(t, Event::DATA.get("kind").ne("signup")).await,
+        ["b"],
+        "a missing key matches nothing"
+    );
     // Numbers as numbers: 42 and 42.0 are equal, 7 < 10 < 42.
     assert_eq!(names(t, Event::DATA.path(["user", "id"]).eq(42)).await, ["a", "c"]);
     assert_eq!(names(t, Event::DATA.path(["user", "id"]).lt(10)).await, ["b"]);
@@ -72,8 +94,19 @@ async fn fields_and_paths(t: &TestDb) {
     // Json<T> columns: the same filters, and the typed value back.
     assert_eq!(names(t, Event::SETTINGS.get("theme").eq("dark")).await, ["a", "c"]);
     assert_eq!(names(t, Event::SETTINGS.get("size").gte(3)).await, ["a", "b"]);
-    let b = Event::find().filter(Event::NAME.eq("b")).one(&t.db).await.unwrap().unwrap();
-    assert_eq!(b.settings.0, Settings { theme: "light".into(), size: 12 });
+    let b = Event::find()
+        .filter(Event::NAME.eq("b"))
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        b.settings.0,
+        Settings {
+            theme: "light".into(),
+            size: 12
+        }
+    );
     assert_eq!(b.settings.size, 12, "Json<T> derefs to T");
 }
 

@@ -63,7 +63,7 @@ async fn a_locked_row_blocks_nowait_fails_skip_locked_skips(t: &TestDb) {
         // The holder owns the database lock: another transaction cannot
         // even begin until it ends.
         let db = t.db.clone();
-        let waiter = tokio::spawn(async move { db.begin().await.map(|tx| drop(tx)) });
+        let waiter = tokio::spawn(async move { db.begin().await.map(drop) });
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!waiter.is_finished(), "BEGIN IMMEDIATE waits for the holder");
         holder.commit().await.unwrap();
