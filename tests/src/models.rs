@@ -22,6 +22,18 @@ fn no_bad_words(name: &str) -> Result<(), String> {
     }
 }
 
+/// A user with only a name (and an email made from it); the rest default.
+pub fn new_user(name: &str) -> NewUser {
+    NewUser {
+        name: name.into(),
+        email: format!("{}@example.com", name.to_lowercase()),
+        role: None,
+        age: None,
+        bio: None,
+        visits: None,
+    }
+}
+
 /// The seed's user.
 #[derive(Model, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[orm(table = "users")]

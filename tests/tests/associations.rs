@@ -20,17 +20,6 @@ fn schema() -> Schema {
         .model::<Employee>()
 }
 
-fn new_user(name: &str) -> NewUser {
-    NewUser {
-        name: name.into(),
-        email: format!("{}@example.com", name.to_lowercase()),
-        role: None,
-        age: None,
-        bio: None,
-        visits: None,
-    }
-}
-
 fn new_post(title: &str) -> NewPost {
     NewPost {
         title: title.into(),

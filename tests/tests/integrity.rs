@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use orm_core::prelude::*;
 use orm_core::raw;
-use orm_tests::models::{Audited, AuditedPatch, NewAudited, NewUser, Role, User};
+use orm_tests::models::{Audited, AuditedPatch, NewAudited, NewUser, Role, User, new_user};
 use orm_tests::{Backend, TestDb, dialect_tests};
 use std::time::{Duration, Instant};
 
@@ -386,16 +386,7 @@ async fn lists_of_any_length_work(t: &TestDb) {
         .sync(&t.db)
         .await
         .unwrap();
-    let users: Vec<NewUser> = (0..200)
-        .map(|i| NewUser {
-            name: format!("u{i}"),
-            email: format!("u{i}@example.com"),
-            role: None,
-            age: None,
-            bio: None,
-            visits: None,
-        })
-        .collect();
+    let users: Vec<NewUser> = (0..200).map(|i| new_user(&format!("u{i}"))).collect();
     let users = User::bulk_create(&t.db, users).await.unwrap();
     let posts: Vec<orm_tests::models::NewPost> = users
         .iter()
@@ -596,14 +587,7 @@ async fn group_by_an_enum_orders_by_label(t: &TestDb) {
 /// created a row that the next call could not find.
 async fn find_or_create_refuses_a_row_its_condition_misses(t: &TestDb) {
     Schema::new().model::<User>().sync(&t.db).await.unwrap();
-    let new = || NewUser {
-        name: "Ada".into(),
-        email: "ada@example.com".into(),
-        role: None,
-        age: None,
-        bio: None,
-        visits: None,
-    };
+    let new = || new_user("Ada");
     let err = User::find_or_create(&t.db, User::EMAIL.eq("grace@example.com"), new())
         .await
         .expect_err("disagrees");

@@ -3,7 +3,7 @@
 //! their own filters, checked against hand-computed answers.
 
 use orm_core::prelude::*;
-use orm_tests::models::{NewPost, NewTag, NewUser, Post, Tag, User};
+use orm_tests::models::{NewPost, NewTag, Post, Tag, User, new_user};
 use orm_tests::{TestDb, dialect_tests};
 
 #[derive(Model, Debug, Clone)]
@@ -25,17 +25,6 @@ fn names(users: &[User]) -> Vec<String> {
     let mut n: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
     n.sort();
     n
-}
-
-fn new_user(name: &str) -> NewUser {
-    NewUser {
-        name: name.into(),
-        email: format!("{}@example.com", name.to_lowercase()),
-        role: None,
-        age: None,
-        bio: None,
-        visits: None,
-    }
 }
 
 async fn in_query_and_not_in_query(t: &TestDb) {
