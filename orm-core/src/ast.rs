@@ -170,6 +170,8 @@ pub(crate) enum Direction {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum OrderTerm {
     Column(&'static str, Direction),
+    /// A computed value (`User::NAME.lower().asc()`).
+    Expr(Expr, Direction),
     /// A fragment of the user's (`Order::sql`), with `?` values.
     Sql(String, Vec<Value>),
 }
@@ -286,7 +288,7 @@ impl Select {
             .iter()
             .filter_map(|t| match t {
                 OrderTerm::Column(c, _) => Some(*c),
-                OrderTerm::Sql(..) => None,
+                OrderTerm::Sql(..) | OrderTerm::Expr(..) => None,
             })
             .filter(|c| {
                 meta.column(c)

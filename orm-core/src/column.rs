@@ -269,8 +269,12 @@ pub struct Order<M> {
 
 impl<M> Order<M> {
     fn new(column: &'static str, direction: Direction) -> Self {
+        Self::from_term(OrderTerm::Column(column, direction))
+    }
+
+    pub(crate) fn from_term(term: OrderTerm) -> Self {
         Order {
-            term: OrderTerm::Column(column, direction),
+            term,
             _marker: PhantomData,
         }
     }

@@ -151,7 +151,7 @@ impl Conn<'_> {
     /// `max_allowed_packet`, which the server answers by closing the
     /// connection. Builders stay under both; this names the cause when
     /// something (raw SQL, a huge value) does not.
-    fn check_size(&self, st: &Statement) -> Result<()> {
+    pub(crate) fn check_size(&self, st: &Statement) -> Result<()> {
         let max = self.dialect().sql().max_params();
         if st.params.len() > max {
             return Err(Error::invalid(format!(

@@ -2,8 +2,8 @@
 //! functions of a column (`lower`, `upper`, `length`, `trim`, `coalesce`),
 //! and fields of JSON columns (`get`, `path`).
 
-use crate::ast::{CmpOp, Cond, Expr, Func, Operand};
-use crate::column::{Column, Condition};
+use crate::ast::{CmpOp, Cond, Direction, Expr, Func, Operand, OrderTerm};
+use crate::column::{Column, Condition, Order};
 use crate::field::{FieldType, IntoValue};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -78,6 +78,16 @@ impl<M, T> Computed<M, T> {
 
     fn cmp(self, op: CmpOp, rhs: impl IntoOperand<M, T>) -> Condition<M> {
         Condition::new(Cond::Expr(self.expr, op, rhs.into_operand().0))
+    }
+
+    /// Ascending order on this value: `order_by(User::NAME.lower().asc())`.
+    pub fn asc(self) -> Order<M> {
+        Order::from_term(OrderTerm::Expr(self.expr, Direction::Asc))
+    }
+
+    /// Descending order on this value.
+    pub fn desc(self) -> Order<M> {
+        Order::from_term(OrderTerm::Expr(self.expr, Direction::Desc))
     }
 
     /// `expr = operand`

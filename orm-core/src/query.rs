@@ -225,6 +225,9 @@ impl<M: Model> Find<M> {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         let st = render_select(conn.dialect().sql(), &self.rows_select());
+        if let Err(e) = conn.check_size(&st) {
+            return futures_util::stream::iter([Err(e)]).boxed();
+        }
         match conn {
             Conn::Db(d) => crate::exec::stream_rows(d, st, M::__from_row),
             Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })

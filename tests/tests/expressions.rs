@@ -110,6 +110,14 @@ async fn sql_functions(t: &TestDb) {
             .len(),
         3
     );
+    // Ordering by a computed value.
+    let by_len = Article::find()
+        .order_by(Article::TITLE.trim().length().desc())
+        .order_by(Article::ID.asc())
+        .all(&t.db)
+        .await
+        .unwrap();
+    assert_eq!(titles(&by_len), ["Äpfel", "  Rust ", "SQL"]);
 }
 
 async fn raw_fragments(t: &TestDb) {

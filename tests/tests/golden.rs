@@ -258,6 +258,8 @@ fn expressions_per_dialect() {
     assert!(st.sql.ends_with("WHERE CHAR_LENGTH(`name`) > ?"), "{}", st.sql);
     let st = User::find().filter(User::NAME.length().gt(3)).to_sql(Dialect::Sqlite);
     assert!(st.sql.ends_with("WHERE length(`name`) > ?"), "{}", st.sql);
+    let st = User::find().order_by(User::NAME.lower().desc()).to_sql(Dialect::MySql);
+    assert!(st.sql.ends_with("ORDER BY LOWER(`name`) DESC"), "{}", st.sql);
     let st = User::find()
         .filter(User::CREATED_AT.lt(User::UPDATED_AT))
         .to_sql(Dialect::Postgres);

@@ -398,6 +398,13 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
                     Direction::Desc => " DESC",
                 });
             }
+            OrderTerm::Expr(e, dir) => {
+                w.expr(e);
+                w.push(match dir {
+                    Direction::Asc => " ASC",
+                    Direction::Desc => " DESC",
+                });
+            }
             OrderTerm::Sql(sql, values) => w.fragment(sql, values),
         }
     }
