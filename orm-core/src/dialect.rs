@@ -413,9 +413,7 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
     if let (Some(d), Some(code)) = (dialect, err.code())
         && d.sql().is_lock_not_available(&code, err.message())
     {
-        return Error::LockNotAvailable {
-            message: err.message().to_owned(),
-        };
+        return Error::LockNotAvailable;
     }
     if let (Some(d), Some(code)) = (dialect, err.code())
         && d.sql().is_out_of_range(&code, err.message())
@@ -424,7 +422,6 @@ pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error 
         return Error::OutOfRange {
             table: String::new(),
             column: String::new(),
-            message: err.message().to_owned(),
         };
     }
     let kind = kind.or_else(|| dialect.and_then(|d| extra_kind(d, err)));

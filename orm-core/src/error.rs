@@ -118,21 +118,16 @@ pub enum Error {
     },
     /// A locking read could not take its row lock: `nowait()` on a row
     /// another transaction holds, or a lock wait that timed out.
-    #[error("lock not available: {message}")]
-    LockNotAvailable {
-        /// The database's own message.
-        message: String,
-    },
+    #[error("lock not available: the row is locked by another transaction")]
+    LockNotAvailable,
     /// Arithmetic (`increment`, a bulk update expression) would take a
     /// column past the range of its type; nothing was changed.
-    #[error("out of range: {table}.{column} ({message})")]
+    #[error("out of range: {table}.{column} would leave the range of its type")]
     OutOfRange {
         /// The table written.
         table: String,
         /// The column whose range was exceeded.
         column: String,
-        /// The database's own message.
-        message: String,
     },
     /// [`Schema::check`](crate::Schema::check) found the live database
     /// different from the models.
@@ -163,7 +158,7 @@ impl Error {
             | Error::CheckViolation { .. }
             | Error::InvalidQuery { .. }
             | Error::OutOfRange { .. } => 400,
-            Error::UniqueViolation { .. } | Error::StaleRow { .. } | Error::LockNotAvailable { .. } => 409,
+            Error::UniqueViolation { .. } | Error::StaleRow { .. } | Error::LockNotAvailable => 409,
             Error::NotFound { .. } => 404,
             Error::Connection { .. } | Error::PoolTimeout { .. } => 503,
             _ => 500,
@@ -415,7 +410,7 @@ impl Error {
                 json!({"error": "Value out of range", "fields": {column.clone(): ["would be out of range"]}})
             }
             Error::Connection { .. } | Error::PoolTimeout { .. } => json!({"error": "Service unavailable"}),
-            Error::LockNotAvailable { .. } => json!({"error": "The row is locked by another transaction; retry"}),
+            Error::LockNotAvailable => json!({"error": "The row is locked by another transaction; retry"}),
             _ => json!({"error": "Internal server error"}),
         }
     }

@@ -151,10 +151,9 @@ impl FieldType for i64 {
                 Err(_) => match r.try_get::<Decimal, usize>(idx) {
                     Ok(d) if d.fract().is_zero() => {
                         use rust_decimal::prelude::ToPrimitive;
-                        return d.to_i64().ok_or_else(|| crate::Error::OutOfRange {
+                        return d.to_i64().ok_or(crate::Error::OutOfRange {
                             table: String::new(),
                             column: String::new(),
-                            message: format!("{d} does not fit in a 64-bit integer"),
                         });
                     }
                     _ => None,

@@ -362,10 +362,9 @@ pub async fn increment<M: Model, E: Executor + ?Sized>(
 /// Name the table and column of an [`Error::OutOfRange`] from the statement.
 pub(crate) fn out_of_range(err: Error, meta: &ModelMeta, column: &str) -> Error {
     match err {
-        Error::OutOfRange { message, .. } => Error::OutOfRange {
+        Error::OutOfRange { .. } => Error::OutOfRange {
             table: meta.table.to_owned(),
             column: column.to_owned(),
-            message,
         },
         other => other,
     }
