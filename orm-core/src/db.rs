@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct QueryEvent<'a> {
     pub(crate) sql: &'a str,
     pub(crate) params: usize,
+    /// The bound values, kept only with [`DbBuilder::log_parameters`].
+    pub(crate) values: &'a [crate::Value],
     pub(crate) elapsed: Duration,
     pub(crate) rows: u64,
     pub(crate) ok: bool,
@@ -23,6 +25,12 @@ impl QueryEvent<'_> {
     /// How many parameters were bound.
     pub fn param_count(&self) -> usize {
         self.params
+    }
+    /// The bound values, in placeholder order, when the pool was built with
+    /// [`DbBuilder::log_parameters`]`(true)`; empty otherwise (the default:
+    /// values may be personal data).
+    pub fn params(&self) -> &[crate::Value] {
+        self.values
     }
     /// Wall time from send to the last row.
     pub fn elapsed(&self) -> Duration {
@@ -59,6 +67,8 @@ pub(crate) struct DbInner {
     _memory_anchor: Option<std::sync::Mutex<sqlx::SqliteConnection>>,
     pub(crate) dialect: Dialect,
     pub(crate) logger: Option<Logger>,
+    /// Whether statement events carry the bound values.
+    pub(crate) log_parameters: bool,
     pub(crate) acquire_timeout: Duration,
     /// The largest statement the server takes, in bytes (MySQL's
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
@@ -105,6 +115,7 @@ impl Db {
             acquire_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
             logger: None,
+            log_parameters: false,
         }
     }
 
@@ -151,6 +162,7 @@ pub struct DbBuilder {
     acquire_timeout: Duration,
     connect_timeout: Duration,
     logger: Option<Logger>,
+    log_parameters: bool,
 }
 
 impl DbBuilder {
@@ -178,6 +190,29 @@ impl DbBuilder {
     /// How long to wait for a free connection before [`Error::PoolTimeout`] (default 30 s).
     pub fn acquire_timeout(mut self, d: Duration) -> Self {
         self.acquire_timeout = d;
+        self
+    }
+    /// Give the [`logging`](Self::logging) callback the bound values too
+    /// ([`QueryEvent::params`]; off by default, as they may be personal data).
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_core::prelude::*;
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let db = Db::builder("sqlite::memory:")
+    ///     .log_parameters(true)
+    ///     .logging(move |q: &QueryEvent| sink.lock().unwrap().push(q.params().to_vec()))
+    ///     .connect()
+    ///     .await?;
+    /// raw("SELECT ?").bind(7_i64).execute(&db).await?;
+    /// assert_eq!(seen.lock().unwrap().last().unwrap(), &vec![orm_core::Value::I64(7)]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn log_parameters(mut self, on: bool) -> Self {
+        self.log_parameters = on;
         self
     }
     /// Call `f` once for every statement the ORM sends (off by default).
@@ -305,6 +340,7 @@ impl DbBuilder {
                 #[cfg(feature = "sqlite")]
                 _memory_anchor: anchor.map(std::sync::Mutex::new),
                 logger: self.logger,
+                log_parameters: self.log_parameters,
                 acquire_timeout: self.acquire_timeout,
                 max_statement_bytes,
             }),

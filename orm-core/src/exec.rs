@@ -177,6 +177,7 @@ impl Conn<'_> {
         let started = Instant::now();
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());
+        let log_values = self.logged_values(&st);
         let mut out = Vec::new();
         let mut decode_failure = None;
         // Decode one row into `out`; false (the error kept) ends the read.
@@ -212,7 +213,14 @@ impl Conn<'_> {
                 }
             }
         });
-        self.log(log_sql.as_deref(), params, started, out.len() as u64, res.is_ok());
+        self.log(
+            log_sql.as_deref(),
+            params,
+            &log_values,
+            started,
+            out.len() as u64,
+            res.is_ok(),
+        );
         res?;
         match decode_failure {
             Some(e) => Err(e),
@@ -226,11 +234,12 @@ impl Conn<'_> {
         let started = Instant::now();
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());
+        let log_values = self.logged_values(&st);
         let res: Result<Done> = dispatch!(self, st, |q, exec, _row_ref| {
             q.execute(exec).await.map(|r| done_of(&r))
         });
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
-        self.log(log_sql.as_deref(), params, started, rows, res.is_ok());
+        self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());
         res
     }
 
@@ -240,7 +249,17 @@ impl Conn<'_> {
         self.db().inner.logger.is_some() || tracing::enabled!(target: "orm_core::sql", tracing::Level::DEBUG)
     }
 
-    fn log(&self, sql: Option<&str>, params: usize, started: Instant, rows: u64, ok: bool) {
+    /// A copy of the values for the log, when the pool asks for them.
+    fn logged_values(&self, st: &Statement) -> Vec<crate::Value> {
+        let inner = &self.db().inner;
+        if inner.log_parameters && inner.logger.is_some() {
+            st.params.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn log(&self, sql: Option<&str>, params: usize, values: &[crate::Value], started: Instant, rows: u64, ok: bool) {
         let Some(sql) = sql else { return };
         let elapsed = started.elapsed();
         tracing::debug!(target: "orm_core::sql", sql, params, elapsed_us = elapsed.as_micros() as u64, rows, ok, "statement");
@@ -248,6 +267,7 @@ impl Conn<'_> {
             logger(&crate::db::QueryEvent {
                 sql,
                 params,
+                values,
                 elapsed,
                 rows,
                 ok,

@@ -61,6 +61,64 @@ async fn logging_sees_every_statement(backend: Backend) {
     t.cleanup().await;
 }
 
+/// `log_parameters(true)`: the callback sees the bound values; off by default.
+async fn logged_parameters(backend: Backend) {
+    let values: Arc<Mutex<Vec<Vec<orm_core::Value>>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = values.clone();
+    let test = format!("connect::logged_parameters_{backend:?}");
+    let Some(t) = TestDb::setup_with(backend, &test, move |b| {
+        b.log_parameters(true)
+            .logging(move |q: &QueryEvent| sink.lock().unwrap().push(q.params().to_vec()))
+    })
+    .await
+    else {
+        return;
+    };
+    Schema::new().model::<User>().sync(&t.db).await.unwrap();
+    values.lock().unwrap().clear();
+    let u = User::create(&t.db, new_user("Lia")).await.unwrap();
+    User::find().filter(User::ID.eq(u.id)).count(&t.db).await.unwrap();
+    let seen = values.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen[0].contains(&orm_core::Value::String("lia@example.com".into())),
+        "{:?}",
+        seen[0]
+    );
+    assert_eq!(seen[1], vec![orm_core::Value::I64(u.id)]);
+    t.cleanup().await;
+    // Off by default: the same statements log no values.
+    let Some((t, _)) = logged(backend, &format!("{test}_off")).await else {
+        return;
+    };
+    let quiet: Arc<Mutex<usize>> = Arc::new(Mutex::new(0));
+    let q2 = quiet.clone();
+    let db = Db::builder(t.url.clone())
+        .logging(move |q: &QueryEvent| *q2.lock().unwrap() += q.params().len())
+        .connect()
+        .await
+        .unwrap();
+    raw("SELECT ?").bind(1_i64).execute(&db).await.unwrap();
+    assert_eq!(*quiet.lock().unwrap(), 0);
+    db.close().await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn logged_parameters_sqlite() {
+    logged_parameters(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn logged_parameters_postgres() {
+    logged_parameters(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn logged_parameters_mysql() {
+    logged_parameters(Backend::MySql).await;
+}
+
 #[tokio::test]
 async fn logging_sqlite() {
     logging_sees_every_statement(Backend::Sqlite).await;
