@@ -67,7 +67,7 @@ fn decode_key(row: RowRef<'_>, idx: usize, ty: SqlType) -> Result<Option<Key>> {
     Ok(key_of(&v))
 }
 
-fn col_index(meta: &ModelMeta, name: &str) -> Result<usize> {
+pub(crate) fn col_index(meta: &ModelMeta, name: &str) -> Result<usize> {
     meta.column_index(name)
         .ok_or_else(|| Error::invalid(format!("`{name}` is not a column of {}", meta.table)))
 }
@@ -167,7 +167,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     /// `(parent column, child column)` that hold the matching key.
-    fn key_columns(&self) -> (&'static str, &'static str) {
+    pub(crate) fn key_columns(&self) -> (&'static str, &'static str) {
         let m = self.meta;
         match m.kind {
             AssocKind::HasOne | AssocKind::HasMany => (P::META.pk().name, m.foreign_key),

@@ -38,6 +38,7 @@ mod expr;
 mod field;
 mod group;
 mod guard;
+mod has_many;
 mod hooks;
 mod include;
 mod lock;
@@ -99,6 +100,7 @@ pub mod __private {
     pub use crate::association::{AssocField, Loaded};
     pub use crate::bulk::{bulk_create, find_or_create, upsert, upsert_on};
     pub use crate::error::FieldErrors;
+    pub use crate::has_many::{adopt, is_child, orphan, replace_children};
     pub use crate::include::{count_related, get_related, is_linked, link, set_links, unlink};
     pub use crate::runtime::{
         create, destroy, destroy_force, find_by_key, increment, reload, restore, save, save_columns, update, validate,

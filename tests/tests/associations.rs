@@ -571,8 +571,74 @@ async fn included_rows_come_in_key_order(t: &TestDb) {
     assert_eq!(got, vec![third.id, second.id, moved.id], "an explicit order is kept");
 }
 
+/// The rest of Sequelize's has-many set: add, add many, remove, set, has.
+async fn has_many_add_remove_set_has(t: &TestDb) {
+    schema().sync(&t.db).await.unwrap();
+    let staff = |name: &str| NewEmployee {
+        name: name.into(),
+        manager_id: None,
+    };
+    let boss = Employee::create(&t.db, staff("boss")).await.unwrap();
+    let e: Vec<Employee> = Employee::bulk_create(&t.db, vec![staff("e1"), staff("e2"), staff("e3")])
+        .await
+        .unwrap();
+    boss.add_report(&t.db, &e[0]).await.unwrap();
+    assert!(boss.has_report(&t.db, &e[0]).await.unwrap());
+    assert!(!boss.has_report(&t.db, &e[1]).await.unwrap());
+    boss.add_reports(&t.db, &e[1..]).await.unwrap();
+    assert_eq!(boss.count_reports(&t.db).await.unwrap(), 3);
+    boss.remove_report(&t.db, &e[0]).await.unwrap();
+    assert!(!boss.has_report(&t.db, &e[0]).await.unwrap());
+    let e0 = Employee::find_by_pk(e[0].id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(e0.manager_id, None, "detached: the key is NULL");
+    boss.set_reports(&t.db, &e[..1]).await.unwrap();
+    let mut ids: Vec<i64> = boss.get_reports(&t.db).await.unwrap().iter().map(|r| r.id).collect();
+    ids.sort();
+    assert_eq!(ids, [e[0].id], "exactly the given rows");
+    assert_eq!(
+        Employee::find()
+            .filter(Employee::MANAGER_ID.is_null())
+            .count(&t.db)
+            .await
+            .unwrap(),
+        3
+    );
+    boss.set_reports(&t.db, &[]).await.unwrap();
+    assert_eq!(boss.count_reports(&t.db).await.unwrap(), 0);
+
+    // A NOT NULL key: removing or replacing away a row is refused, nothing changes.
+    let ada = User::create(&t.db, new_user("Ada")).await.unwrap();
+    let bob = User::create(&t.db, new_user("Bob")).await.unwrap();
+    let post = ada
+        .create_post(
+            &t.db,
+            NewPost {
+                title: "t".into(),
+                body: None,
+                author_id: 0,
+                editor_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let err = ada.remove_post(&t.db, &post).await.expect_err("author_id is NOT NULL");
+    assert!(
+        matches!(&err, Error::InvalidQuery { message } if message.contains("NOT NULL")),
+        "{err:?}"
+    );
+    let err = ada.set_posts(&t.db, &[]).await.expect_err("would detach the post");
+    assert!(matches!(err, Error::InvalidQuery { .. }), "{err:?}");
+    assert!(ada.has_post(&t.db, &post).await.unwrap(), "unchanged");
+    // Moving it to another parent is allowed.
+    bob.add_post(&t.db, &post).await.unwrap();
+    assert!(bob.has_post(&t.db, &post).await.unwrap());
+    assert!(!ada.has_post(&t.db, &post).await.unwrap());
+    ada.set_posts(&t.db, &[]).await.expect("nothing left to detach");
+}
+
 orm_tests::dialect_tests!(
     included_rows_come_in_key_order,
+    has_many_add_remove_set_has,
     has_many_methods,
     belongs_to_methods,
     has_one_methods,

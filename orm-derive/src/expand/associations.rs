@@ -108,7 +108,34 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let fk_col = foreign_key_expr(m, f, a);
         let span = target.span();
         let methods = match a.kind {
-            AssocKind::HasMany => quote_spanned! {span=>
+            AssocKind::HasMany => {
+                let add = format_ident!("add_{}", one);
+                let add_many = format_ident!("add_{}", field);
+                let remove = format_ident!("remove_{}", one);
+                let has = format_ident!("has_{}", one);
+                quote_spanned! {span=>
+                /// Point `target`'s foreign key at this row (one UPDATE; `target` itself is not changed).
+                #vis async fn #add<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                    #p::adopt(self, db, #ident::#field(), &[target]).await
+                }
+                /// Point every target's foreign key at this row, in one UPDATE.
+                #vis async fn #add_many<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                    let refs: #p::Vec<&#target> = targets.iter().collect();
+                    #p::adopt(self, db, #ident::#field(), &refs).await
+                }
+                /// Detach `target` (its foreign key set to NULL); refused when the key is NOT NULL.
+                #vis async fn #remove<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                    #p::orphan(self, db, #ident::#field(), target).await
+                }
+                /// Exactly these rows point at this one (others detached), in one transaction.
+                #vis async fn #set<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                    let refs: #p::Vec<&#target> = targets.iter().collect();
+                    #p::replace_children(self, db, #ident::#field(), &refs).await
+                }
+                /// Whether `target` points at this row.
+                #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
+                    #p::is_child(self, db, #ident::#field(), target).await
+                }
                 /// The associated rows.
                 #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
                     #p::get_related(self, db, #ident::#field()).await
@@ -123,7 +150,8 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
                     #p::create::<#target, E>(db, new).await
                 }
-            },
+                }
+            }
             AssocKind::HasOne => quote_spanned! {span=>
                 /// The associated row, if any.
                 #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {

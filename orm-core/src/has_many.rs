@@ -1,0 +1,161 @@
+//! The has-many methods beyond get/count/create: `add_x`, `add_xs`,
+//! `remove_x`, `set_xs`, `has_x` (Sequelize's addPost, removePost, ...).
+//! Each is one UPDATE (or COUNT) of the targets' foreign key.
+
+use crate::ast::{Assign, CmpOp, Cond, Select, SelectItem, Update};
+use crate::dialect::{render_select, render_update};
+use crate::error::{Error, Result};
+use crate::exec::{Conn, Executor};
+use crate::field::FieldType;
+use crate::include::{Assoc, col_index};
+use crate::model::Model;
+use crate::runtime::{enrich, now};
+use crate::value::Value;
+
+/// The parent's key value and the child's foreign key column.
+fn keys<P: Model, C: Model + Clone>(parent: &P, assoc: &Assoc<P, C>) -> Result<(Value, &'static str)> {
+    let (parent_col, child_col) = assoc.key_columns();
+    Ok((parent.__value_at(col_index(P::META, parent_col)?), child_col))
+}
+
+/// `UPDATE child SET sets (+ updated_at, version) WHERE filter`.
+async fn update_children<C: Model>(
+    conn: &Conn<'_>,
+    mut sets: Vec<(&'static str, Assign)>,
+    filter: Cond,
+) -> Result<u64> {
+    let meta = C::META;
+    if let Some(i) = meta.updated_at {
+        sets.push((meta.columns[i].name, Assign::Value(now().to_value())));
+    }
+    if let Some(v) = meta.version {
+        sets.push((meta.columns[v].name, Assign::Add(Value::I32(1))));
+    }
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(filter),
+    };
+    let st = render_update(conn.dialect().sql(), &u);
+    Ok(conn.execute(st).await.map_err(|e| enrich(e, meta))?.rows_affected)
+}
+
+/// `user.add_posts(&db, &[..])`: point each target's foreign key at the
+/// parent, in one UPDATE (the instances passed in are not changed).
+pub async fn adopt<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    targets: &[&C],
+) -> Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let (key, fk) = keys(parent, &assoc)?;
+    let ids = targets.iter().map(|t| t.__pk()).collect();
+    let filter = Cond::In(C::META.pk().name, ids, false);
+    update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(key))], filter).await?;
+    Ok(())
+}
+
+/// The refusal for detaching rows whose foreign key cannot be NULL.
+fn not_nullable<C: Model>(fk: &str) -> Result<()> {
+    match C::META.column(fk) {
+        Some(c) if !c.nullable => Err(Error::invalid(format!(
+            "{}.{fk} is NOT NULL: a {} cannot be detached from its parent; destroy it, or add it to another parent",
+            C::META.table,
+            C::META.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `user.remove_post(&db, &post)`: set the target's foreign key to NULL
+/// (if it points at this parent); refused when the key is NOT NULL.
+pub async fn orphan<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    target: &C,
+) -> Result<()> {
+    let (key, fk) = keys(parent, &assoc)?;
+    not_nullable::<C>(fk)?;
+    let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
+    let filter = Cond::And(vec![
+        Cond::Cmp(C::META.pk().name, CmpOp::Eq, target.__pk()),
+        Cond::Cmp(fk, CmpOp::Eq, key),
+    ]);
+    update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(Value::Null(ty)))], filter).await?;
+    Ok(())
+}
+
+/// `user.set_posts(&db, &[..])`: exactly these targets point at the parent,
+/// in one transaction. Others are detached (foreign key NULL); when the key
+/// is NOT NULL and another row would have to be detached, nothing changes
+/// and the call is refused.
+pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    targets: &[&C],
+) -> Result<()> {
+    let (key, fk) = keys(parent, &assoc)?;
+    let ids: Vec<Value> = targets.iter().map(|t| t.__pk()).collect();
+    let pk = C::META.pk().name;
+    let others = Cond::And(vec![
+        Cond::Cmp(fk, CmpOp::Eq, key.clone()),
+        Cond::In(pk, ids.clone(), true),
+    ]);
+    let run = async |tx: &crate::Transaction| {
+        let conn = Conn::Tx(tx);
+        let nullable = not_nullable::<C>(fk);
+        if let Err(e) = nullable {
+            let mut s = Select::new(C::META.table);
+            s.items = vec![SelectItem::CountStar];
+            s.filter = Some(others.clone());
+            let n = conn
+                .fetch(render_select(conn.dialect().sql(), &s), |r| i64::decode(r, 0))
+                .await?;
+            if n.first().copied().unwrap_or(0) > 0 {
+                return Err(e);
+            }
+        } else {
+            let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
+            update_children::<C>(&conn, vec![(fk, Assign::Value(Value::Null(ty)))], others.clone()).await?;
+        }
+        if !ids.is_empty() {
+            update_children::<C>(
+                &conn,
+                vec![(fk, Assign::Value(key.clone()))],
+                Cond::In(pk, ids.clone(), false),
+            )
+            .await?;
+        }
+        Ok(())
+    };
+    match db.__conn() {
+        Conn::Db(d) => d.transaction(run).await,
+        Conn::Tx(t) => t.transaction(run).await,
+    }
+}
+
+/// `user.has_post(&db, &post)`: whether the target points at the parent.
+pub async fn is_child<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    target: &C,
+) -> Result<bool> {
+    let (key, fk) = keys(parent, &assoc)?;
+    let conn = db.__conn();
+    let mut s = Select::new(C::META.table);
+    s.items = vec![SelectItem::CountStar];
+    s.filter = Some(Cond::And(vec![
+        Cond::Cmp(C::META.pk().name, CmpOp::Eq, target.__pk()),
+        Cond::Cmp(fk, CmpOp::Eq, key),
+    ]));
+    let n = conn
+        .fetch(render_select(conn.dialect().sql(), &s), |r| i64::decode(r, 0))
+        .await?;
+    Ok(n.first().copied().unwrap_or(0) > 0)
+}
