@@ -357,6 +357,29 @@ pub(crate) fn json_path(keys: &[String]) -> String {
     p
 }
 
+/// A list value as JSON for a dialect that reads long lists from one JSON
+/// parameter (MySQL's `JSON_TABLE`, SQLite's `json_each`): numbers, 0/1
+/// for booleans, text for strings, UUIDs and decimals, and times in the
+/// text form `date_text` gives (each dialect stores its own). `None` for a
+/// value with no JSON form (bytes, documents, non-finite floats, NULL).
+pub(crate) fn json_scalar(v: &Value, date_text: fn(&Value) -> Option<String>) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        Value::I16(n) => J::from(*n),
+        Value::I32(n) => J::from(*n),
+        Value::I64(n) => J::from(*n),
+        Value::Bool(b) => J::from(i64::from(*b)),
+        Value::F32(f) if f.is_finite() => J::from(f64::from(*f)),
+        Value::F64(f) if f.is_finite() => J::from(*f),
+        Value::String(s) => J::from(s.as_str()),
+        Value::Str(s) => J::from(*s),
+        Value::Uuid(u) => J::from(u.hyphenated().to_string()),
+        Value::Decimal(d) => J::from(d.to_string()),
+        Value::DateTimeUtc(_) | Value::DateTime(_) | Value::Date(_) | Value::Time(_) => J::from(date_text(v)?),
+        _ => return None,
+    })
+}
+
 /// Whether a value compares as a number.
 pub(crate) fn is_number(v: &Value) -> bool {
     matches!(

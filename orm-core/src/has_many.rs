@@ -40,6 +40,17 @@ async fn update_children<C: Model>(
     Ok(conn.execute(st).await.map_err(|e| enrich(e, meta))?.rows_affected)
 }
 
+/// How many child rows match `filter`.
+async fn count_children<C: Model>(conn: &Conn<'_>, filter: Cond) -> Result<i64> {
+    let mut s = Select::new(C::META.table);
+    s.items = vec![SelectItem::CountStar];
+    s.filter = Some(filter);
+    let n = conn
+        .fetch(render_select(conn.dialect().sql(), &s), |r| i64::decode(r, 0))
+        .await?;
+    Ok(n.first().copied().unwrap_or(0))
+}
+
 /// `user.add_posts(&db, &[..])`: point each target's foreign key at the
 /// parent, in one UPDATE (the instances passed in are not changed).
 pub async fn adopt<P: Model, C: Model + Clone, E: Executor + ?Sized>(
@@ -110,13 +121,7 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         let conn = Conn::Tx(tx);
         let nullable = not_nullable::<C>(fk);
         if let Err(e) = nullable {
-            let mut s = Select::new(C::META.table);
-            s.items = vec![SelectItem::CountStar];
-            s.filter = Some(others.clone());
-            let n = conn
-                .fetch(render_select(conn.dialect().sql(), &s), |r| i64::decode(r, 0))
-                .await?;
-            if n.first().copied().unwrap_or(0) > 0 {
+            if count_children::<C>(&conn, others.clone()).await? > 0 {
                 return Err(e);
             }
         } else {
@@ -147,15 +152,9 @@ pub async fn is_child<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     target: &C,
 ) -> Result<bool> {
     let (key, fk) = keys(parent, &assoc)?;
-    let conn = db.__conn();
-    let mut s = Select::new(C::META.table);
-    s.items = vec![SelectItem::CountStar];
-    s.filter = Some(Cond::And(vec![
+    let filter = Cond::And(vec![
         Cond::Cmp(C::META.pk().name, CmpOp::Eq, target.__pk()),
         Cond::Cmp(fk, CmpOp::Eq, key),
-    ]));
-    let n = conn
-        .fetch(render_select(conn.dialect().sql(), &s), |r| i64::decode(r, 0))
-        .await?;
-    Ok(n.first().copied().unwrap_or(0) > 0)
+    ]);
+    Ok(count_children::<C>(&db.__conn(), filter).await? > 0)
 }

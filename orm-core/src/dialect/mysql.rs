@@ -359,23 +359,18 @@ fn json_list(values: &[Value]) -> Option<(String, &'static str)> {
         if ty(v)? != first {
             return None;
         }
-        items.push(match v {
-            Value::I16(n) => J::from(*n),
-            Value::I32(n) => J::from(*n),
-            Value::I64(n) => J::from(*n),
-            Value::Bool(b) => J::from(i64::from(*b)),
-            Value::F32(f) => J::from(f64::from(*f)),
-            Value::F64(f) => J::from(*f),
-            Value::String(s) => J::from(s.as_str()),
-            Value::Str(s) => J::from(*s),
-            Value::Uuid(u) => J::from(u.hyphenated().to_string()),
-            Value::Decimal(d) => J::from(d.to_string()),
-            Value::DateTimeUtc(t) => J::from(t.naive_utc().format("%F %T%.6f").to_string()),
-            Value::DateTime(t) => J::from(t.format("%F %T%.6f").to_string()),
-            Value::Date(d) => J::from(d.format("%F").to_string()),
-            Value::Time(t) => J::from(t.format("%T%.6f").to_string()),
-            _ => return None,
-        });
+        items.push(super::json_scalar(v, date_text)?);
     }
     Some((J::Array(items).to_string(), first))
+}
+
+/// A time as `JSON_TABLE` reads it into `DATETIME(6)`, `DATE` or `TIME(6)`.
+fn date_text(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::DateTimeUtc(t) => t.naive_utc().format("%F %T%.6f").to_string(),
+        Value::DateTime(t) => t.format("%F %T%.6f").to_string(),
+        Value::Date(d) => d.format("%F").to_string(),
+        Value::Time(t) => t.format("%T%.6f").to_string(),
+        _ => return None,
+    })
 }

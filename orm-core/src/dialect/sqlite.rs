@@ -237,29 +237,20 @@ impl SqlDialect for Sqlite {
 const LONG_LIST: usize = 500;
 
 /// The values as a JSON array of what SQLite stores for them, when every
-/// one has a JSON form (not blobs, JSON documents or non-finite floats).
+/// one has a JSON form.
 fn json_list(values: &[Value]) -> Option<String> {
+    let items: Option<Vec<serde_json::Value>> = values.iter().map(|v| super::json_scalar(v, date_text)).collect();
+    Some(serde_json::Value::Array(items?).to_string())
+}
+
+/// The text sqlx stores for a time on SQLite.
+fn date_text(v: &Value) -> Option<String> {
     use chrono::SecondsFormat;
-    use serde_json::Value as J;
-    let item = |v: &Value| -> Option<J> {
-        Some(match v {
-            Value::I16(n) => J::from(*n),
-            Value::I32(n) => J::from(*n),
-            Value::I64(n) => J::from(*n),
-            Value::Bool(b) => J::from(i64::from(*b)),
-            Value::F32(f) if f.is_finite() => J::from(f64::from(*f)),
-            Value::F64(f) if f.is_finite() => J::from(*f),
-            Value::String(s) => J::from(s.as_str()),
-            Value::Str(s) => J::from(*s),
-            Value::Uuid(u) => J::from(u.hyphenated().to_string()),
-            Value::Decimal(d) => J::from(d.to_string()),
-            Value::DateTimeUtc(t) => J::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, false)),
-            Value::DateTime(t) => J::from(t.format("%F %T%.f").to_string()),
-            Value::Date(d) => J::from(d.format("%F").to_string()),
-            Value::Time(t) => J::from(t.format("%T%.f").to_string()),
-            _ => return None,
-        })
-    };
-    let items: Option<Vec<J>> = values.iter().map(item).collect();
-    Some(J::Array(items?).to_string())
+    Some(match v {
+        Value::DateTimeUtc(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        Value::DateTime(t) => t.format("%F %T%.f").to_string(),
+        Value::Date(d) => d.format("%F").to_string(),
+        Value::Time(t) => t.format("%T%.f").to_string(),
+        _ => return None,
+    })
 }
