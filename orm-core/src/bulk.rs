@@ -7,8 +7,9 @@ use crate::column::Condition;
 use crate::dialect::{InsertId, render_insert, render_select};
 use crate::error::{Error, Result};
 use crate::exec::{Conn, Executor};
+use crate::hooks::{BulkEvent, Event};
 use crate::model::Model;
-use crate::runtime::{enrich, guard_row, insert_for, now, prepare_insert};
+use crate::runtime::{enrich, guard_row, insert_for, insert_omitting, now, prepare_insert};
 use crate::value::Value;
 
 /// `Model::bulk_create`: every row is validated (and its hooks run) before
@@ -19,12 +20,22 @@ use crate::value::Value;
 /// MySQL/MariaDB the first id of each INSERT plus the row's position, which
 /// holds for a multi-row INSERT under InnoDB's default auto-increment lock
 /// modes with `auto_increment_increment = 1`.
+///
+/// Rows that leave `default_sql` columns to the database are inserted in
+/// groups with the same columns and then read back by key (one SELECT per
+/// such row), so every returned instance holds what was stored.
 pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::New>, validate: bool) -> Result<Vec<M>> {
     let stamp = now();
     let conn = db.__conn();
     let mut models: Vec<M> = Vec::with_capacity(rows.len());
     let mut values: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
+    let mut omitted: Vec<Vec<usize>> = Vec::new();
     for (i, new) in rows.into_iter().enumerate() {
+        let omit = M::__sql_defaulted(&new);
+        if !omit.is_empty() {
+            omitted.resize(i, Vec::new());
+            omitted.push(omit);
+        }
         let mut m = M::__from_new(new, stamp);
         prepare_insert(&mut m, validate).map_err(|e| match e {
             Error::Validation { model, fields, .. } => Error::Validation {
@@ -42,22 +53,88 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
     if models.is_empty() {
         return Ok(models);
     }
+    if !omitted.is_empty() {
+        omitted.resize(models.len(), Vec::new());
+        let run = async |tx: &crate::Transaction| {
+            let tx = Conn::Tx(tx);
+            M::before_bulk(BulkEvent::Create, &tx).await?;
+            insert_with_sql_defaults(&tx, &mut models, values, &omitted).await?;
+            after_bulk_create(&tx, &models).await
+        };
+        match conn {
+            Conn::Db(d) => d.transaction(run).await?,
+            Conn::Tx(t) => t.transaction(run).await?,
+        }
+        return Ok(models);
+    }
     let chunks = chunk_rows::<M>(&conn, &values);
     if chunks.len() == 1 {
         // One INSERT is atomic by itself.
+        M::before_bulk(BulkEvent::Create, &conn).await?;
+        for m in &models {
+            m.before_write(Event::Create, &conn).await?;
+        }
         insert_chunks(&conn, &mut models, values, &chunks).await?;
+        after_bulk_create(&conn, &models).await?;
     } else {
-        let run = async |tx: &crate::Transaction| insert_chunks(&Conn::Tx(tx), &mut models, values, &chunks).await;
+        let run = async |tx: &crate::Transaction| {
+            let tx = Conn::Tx(tx);
+            M::before_bulk(BulkEvent::Create, &tx).await?;
+            for m in &models {
+                m.before_write(Event::Create, &tx).await?;
+            }
+            insert_chunks(&tx, &mut models, values, &chunks).await?;
+            after_bulk_create(&tx, &models).await
+        };
         match conn {
             Conn::Db(d) => d.transaction(run).await?,
             Conn::Tx(t) => t.transaction(run).await?,
         }
     }
-    for m in &models {
+    Ok(models)
+}
+
+/// The after hooks of `bulk_create`: each row's, then the bulk one.
+async fn after_bulk_create<M: Model>(conn: &Conn<'_>, models: &[M]) -> Result<()> {
+    for m in models {
         m.after_create()?;
         m.after_save()?;
+        m.after_write(Event::Create, conn).await?;
     }
-    Ok(models)
+    M::after_bulk(BulkEvent::Create, conn, models.len() as u64).await
+}
+
+/// `bulk_create` when some rows leave columns to `default_sql`: runs of
+/// rows with the same omitted columns are inserted together, then each row
+/// that omitted columns is read back.
+async fn insert_with_sql_defaults<M: Model>(
+    conn: &Conn<'_>,
+    models: &mut [M],
+    values: Vec<Vec<Value>>,
+    omitted: &[Vec<usize>],
+) -> Result<()> {
+    let mut values = values.into_iter();
+    let mut start = 0;
+    while start < models.len() {
+        let omit = &omitted[start];
+        let end = (start..models.len())
+            .find(|&i| &omitted[i] != omit)
+            .unwrap_or(models.len());
+        let part = &mut models[start..end];
+        for m in part.iter() {
+            m.before_write(Event::Create, conn).await?;
+        }
+        let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
+        let chunks = chunk_rows::<M>(conn, &rows);
+        insert_chunks_omitting(conn, part, rows, &chunks, omit).await?;
+        if !omit.is_empty() {
+            for m in part.iter_mut() {
+                crate::runtime::reload_on(m, conn).await?;
+            }
+        }
+        start = end;
+    }
+    Ok(())
 }
 
 /// Split rows into INSERTs: each under the parameter limit and, where the
@@ -94,6 +171,16 @@ async fn insert_chunks<M: Model>(
     values: Vec<Vec<Value>>,
     ends: &[usize],
 ) -> Result<()> {
+    insert_chunks_omitting(conn, models, values, ends, &[]).await
+}
+
+async fn insert_chunks_omitting<M: Model>(
+    conn: &Conn<'_>,
+    models: &mut [M],
+    values: Vec<Vec<Value>>,
+    ends: &[usize],
+    omit: &[usize],
+) -> Result<()> {
     let d = conn.dialect().sql();
     let meta = M::META;
     let mut start = 0;
@@ -102,7 +189,7 @@ async fn insert_chunks<M: Model>(
         let part = &mut models[start..end];
         let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
         start = end;
-        let ins = insert_for::<M>(conn, rows);
+        let ins = insert_omitting::<M>(conn, rows, omit);
         let returning = ins.returning.is_some();
         let st = render_insert(d, ins);
         if returning {
@@ -186,6 +273,22 @@ pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static 
     let conn = db.__conn();
     let values = m.__values();
     guard_row(&conn, meta, None, &values)?;
+    m.before_write(Event::Upsert, &conn).await?;
+    let stored = upsert_row(&conn, &m, values, target, target_col.name).await?;
+    stored.after_write(Event::Upsert, &conn).await?;
+    Ok(stored)
+}
+
+/// The upsert statement of a prepared row, and the stored row read back.
+async fn upsert_row<M: Model>(
+    conn: &Conn<'_>,
+    m: &M,
+    values: Vec<Value>,
+    target: &'static str,
+    target_name: &'static str,
+) -> Result<M> {
+    let meta = M::META;
+    let conn = *conn;
     let d = conn.dialect().sql();
     let created = meta.created_at.map(|i| meta.columns[i].name);
     let version = meta.version.map(|i| meta.columns[i].name);
@@ -221,9 +324,9 @@ pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static 
     // the updated row's, through LAST_INSERT_ID), else by the target's value.
     let key = match done.last_insert_id {
         Some(id) if by_last_id && id > 0 => Value::I64(id),
-        _ => m.__value_at(meta.column_index(target_col.name).unwrap_or(meta.primary_key)),
+        _ => m.__value_at(meta.column_index(target_name).unwrap_or(meta.primary_key)),
     };
-    let column = if by_last_id { meta.pk().name } else { target_col.name };
+    let column = if by_last_id { meta.pk().name } else { target_name };
     let mut s = Select::new(meta.table);
     s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
     s.filter = Some(Cond::Cmp(column, crate::ast::CmpOp::Eq, key));
@@ -247,7 +350,11 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     cond: Condition<M>,
     new: M::New,
 ) -> Result<(M, bool)> {
-    if let Some(found) = crate::Find::<M>::new().filter(cond.clone()).one(db).await? {
+    if let Some(found) = M::__default_scope(crate::Find::<M>::new())
+        .filter(cond.clone())
+        .one(db)
+        .await?
+    {
         return Ok((found, false));
     }
     // In a transaction (a savepoint inside one), so that a conflict does not
@@ -255,8 +362,8 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     let check = cond.clone();
     let create = async |tx: &crate::Transaction| {
         let m = crate::runtime::create::<M, _>(tx, new).await?;
-        let key = Cond::Cmp(M::META.pk().name, crate::ast::CmpOp::Eq, m.__pk());
-        let matches = crate::Find::<M>::new()
+        let key = crate::runtime::key_filter(&m);
+        let matches = M::__default_scope(crate::Find::<M>::new())
             .filter(check.and(Condition::new(key)))
             .count(tx)
             .await?;
@@ -274,10 +381,12 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     };
     match attempt {
         Ok(m) => Ok((m, true)),
-        Err(e @ Error::UniqueViolation { .. }) => match crate::Find::<M>::new().filter(cond).one(db).await? {
-            Some(found) => Ok((found, false)),
-            None => Err(e),
-        },
+        Err(e @ Error::UniqueViolation { .. }) => {
+            match M::__default_scope(crate::Find::<M>::new()).filter(cond).one(db).await? {
+                Some(found) => Ok((found, false)),
+                None => Err(e),
+            }
+        }
         Err(e) => Err(e),
     }
 }

@@ -45,6 +45,12 @@ impl Executor for crate::transaction::Connection {
     }
 }
 
+impl Executor for Conn<'_> {
+    fn __conn(&self) -> Conn<'_> {
+        *self
+    }
+}
+
 impl<T: Executor + ?Sized> Executor for &T {
     fn __conn(&self) -> Conn<'_> {
         (**self).__conn()

@@ -178,6 +178,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     fn child_filter(&self) -> Option<Cond> {
         let mut parts: Vec<Cond> = crate::query::live_rows(C::META).into_iter().collect();
+        parts.extend(crate::query::default_scope_filter::<C>());
         if let Some(f) = &self.filter {
             parts.push(f.clone());
         }

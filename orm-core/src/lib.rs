@@ -65,7 +65,7 @@ pub use exec::Executor;
 pub use expr::{Computed, IntoOperand, JsonField};
 pub use field::{DbEnum, FieldType, IntoValue, Json};
 pub use group::{GroupKey, Grouped, Having, HavingCond, Summable};
-pub use hooks::Hooks;
+pub use hooks::{BulkEvent, Event, Hooks};
 pub use include::Assoc;
 pub use lock::Lock;
 pub use model::{AssocKind, AssocMeta, ColumnMeta, Model, ModelMeta};
@@ -88,8 +88,8 @@ pub use orm_derive::DbEnum;
 /// What most code needs: `use orm_core::prelude::*;`
 pub mod prelude {
     pub use crate::{
-        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, Find, HasMany, HasOne,
-        Having, Json, Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
+        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, FieldErrors, Find, HasMany,
+        HasOne, Having, Json, Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
     };
 }
 
@@ -162,8 +162,22 @@ pub mod __private {
         v.to_value()
     }
 
-    /// Start a query on `M`.
+    /// Start a query on `M`, with its default scope applied.
     pub fn find<M: crate::Model>() -> crate::Find<M> {
+        M::__default_scope(crate::Find::new())
+    }
+
+    /// Start a query on `M` without its default scope.
+    pub fn unscoped<M: crate::Model>() -> crate::Find<M> {
         crate::Find::new()
+    }
+
+    /// Merge a model-level check (`#[orm(validate = ..)]`) into `errors`.
+    pub fn check_model(errors: &mut FieldErrors, r: Result<(), FieldErrors>) {
+        if let Err(found) = r {
+            for (field, messages) in found {
+                errors.entry(field).or_default().extend(messages);
+            }
+        }
     }
 }

@@ -25,8 +25,11 @@ pub struct ColumnMeta {
     pub unique: bool,
     /// Has a (non-unique) index.
     pub index: bool,
-    /// The SQL DEFAULT, from the field's `default = <expr>`.
+    /// The SQL DEFAULT, from a constant `default = <expr>` (a literal or a
+    /// path; a call such as `Uuid::now_v7()` runs per insert and has none).
     pub default: Option<fn() -> Value>,
+    /// `default_sql = "..."`: the database's own default, as SQL text.
+    pub default_sql: Option<&'static str>,
 }
 
 /// The kind of an association.
@@ -75,8 +78,10 @@ pub struct ModelMeta {
     pub columns: &'static [ColumnMeta],
     /// Column names, in the same order.
     pub column_names: &'static [&'static str],
-    /// Index of the primary key in `columns`.
+    /// Index of the primary key in `columns` (the first one of a composite key).
     pub primary_key: usize,
+    /// Indexes of every primary-key column (one, or several for a composite key).
+    pub primary_keys: &'static [usize],
     /// Index of `created_at`, when managed.
     pub created_at: Option<usize>,
     /// Index of `updated_at`, when managed.
@@ -93,6 +98,16 @@ impl ModelMeta {
     /// The primary key column.
     pub fn pk(&self) -> &'static ColumnMeta {
         &self.columns[self.primary_key]
+    }
+
+    /// Every primary-key column, in order.
+    pub fn pk_columns(&self) -> impl Iterator<Item = &'static ColumnMeta> + '_ {
+        self.primary_keys.iter().map(|&i| &self.columns[i])
+    }
+
+    /// Whether the primary key spans several columns.
+    pub fn composite_pk(&self) -> bool {
+        self.primary_keys.len() > 1
     }
 
     /// Whether the primary key is filled by the database.
@@ -247,4 +262,25 @@ pub trait Model: crate::Hooks + Sized + Send + Sync + Unpin + 'static {
     /// Apply a patch to an instance.
     #[doc(hidden)]
     fn __apply_patch(&mut self, patch: Self::Patch);
+
+    /// The default scope (`#[orm(default_scope = ..)]`) applied to a query.
+    #[doc(hidden)]
+    fn __default_scope(q: crate::Find<Self>) -> crate::Find<Self> {
+        q
+    }
+
+    /// Columns (indexes in `META.columns`) that `new` leaves to the
+    /// database's own default (`default_sql`): the INSERT omits them and
+    /// the row is read back.
+    #[doc(hidden)]
+    fn __sql_defaulted(new: &Self::New) -> Vec<usize> {
+        let _ = new;
+        Vec::new()
+    }
+
+    /// Every primary-key column's value, in `META.primary_keys` order.
+    #[doc(hidden)]
+    fn __pk_values(&self) -> Vec<Value> {
+        vec![self.__pk()]
+    }
 }

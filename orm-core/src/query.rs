@@ -8,6 +8,7 @@ use crate::dialect::{Dialect, Statement, render_delete, render_select, render_up
 use crate::error::{Error, FieldErrors, Result};
 use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::hooks::BulkEvent;
 use crate::include::{Assoc, Loader};
 use crate::model::Model;
 use crate::row::RowRef;
@@ -70,7 +71,30 @@ pub(crate) fn live_rows(meta: &crate::ModelMeta) -> Option<Cond> {
     meta.deleted_at.map(|i| Cond::Null(meta.columns[i].name, false))
 }
 
+/// The filter of `M`'s default scope (`#[orm(default_scope = ..)]`), for
+/// queries on `M` that do not start from `M::find()` (includes, association
+/// methods).
+pub(crate) fn default_scope_filter<M: Model>() -> Option<Cond> {
+    M::__default_scope(Find::new()).filter
+}
+
 impl<M: Model> Find<M> {
+    /// Apply a named scope: any `fn(Find<M>) -> Find<M>` (Sequelize's `scope()`).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct Item { id: i64, price: i64 }
+    /// fn cheap(q: Find<Item>) -> Find<Item> {
+    ///     q.filter(Item::PRICE.lt(10))
+    /// }
+    /// let q = Item::find().scope(cheap).limit(5);
+    /// # let _ = q;
+    /// ```
+    pub fn scope(self, scope: impl FnOnce(Find<M>) -> Find<M>) -> Self {
+        scope(self)
+    }
+
     /// A query over every row of `M`'s table.
     pub fn new() -> Self {
         Find {
@@ -341,7 +365,9 @@ impl<M: Model> Find<M> {
             filter: self.where_cond(),
         };
         let st = render_update(conn.dialect().sql(), &u);
+        M::before_bulk(BulkEvent::Update, &conn).await?;
         let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
+        M::after_bulk(BulkEvent::Update, &conn, done.rows_affected).await?;
         Ok(done.rows_affected)
     }
 
@@ -370,7 +396,9 @@ impl<M: Model> Find<M> {
                 },
             ),
         };
+        M::before_bulk(BulkEvent::Destroy, &conn).await?;
         let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
+        M::after_bulk(BulkEvent::Destroy, &conn, done.rows_affected).await?;
         Ok(done.rows_affected)
     }
 
@@ -386,7 +414,9 @@ impl<M: Model> Find<M> {
                 filter: self.where_cond(),
             },
         );
+        M::before_bulk(BulkEvent::Destroy, &conn).await?;
         let done = conn.execute(st).await.map_err(|e| enrich(e, M::META))?;
+        M::after_bulk(BulkEvent::Destroy, &conn, done.rows_affected).await?;
         Ok(done.rows_affected)
     }
 }

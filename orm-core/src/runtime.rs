@@ -7,6 +7,7 @@ use crate::dialect::{InsertId, render_delete, render_insert, render_select, rend
 use crate::error::{Error, FieldErrors, Result};
 use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::hooks::Event;
 use crate::model::{ColumnMeta, Model, ModelMeta};
 use crate::row::RowRef;
 use crate::value::{SqlType, Value};
@@ -70,6 +71,26 @@ fn pk_filter(meta: &ModelMeta, pk: Value) -> Cond {
     Cond::Cmp(meta.pk().name, CmpOp::Eq, pk)
 }
 
+/// `key = value` for every primary-key column of an instance (all of a
+/// composite key's columns).
+pub(crate) fn key_filter<M: Model>(m: &M) -> Cond {
+    let meta = M::META;
+    if !meta.composite_pk() {
+        return pk_filter(meta, m.__pk());
+    }
+    Cond::And(
+        meta.pk_columns()
+            .zip(m.__pk_values())
+            .map(|(c, v)| Cond::Cmp(c.name, CmpOp::Eq, v))
+            .collect(),
+    )
+}
+
+/// The operation's executor, as the async hooks receive it.
+fn hook_db<'a>(conn: &'a Conn<'a>) -> &'a dyn Executor {
+    conn
+}
+
 pub(crate) fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
     match ty {
         SqlType::SmallInt => i16::decode(row, 0).map(i64::from),
@@ -80,14 +101,21 @@ pub(crate) fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
 
 /// The INSERT for a batch of instances, skipping the auto key.
 pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> Insert {
+    insert_omitting::<M>(conn, rows, &[])
+}
+
+/// The INSERT for a batch of instances, skipping the auto key and the
+/// columns in `omit` (left to the database's `default_sql`).
+pub(crate) fn insert_omitting<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>, omit: &[usize]) -> Insert {
     let meta = M::META;
     let auto = meta.auto_pk();
     let pk = meta.primary_key;
+    let keep = |i: usize| !(omit.contains(&i) || (auto && i == pk));
     let columns = meta
         .columns
         .iter()
         .enumerate()
-        .filter(|(i, _)| !(auto && *i == pk))
+        .filter(|(i, _)| keep(*i))
         .map(|(_, c): (usize, &ColumnMeta)| c.name)
         .collect();
     let rows = rows
@@ -95,7 +123,7 @@ pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> In
         .map(|row| {
             row.into_iter()
                 .enumerate()
-                .filter(|(i, _)| !(auto && *i == pk))
+                .filter(|(i, _)| keep(*i))
                 .map(|(_, v)| v)
                 .collect()
         })
@@ -122,13 +150,18 @@ pub(crate) fn prepare_insert<M: Model>(m: &mut M, validate_rules: bool) -> Resul
     m.before_create()
 }
 
-/// `Model::create`: validate, apply defaults and timestamps, insert, fill the key.
+/// `Model::create`: validate, apply defaults and timestamps, insert, fill
+/// the key (and read back columns the database filled from `default_sql`).
 pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Result<M> {
+    let omit = M::__sql_defaulted(&new);
     let mut m = M::__from_new(new, now());
     prepare_insert(&mut m, true)?;
-    insert_one(&mut m, db).await?;
+    let conn = db.__conn();
+    m.before_write(Event::Create, hook_db(&conn)).await?;
+    insert_one_omitting(&mut m, &conn, &omit).await?;
     m.after_create()?;
     m.after_save()?;
+    m.after_write(Event::Create, hook_db(&conn)).await?;
     Ok(m)
 }
 
@@ -144,12 +177,13 @@ pub(crate) fn guard_row(conn: &Conn<'_>, meta: &ModelMeta, row: Option<usize>, v
     crate::guard::check_row_size(conn.db().inner.max_statement_bytes, meta, row, values)
 }
 
-/// INSERT one prepared instance and fill its auto key.
-pub(crate) async fn insert_one<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
-    let conn = db.__conn();
+/// INSERT one prepared instance without the columns in `omit` (their SQL
+/// defaults apply), fill its auto key, and read those columns back.
+pub(crate) async fn insert_one_omitting<M: Model>(m: &mut M, conn: &Conn<'_>, omit: &[usize]) -> Result<()> {
+    let conn = *conn;
     let values = m.__values();
     guard_row(&conn, M::META, None, &values)?;
-    let ins = insert_for::<M>(&conn, vec![values]);
+    let ins = insert_omitting::<M>(&conn, vec![values], omit);
     let returning = ins.returning.is_some();
     let st = render_insert(conn.dialect().sql(), ins);
     let meta = M::META;
@@ -170,13 +204,16 @@ pub(crate) async fn insert_one<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E
             m.__set_auto_pk(id);
         }
     }
+    if !omit.is_empty() {
+        reload_on(m, &conn).await?;
+    }
     Ok(())
 }
 
 /// The WHERE of an instance write: the key, and the version it was read at.
 fn instance_filter<M: Model>(m: &M) -> Cond {
     let meta = M::META;
-    let key = pk_filter(meta, m.__pk());
+    let key = key_filter(m);
     match meta.version {
         Some(v) => Cond::And(vec![key, Cond::Cmp(meta.columns[v].name, CmpOp::Eq, m.__value_at(v))]),
         None => key,
@@ -189,7 +226,7 @@ async fn missing<M: Model>(conn: &Conn<'_>, m: &M) -> Error {
     if meta.version.is_some() {
         let mut s = Select::new(meta.table);
         s.items = vec![SelectItem::CountStar];
-        s.filter = Some(pk_filter(meta, m.__pk()));
+        s.filter = Some(key_filter(m));
         let st = render_select(conn.dialect().sql(), &s);
         if let Ok(n) = conn.fetch(st, |r| i64::decode(r, 0)).await
             && n.first().copied().unwrap_or(0) > 0
@@ -240,6 +277,7 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.before_update()?;
     let meta = M::META;
     let conn = db.__conn();
+    m.before_write(Event::Update, hook_db(&conn)).await?;
     let previous = meta.updated_at.map(|i| m.__value_at(i));
     let restore_stamp = |m: &mut M| {
         if let Some(Value::DateTimeUtc(t)) = previous {
@@ -265,7 +303,8 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     }
     m.__bump_version();
     m.after_update()?;
-    m.after_save()
+    m.after_save()?;
+    m.after_write(Event::Update, hook_db(&conn)).await
 }
 
 /// Write some column assignments of an instance, with the save hooks,
@@ -282,6 +321,7 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     let meta = M::META;
     let conn = db.__conn();
     check_assignments(&conn, meta, &sets)?;
+    m.before_write(Event::Update, hook_db(&conn)).await?;
     let stamp = now();
     if let Some(i) = meta.updated_at {
         sets.retain(|(c, _)| *c != meta.columns[i].name);
@@ -291,7 +331,8 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     m.__touch(stamp);
     m.__bump_version();
     m.after_update()?;
-    m.after_save()
+    m.after_save()?;
+    m.after_write(Event::Update, hook_db(&conn)).await
 }
 
 /// `instance.update(patch)`: apply the patch, then run the save path's
@@ -317,6 +358,7 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     let conn = db.__conn();
     let after = m.__values();
     guard_row(&conn, meta, None, &after)?;
+    m.before_write(Event::Update, hook_db(&conn)).await?;
     let stamp = now();
     let version = meta.version.map(|v| meta.columns[v].name);
     let mut sets: Vec<(&'static str, Assign)> = meta
@@ -334,7 +376,8 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     m.__touch(stamp);
     m.__bump_version();
     m.after_update()?;
-    m.after_save()
+    m.after_save()?;
+    m.after_write(Event::Update, hook_db(&conn)).await
 }
 
 /// `instance.increment(col, by)`: `SET col = col + by` in SQL (no lost
@@ -372,7 +415,17 @@ pub(crate) fn out_of_range(err: Error, meta: &ModelMeta, column: &str) -> Error 
 
 /// `instance.reload`: read the row again by primary key.
 pub async fn reload<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
-    let fresh = find_by_key::<M, E>(db, m.__pk()).await?;
+    reload_on(m, &db.__conn()).await
+}
+
+/// Read an instance's row again by its (possibly composite) key.
+pub(crate) async fn reload_on<M: Model>(m: &mut M, conn: &Conn<'_>) -> Result<()> {
+    let meta = M::META;
+    let mut s = Select::new(meta.table);
+    s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+    s.filter = Some(key_filter(m));
+    let st = render_select(conn.dialect().sql(), &s);
+    let fresh = conn.fetch(st, M::__from_row).await?.into_iter().next();
     match fresh {
         Some(f) => {
             *m = f;
@@ -400,6 +453,7 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
     m.before_destroy()?;
     let meta = M::META;
     let conn = db.__conn();
+    m.before_write(Event::Destroy, hook_db(&conn)).await?;
     match meta.deleted_at {
         Some(i) => {
             let sets = vec![(meta.columns[i].name, Assign::Value(now().to_value()))];
@@ -407,7 +461,8 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
         }
         None => delete_instance(&conn, m).await?,
     }
-    m.after_destroy()
+    m.after_destroy()?;
+    m.after_write(Event::Destroy, hook_db(&conn)).await
 }
 
 /// DELETE the instance's row (checking the version of a versioned model).
@@ -430,8 +485,11 @@ async fn delete_instance<M: Model>(conn: &Conn<'_>, m: &M) -> Result<()> {
 /// `instance.destroy_force`: delete the row even on a paranoid model.
 pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
     m.before_destroy()?;
-    delete_instance(&db.__conn(), m).await?;
-    m.after_destroy()
+    let conn = db.__conn();
+    m.before_write(Event::Destroy, hook_db(&conn)).await?;
+    delete_instance(&conn, m).await?;
+    m.after_destroy()?;
+    m.after_write(Event::Destroy, hook_db(&conn)).await
 }
 
 /// `instance.restore`: clear `deleted_at` of a soft-deleted row (checking

@@ -180,11 +180,13 @@ fn column_def(d: &dyn SqlDialect, m: &ModelMeta, c: &ColumnMeta, out: &mut Strin
     if let Some(default) = c.default {
         out.push_str(" DEFAULT ");
         d.literal(&default(), out);
+    } else if let Some(sql) = c.default_sql {
+        out.push_str(" DEFAULT ");
+        out.push_str(sql);
     }
-    if c.primary_key {
+    if c.primary_key && !m.composite_pk() {
         out.push_str(" PRIMARY KEY");
     }
-    let _ = m;
 }
 
 fn create_index(d: &dyn SqlDialect, m: &ModelMeta, c: &ColumnMeta, unique: bool, if_not_exists: bool) -> String {
@@ -276,7 +278,9 @@ fn join_tables(models: &[&'static ModelMeta]) -> Vec<JoinTable> {
             .iter()
             .filter(|a| a.kind == AssocKind::BelongsToMany && both(a))
         {
-            if out.iter().all(|j| j.name != a.through) {
+            // A join table that is a model of its own (`through = PlaylistTrack`'s table) is that model's.
+            let is_model = models.iter().any(|o| o.table == a.through);
+            if !is_model && out.iter().all(|j| j.name != a.through) {
                 out.push(JoinTable {
                     name: a.through,
                     left: (a.foreign_key, m),
@@ -378,6 +382,17 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
         column_def(d, m, c, &mut def);
         parts.push(def);
     }
+    if m.composite_pk() {
+        let mut def = String::from("  PRIMARY KEY (");
+        for (i, c) in m.pk_columns().enumerate() {
+            if i > 0 {
+                def.push_str(", ");
+            }
+            d.quote_ident(c.name, &mut def);
+        }
+        def.push(')');
+        parts.push(def);
+    }
     for c in m.columns.iter().filter(|c| c.unique && !c.primary_key) {
         let mut def = String::from("  CONSTRAINT ");
         d.quote_ident(&m.unique_constraint_name(c.name), &mut def);
@@ -406,8 +421,9 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
         }
     }
     // Foreign-key columns are indexed too: includes and joins look rows up by them.
-    let indexed =
-        |c: &&ColumnMeta| (c.index || fks.iter().any(|fk| fk.column == c.name)) && !c.unique && !c.primary_key;
+    let indexed = |c: &&ColumnMeta| {
+        (c.index || fks.iter().any(|fk| fk.column == c.name)) && !c.unique && !std::ptr::eq(*c, m.pk())
+    };
     let inline_indexes = !d.create_index_if_not_exists();
     if inline_indexes {
         for c in m.columns.iter().filter(indexed) {

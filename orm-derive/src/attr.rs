@@ -6,8 +6,8 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
-const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks";
-const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
+const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks, default_scope, validate";
+const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, default_sql, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
 const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
 const ENUM_KEYS: &str = "rename_all";
 const VARIANT_KEYS: &str = "rename";
@@ -21,6 +21,10 @@ pub(crate) struct ModelAttrs {
     pub paranoid: Option<Span>,
     pub version: Option<Span>,
     pub hooks: Option<Span>,
+    /// `default_scope = Self::live`: a `fn(Find<Self>) -> Find<Self>`.
+    pub default_scope: Option<Path>,
+    /// `validate = Self::check`: a `fn(&Self) -> Result<(), FieldErrors>`.
+    pub validate: Option<Path>,
 }
 
 /// `#[orm(..)]` on a field.
@@ -32,6 +36,7 @@ pub(crate) struct FieldAttrs {
     pub index: Option<Span>,
     pub unique: Option<Span>,
     pub default: Option<Expr>,
+    pub default_sql: Option<LitStr>,
     pub text: Option<Span>,
     pub length: Option<(u32, Span)>,
     pub skip: Option<Span>,
@@ -65,6 +70,7 @@ impl FieldAttrs {
             .or(self.length.map(|l| l.1))
             .or(self.column.as_ref().map(|c| c.span()))
             .or(self.default.as_ref().map(syn::spanned::Spanned::span))
+            .or(self.default_sql.as_ref().map(|d| d.span()))
             .or(self.auto_increment.as_ref().map(|b| b.span))
     }
 }
@@ -161,6 +167,22 @@ fn lit_u32(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<(u32, Span)> {
     }
 }
 
+/// `key = path::to::function` (a function path, not a call or a string).
+fn fn_path(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Path> {
+    let v = meta.value()?;
+    let expr: Expr = v.parse()?;
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => Ok(p.path),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!(
+                "`{name}` expects a function path, as in #[orm({name} = Self::{})]",
+                if name == "validate" { "check" } else { "live" }
+            ),
+        )),
+    }
+}
+
 fn no_value(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Span> {
     if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
         return Err(meta.error(format!("`{name}` takes no value: write #[orm({name})]")));
@@ -187,6 +209,15 @@ pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                 "timestamps" => {
                     let b = lit_bool(&meta, "timestamps")?;
                     set_once(cx, &mut out.timestamps, b, &meta, "timestamps");
+                }
+                k @ ("default_scope" | "validate") => {
+                    let f = fn_path(&meta, k)?;
+                    let slot = if k == "validate" {
+                        &mut out.validate
+                    } else {
+                        &mut out.default_scope
+                    };
+                    set_once(cx, slot, f, &meta, k);
                 }
                 k @ ("paranoid" | "version" | "hooks") => {
                     let span = no_value(&meta, k)?;
@@ -243,6 +274,13 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 "default" => {
                     let e: Expr = meta.value()?.parse()?;
                     set_once(cx, &mut out.default, e, &meta, "default");
+                }
+                "default_sql" => {
+                    let s = lit_str(&meta, "default_sql", "CURRENT_TIMESTAMP")?;
+                    if s.value().trim().is_empty() {
+                        cx.error(&s, "`default_sql` cannot be empty");
+                    }
+                    set_once(cx, &mut out.default_sql, s, &meta, "default_sql");
                 }
                 "text" => {
                     let s = no_value(&meta, "text")?;

@@ -26,6 +26,12 @@ pub(crate) struct Model<'a> {
     /// `#[serde(..)]` attributes of the struct, copied to `NewX` and `XPatch`.
     pub serde_attrs: Vec<&'a Attribute>,
     pub deny_unknown_fields: bool,
+    /// `#[orm(default_scope = ..)]`: applied by `find()`, lifted by `unscoped()`.
+    pub default_scope: Option<syn::Path>,
+    /// `#[orm(validate = ..)]`: a check across fields, after the field rules.
+    pub validate: Option<syn::Path>,
+    /// Every primary-key field, in field order (`pk` is the first).
+    pub pks: Vec<usize>,
 }
 
 pub(crate) struct Field<'a> {
@@ -49,6 +55,34 @@ pub(crate) struct Field<'a> {
     /// `deleted_at` of a paranoid model, or `version` of a versioned one:
     /// written by the ORM only.
     pub managed: bool,
+    /// What `default = <expr>` is: a constant (also the SQL DEFAULT) or a
+    /// call (run for each insert; no SQL DEFAULT).
+    pub default: DefaultKind,
+}
+
+/// How a column gets a value its `NewX` leaves out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DefaultKind {
+    /// No default: `NewX` requires the value (unless nullable).
+    None,
+    /// `default = 1`, `default = Role::Member`: the Rust default and the SQL DEFAULT.
+    Constant,
+    /// `default = Uuid::now_v7()`: evaluated for each row inserted.
+    Call,
+    /// `default_sql = "CURRENT_TIMESTAMP"`: the database fills it.
+    Sql,
+}
+
+/// A literal, a negated literal or a path (a unit variant or a const):
+/// the same value every time, so it can be the column's SQL DEFAULT.
+fn is_constant(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Lit(_) | syn::Expr::Path(_) => true,
+        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && is_constant(&u.expr),
+        syn::Expr::Paren(p) => is_constant(&p.expr),
+        syn::Expr::Group(g) => is_constant(&g.expr),
+        _ => false,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -170,7 +204,7 @@ impl Field<'_> {
     }
     /// `NewX` takes it as `Option<T>` (a default or a nullable column).
     pub fn optional_in_new(&self) -> bool {
-        self.nullable || self.attrs.default.is_some()
+        self.nullable || self.default != DefaultKind::None
     }
 }
 
@@ -275,6 +309,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 || attrs.index.is_some()
                 || attrs.unique.is_some()
                 || attrs.default.is_some()
+                || attrs.default_sql.is_some()
                 || attrs.text.is_some()
                 || attrs.length.is_some()
                 || attrs.auto_increment.is_some();
@@ -320,7 +355,21 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                         || attr::serde_value(std::slice::from_ref(a), "alias").is_some())
             })
             .collect();
+        let default = match (&attrs.default, &attrs.default_sql) {
+            (Some(_), Some(sql)) => {
+                cx.error(
+                    sql,
+                    "use either `default = <expr>` (a Rust value) or `default_sql` (the database's), not both",
+                );
+                DefaultKind::None
+            }
+            (Some(e), None) if is_constant(e) => DefaultKind::Constant,
+            (Some(_), None) => DefaultKind::Call,
+            (None, Some(_)) => DefaultKind::Sql,
+            (None, None) => DefaultKind::None,
+        };
         fields.push(Field {
+            default,
             assoc,
             ident,
             vis: &f.vis,
@@ -346,16 +395,6 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         .filter(|(_, f)| f.attrs.primary_key.is_some())
         .map(|(i, _)| i)
         .collect();
-    for &extra in marked.iter().skip(1) {
-        let f = &fields[extra];
-        cx.push(syn::Error::new(
-            f.attrs.primary_key.unwrap_or_else(Span::call_site),
-            format!(
-                "a model has one primary key, and `{}` is already marked #[orm(primary_key)]",
-                fields[marked[0]].ident
-            ),
-        ));
-    }
     let pk = marked
         .first()
         .copied()
@@ -370,19 +409,34 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             0
         }
     };
-    if let Some(f) = fields.get_mut(pk) {
+    let pks = if marked.len() > 1 { marked.clone() } else { vec![pk] };
+    let composite = pks.len() > 1;
+    for &i in &pks {
+        let Some(f) = fields.get_mut(i) else { continue };
         f.primary_key = true;
         if f.nullable {
             cx.error(f.ty, "the primary key cannot be an Option");
         }
+        if f.default == DefaultKind::Sql
+            && let Some(d) = &f.attrs.default_sql
+        {
+            cx.error(
+                d,
+                "a primary key cannot take `default_sql` (the ORM could not read the row back): use `default = <call>`, as in default = Uuid::now_v7()",
+            );
+        }
         let integer = is_named(f.inner, &["i16", "i32", "i64"]);
         f.auto_increment = match &f.attrs.auto_increment {
+            Some(b) if b.value && composite => {
+                cx.error(b, "a composite primary key cannot be `auto_increment`");
+                false
+            }
             Some(b) if b.value && !integer => {
                 cx.error(b, "`auto_increment` needs an integer primary key (i16, i32 or i64)");
                 false
             }
             Some(b) => b.value,
-            None => integer && f.attrs.default.is_none(),
+            None => integer && f.attrs.default.is_none() && !composite,
         };
     }
     for f in &fields {
@@ -485,6 +539,9 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         deleted_at,
         version,
         user_hooks: mattrs.hooks.is_some(),
+        default_scope: mattrs.default_scope.clone(),
+        validate: mattrs.validate.clone(),
+        pks,
         new_ident: format_ident!("New{}", input.ident),
         patch_ident: format_ident!("{}Patch", input.ident),
         serde_attrs,

@@ -1,6 +1,6 @@
 //! Typed column constants (`User::EMAIL`) and the static `ModelMeta`.
 
-use crate::ir::{Field, Model};
+use crate::ir::{DefaultKind, Field, Model};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -59,6 +59,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     let table = &m.table;
     let cols: Vec<&Field<'_>> = m.fields.iter().filter(|f| !f.skip).collect();
     let pk = cols.iter().position(|f| f.primary_key).unwrap_or(0);
+    let pks = cols.iter().enumerate().filter(|(_, f)| f.primary_key).map(|(i, _)| i);
     let created = opt_index(&cols, m.created_at.map(|i| &m.fields[i]));
     let updated = opt_index(&cols, m.updated_at.map(|i| &m.fields[i]));
     let deleted = opt_index(&cols, m.deleted_at.map(|i| &m.fields[i]));
@@ -77,7 +78,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         let unique = f.attrs.unique.is_some();
         let index = f.attrs.index.is_some();
         let default = match &f.attrs.default {
-            Some(_) => {
+            Some(_) if f.default == DefaultKind::Constant => {
                 let fname = default_fn_name(f);
                 let inner = f.inner;
                 quote!(::core::option::Option::Some({
@@ -87,6 +88,10 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
                     default_value
                 }))
             }
+            _ => quote!(::core::option::Option::None),
+        };
+        let default_sql = match &f.attrs.default_sql {
+            Some(sql) => quote!(::core::option::Option::Some(#sql)),
             None => quote!(::core::option::Option::None),
         };
         let nullable = quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::NULLABLE);
@@ -101,6 +106,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
                 unique: #unique,
                 index: #index,
                 default: #default,
+                default_sql: #default_sql,
             }
         }
     });
@@ -115,6 +121,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             columns: &[#(#columns),*],
             column_names: &[#(#names),*],
             primary_key: #pk,
+            primary_keys: &[#(#pks),*],
             created_at: #created,
             updated_at: #updated,
             associations: &[#(#associations),*],

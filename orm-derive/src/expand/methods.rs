@@ -14,19 +14,45 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
     let pk = &m.fields[m.pk];
     let pk_ty = pk.ty;
     let pk_const = quote::format_ident!("{}", pk.ident.to_string().to_uppercase());
-    quote! {
-        #[automatically_derived]
-        #[allow(dead_code)]
-        impl #ident {
-            /// Start a query over this model's table.
-            pub fn find() -> ::orm_core::Find<#ident> {
-                #p::find()
+    let find_by_pk = if m.pks.len() > 1 {
+        let args = m.pks.iter().map(|&i| {
+            let ty = m.fields[i].ty;
+            quote!(impl ::orm_core::IntoValue<<#ty as ::orm_core::FieldType>::Compare>)
+        });
+        let conds = m.pks.iter().enumerate().map(|(n, &i)| {
+            let c = quote::format_ident!("{}", m.fields[i].ident.to_string().to_uppercase());
+            let n = syn::Index::from(n);
+            quote!(.filter(#p::key_eq(#ident::#c, key.#n)))
+        });
+        quote! {
+            /// A query for the row with this composite primary key (a tuple, in field order); end it with `.one(&db)`.
+            pub fn find_by_pk(key: (#(#args),*)) -> ::orm_core::Find<#ident> {
+                #p::find::<#ident>() #(#conds)* .__by_key()
             }
-
+        }
+    } else {
+        quote! {
             /// A query for the row with this primary key; end it with `.one(&db)`.
             pub fn find_by_pk(key: impl ::orm_core::IntoValue<<#pk_ty as ::orm_core::FieldType>::Compare>) -> ::orm_core::Find<#ident> {
                 #p::find::<#ident>().filter(#p::key_eq(#ident::#pk_const, key)).__by_key()
             }
+        }
+    };
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            /// Start a query over this model's table (with its default scope, if it has one).
+            pub fn find() -> ::orm_core::Find<#ident> {
+                #p::find()
+            }
+
+            /// Start a query over this model's table without its default scope.
+            pub fn unscoped() -> ::orm_core::Find<#ident> {
+                #p::unscoped()
+            }
+
+            #find_by_pk
 
             /// Validate, apply defaults and timestamps, insert, and return the row with its key.
             pub async fn create<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {

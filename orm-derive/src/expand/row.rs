@@ -1,7 +1,7 @@
 //! `impl Model`: decoding rows, building an instance from `NewX`, the
 //! column values, the key, timestamps and patches.
 
-use crate::ir::Model;
+use crate::ir::{DefaultKind, Model};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -31,6 +31,13 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
             quote!(#name: ::core::default::Default::default())
         } else if f.timestamp {
             quote!(#name: now)
+        } else if f.default == DefaultKind::Sql {
+            // Left to the database (the INSERT omits it, the row is read back).
+            if f.nullable {
+                quote!(#name: new.#name)
+            } else {
+                quote!(#name: new.#name.unwrap_or_default())
+            }
         } else if f.attrs.default.is_some() {
             let dfn = quote::format_ident!("__orm_default_{}", f.ident);
             if f.nullable {
@@ -56,6 +63,81 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let pk = &m.fields[m.pk];
     let pk_name = pk.ident;
     let pk_ty = pk.ty;
+    let key_ty = if m.pks.len() > 1 {
+        let tys = m.pks.iter().map(|&i| m.fields[i].ty);
+        quote!((#(#tys),*))
+    } else {
+        quote!(#pk_ty)
+    };
+    let key_value = if m.pks.len() > 1 {
+        let names = m.pks.iter().map(|&i| m.fields[i].ident);
+        quote!((#(::core::clone::Clone::clone(&self.#names)),*))
+    } else {
+        quote!(::core::clone::Clone::clone(&self.#pk_name))
+    };
+    let pk_values = if m.pks.len() > 1 {
+        let vals = m.pks.iter().map(|&i| {
+            let (name, ty) = (m.fields[i].ident, m.fields[i].ty);
+            quote!(<#ty as ::orm_core::FieldType>::to_value(&self.#name))
+        });
+        quote! {
+            fn __pk_values(&self) -> #p::Vec<::orm_core::Value> {
+                let mut out = #p::Vec::new();
+                #(out.push(#vals);)*
+                out
+            }
+        }
+    } else {
+        quote!()
+    };
+    let sql_defaulted: Vec<_> = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.default == DefaultKind::Sql)
+        .map(|(i, f)| {
+            let name = f.ident;
+            quote!(if new.#name.is_none() { out.push(#i); })
+        })
+        .collect();
+    let sql_defaulted = if sql_defaulted.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            fn __sql_defaulted(new: &#new_ident) -> #p::Vec<usize> {
+                let mut out = #p::Vec::new();
+                #(#sql_defaulted)*
+                out
+            }
+        }
+    };
+    // The user's functions are bound to a typed fn pointer at their own
+    // span, so a wrong signature is reported at the path they wrote.
+    let default_scope = match &m.default_scope {
+        Some(f) => {
+            let typed = quote_spanned!(f.span()=>
+                let scope: fn(::orm_core::Find<Self>) -> ::orm_core::Find<Self> = #f;
+            );
+            quote! {
+                fn __default_scope(q: ::orm_core::Find<Self>) -> ::orm_core::Find<Self> {
+                    #typed
+                    scope(q)
+                }
+            }
+        }
+        None => quote!(),
+    };
+    let model_check = match &m.validate {
+        Some(f) => {
+            let typed = quote_spanned!(f.span()=>
+                let check: fn(&Self) -> #p::Result<(), #p::FieldErrors> = #f;
+            );
+            quote! {
+                #typed
+                #p::check_model(errors, check(self));
+            }
+        }
+        None => quote!(),
+    };
     let set_pk = if pk.auto_increment {
         quote!(self.#pk_name = ::core::convert::TryFrom::try_from(id).unwrap_or_default();)
     } else {
@@ -131,7 +213,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         impl ::orm_core::Model for #ident {
             type New = #new_ident;
             type Patch = #patch_ident;
-            type Key = #pk_ty;
+            type Key = #key_ty;
             const META: &'static ::orm_core::ModelMeta = &__ORM_META;
 
             fn __from_row_at(row: ::orm_core::RowRef<'_>, base: usize) -> ::orm_core::Result<Self> {
@@ -145,8 +227,8 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
                 }
             }
 
-            fn __key(&self) -> #pk_ty {
-                ::core::clone::Clone::clone(&self.#pk_name)
+            fn __key(&self) -> #key_ty {
+                #key_value
             }
 
             fn __from_new(new: #new_ident, now: #p::DateTime<#p::Utc>) -> Self {
@@ -183,6 +265,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
             fn __validate(&self, errors: &mut #p::FieldErrors) {
                 let _ = &errors;
                 #(#validate_fields)*
+                #model_check
             }
 
             fn __validate_patch(patch: &#patch_ident, errors: &mut #p::FieldErrors) {
@@ -200,6 +283,10 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
                 let _ = &patch;
                 #(#apply_patch)*
             }
+
+            #pk_values
+            #sql_defaulted
+            #default_scope
         }
     }
 }
