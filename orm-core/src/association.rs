@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A link row of a `BelongsToMany` through a model, type-erased on its way
+/// from the loader to the field (which knows its type).
+#[doc(hidden)]
+pub type LinkRow = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
 /// What a loader hands to an association field.
 #[doc(hidden)]
 pub enum Loaded<T> {
@@ -10,6 +15,8 @@ pub enum Loaded<T> {
     Many(Vec<T>),
     /// A to-one association's row, if any.
     One(Option<T>),
+    /// A to-many association's rows, each with its link row (same order).
+    Linked(Vec<T>, Vec<LinkRow>),
 }
 
 /// Implemented by the four association field types; the loader calls it.
@@ -59,7 +66,7 @@ macro_rules! to_many {
         impl<T> AssocField<T> for $name<T> {
             fn set_loaded(&mut self, loaded: Loaded<T>) {
                 self.rows = Some(match loaded {
-                    Loaded::Many(v) => v,
+                    Loaded::Many(v) | Loaded::Linked(v, _) => v,
                     Loaded::One(o) => o.into_iter().collect(),
                 });
             }
@@ -122,7 +129,7 @@ macro_rules! to_one {
             fn set_loaded(&mut self, loaded: Loaded<T>) {
                 self.row = Some(match loaded {
                     Loaded::One(o) => o.map(Box::new),
-                    Loaded::Many(v) => v.into_iter().next().map(Box::new),
+                    Loaded::Many(v) | Loaded::Linked(v, _) => v.into_iter().next().map(Box::new),
                 });
             }
         }
@@ -147,10 +154,101 @@ to_many!(
     /// (`User.posts` with `posts.author_id`).
     HasMany
 );
-to_many!(
-    /// Rows of another model linked through a join table (`Post.tags` through `post_tags`).
-    BelongsToMany
-);
+/// Rows of another model linked through a join table (`Post.tags` through
+/// `post_tags`). Through a model with columns of its own, name it as the
+/// second parameter (`BelongsToMany<Track, PlaylistTrack>`): an include then
+/// also loads each row's link row, in [`links`](BelongsToMany::links).
+///
+/// ```
+/// use orm_core::BelongsToMany;
+/// let tags: BelongsToMany<String> = BelongsToMany::loaded(vec!["rust".into()]);
+/// assert_eq!(tags.get(), Some(&["rust".to_string()][..]));
+/// assert!(tags.links().is_none(), "no link rows without a through model");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct BelongsToMany<T, L = ()> {
+    rows: Option<Vec<T>>,
+    links: Option<Vec<L>>,
+}
+
+impl<T, L> Default for BelongsToMany<T, L> {
+    fn default() -> Self {
+        BelongsToMany {
+            rows: None,
+            links: None,
+        }
+    }
+}
+
+impl<T, L> BelongsToMany<T, L> {
+    /// A loaded association with these rows.
+    pub fn loaded(rows: Vec<T>) -> Self {
+        BelongsToMany {
+            rows: Some(rows),
+            links: None,
+        }
+    }
+    /// The rows, or `None` when not loaded.
+    pub fn get(&self) -> Option<&[T]> {
+        self.rows.as_deref()
+    }
+    /// The link row of each loaded row, in the same order (loaded through a
+    /// model named as the second type parameter), else `None`.
+    pub fn links(&self) -> Option<&[L]> {
+        self.links.as_deref()
+    }
+    /// Each loaded row with its link row.
+    pub fn with_links(&self) -> impl Iterator<Item = (&T, &L)> {
+        self.get()
+            .unwrap_or_default()
+            .iter()
+            .zip(self.links().unwrap_or_default())
+    }
+    /// True once an include (or `loaded`) filled it.
+    pub fn is_loaded(&self) -> bool {
+        self.rows.is_some()
+    }
+    /// True until an include fills it (for `skip_serializing_if`).
+    pub fn is_unloaded(&self) -> bool {
+        self.rows.is_none()
+    }
+    /// The rows, or `None` when not loaded.
+    pub fn into_inner(self) -> Option<Vec<T>> {
+        self.rows
+    }
+}
+
+impl<T, L: Clone + 'static> AssocField<T> for BelongsToMany<T, L> {
+    fn set_loaded(&mut self, loaded: Loaded<T>) {
+        let (rows, links) = match loaded {
+            Loaded::Many(v) => (v, None),
+            Loaded::One(o) => (o.into_iter().collect(), None),
+            Loaded::Linked(v, links) => {
+                let typed: Vec<L> = links.iter().filter_map(|l| l.downcast_ref::<L>().cloned()).collect();
+                let complete = typed.len() == v.len();
+                (v, complete.then_some(typed))
+            }
+        };
+        self.rows = Some(rows);
+        self.links = links;
+    }
+}
+
+/// A loaded association is an array of the target rows; an unloaded one is `null`.
+impl<T: Serialize, L> Serialize for BelongsToMany<T, L> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.rows.serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, L> Deserialize<'de> for BelongsToMany<T, L> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(BelongsToMany {
+            rows: Option::<Vec<T>>::deserialize(d)?,
+            links: None,
+        })
+    }
+}
 to_one!(
     /// The one row of another model whose foreign key points at this one
     /// (`User.profile` with `profiles.user_id`).

@@ -1,7 +1,7 @@
 //! Eager loading (`include`) and association methods: one query per
 //! include level with the parents' keys, never one per parent.
 
-use crate::association::Loaded;
+use crate::association::{LinkRow, Loaded};
 use crate::ast::{Cond, Exists, Insert, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::dialect::{render_insert, render_select};
@@ -91,6 +91,9 @@ pub trait Loader<P>: Send + Sync {
 pub struct Assoc<P, C> {
     meta: &'static AssocMeta,
     set: fn(&mut P, Loaded<C>),
+    /// A `BelongsToMany` through a model: its table and row decoder, so a
+    /// load brings each row's link row too.
+    link: Option<LinkSpec>,
     filter: Option<Cond>,
     order: Vec<OrderTerm>,
     required: bool,
@@ -98,11 +101,19 @@ pub struct Assoc<P, C> {
     _marker: PhantomData<fn() -> (P, C)>,
 }
 
+/// How to read the link rows of a `BelongsToMany` through a model.
+#[derive(Clone, Copy)]
+struct LinkSpec {
+    meta: &'static ModelMeta,
+    decode: fn(RowRef<'_>, usize) -> Result<LinkRow>,
+}
+
 impl<P, C> Clone for Assoc<P, C> {
     fn clone(&self) -> Self {
         Assoc {
             meta: self.meta,
             set: self.set,
+            link: self.link,
             filter: self.filter.clone(),
             order: self.order.clone(),
             required: self.required,
@@ -119,6 +130,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         Assoc {
             meta,
             set,
+            link: None,
             filter: None,
             order: Vec::new(),
             required: false,
@@ -159,6 +171,20 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// Load an association of the target too (to any depth).
     pub fn include<G: Model + Clone>(mut self, nested: Assoc<C, G>) -> Self {
         self.nested.push(Box::new(nested));
+        self
+    }
+
+    /// Used by the derive: a `BelongsToMany` through the model `L` loads
+    /// each row's link row too.
+    #[doc(hidden)]
+    pub fn __with_links<L: Model + Sync>(mut self) -> Self {
+        fn decode<L: Model + Sync>(row: RowRef<'_>, base: usize) -> Result<LinkRow> {
+            Ok(std::sync::Arc::new(L::__from_row_at(row, base)?))
+        }
+        self.link = Some(LinkSpec {
+            meta: L::META,
+            decode: decode::<L>,
+        });
         self
     }
 
@@ -215,11 +241,20 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// Fetch the target rows for these parent keys: the rows, and beside
     /// each the parent key it belongs to (rows with a NULL key are dropped).
     pub(crate) async fn fetch(&self, conn: Conn<'_>, keys: &[Key]) -> Result<(Vec<Key>, Vec<C>)> {
+        let (keys, rows, _) = self.fetch_linked(conn, keys).await?;
+        Ok((keys, rows))
+    }
+
+    /// [`fetch`](Self::fetch), with each row's link row when the
+    /// association goes through a model (else the third vector is empty).
+    async fn fetch_linked(&self, conn: Conn<'_>, keys: &[Key]) -> Result<(Vec<Key>, Vec<C>, Vec<LinkRow>)> {
         let d = conn.dialect().sql();
         let target = self.target();
         let (_, child_col) = self.key_columns();
         let mut out_keys = Vec::new();
         let mut out = Vec::new();
+        let mut out_links = Vec::new();
+        let link = self.link.filter(|_| self.meta.kind == AssocKind::BelongsToMany);
         // Every chunk carries the filter's parameters too.
         let filter_params = self.child_filter().map_or(0, |f| f.max_params());
         let per_chunk = d
@@ -246,6 +281,10 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     s.items.push(SelectItem::Qualified("j", self.meta.foreign_key));
                     s.items
                         .extend(target.column_names.iter().map(|c| SelectItem::Qualified("t", c)));
+                    if let Some(l) = link {
+                        s.items
+                            .extend(l.meta.column_names.iter().map(|c| SelectItem::Qualified("j", c)));
+                    }
                     let key = Cond::Qualified("j", Box::new(Cond::Keys(self.meta.foreign_key, values)));
                     s.filter = Some(match self.child_filter() {
                         Some(f) => Cond::And(vec![key, f]),
@@ -267,27 +306,60 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             s.set_order(target, self.order.clone());
             let st = render_select(d, &s);
             let btm = self.meta.kind == AssocKind::BelongsToMany;
+            let link_base = 1 + target.columns.len();
             let rows = conn
                 .fetch(st, |r| {
                     let base = usize::from(btm);
                     let key = decode_key(r, if btm { 0 } else { key_pos + base }, key_ty)?;
-                    Ok((key, C::__from_row_at(r, base)?))
+                    let link_row = match link {
+                        Some(l) => Some((l.decode)(r, link_base)?),
+                        None => None,
+                    };
+                    Ok((key, C::__from_row_at(r, base)?, link_row))
                 })
                 .await?;
             out_keys.reserve(rows.len());
             out.reserve(rows.len());
-            for (k, c) in rows {
+            for (k, c, l) in rows {
                 if let Some(k) = k {
                     out_keys.push(k);
                     out.push(c);
+                    out_links.extend(l);
                 }
             }
         }
-        Ok((out_keys, out))
+        Ok((out_keys, out, out_links))
     }
 
     fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
         key_of(&p.__value_at(idx))
+    }
+
+    /// Give each parent its rows with their link rows (a `BelongsToMany`
+    /// through a model), sorted as [`sort_groups`](Self::sort_groups) does.
+    fn set_linked(
+        &self,
+        parents: &mut [P],
+        parent_keys: &[Option<Key>],
+        child_keys: Vec<Key>,
+        children: Vec<C>,
+        links: Vec<LinkRow>,
+    ) {
+        let mut groups: HashMap<Key, Vec<(C, LinkRow)>, KeyHasher> = HashMap::default();
+        for (k, pair) in child_keys.into_iter().zip(children.into_iter().zip(links)) {
+            groups.entry(k).or_default().push(pair);
+        }
+        let pk = C::META.primary_key;
+        if self.order.is_empty() {
+            for g in groups.values_mut() {
+                g.sort_by_cached_key(|(c, _)| key_of(&c.__value_at(pk)));
+            }
+        }
+        for (p, key) in parents.iter_mut().zip(parent_keys) {
+            let group = key.as_ref().and_then(|k| groups.get(k)).cloned().unwrap_or_default();
+            let (rows, links): (Vec<C>, Vec<LinkRow>) = group.into_iter().unzip();
+            (self.set)(p, Loaded::Linked(rows, links));
+        }
     }
 }
 
@@ -303,13 +375,17 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
             let pidx = col_index(P::META, parent_col)?;
             let parent_keys: Vec<Option<Key>> = parents.iter().map(|p| self.parent_key(p, pidx)).collect();
             let keys = distinct(parent_keys.iter().flatten(), parents.len());
-            let (child_keys, mut children) = if keys.is_empty() {
-                (Vec::new(), Vec::new())
+            let (child_keys, mut children, links) = if keys.is_empty() {
+                (Vec::new(), Vec::new(), Vec::new())
             } else {
-                self.fetch(conn, &keys).await?
+                self.fetch_linked(conn, &keys).await?
             };
             for nested in &self.nested {
                 nested.load(conn, &mut children).await?;
+            }
+            if self.link.is_some() {
+                self.set_linked(parents, &parent_keys, child_keys, children, links);
+                return Ok(());
             }
             let mut groups: HashMap<Key, Vec<C>, KeyHasher> =
                 HashMap::with_capacity_and_hasher(keys.len(), KeyHasher::default());

@@ -42,6 +42,8 @@ pub(crate) struct FieldAttrs {
     pub skip: Option<Span>,
     pub foreign_key: Option<LitStr>,
     pub through: Option<LitStr>,
+    /// `through = PlaylistTrack`: a join table that is a model of its own.
+    pub through_model: Option<Path>,
     pub other_key: Option<LitStr>,
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
@@ -294,14 +296,35 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     let s = no_value(&meta, "skip")?;
                     set_once(cx, &mut out.skip, s, &meta, "skip");
                 }
-                k @ ("foreign_key" | "through" | "other_key" | "singular") => {
+                "through" => {
+                    let expr: Expr = meta.value()?.parse()?;
+                    match expr {
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s), ..
+                        }) => {
+                            if s.value().is_empty() {
+                                cx.error(&s, "`through` cannot be empty");
+                            }
+                            set_once(cx, &mut out.through, s, &meta, "through");
+                        }
+                        Expr::Path(p) if p.qself.is_none() => {
+                            set_once(cx, &mut out.through_model, p.path, &meta, "through");
+                        }
+                        other => {
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                "`through` expects a join table or a model, as in #[orm(through = \"post_tags\")] or #[orm(through = PlaylistTrack)]",
+                            ));
+                        }
+                    }
+                }
+                k @ ("foreign_key" | "other_key" | "singular") => {
                     let s = lit_str(&meta, k, "author_id")?;
                     if s.value().is_empty() {
                         cx.error(&s, format!("`{k}` cannot be empty"));
                     }
                     let slot = match k {
                         "foreign_key" => &mut out.foreign_key,
-                        "through" => &mut out.through,
                         "other_key" => &mut out.other_key,
                         _ => &mut out.singular,
                     };

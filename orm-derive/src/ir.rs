@@ -101,6 +101,11 @@ pub(crate) struct Assoc<'a> {
     pub fk_span: Span,
     pub other_key: String,
     pub through: String,
+    /// `through = PlaylistTrack` (or `BelongsToMany<Track, PlaylistTrack>`):
+    /// the join table is this model's.
+    pub through_model: Option<Type>,
+    /// `BelongsToMany<Track, PlaylistTrack>`: includes load the link rows.
+    pub link: Option<&'a Type>,
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
     pub singular: String,
@@ -127,6 +132,11 @@ fn association<'a>(
     attrs: &FieldAttrs,
 ) -> Option<Assoc<'a>> {
     let (id, target) = last_segment(ty)?;
+    // `BelongsToMany<T, L>`: the second argument is the through model.
+    let (target, link) = match (id == "BelongsToMany", type_args(ty).as_slice()) {
+        (true, [t, l]) => (Some(*t), Some(*l)),
+        _ => (target, None),
+    };
     let kind = match id.to_string().as_str() {
         "HasOne" => AssocKind::HasOne,
         "HasMany" => AssocKind::HasMany,
@@ -150,12 +160,32 @@ fn association<'a>(
     };
     let mut other_key = String::new();
     let mut through = String::new();
+    let mut through_model: Option<Type> = None;
     if kind == AssocKind::BelongsToMany {
-        match &attrs.through {
-            Some(t) => through = t.value(),
-            None => cx.error(
+        match (&attrs.through, &attrs.through_model, link) {
+            (Some(t), _, Some(_)) => cx.error(
+                t,
+                "a `BelongsToMany<T, L>` goes through the model `L`: write #[orm(through = L)] or leave `through` out",
+            ),
+            (Some(t), _, None) => through = t.value(),
+            (None, Some(p), l) => {
+                if let Some(l) = l
+                    && last_segment(l).map(|(i, _)| i) != p.segments.last().map(|s| &s.ident)
+                {
+                    cx.error(
+                        p,
+                        "`through` and the second parameter of `BelongsToMany<T, L>` must name the same model",
+                    );
+                }
+                through_model = Some(Type::Path(syn::TypePath {
+                    qself: None,
+                    path: p.clone(),
+                }));
+            }
+            (None, None, Some(l)) => through_model = Some(l.clone()),
+            (None, None, None) => cx.error(
                 ty,
-                "`BelongsToMany` needs its join table: #[orm(through = \"post_tags\")]",
+                "`BelongsToMany` needs its join table: #[orm(through = \"post_tags\")], or a model: #[orm(through = PlaylistTrack)]",
             ),
         }
         other_key = match &attrs.other_key {
@@ -172,6 +202,9 @@ fn association<'a>(
         if let Some(t) = &attrs.through {
             cx.error(t, "`through` applies to BelongsToMany fields only");
         }
+        if let Some(t) = &attrs.through_model {
+            cx.error(t, "`through` applies to BelongsToMany fields only");
+        }
         if let Some(o) = &attrs.other_key {
             cx.error(o, "`other_key` applies to BelongsToMany fields only");
         }
@@ -183,6 +216,8 @@ fn association<'a>(
         fk_span,
         other_key,
         through,
+        through_model,
+        link,
         on_delete: attrs.on_delete.as_ref().map(|s| s.value().to_ascii_lowercase()),
         on_update: attrs.on_update.as_ref().map(|s| s.value().to_ascii_lowercase()),
         singular: attrs
@@ -201,6 +236,32 @@ impl Field<'_> {
     /// A column `XPatch` carries.
     pub fn in_patch(&self) -> bool {
         !self.skip && !self.primary_key && !self.timestamp && !self.managed
+    }
+    /// `NewX` can default it: optional there, or of a type with a `Default`
+    /// known from its name (strings, numbers, bool, bytes, chrono, uuid, decimal).
+    pub fn defaultable_in_new(&self) -> bool {
+        const KNOWN: &[&str] = &[
+            "String",
+            "i8",
+            "i16",
+            "i32",
+            "i64",
+            "u8",
+            "u16",
+            "u32",
+            "u64",
+            "f32",
+            "f64",
+            "bool",
+            "Vec",
+            "DateTime",
+            "NaiveDate",
+            "NaiveDateTime",
+            "NaiveTime",
+            "Uuid",
+            "Decimal",
+        ];
+        self.optional_in_new() || last_segment(self.ty).is_some_and(|(id, _)| KNOWN.iter().any(|k| id == k))
     }
     /// `NewX` takes it as `Option<T>` (a default or a nullable column).
     pub fn optional_in_new(&self) -> bool {
@@ -223,6 +284,25 @@ fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
         _ => None,
     };
     Some((&seg.ident, arg))
+}
+
+/// Every generic type argument of the last path segment.
+fn type_args(ty: &Type) -> Vec<&Type> {
+    let Type::Path(p) = ty else { return Vec::new() };
+    let Some(seg) = p.path.segments.last() else {
+        return Vec::new();
+    };
+    match &seg.arguments {
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|g| match g {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn option_inner(ty: &Type) -> Option<&Type> {
@@ -287,6 +367,12 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         };
         let assoc = association(&mut cx, &input.ident, ident, &f.ty, &attrs);
         if assoc.is_none() {
+            if let Some(p) = &attrs.through_model {
+                cx.error(
+                    p,
+                    "this attribute applies to association fields (HasOne, HasMany, BelongsTo, BelongsToMany)",
+                );
+            }
             if let Some(a) = attrs.association_attr() {
                 cx.error(
                     a,

@@ -23,6 +23,22 @@ pub struct PlaylistTrack {
 
 #[derive(Model, Debug, Clone)]
 #[orm(timestamps = false)]
+pub struct Playlist {
+    pub id: i64,
+    pub name: String,
+    #[orm(through = PlaylistTrack)]
+    pub tracks: BelongsToMany<Track, PlaylistTrack>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(timestamps = false)]
+pub struct Track {
+    pub id: i64,
+    pub title: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
 pub struct Seller {
     pub id: i64,
     pub name: String,
@@ -246,6 +262,87 @@ async fn composite_key_crud(t: &TestDb) {
             .to_sql(t.dialect())
             .contains(&format!("PRIMARY KEY ({}, {})", t.q("playlist_id"), t.q("track_id")))
     );
+}
+
+async fn through_a_model_with_its_own_columns(t: &TestDb) {
+    let schema = Schema::new()
+        .model::<Playlist>()
+        .model::<Track>()
+        .model::<PlaylistTrack>();
+    schema.sync(&t.db).await.unwrap();
+    let mix = Playlist::create(&t.db, NewPlaylist { name: "mix".into() })
+        .await
+        .unwrap();
+    let other = Playlist::create(&t.db, NewPlaylist { name: "other".into() })
+        .await
+        .unwrap();
+    let mut tracks = Vec::new();
+    for title in ["a", "b", "c"] {
+        tracks.push(Track::create(&t.db, NewTrack { title: title.into() }).await.unwrap());
+    }
+    // The link row's own values; the keys are filled in.
+    let link = mix
+        .add_track_with(
+            &t.db,
+            &tracks[2],
+            NewPlaylistTrack {
+                position: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (link.playlist_id, link.track_id, link.position),
+        (mix.id, tracks[2].id, 1)
+    );
+    mix.add_track_with(
+        &t.db,
+        &tracks[0],
+        NewPlaylistTrack {
+            position: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // A plain add takes the column's default.
+    other.add_track(&t.db, &tracks[1]).await.unwrap();
+    assert!(mix.has_track(&t.db, &tracks[0]).await.unwrap());
+    assert!(!mix.has_track(&t.db, &tracks[1]).await.unwrap());
+    assert_eq!(mix.count_tracks(&t.db).await.unwrap(), 2);
+
+    // An include loads each row with its link row.
+    let lists = Playlist::find()
+        .include(Playlist::tracks())
+        .order_by(Playlist::ID)
+        .all(&t.db)
+        .await
+        .unwrap();
+    let seen: Vec<(String, i32)> = lists[0]
+        .tracks
+        .with_links()
+        .map(|(tr, l)| (tr.title.clone(), l.position))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("a".to_string(), 2), ("c".to_string(), 1)],
+        "key order, each with its link"
+    );
+    let links = lists[1].tracks.links().unwrap();
+    assert_eq!(
+        (links.len(), links[0].track_id, links[0].position),
+        (1, tracks[1].id, 0)
+    );
+    // The link rows are a model: found by their composite key.
+    let row = PlaylistTrack::find_by_pk((mix.id, tracks[0].id))
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.position, 2);
+    mix.remove_track(&t.db, &tracks[0]).await.unwrap();
+    assert_eq!(mix.get_tracks(&t.db).await.unwrap(), vec![tracks[2].clone()]);
 }
 
 async fn defaults_per_insert_and_in_sql(t: &TestDb) {
@@ -510,6 +607,7 @@ async fn async_hooks_write_in_the_operations_transaction(t: &TestDb) {
 
 dialect_tests!(
     composite_key_crud,
+    through_a_model_with_its_own_columns,
     defaults_per_insert_and_in_sql,
     default_scope_and_named_scopes,
     model_level_validation_names_the_fields,

@@ -61,7 +61,14 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 target
             });
             let fk = foreign_key_expr(m, f, a);
-            let (other, through) = (&a.other_key, &a.through);
+            let other = &a.other_key;
+            let through = match &a.through_model {
+                Some(t) => quote_spanned!(t.span()=> <#t as ::orm_core::Model>::META.table),
+                None => {
+                    let t = &a.through;
+                    quote!(#t)
+                }
+            };
             let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
             quote! {
                 ::orm_core::AssocMeta {
@@ -91,13 +98,17 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let target = a.target;
         let one = &a.singular;
         let doc = format!("The `{field}` association, for `include` and the association methods.");
+        let with_links = match a.link {
+            Some(l) => quote_spanned!(l.span()=> .__with_links::<#l>()),
+            None => quote!(),
+        };
         let handle = quote_spanned! {target.span()=>
             #[doc = #doc]
             #vis fn #field() -> ::orm_core::Assoc<#ident, #target> {
                 ::orm_core::Assoc::new(
                     &<#ident as ::orm_core::Model>::META.associations[#i],
                     |p: &mut #ident, loaded| #p::AssocField::set_loaded(&mut p.#field, loaded),
-                )
+                ) #with_links
             }
         };
         let get = format_ident!("get_{}", field);
@@ -185,7 +196,25 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 let add_many = format_ident!("add_{}", field);
                 let remove = format_ident!("remove_{}", one);
                 let has = format_ident!("has_{}", one);
+                let add_with = match &a.through_model {
+                    Some(through) => {
+                        let add_with = format_ident!("add_{}_with", one);
+                        let fk = format_ident!("{}", a.foreign_key);
+                        let other = format_ident!("{}", a.other_key);
+                        quote_spanned! {through.span()=>
+                            /// Link one row with the link row's own values (`link`'s two keys are set here); returns the stored link row.
+                            #vis async fn #add_with<#exec>(&self, db: &E, target: &#target, link: <#through as ::orm_core::Model>::New) -> #r<#through> {
+                                let mut link = link;
+                                link.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                                link.#other = ::core::convert::From::from(<#target as ::orm_core::Model>::__key(target));
+                                #p::create::<#through, E>(db, link).await
+                            }
+                        }
+                    }
+                    None => quote!(),
+                };
                 quote_spanned! {span=>
+                    #add_with
                     /// The linked rows.
                     #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
                         #p::get_related(self, db, #ident::#field()).await

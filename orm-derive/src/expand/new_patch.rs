@@ -55,9 +55,17 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         "A partial update of `{0}` for [`{0}::update`]: `None` leaves a column as it is; a nullable column is `Option<Option<T>>`, where `Some(None)` sets NULL.",
         m.ident
     );
+    // `..Default::default()` when every field can have one (so creating
+    // through an association, which sets the key, needs no dummy key).
+    let new_default = if m.fields.iter().filter(|f| f.in_new()).all(|f| f.defaultable_in_new()) {
+        quote!(#[derive(::core::default::Default)])
+    } else {
+        quote!()
+    };
     quote! {
         #[doc = #new_doc]
         #derives
+        #new_default
         #serde_crate
         #(#serde_attrs)*
         #deny
