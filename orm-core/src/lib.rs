@@ -115,6 +115,18 @@ pub mod __private {
 
     use crate::row::RowRef;
 
+    /// What a `DbEnum` needs for the serde derives of `NewX` and `XPatch`.
+    #[diagnostic::on_unimplemented(
+        message = "the DbEnum `{Self}` needs serde's `Serialize` and `Deserialize`",
+        label = "add `#[derive(Serialize, Deserialize)]` to this enum",
+        note = "a model's `NewX` and `XPatch` are serde types, so every column type needs both"
+    )]
+    pub trait DbEnumSerde {}
+    impl<T: serde::Serialize + serde::de::DeserializeOwned> DbEnumSerde for T {}
+
+    /// Checked by `#[derive(DbEnum)]` at the enum's name.
+    pub fn db_enum_needs_serde<T: DbEnumSerde>() {}
+
     /// Record `message` for `field` when `ok` is false.
     pub fn check(errors: &mut FieldErrors, field: &str, ok: bool, message: impl FnOnce() -> String) {
         if !ok {

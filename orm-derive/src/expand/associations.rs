@@ -248,13 +248,17 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
             }
         };
-        quote! { #handle #methods }
-    });
-    quote! {
-        #[automatically_derived]
-        #[allow(dead_code, clippy::useless_conversion)]
-        impl #ident {
-            #(#items)*
+        // One impl block per association, bounded at the target's span: a
+        // target without `Clone` is one error there, not one per method.
+        let bound = quote_spanned!(span=> #target: ::orm_core::Model + ::core::clone::Clone);
+        quote! {
+            #[automatically_derived]
+            #[allow(dead_code, clippy::useless_conversion)]
+            impl #ident where #bound {
+                #handle
+                #methods
+            }
         }
-    }
+    });
+    quote! { #(#items)* }
 }

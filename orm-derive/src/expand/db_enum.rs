@@ -5,7 +5,7 @@ use crate::attr;
 use crate::case;
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::{Data, DeriveInput, Fields};
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -59,7 +59,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     cx.check()?;
     let name = ident.to_string();
+    // `NewX`/`XPatch` are serde types: say so at the enum, not inside a model.
+    let serde_check = quote_spanned! {ident.span()=>
+        const _: fn() = || ::orm_core::__private::db_enum_needs_serde::<#ident>();
+    };
     Ok(quote! {
+        #serde_check
         #[doc(hidden)]
         const _: () = {
             #[automatically_derived]
