@@ -23,6 +23,11 @@
 //! # Ok(()) }
 //! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
 //! ```
+//!
+//! The guide (the project README) follows; its examples are compiled and
+//! run as the blog example's doctests. The attribute reference is on the
+//! [`Model`](derive@Model) derive's page.
+#![cfg_attr(all(doc, not(doctest)), doc = include_str!("../../README.md"))]
 #![warn(missing_docs)]
 
 mod association;
@@ -78,11 +83,10 @@ pub use tracked::Tracked;
 pub use transaction::{Connection, Isolation, Transaction};
 pub use value::{SqlType, Value};
 
-/// `#[derive(Model)]`: a struct becomes a table, with `NewX`, `XPatch`,
-/// column constants and CRUD methods. See the crate README.
+#[doc = include_str!("docs/derive_model.md")]
 pub use orm_derive::Model;
 
-/// `#[derive(DbEnum)]`: a fieldless enum stored as one of its labels.
+#[doc = include_str!("docs/derive_db_enum.md")]
 pub use orm_derive::DbEnum;
 
 /// What most code needs: `use orm_core::prelude::*;`

@@ -1,8 +1,8 @@
 //! `#[derive(Model)]` and `#[derive(DbEnum)]` for orm-core.
 //!
-//! Three stages: [`attr`] parses `#[orm(..)]` and `#[validate(..)]` into
-//! typed values, [`ir`] checks them into a model of the struct (keeping the
-//! original nodes for spans), and [`expand`] generates code that calls the
+//! Three stages: `attr` parses `#[orm(..)]` and `#[validate(..)]` into
+//! typed values, `ir` checks them into a model of the struct (keeping the
+//! original nodes for spans), and `expand` generates code that calls the
 //! runtime in `::orm_core::__private`. Use these derives through `orm_core`.
 
 mod attr;
