@@ -151,7 +151,8 @@ macro_rules! to_one {
 
 to_many!(
     /// The rows of another model whose foreign key points at this one
-    /// (`User.posts` with `posts.author_id`).
+    /// (`User.posts` with `posts.author_id`). The methods it generates and
+    /// an example are on the [`Model` derive's page](derive@crate::Model#associations).
     HasMany
 );
 /// Rows of another model linked through a join table (`Post.tags` through
@@ -251,10 +252,13 @@ impl<'de, T: Deserialize<'de>, L> Deserialize<'de> for BelongsToMany<T, L> {
 }
 to_one!(
     /// The one row of another model whose foreign key points at this one
-    /// (`User.profile` with `profiles.user_id`).
+    /// (`User.profile` with `profiles.user_id`). The methods it generates
+    /// and an example are on the [`Model` derive's page](derive@crate::Model#associations).
     HasOne
 );
 to_one!(
-    /// The row this model's foreign key points at (`Post.author` through `posts.author_id`).
+    /// The row this model's foreign key points at (`Post.author` through
+    /// `posts.author_id`). An example, loading it with `include`, is on the
+    /// [`Model` derive's page](derive@crate::Model#associations).
     BelongsTo
 );

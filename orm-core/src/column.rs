@@ -171,6 +171,17 @@ impl<M, T: FieldType<Compare = String>> Column<M, T> {
 }
 
 /// A condition on model `M`'s columns; combine with `.and`, `.or` and `!`.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let adults = User::AGE.gte(18).and(User::NAME.starts_with("A"));
+/// let others = (!User::AGE.gte(18)).or(User::EMAIL.is_in(["a@x.io", "b@x.io"]));
+/// let q = User::find().filter(adults.or(others));
+/// # let _ = q;
+/// ```
 pub struct Condition<M> {
     pub(crate) cond: Cond,
     _marker: PhantomData<fn() -> M>,
@@ -261,7 +272,17 @@ impl<M> std::ops::Not for Condition<M> {
     }
 }
 
-/// An ORDER BY term on model `M`.
+/// An ORDER BY term on model `M`: `User::NAME.asc()`, `User::AGE.desc()`,
+/// or a bare column (ascending).
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let q = User::find().order_by(User::AGE.desc()).order_by(User::NAME);
+/// # let _ = q;
+/// ```
 pub struct Order<M> {
     pub(crate) term: OrderTerm,
     _marker: PhantomData<fn() -> M>,

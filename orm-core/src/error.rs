@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-/// The result type of every fallible ORM call.
+/// The result type of every fallible ORM call; see [`Error`] for the
+/// variants and an example of matching them.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Field name -> messages, as carried by [`Error::Validation`].

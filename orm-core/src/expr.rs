@@ -10,6 +10,16 @@ use std::marker::PhantomData;
 
 /// What a comparison takes on its right: a value, another column of the
 /// same type (`Post::UPDATED_AT.gt(Post::CREATED_AT)`), or an expression.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let same = User::find().filter(User::NAME.eq(User::EMAIL));       // another column
+/// let lower = User::find().filter(User::NAME.eq(User::EMAIL.lower())); // an expression
+/// # let _ = (same, lower);
+/// ```
 pub trait IntoOperand<M, T> {
     /// The right-hand side (runtime use only).
     #[doc(hidden)]
@@ -62,6 +72,17 @@ pub(crate) fn compare<M>(column: &'static str, op: CmpOp, rhs: OperandOf) -> Con
 
 /// A value computed from a column of `M`, of type `T`
 /// (`User::EMAIL.lower()`), compared like a column.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let q = User::find()
+///     .filter(User::EMAIL.lower().eq("ada@example.com"))
+///     .order_by(User::NAME.length().desc());
+/// # let _ = q;
+/// ```
 #[must_use]
 pub struct Computed<M, T> {
     expr: Expr,
@@ -172,6 +193,17 @@ impl<M, T: FieldType> Column<M, T> {
 /// A field inside a JSON column (`Event::DATA.get("kind")`), compared with
 /// a string (as text) or a number (as a number); a missing field matches
 /// nothing.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// #[derive(Model, Debug, Clone)]
+/// #[orm(timestamps = false)]
+/// struct Event { id: i64, data: serde_json::Value }
+///
+/// let q = Event::find().filter(Event::DATA.get("kind").eq("signup"));
+/// let deep = Event::find().filter(Event::DATA.path(["user", "age"]).gt(30));
+/// # let _ = (q, deep);
+/// ```
 #[must_use]
 pub struct JsonField<M> {
     column: &'static str,

@@ -19,6 +19,13 @@ use uuid::Uuid;
     label = "unsupported column type",
     note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono date/time types, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, #[derive(DbEnum)] enums, and Option of each; mark other fields #[orm(skip)]"
 )]
+///
+/// ```
+/// use orm_core::{FieldType, SqlType, Value};
+/// assert_eq!(<i32 as FieldType>::SQL_TYPE, SqlType::Int);
+/// assert!(<Option<String> as FieldType>::NULLABLE);
+/// assert_eq!(7_i64.to_value(), Value::I64(7));
+/// ```
 pub trait FieldType: Sized + Send + Sync + 'static {
     /// The type values are compared with in filters (`T` for `Option<T>`).
     type Compare;
@@ -42,7 +49,19 @@ pub trait FieldType: Sized + Send + Sync + 'static {
     }
 }
 
-/// Something that can be compared with a column of type `T`.
+/// Something that can be compared with a column of type `T`: the type
+/// itself, a reference, or `&str` for a `String` column.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let by_str = User::NAME.eq("Ada");                 // &str for a String column
+/// let by_string = User::NAME.eq(String::from("Ada"));
+/// let by_ref = User::AGE.lt(&30);                    // a reference
+/// # let _ = (by_str, by_string, by_ref);
+/// ```
 pub trait IntoValue<T> {
     /// Convert into a bound parameter value.
     fn into_value(self) -> Value;
@@ -248,6 +267,9 @@ impl<T: FieldType> FieldType for Option<T> {
 ///
 /// The database enforces the set too (a native `ENUM` on MySQL, a `CHECK`
 /// constraint elsewhere).
+///
+/// Implemented by `#[derive(DbEnum)]`; see [its page](derive@crate::DbEnum)
+/// for the labels and an example.
 pub trait DbEnum: Sized + Copy + Send + Sync + 'static {
     /// The stored labels, in declaration order.
     const VARIANTS: &'static [&'static str];

@@ -6,7 +6,8 @@ use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 use chrono::{DateTime, Utc};
 
-/// One column of a model, as the derive describes it.
+/// One column of a model, as the derive describes it (read it through
+/// [`ModelMeta::column`]; the example on [`ModelMeta`] shows it).
 #[derive(Debug, Clone, Copy)]
 pub struct ColumnMeta {
     /// Column name in the database.
@@ -32,7 +33,7 @@ pub struct ColumnMeta {
     pub default_sql: Option<&'static str>,
 }
 
-/// The kind of an association.
+/// The kind of an association (see the example on [`ModelMeta`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssocKind {
     /// `HasOne<T>`: the target's foreign key points here; at most one row.
@@ -45,7 +46,8 @@ pub enum AssocKind {
     BelongsToMany,
 }
 
-/// One association of a model, as the derive describes it.
+/// One association of a model, as the derive describes it (see the
+/// example on [`ModelMeta`]).
 #[derive(Debug)]
 pub struct AssocMeta {
     /// The field name (`posts`).
@@ -68,6 +70,23 @@ pub struct AssocMeta {
 }
 
 /// A model's table: what the runtime needs to build SQL for it.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// #[derive(Model, Debug, Clone)]
+/// #[orm(timestamps = false)]
+/// struct Author { id: i64, #[orm(unique)] name: String, books: HasMany<Book> }
+/// #[derive(Model, Debug, Clone)]
+/// #[orm(timestamps = false)]
+/// struct Book { id: i64, author_id: i64 }
+///
+/// let meta = Author::META;
+/// assert_eq!((meta.table, meta.pk().name), ("authors", "id"));
+/// assert!(meta.column("name").is_some_and(|c| c.unique));
+/// let books = &meta.associations[0];
+/// assert_eq!((books.name, books.kind, books.foreign_key), ("books", AssocKind::HasMany, "author_id"));
+/// # use orm_core::AssocKind;
+/// ```
 #[derive(Debug)]
 pub struct ModelMeta {
     /// The Rust struct name.
@@ -180,8 +199,25 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
     None
 }
 
-/// A struct mapped to a table. Implemented by `#[derive(Model)]`; the
-/// hidden methods are the generated glue the runtime calls.
+/// A struct mapped to a table. Implemented by `#[derive(Model)]` (the
+/// [attribute reference](derive@crate::Model)); the hidden methods are the
+/// generated glue the runtime calls. Generic code takes `M: Model`:
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// async fn count_rows<M: Model>(db: &Db) -> orm_core::Result<i64> {
+///     Find::<M>::new().count(db).await
+/// }
+///
+/// fn table_of<M: Model>() -> &'static str {
+///     M::META.table
+/// }
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct Tag { id: i64 }
+/// assert_eq!(table_of::<Tag>(), "tags");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a model",
     label = "not a #[derive(Model)] struct",

@@ -36,7 +36,19 @@ pub struct Raw {
     named: Vec<(String, Value)>,
 }
 
-/// Start a raw statement.
+/// Start a raw statement: `?` (or `:name`) placeholders, values bound.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # async fn demo() -> orm_core::Result<()> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// raw("CREATE TABLE t (n INTEGER)").execute(&db).await?;
+/// raw("INSERT INTO t (n) VALUES (?), (:two)").bind(1_i64).bind_named("two", 2_i64).execute(&db).await?;
+/// let n: Vec<i64> = raw("SELECT n FROM t WHERE n > ? ORDER BY n").bind(0_i64).fetch_scalars(&db).await?;
+/// assert_eq!(n, vec![1, 2]);
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
 pub fn raw(sql: impl Into<String>) -> Raw {
     Raw {
         sql: sql.into(),

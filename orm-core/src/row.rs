@@ -2,7 +2,8 @@
 
 /// A borrowed result row of whichever database the pool talks to.
 ///
-/// Generated `from_row` code reads columns from it by index.
+/// Generated `from_row` code reads columns from it by index, and so does a
+/// hand-written [`FromRow`](crate::FromRow) (see the example there).
 #[derive(Clone, Copy)]
 #[non_exhaustive]
 pub enum RowRef<'r> {

@@ -20,6 +20,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Transaction isolation levels.
+///
+/// ```
+/// use orm_core::{Db, Isolation};
+/// # async fn demo() -> orm_core::Result<()> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// let tx = db.begin_isolated(Isolation::Serializable).await?;
+/// tx.commit().await?;
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
     /// READ UNCOMMITTED

@@ -49,6 +49,12 @@ pub enum SqlType {
 ///
 /// Every user value reaches the database as a `Value` in a bound parameter;
 /// none is ever spliced into SQL text.
+///
+/// ```
+/// use orm_core::{FieldType, Value};
+/// assert_eq!("ada".to_string().to_value(), Value::String("ada".into()));
+/// assert!(matches!(None::<i64>.to_value(), Value::Null(_)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// SQL NULL, typed so that every dialect can bind it.

@@ -9,6 +9,13 @@ use crate::ast::{
 use crate::value::Value;
 
 /// SQL text plus its bound parameters, as sent to the driver.
+///
+/// ```
+/// use orm_core::{Dialect, Value, raw};
+/// let st = raw("SELECT * FROM users WHERE id = ?").bind(7_i64).to_sql(Dialect::Postgres).unwrap();
+/// assert_eq!(st.sql, "SELECT * FROM users WHERE id = $1");
+/// assert_eq!(st.params, vec![Value::I64(7)]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// The SQL text with dialect placeholders.
