@@ -10,7 +10,8 @@ use orm_core::prelude::*;
 use orm_core::{Connection, Executor};
 use std::time::{Duration, Instant};
 
-/// What the runner reports as it goes (the CLI prints these).
+/// What the runner reports as it goes (the CLI prints these); see
+/// [`Migrator::on_event`] and the example on [`Migrator`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// About to apply.
@@ -35,7 +36,7 @@ impl std::fmt::Display for Event {
     }
 }
 
-/// One line of `status`.
+/// One line of `status` (see the example on [`Migrator`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRow {
     /// Version.
@@ -51,6 +52,27 @@ pub struct StatusRow {
 type Reporter = Box<dyn Fn(&Event) + Send + Sync>;
 
 /// Runs a set of migrations against a database.
+///
+/// ```
+/// use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+///
+/// # async fn demo() -> orm_core::Result<()> {
+/// let db = orm_core::Db::connect("sqlite::memory:").await?;
+/// let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+/// let migrations = vec![
+///     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+///     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+/// ];
+/// let migrator = Migrator::new(migrations)
+///     .options(Options::default())
+///     .on_event(|e: &Event| println!("{e}"));            // `== 20260101000000_users: migrated (0.001s)`
+/// assert_eq!(migrator.run(&db).await?, vec![20260101000000, 20260102000000]);
+/// let status = migrator.status(&db).await?;
+/// assert!(status.iter().all(|row| row.state == "applied"));
+/// assert_eq!(migrator.undo(&db, UndoTarget::Last).await?, vec![20260102000000]);
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
 pub struct Migrator {
     migrations: Vec<Migration>,
     options: Options,

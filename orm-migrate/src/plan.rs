@@ -31,6 +31,8 @@ pub struct Available {
 
 /// What to undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// See the example on [`Migrator`](crate::Migrator).
 pub enum UndoTarget {
     /// The most recent migration.
     Last,
@@ -53,6 +55,8 @@ pub enum Command {
 
 /// Overrides for the checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// See the example on [`Migrator`](crate::Migrator).
 pub struct Options {
     /// Run even if an applied migration's file changed.
     pub allow_edited: bool,

@@ -9,7 +9,8 @@ use std::path::Path;
 /// The first line that makes a migration run outside a transaction.
 pub const NO_TRANSACTION: &str = "-- orm:no-transaction";
 
-/// One migration: its version, name and scripts.
+/// One migration: its version, name and scripts (built in the example on
+/// [`Migrator`](crate::Migrator), or read with [`load_dir`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
     /// The 14-digit timestamp.
@@ -79,6 +80,11 @@ impl Migration {
 }
 
 /// `20260614120000_add_users` -> (20260614120000, "add_users")
+///
+/// ```
+/// assert_eq!(orm_migrate::parse_folder("20260614120000_add_users"), Some((20260614120000, "add_users".into())));
+/// assert_eq!(orm_migrate::parse_folder("add_users"), None);
+/// ```
 pub fn parse_folder(folder: &str) -> Option<(u64, String)> {
     let (v, name) = folder.split_once('_')?;
     if v.len() != 14 || !v.bytes().all(|b| b.is_ascii_digit()) || name.is_empty() {
@@ -90,7 +96,8 @@ pub fn parse_folder(folder: &str) -> Option<(u64, String)> {
     Some((v.parse().ok()?, name.to_owned()))
 }
 
-/// Read every migration folder under `dir`, oldest first.
+/// Read every migration folder under `dir`, oldest first (then run them
+/// as in the example on [`Migrator`](crate::Migrator)).
 pub fn load_dir(dir: &Path) -> Result<Vec<Migration>> {
     let entries = std::fs::read_dir(dir).map_err(|e| err(format!("cannot read {}: {e}", dir.display())))?;
     let mut out: Vec<Migration> = Vec::new();

@@ -3,6 +3,11 @@
 //! blocks of trigger bodies.
 
 /// The statements of `sql`, trimmed, empty ones (and comment-only ones) dropped.
+///
+/// ```
+/// let parts = orm_migrate::split_statements("CREATE TABLE a (s TEXT DEFAULT ';');\nDROP TABLE b;");
+/// assert_eq!(parts, vec!["CREATE TABLE a (s TEXT DEFAULT ';')", "DROP TABLE b"]);
+/// ```
 pub fn split_statements(sql: &str) -> Vec<String> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
