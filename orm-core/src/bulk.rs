@@ -231,7 +231,7 @@ fn default_target<M: Model>() -> Result<&'static str> {
         .map(|c| c.name)
         .collect();
     match uniques.as_slice() {
-        [] => Ok(meta.pk().name),
+        [] => Ok(meta.pk().name), // the whole key when it is composite (see `upsert_row`)
         [one] => Ok(one),
         many => Err(Error::invalid(format!(
             "{} has {} unique columns ({}): name the conflict target with {}::upsert_on(&db, {}::{}, new)",
@@ -303,11 +303,18 @@ async fn upsert_row<M: Model>(
         // Something must be assigned; the target itself is a no-op.
         update.push(target);
     }
+    // A column of a composite key conflicts as the whole key.
+    let whole_key = meta.composite_pk() && meta.column(target).is_some_and(|c| c.primary_key);
+    let targets: Vec<&'static str> = if whole_key {
+        meta.pk_columns().map(|c| c.name).collect()
+    } else {
+        vec![target]
+    };
     let mut ins = insert_for::<M>(&conn, vec![values]);
     ins.returning = None;
     ins.on_conflict = Some(OnConflict {
         table: meta.table,
-        target: vec![target],
+        target: targets,
         update,
         bump: version,
         auto_key: by_last_id.then(|| meta.pk().name),
@@ -329,7 +336,11 @@ async fn upsert_row<M: Model>(
     let column = if by_last_id { meta.pk().name } else { target_name };
     let mut s = Select::new(meta.table);
     s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
-    s.filter = Some(Cond::Cmp(column, crate::ast::CmpOp::Eq, key));
+    s.filter = Some(if whole_key {
+        crate::runtime::key_filter(m)
+    } else {
+        Cond::Cmp(column, crate::ast::CmpOp::Eq, key)
+    });
     let st = render_select(d, &s);
     conn.fetch(st, M::__from_row)
         .await?

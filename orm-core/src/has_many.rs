@@ -63,8 +63,7 @@ pub async fn adopt<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         return Ok(());
     }
     let (key, fk) = keys(parent, &assoc)?;
-    let ids = targets.iter().map(|t| t.__pk()).collect();
-    let filter = Cond::In(C::META.pk().name, ids, false);
+    let filter = crate::runtime::keys_filter(targets, false);
     update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(key))], filter).await?;
     Ok(())
 }
@@ -92,10 +91,7 @@ pub async fn orphan<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     let (key, fk) = keys(parent, &assoc)?;
     not_nullable::<C>(fk)?;
     let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
-    let filter = Cond::And(vec![
-        Cond::Cmp(C::META.pk().name, CmpOp::Eq, target.__pk()),
-        Cond::Cmp(fk, CmpOp::Eq, key),
-    ]);
+    let filter = Cond::And(vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)]);
     update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(Value::Null(ty)))], filter).await?;
     Ok(())
 }
@@ -111,11 +107,9 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     targets: &[&C],
 ) -> Result<()> {
     let (key, fk) = keys(parent, &assoc)?;
-    let ids: Vec<Value> = targets.iter().map(|t| t.__pk()).collect();
-    let pk = C::META.pk().name;
     let others = Cond::And(vec![
         Cond::Cmp(fk, CmpOp::Eq, key.clone()),
-        Cond::In(pk, ids.clone(), true),
+        crate::runtime::keys_filter(targets, true),
     ]);
     let run = async |tx: &crate::Transaction| {
         let conn = Conn::Tx(tx);
@@ -128,11 +122,11 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
             let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
             update_children::<C>(&conn, vec![(fk, Assign::Value(Value::Null(ty)))], others.clone()).await?;
         }
-        if !ids.is_empty() {
+        if !targets.is_empty() {
             update_children::<C>(
                 &conn,
                 vec![(fk, Assign::Value(key.clone()))],
-                Cond::In(pk, ids.clone(), false),
+                crate::runtime::keys_filter(targets, false),
             )
             .await?;
         }
@@ -152,9 +146,6 @@ pub async fn is_child<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     target: &C,
 ) -> Result<bool> {
     let (key, fk) = keys(parent, &assoc)?;
-    let filter = Cond::And(vec![
-        Cond::Cmp(C::META.pk().name, CmpOp::Eq, target.__pk()),
-        Cond::Cmp(fk, CmpOp::Eq, key),
-    ]);
+    let filter = Cond::And(vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)]);
     Ok(count_children::<C>(&db.__conn(), filter).await? > 0)
 }

@@ -86,6 +86,17 @@ pub(crate) fn key_filter<M: Model>(m: &M) -> Cond {
     )
 }
 
+/// The rows of these instances (`NOT` them when `negate`), by their keys:
+/// an `IN` list, or for a composite key one `OR` of the key columns.
+pub(crate) fn keys_filter<M: Model>(items: &[&M], negate: bool) -> Cond {
+    let meta = M::META;
+    if !meta.composite_pk() || items.is_empty() {
+        return Cond::In(meta.pk().name, items.iter().map(|m| m.__pk()).collect(), negate);
+    }
+    let any = Cond::Or(items.iter().map(|m| key_filter(*m)).collect());
+    if negate { Cond::Not(Box::new(any)) } else { any }
+}
+
 /// The operation's executor, as the async hooks receive it.
 fn hook_db<'a>(conn: &'a Conn<'a>) -> &'a dyn Executor {
     conn

@@ -255,6 +255,30 @@ async fn composite_key_crud(t: &TestDb) {
         .map(|r| (r.playlist_id, r.track_id))
         .collect();
     assert_eq!(left, vec![(1, 11), (2, 10)]);
+    // An upsert conflicts on the whole key: one row updated, one inserted.
+    for (pl, tr, pos) in [(1, 11, 5), (3, 3, 6)] {
+        let up = PlaylistTrack::upsert(
+            &t.db,
+            NewPlaylistTrack {
+                playlist_id: pl,
+                track_id: tr,
+                position: Some(pos),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((up.playlist_id, up.track_id, up.position), (pl, tr, pos));
+    }
+    assert_eq!(PlaylistTrack::find().count(&t.db).await.unwrap(), 3);
+    assert_eq!(
+        PlaylistTrack::find_by_pk((2, 10))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .map(|r| r.position),
+        Some(42),
+        "the other rows are untouched"
+    );
     // The schema's key is both columns.
     assert!(
         Schema::new()
