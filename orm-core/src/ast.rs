@@ -68,6 +68,10 @@ pub(crate) enum Cond {
     InQuery(&'static str, Box<Select>, bool),
     /// `AGG(column) op value` in HAVING (`COUNT(*)` when column is None).
     Agg(AggFn, Option<&'static str>, CmpOp, Value),
+    /// A condition on a to-one association's columns (`Post::author().col(..)`):
+    /// the query joins the association once and qualifies the inner
+    /// condition by its alias (see `join.rs`).
+    Via(&'static crate::model::AssocMeta, Box<Cond>),
 }
 
 impl Cond {
@@ -80,7 +84,7 @@ impl Cond {
             Cond::In(_, values, _) | Cond::Keys(_, values) => values.len(),
             Cond::Null(..) => 0,
             Cond::And(parts) | Cond::Or(parts) => parts.iter().map(Cond::max_params).sum(),
-            Cond::Not(inner) | Cond::Qualified(_, inner) => inner.max_params(),
+            Cond::Not(inner) | Cond::Qualified(_, inner) | Cond::Via(_, inner) => inner.max_params(),
             Cond::Exists(e) => e.filter.as_ref().map_or(0, Cond::max_params),
             Cond::Expr(e, _, o) => e.max_params() + o.max_params(),
             Cond::Sql(_, values) => values.len(),
@@ -137,13 +141,36 @@ impl Operand {
     }
 }
 
-/// `INNER JOIN table AS alias ON left = right`, each side `(alias, column)`.
+/// `[INNER|LEFT] JOIN table AS alias ON left = right [AND on]`, each side
+/// `(alias, column)`; `on` is a condition on the joined table's columns.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Join {
     pub table: &'static str,
     pub alias: &'static str,
     pub left: (&'static str, &'static str),
     pub right: (&'static str, &'static str),
+    /// LEFT JOIN (keep rows without a match) rather than INNER.
+    pub outer: bool,
+    pub on: Option<Cond>,
+}
+
+impl Join {
+    /// `INNER JOIN table AS alias ON left = right`.
+    pub(crate) fn inner(
+        table: &'static str,
+        alias: &'static str,
+        left: (&'static str, &'static str),
+        right: (&'static str, &'static str),
+    ) -> Self {
+        Join {
+            table,
+            alias,
+            left,
+            right,
+            outer: false,
+            on: None,
+        }
+    }
 }
 
 /// A correlated `EXISTS` over `table` (aliased uniquely when rendered):
@@ -174,6 +201,10 @@ pub(crate) enum OrderTerm {
     Expr(Expr, Direction),
     /// A fragment of the user's (`Order::sql`), with `?` values.
     Sql(String, Vec<Value>),
+    /// A term on a to-one association's columns (joined, as `Cond::Via`).
+    Via(&'static crate::model::AssocMeta, Box<OrderTerm>),
+    /// A term whose columns are qualified by this alias.
+    Qualified(&'static str, Box<OrderTerm>),
 }
 
 /// One item of a select list.
@@ -242,6 +273,24 @@ pub(crate) struct Select {
     pub offset: Option<u64>,
     /// `FOR UPDATE` / `FOR SHARE`, with NOWAIT or SKIP LOCKED.
     pub lock: Option<LockClause>,
+    /// `FROM (subquery) AS alias` instead of `FROM table` (`alias` names it).
+    pub from_query: Option<Box<Select>>,
+    /// Rows numbered per partition and cut to a range: the statement becomes
+    /// `SELECT * FROM (<this select>, ROW_NUMBER() OVER (..)) WHERE rn in range`.
+    pub window: Option<Window>,
+}
+
+/// A per-partition row range (each parent's first N children): the select's
+/// items are renamed `c0, c1, ..` inside the numbered subquery, so columns of
+/// two tables with one name cannot collide.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Window {
+    /// `(alias, column)` to partition by.
+    pub partition: (&'static str, &'static str),
+    /// The order inside a partition (qualified terms).
+    pub order: Vec<OrderTerm>,
+    pub offset: u64,
+    pub limit: Option<u64>,
 }
 
 /// A row lock taken by a SELECT.
@@ -279,6 +328,8 @@ impl Select {
             limit: None,
             offset: None,
             lock: None,
+            from_query: None,
+            window: None,
         }
     }
 
@@ -288,7 +339,7 @@ impl Select {
             .iter()
             .filter_map(|t| match t {
                 OrderTerm::Column(c, _) => Some(*c),
-                OrderTerm::Sql(..) | OrderTerm::Expr(..) => None,
+                OrderTerm::Sql(..) | OrderTerm::Expr(..) | OrderTerm::Via(..) | OrderTerm::Qualified(..) => None,
             })
             .filter(|c| {
                 meta.column(c)

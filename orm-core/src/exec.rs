@@ -178,7 +178,11 @@ impl Conn<'_> {
     }
 
     /// Run a query and decode every row with `decode`.
-    pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl Fn(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
+    pub(crate) async fn fetch<T>(
+        &self,
+        st: Statement,
+        mut decode: impl FnMut(RowRef<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
         self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();

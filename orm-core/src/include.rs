@@ -8,6 +8,7 @@ use crate::dialect::{render_insert, render_select};
 use crate::error::{Error, Result};
 use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::join::{Collector, JoinPlan};
 use crate::model::{AssocKind, AssocMeta, Model, ModelMeta};
 use crate::row::RowRef;
 use crate::value::{SqlType, Value};
@@ -18,7 +19,7 @@ use std::marker::PhantomData;
 /// Keys are hashed with foldhash (randomly seeded per process): matching
 /// children to parents hashes every key twice, and SipHash made that a
 /// tenth of an eager load's CPU time (callgrind, W4 at 10,000 users).
-type KeyHasher = foldhash::fast::RandomState;
+pub(crate) type KeyHasher = foldhash::fast::RandomState;
 
 /// A hashable form of a key value, for matching children to parents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,7 +53,7 @@ fn key_value(k: &Key) -> Value {
 }
 
 /// Decode a key column of type `ty` at `idx`.
-fn decode_key(row: RowRef<'_>, idx: usize, ty: SqlType) -> Result<Option<Key>> {
+pub(crate) fn decode_key(row: RowRef<'_>, idx: usize, ty: SqlType) -> Result<Option<Key>> {
     if row.is_null(idx)? {
         return Ok(None);
     }
@@ -82,6 +83,20 @@ pub trait Loader<P>: Send + Sync {
     fn required_exists(&self) -> Option<Cond>;
     /// Clone behind the box.
     fn boxed_clone(&self) -> Box<dyn Loader<P>>;
+    /// Loaded by `.join()`: add its joins and columns to the plan (the
+    /// parent's row is `parent_ref`; `in_outer` when that row itself comes
+    /// from a LEFT JOIN) and return what reads them back. `None`: loaded by
+    /// its own statement.
+    fn join_into(
+        &self,
+        plan: &mut JoinPlan<'_>,
+        parent_ref: &'static str,
+        in_outer: bool,
+    ) -> Option<Result<Box<dyn Collector<P>>>>;
+    /// A to-many association loaded by `.join()` (its rows repeat the parent's).
+    fn joins_many(&self) -> bool;
+    /// Loaded by `.join()`.
+    fn is_joined(&self) -> bool;
 }
 
 /// An association of `P` to `C` (`User::posts()`): pass it to
@@ -89,23 +104,28 @@ pub trait Loader<P>: Send + Sync {
 /// `order_by`, `required` and nested `include`s.
 #[must_use]
 pub struct Assoc<P, C> {
-    meta: &'static AssocMeta,
-    set: fn(&mut P, Loaded<C>),
+    pub(crate) meta: &'static AssocMeta,
+    pub(crate) set: fn(&mut P, Loaded<C>),
     /// A `BelongsToMany` through a model: its table and row decoder, so a
     /// load brings each row's link row too.
-    link: Option<LinkSpec>,
-    filter: Option<Cond>,
-    order: Vec<OrderTerm>,
-    required: bool,
-    nested: Vec<Box<dyn Loader<C>>>,
-    _marker: PhantomData<fn() -> (P, C)>,
+    pub(crate) link: Option<LinkSpec>,
+    pub(crate) filter: Option<Cond>,
+    pub(crate) order: Vec<OrderTerm>,
+    pub(crate) required: bool,
+    pub(crate) nested: Vec<Box<dyn Loader<C>>>,
+    /// Loaded in the parent's statement (`.join()`).
+    pub(crate) join: bool,
+    /// Per-parent range (`.limit(n)`, `.offset(n)`): a window function.
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) _marker: PhantomData<fn() -> (P, C)>,
 }
 
 /// How to read the link rows of a `BelongsToMany` through a model.
 #[derive(Clone, Copy)]
-struct LinkSpec {
-    meta: &'static ModelMeta,
-    decode: fn(RowRef<'_>, usize) -> Result<LinkRow>,
+pub(crate) struct LinkSpec {
+    pub(crate) meta: &'static ModelMeta,
+    pub(crate) decode: fn(RowRef<'_>, usize) -> Result<LinkRow>,
 }
 
 impl<P, C> Clone for Assoc<P, C> {
@@ -118,6 +138,9 @@ impl<P, C> Clone for Assoc<P, C> {
             order: self.order.clone(),
             required: self.required,
             nested: self.nested.iter().map(|l| l.boxed_clone()).collect(),
+            join: self.join,
+            limit: self.limit,
+            offset: self.offset,
             _marker: PhantomData,
         }
     }
@@ -135,6 +158,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             order: Vec::new(),
             required: false,
             nested: Vec::new(),
+            join: false,
+            limit: None,
+            offset: None,
             _marker: PhantomData,
         }
     }
@@ -174,6 +200,51 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         self
     }
 
+    /// Load it in the parent's statement: a LEFT JOIN (INNER when
+    /// [`required`](Self::required)). A to-many join repeats the parent's
+    /// row per child; the rows are put back together by key, and a `limit`
+    /// on the parents still counts parents (they are limited in a subquery
+    /// first). Without `.join()` an include is one extra statement per level.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// let posts = Post::find().include(Post::user().join());
+    /// let users = User::find().include(User::posts().join()).limit(10);
+    /// # let _ = (posts, users);
+    /// ```
+    pub fn join(mut self) -> Self {
+        self.join = true;
+        self
+    }
+
+    /// At most `n` rows per parent (each user's 3 latest posts, with
+    /// `order_by`), by a window function in the include's own statement.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skip each parent's first `n` rows (with [`limit`](Self::limit) and `order_by`).
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// A column of the associated model, for the parent query's `filter`
+    /// and `order_by`: `Post::author().col(User::NAME).eq("Ada")`. A to-one
+    /// association is joined once (LEFT JOIN) however many conditions use
+    /// it; on a to-many association a condition means "some row matches"
+    /// (an `EXISTS`), and ordering by it panics.
+    pub fn col<T>(&self, column: crate::Column<C, T>) -> crate::join::AssocColumn<P, C, T> {
+        crate::join::AssocColumn::new(self.meta, column)
+    }
+
     /// Used by the derive: a `BelongsToMany` through the model `L` loads
     /// each row's link row too.
     #[doc(hidden)]
@@ -202,7 +273,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         }
     }
 
-    fn child_filter(&self) -> Option<Cond> {
+    pub(crate) fn child_filter(&self) -> Option<Cond> {
         let mut parts: Vec<Cond> = crate::query::live_rows(C::META).into_iter().collect();
         parts.extend(crate::query::default_scope_filter::<C>());
         if let Some(f) = &self.filter {
@@ -245,10 +316,46 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         Ok((keys, rows))
     }
 
+    /// The target table's name in the include's own statement.
+    fn target_ref(&self) -> &'static str {
+        if self.meta.kind == AssocKind::BelongsToMany {
+            "t"
+        } else {
+            C::META.table
+        }
+    }
+
     /// [`fetch`](Self::fetch), with each row's link row when the
     /// association goes through a model (else the third vector is empty).
     async fn fetch_linked(&self, conn: Conn<'_>, keys: &[Key]) -> Result<(Vec<Key>, Vec<C>, Vec<LinkRow>)> {
+        let (keys, mut rows, links, collectors) = self.fetch_rows(conn, keys).await?;
+        self.load_below(conn, collectors, &mut rows).await?;
+        Ok((keys, rows, links))
+    }
+
+    /// Load the target rows' own includes: those joined into the fetch
+    /// (read back by `collectors`) and those with statements of their own.
+    async fn load_below(&self, conn: Conn<'_>, collectors: Vec<Box<dyn Collector<C>>>, rows: &mut [C]) -> Result<()> {
+        for c in collectors {
+            c.finish(conn, rows).await?;
+        }
+        if !rows.is_empty() {
+            for nested in self.nested.iter().filter(|n| !n.is_joined()) {
+                nested.load(conn, rows).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The fetch's statements and rows, before the rows' own includes.
+    #[allow(clippy::type_complexity)]
+    async fn fetch_rows(
+        &self,
+        conn: Conn<'_>,
+        keys: &[Key],
+    ) -> Result<(Vec<Key>, Vec<C>, Vec<LinkRow>, Vec<Box<dyn Collector<C>>>)> {
         let d = conn.dialect().sql();
+        let mut collectors: Vec<Box<dyn Collector<C>>> = Vec::new();
         let target = self.target();
         let (_, child_col) = self.key_columns();
         let mut out_keys = Vec::new();
@@ -270,12 +377,12 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     key_ty = P::META.pk().sql_type;
                     key_pos = 0;
                     s.alias = Some("j");
-                    s.joins.push(Join {
-                        table: target.table,
-                        alias: "t",
-                        left: ("t", target.pk().name),
-                        right: ("j", self.meta.other_key),
-                    });
+                    s.joins.push(Join::inner(
+                        target.table,
+                        "t",
+                        ("t", target.pk().name),
+                        ("j", self.meta.other_key),
+                    ));
                     s.table = self.meta.through;
                     s.qualifier = Some("t");
                     s.items.push(SelectItem::Qualified("j", self.meta.foreign_key));
@@ -303,10 +410,62 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     });
                 }
             }
-            s.set_order(target, self.order.clone());
+            let tref = self.target_ref();
+            if self.limit.is_some() || self.offset.is_some() {
+                let partition = match self.meta.kind {
+                    AssocKind::BelongsToMany => ("j", self.meta.foreign_key),
+                    _ => (tref, child_col),
+                };
+                let order = if self.order.is_empty() {
+                    target
+                        .pk_columns()
+                        .map(|c| crate::ast::OrderTerm::Column(c.name, crate::ast::Direction::Asc))
+                        .collect()
+                } else {
+                    self.order.clone()
+                };
+                s.window = Some(crate::ast::Window {
+                    partition,
+                    order: order
+                        .into_iter()
+                        .map(|t| crate::ast::OrderTerm::Qualified(tref, Box::new(t)))
+                        .collect(),
+                    offset: self.offset.unwrap_or(0),
+                    limit: self.limit,
+                });
+            } else {
+                s.set_order(target, self.order.clone());
+            }
+            // Joined includes of the targets (a mixed plan): into this statement.
+            let first_chunk = collectors.is_empty() && out.is_empty();
+            let joined_below = self.nested.iter().any(|n| n.is_joined());
+            if joined_below {
+                if self.meta.kind != AssocKind::BelongsToMany {
+                    crate::join::qualify_parent(&mut s, tref);
+                }
+                let mut plan = JoinPlan {
+                    select: &mut s,
+                    child_order: Vec::new(),
+                    aliases: crate::join::Aliases::new(),
+                };
+                let mut made = Vec::new();
+                for n in &self.nested {
+                    if let Some(c) = n.join_into(&mut plan, tref, false) {
+                        made.push(c?);
+                    }
+                }
+                let child_order = plan.child_order;
+                if s.window.is_none() {
+                    s.order.extend(child_order);
+                }
+                if first_chunk {
+                    collectors = made;
+                }
+            }
             let st = render_select(d, &s);
             let btm = self.meta.kind == AssocKind::BelongsToMany;
             let link_base = 1 + target.columns.len();
+            let mut next = out.len();
             let rows = conn
                 .fetch(st, |r| {
                     let base = usize::from(btm);
@@ -315,6 +474,12 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                         Some(l) => Some((l.decode)(r, link_base)?),
                         None => None,
                     };
+                    if key.is_some() {
+                        for c in &mut collectors {
+                            c.read(r, next)?;
+                        }
+                        next += 1;
+                    }
                     Ok((key, C::__from_row_at(r, base)?, link_row))
                 })
                 .await?;
@@ -328,7 +493,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                 }
             }
         }
-        Ok((out_keys, out, out_links))
+        Ok((out_keys, out, out_links, collectors))
     }
 
     fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
@@ -375,14 +540,11 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
             let pidx = col_index(P::META, parent_col)?;
             let parent_keys: Vec<Option<Key>> = parents.iter().map(|p| self.parent_key(p, pidx)).collect();
             let keys = distinct(parent_keys.iter().flatten(), parents.len());
-            let (child_keys, mut children, links) = if keys.is_empty() {
+            let (child_keys, children, links) = if keys.is_empty() {
                 (Vec::new(), Vec::new(), Vec::new())
             } else {
                 self.fetch_linked(conn, &keys).await?
             };
-            for nested in &self.nested {
-                nested.load(conn, &mut children).await?;
-            }
             if self.link.is_some() {
                 self.set_linked(parents, &parent_keys, child_keys, children, links);
                 return Ok(());
@@ -418,6 +580,24 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
 
     fn required_exists(&self) -> Option<Cond> {
         self.required.then(|| self.exists_cond())
+    }
+
+    fn join_into(
+        &self,
+        plan: &mut JoinPlan<'_>,
+        parent_ref: &'static str,
+        in_outer: bool,
+    ) -> Option<Result<Box<dyn Collector<P>>>> {
+        self.join
+            .then(|| crate::join::plan_join(self, plan, parent_ref, in_outer))
+    }
+
+    fn joins_many(&self) -> bool {
+        self.join && matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany)
+    }
+
+    fn is_joined(&self) -> bool {
+        self.join
     }
 
     fn boxed_clone(&self) -> Box<dyn Loader<P>> {
@@ -488,9 +668,6 @@ pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     let conn = db.__conn();
     let (_, mut children) = assoc.fetch(conn, &[key]).await?;
     assoc.sort_groups(std::iter::once(&mut children));
-    for nested in &assoc.nested {
-        nested.load(conn, &mut children).await?;
-    }
     Ok(children)
 }
 
@@ -509,12 +686,12 @@ pub async fn count_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         AssocKind::BelongsToMany => {
             s = Select::new(m.through);
             s.alias = Some("j");
-            s.joins.push(Join {
-                table: target.table,
-                alias: "t",
-                left: ("t", target.pk().name),
-                right: ("j", m.other_key),
-            });
+            s.joins.push(Join::inner(
+                target.table,
+                "t",
+                ("t", target.pk().name),
+                ("j", m.other_key),
+            ));
             s.qualifier = Some("t");
             let key = Cond::Qualified("j", Box::new(Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, pk)));
             s.filter = Some(match assoc.child_filter() {

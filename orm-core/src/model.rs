@@ -69,6 +69,13 @@ pub struct AssocMeta {
     pub on_update: Option<&'static str>,
 }
 
+/// Associations are compared by identity (each is one static).
+impl PartialEq for AssocMeta {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
 /// A model's table: what the runtime needs to build SQL for it.
 ///
 /// ```

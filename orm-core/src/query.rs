@@ -10,6 +10,8 @@ use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
 use crate::hooks::BulkEvent;
 use crate::include::{Assoc, Loader};
+#[allow(unused_imports)]
+use crate::join::Collector as _;
 use crate::model::Model;
 use crate::row::RowRef;
 use crate::runtime::{enrich, now};
@@ -190,6 +192,9 @@ impl<M: Model> Find<M> {
         s.set_order(M::META, self.order.clone());
         s.limit = self.limit;
         s.offset = self.offset;
+        // Past 16 associations in one query the names stay unresolved and
+        // the database refuses the statement.
+        let _ = crate::join::resolve_via(&mut s, M::META, M::META.table);
         s
     }
 
@@ -207,6 +212,11 @@ impl<M: Model> Find<M> {
     /// assert_eq!(st.sql, r#"SELECT "id", "name" FROM "users" WHERE "name" = $1 LIMIT $2"#);
     /// ```
     pub fn to_sql(&self, dialect: Dialect) -> Statement {
+        if self.includes.iter().any(|l| l.is_joined())
+            && let Ok((s, _)) = self.joined_select()
+        {
+            return render_select(dialect.sql(), &s);
+        }
         render_select(dialect.sql(), &self.rows_select())
     }
 
@@ -221,6 +231,9 @@ impl<M: Model> Find<M> {
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         let conn = db.__conn();
         crate::lock::check_lock(self.lock, &conn, M::META.name)?;
+        if self.includes.iter().any(|l| l.is_joined()) {
+            return self.all_joined(conn).await;
+        }
         let st = render_select(conn.dialect().sql(), &self.rows_select());
         let mut rows = conn.fetch(st, M::__from_row).await?;
         if !rows.is_empty() {
@@ -229,6 +242,93 @@ impl<M: Model> Find<M> {
             }
         }
         Ok(rows)
+    }
+
+    /// The SELECT of `all` with `.join()` includes: the parents' columns
+    /// first, each joined include's after them. With a to-many join and a
+    /// limit or offset, the parents are limited in a subquery first, so the
+    /// limit counts parents, not joined rows.
+    fn joined_select(&self) -> Result<(Select, crate::join::Collectors<M>)> {
+        let parent_ref = M::META.table;
+        let mut s = self.rows_select();
+        crate::join::qualify_parent(&mut s, parent_ref);
+        if s.lock.is_some() {
+            return Err(Error::invalid(
+                "a locking read cannot .join() an include (the lock would take the joined rows too); load it without .join()",
+            ));
+        }
+        let many = self.includes.iter().any(|l| l.joins_many());
+        if many && (s.limit.is_some() || s.offset.is_some()) {
+            let mut outer = Select::new(M::META.table);
+            outer.items = s.items.clone();
+            outer.alias = Some(parent_ref);
+            outer.from_query = Some(Box::new(s));
+            outer.set_order(M::META, self.order.clone());
+            crate::join::resolve_via(&mut outer, M::META, parent_ref)?;
+            crate::join::qualify_parent(&mut outer, parent_ref);
+            s = outer;
+        }
+        let mut plan = crate::join::JoinPlan {
+            select: &mut s,
+            child_order: Vec::new(),
+            aliases: crate::join::Aliases::new(),
+        };
+        let mut collectors = Vec::new();
+        for l in &self.includes {
+            if let Some(c) = l.join_into(&mut plan, parent_ref, false) {
+                collectors.push(c?);
+            }
+        }
+        let child_order = plan.child_order;
+        if many {
+            // Each parent's rows together, whatever the parents' order.
+            s.order.extend(M::META.pk_columns().map(|c| {
+                OrderTerm::Qualified(
+                    parent_ref,
+                    Box::new(OrderTerm::Column(c.name, crate::ast::Direction::Asc)),
+                )
+            }));
+        }
+        s.order.extend(child_order);
+        Ok((s, collectors))
+    }
+
+    async fn all_joined(self, conn: Conn<'_>) -> Result<Vec<M>> {
+        let (s, mut collectors) = self.joined_select()?;
+        let st = render_select(conn.dialect().sql(), &s);
+        let mut parents: Vec<M> = Vec::new();
+        let mut seen: std::collections::HashMap<Vec<crate::include::Key>, usize, crate::include::KeyHasher> =
+            Default::default();
+        conn.fetch(st, |row| {
+            let idx = match crate::join::row_key(row, M::META, 0)? {
+                Some(k) => match seen.get(&k) {
+                    Some(&i) => i,
+                    None => {
+                        parents.push(M::__from_row(row)?);
+                        seen.insert(k, parents.len() - 1);
+                        parents.len() - 1
+                    }
+                },
+                None => {
+                    parents.push(M::__from_row(row)?);
+                    parents.len() - 1
+                }
+            };
+            for c in &mut collectors {
+                c.read(row, idx)?;
+            }
+            Ok(())
+        })
+        .await?;
+        for c in collectors {
+            c.finish(conn, &mut parents).await?;
+        }
+        if !parents.is_empty() {
+            for l in self.includes.iter().filter(|l| !l.is_joined()) {
+                l.load(conn, &mut parents).await?;
+            }
+        }
+        Ok(parents)
     }
 
     /// The first matching row, if any.
@@ -316,6 +416,12 @@ impl<M: Model> Find<M> {
     }
 
     fn require_filter(&self, what: &str) -> Result<()> {
+        if crate::join::uses_association(&self.filter) {
+            return Err(Error::invalid(format!(
+                "a bulk {what} cannot filter by an association's column (Assoc::col); select the keys first, as in `{}::ID.in_query(..)`",
+                M::META.name
+            )));
+        }
         if self.filter.is_none() {
             return Err(Error::invalid(format!(
                 "{what} on {} without a filter would touch every row; add .filter(..) (use Condition::all() to mean every row)",

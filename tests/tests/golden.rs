@@ -330,3 +330,66 @@ fn raw_placeholders_per_dialect() {
     );
     assert_eq!(r.to_sql(Dialect::Sqlite).unwrap().params.len(), 3);
 }
+
+/// `.join()` and `Assoc::col`: every table its own alias, LEFT unless
+/// required, and a limit with a to-many join applied to the parents first.
+#[test]
+fn joined_includes_and_association_columns() {
+    let user_cols = |a: &str| {
+        [
+            "id",
+            "name",
+            "email",
+            "role",
+            "age",
+            "bio",
+            "visits",
+            "created_at",
+            "updated_at",
+        ]
+        .map(|c| format!("\"{a}\".\"{c}\""))
+        .join(", ")
+    };
+    let post_cols = |a: &str| {
+        ["id", "title", "body", "author_id", "editor_id"]
+            .map(|c| format!("\"{a}\".\"{c}\""))
+            .join(", ")
+    };
+    let q = Post::find()
+        .include(Post::author().join())
+        .include(Post::editor().join().required())
+        .filter(Post::TITLE.eq("x"));
+    assert_eq!(
+        q.to_sql(Dialect::Postgres).sql,
+        format!(
+            "SELECT {}, {}, {} FROM \"posts\" LEFT JOIN \"users\" AS \"j1\" ON \"j1\".\"id\" = \"posts\".\"author_id\" INNER JOIN \"users\" AS \"j2\" ON \"j2\".\"id\" = \"posts\".\"editor_id\" WHERE \"posts\".\"title\" = $1 AND EXISTS (SELECT 1 FROM \"users\" AS \"s1\" WHERE \"s1\".\"id\" = \"posts\".\"editor_id\")",
+            post_cols("posts"),
+            user_cols("j1"),
+            user_cols("j2")
+        )
+    );
+    let q = User::find()
+        .order_by(User::NAME)
+        .include(User::posts().filter(Post::TITLE.starts_with("a")).required().join())
+        .limit(1);
+    assert_eq!(
+        q.to_sql(Dialect::MySql).sql,
+        format!(
+            "SELECT {users}, {posts} FROM (SELECT {users} FROM \"users\" WHERE EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\" AND \"s1\".\"title\" LIKE ? ESCAPE '!') ORDER BY \"users\".\"name\" ASC LIMIT ?) AS \"users\" INNER JOIN \"posts\" AS \"j1\" ON \"j1\".\"author_id\" = \"users\".\"id\" AND \"j1\".\"title\" LIKE ? ESCAPE '!' ORDER BY \"users\".\"name\" ASC, \"users\".\"id\" ASC",
+            users = user_cols("users"),
+            posts = post_cols("j1")
+        )
+        .replace('"', "`")
+    );
+    let q = Post::find()
+        .filter(Post::author().col(User::NAME).eq("Ada"))
+        .filter(Post::editor().col(User::NAME).ne("Ada"))
+        .order_by(Post::author().col(User::NAME).desc());
+    assert_eq!(
+        q.to_sql(Dialect::Sqlite).sql,
+        format!(
+            "SELECT {} FROM `posts` LEFT JOIN `users` AS `v1` ON `v1`.`id` = `posts`.`author_id` LEFT JOIN `users` AS `v2` ON `v2`.`id` = `posts`.`editor_id` WHERE `v1`.`name` = ? AND `v2`.`name` <> ? ORDER BY `v1`.`name` DESC",
+            post_cols("posts").replace('"', "`")
+        )
+    );
+}

@@ -4,7 +4,7 @@
 use super::SqlDialect;
 use crate::ast::{
     AggCast, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand,
-    OrderTerm, Select, SelectItem, Update,
+    OrderTerm, Select, SelectItem, Update, Window,
 };
 use crate::value::Value;
 
@@ -166,6 +166,13 @@ impl<'d> Writer<'d> {
                 self.cond(inner);
                 self.qualifier = saved;
             }
+            // Resolved into a join and `Qualified` before rendering (join.rs);
+            // unresolved, it names the association as its alias.
+            Cond::Via(a, inner) => {
+                let saved = self.qualifier.replace(a.name.to_owned());
+                self.cond(inner);
+                self.qualifier = saved;
+            }
             Cond::Exists(e) => self.exists(e),
             Cond::InQuery(col, sub, negated) => self.in_query(col, sub, *negated),
             Cond::Sql(sql, values) => {
@@ -241,7 +248,7 @@ impl<'d> Writer<'d> {
     }
 
     fn join(&mut self, j: &Join) {
-        self.push(" INNER JOIN ");
+        self.push(if j.outer { " LEFT JOIN " } else { " INNER JOIN " });
         self.ident(j.table);
         self.push(" AS ");
         self.ident(j.alias);
@@ -249,6 +256,15 @@ impl<'d> Writer<'d> {
         self.qualified(j.left.0, j.left.1);
         self.push(" = ");
         self.qualified(j.right.0, j.right.1);
+        if let Some(on) = &j.on {
+            self.push(" AND ");
+            let saved = (
+                self.qualifier.replace(j.alias.to_owned()),
+                self.outer.replace(j.alias.to_owned()),
+            );
+            self.nested(on);
+            (self.qualifier, self.outer) = saved;
+        }
     }
 
     fn exists(&mut self, e: &Exists) {
@@ -342,11 +358,114 @@ impl Writer<'_> {
 }
 
 fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
+    let Some(win) = &s.window else {
+        return write_plain_select(d, w, s, None);
+    };
+    // Each partition's rows numbered, then cut to the range, in row-number
+    // order (so each partition's rows come in the window's order).
+    w.push("SELECT * FROM (");
+    write_plain_select(d, w, s, Some(win));
+    w.push(") AS ");
+    w.ident("w_");
+    w.push(" WHERE ");
+    w.ident("rn_");
+    w.push(" > ");
+    w.param(Value::I64(i64::try_from(win.offset).unwrap_or(i64::MAX)));
+    if let Some(l) = win.limit {
+        w.push(" AND ");
+        w.ident("rn_");
+        w.push(" <= ");
+        w.param(Value::I64(
+            i64::try_from(win.offset.saturating_add(l)).unwrap_or(i64::MAX),
+        ));
+    }
+    w.push(" ORDER BY ");
+    w.ident("rn_");
+}
+
+fn write_order_terms(d: &dyn SqlDialect, w: &mut Writer<'_>, terms: &[OrderTerm], label_order: &[&'static str]) {
+    for (i, term) in terms.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        write_order_term(d, w, term, label_order);
+    }
+}
+
+fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, label_order: &[&'static str]) {
+    let dir = |w: &mut Writer<'_>, dir: &Direction| {
+        w.push(match dir {
+            Direction::Asc => " ASC",
+            Direction::Desc => " DESC",
+        })
+    };
+    match term {
+        OrderTerm::Column(col, direction) => {
+            if label_order.contains(col) {
+                d.write_label_order(w, col);
+            } else {
+                w.col(col);
+            }
+            dir(w, direction);
+        }
+        OrderTerm::Expr(e, direction) => {
+            w.expr(e);
+            dir(w, direction);
+        }
+        OrderTerm::Sql(sql, values) => w.fragment(sql, values),
+        OrderTerm::Qualified(alias, inner) => {
+            let saved = w.qualifier.replace((*alias).to_owned());
+            write_order_term(d, w, inner, &[]);
+            w.qualifier = saved;
+        }
+        OrderTerm::Via(a, inner) => {
+            let saved = w.qualifier.replace(a.name.to_owned());
+            write_order_term(d, w, inner, &[]);
+            w.qualifier = saved;
+        }
+    }
+}
+
+/// The SELECT itself; with a window, its items renamed `c0, c1, ..` and the
+/// row number added, and no ORDER BY or LIMIT of its own.
+fn write_plain_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select, win: Option<&Window>) {
     w.push("SELECT ");
     for (i, item) in s.items.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
+        write_item(d, w, item);
+        if win.is_some() {
+            w.push(" AS ");
+            w.ident(&format!("c{i}"));
+        }
+    }
+    if let Some(win) = win {
+        w.push(", ROW_NUMBER() OVER (PARTITION BY ");
+        w.qualified(win.partition.0, win.partition.1);
+        if !win.order.is_empty() {
+            w.push(" ORDER BY ");
+            write_order_terms(d, w, &win.order, &[]);
+        }
+        w.push(") AS ");
+        w.ident("rn_");
+    }
+    write_from_where(d, w, s);
+    if win.is_some() {
+        return;
+    }
+    if !s.order.is_empty() {
+        w.push(" ORDER BY ");
+        write_order_terms(d, w, &s.order, &s.label_order);
+    }
+    d.write_limit(w, s.limit, s.offset);
+    if let Some(lock) = &s.lock {
+        d.write_lock(w, lock);
+    }
+}
+
+fn write_item(d: &dyn SqlDialect, w: &mut Writer<'_>, item: &SelectItem) {
+    {
         match item {
             SelectItem::Column(c) => w.ident(c),
             SelectItem::Qualified(a, c) => w.qualified(a, c),
@@ -371,8 +490,21 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
             }
         }
     }
+}
+
+/// `FROM .. JOIN .. WHERE .. GROUP BY .. HAVING ..`
+fn write_from_where(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
     w.push(" FROM ");
-    w.ident(s.table);
+    match &s.from_query {
+        Some(sub) => {
+            w.push("(");
+            let saved = (w.qualifier.take(), w.outer.take());
+            write_select(d, w, sub);
+            (w.qualifier, w.outer) = saved;
+            w.push(")");
+        }
+        None => w.ident(s.table),
+    }
     if let Some(a) = s.alias {
         w.push(" AS ");
         w.ident(a);
@@ -385,39 +517,16 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
     w.where_clause(&s.filter);
     if !s.group_by.is_empty() {
         w.push(" GROUP BY ");
-        w.idents(&s.group_by);
+        for (i, c) in s.group_by.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.col(c);
+        }
     }
     if let Some(h) = &s.having {
         w.push(" HAVING ");
         w.cond(h);
-    }
-    for (i, term) in s.order.iter().enumerate() {
-        w.push(if i == 0 { " ORDER BY " } else { ", " });
-        match term {
-            OrderTerm::Column(col, dir) => {
-                if s.label_order.contains(col) {
-                    d.write_label_order(w, col);
-                } else {
-                    w.col(col);
-                }
-                w.push(match dir {
-                    Direction::Asc => " ASC",
-                    Direction::Desc => " DESC",
-                });
-            }
-            OrderTerm::Expr(e, dir) => {
-                w.expr(e);
-                w.push(match dir {
-                    Direction::Asc => " ASC",
-                    Direction::Desc => " DESC",
-                });
-            }
-            OrderTerm::Sql(sql, values) => w.fragment(sql, values),
-        }
-    }
-    d.write_limit(w, s.limit, s.offset);
-    if let Some(lock) = &s.lock {
-        d.write_lock(w, lock);
     }
 }
 

@@ -1,0 +1,541 @@
+//! Loading in the parent's statement: a to-one association's columns in
+//! the parent's filter and order (`Post::author().col(User::NAME)`), and
+//! includes loaded by `.join()`.
+//!
+//! A joined include *contributes* to the parent's `Select` (its JOINs, its
+//! columns appended to the select list, its ORDER BY terms) and returns a
+//! [`Collector`] that reads its columns back, at the offset it was given,
+//! from every row of the one result. Rows repeat when a to-many association
+//! is joined, so each level keeps the rows it has seen by key. Every table
+//! gets its own alias from [`Aliases`], so self-references, one table
+//! joined twice and two associations to one table cannot collide.
+
+use crate::association::{LinkRow, Loaded};
+use crate::ast::{Cond, Exists, Join, OrderTerm, Select, SelectItem};
+use crate::column::{Condition, Order};
+use crate::error::{Error, Result};
+use crate::exec::Conn;
+use crate::field::{FieldType, IntoValue};
+use crate::include::{Assoc, Key, KeyHasher};
+use crate::model::{AssocKind, AssocMeta, Model, ModelMeta};
+use crate::row::RowRef;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+/// Table aliases of one statement, handed out in order.
+pub(crate) struct Aliases {
+    names: &'static [&'static str],
+    next: usize,
+}
+
+const NAMES: [&str; 32] = [
+    "j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8", "j9", "j10", "j11", "j12", "j13", "j14", "j15", "j16", "j17",
+    "j18", "j19", "j20", "j21", "j22", "j23", "j24", "j25", "j26", "j27", "j28", "j29", "j30", "j31", "j32",
+];
+
+/// Aliases of the joins `Assoc::col` needs (a pool of their own, so they
+/// never meet an include's).
+const VIA_NAMES: [&str; 16] = [
+    "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
+];
+
+impl Aliases {
+    /// Aliases for joined includes.
+    pub(crate) fn new() -> Self {
+        Aliases { names: &NAMES, next: 0 }
+    }
+
+    /// Aliases for the joins of `Assoc::col`.
+    fn via() -> Self {
+        Aliases {
+            names: &VIA_NAMES,
+            next: 0,
+        }
+    }
+
+    /// A fresh alias; a statement joins at most 32 tables.
+    pub(crate) fn take(&mut self) -> Result<&'static str> {
+        let name = self
+            .names
+            .get(self.next)
+            .ok_or_else(|| Error::invalid("a query can join at most 32 tables; load some includes without .join()"))?;
+        self.next += 1;
+        Ok(name)
+    }
+}
+
+/// `(column on the parent, column on the target)` of a to-one association
+/// of `parent`.
+fn to_one_keys(parent: &ModelMeta, a: &AssocMeta) -> (&'static str, &'static str) {
+    let target = (a.target)();
+    match a.kind {
+        AssocKind::BelongsTo => (a.foreign_key, target.pk().name),
+        _ => (parent.pk().name, a.foreign_key),
+    }
+}
+
+/// The `EXISTS` a condition on a to-many association's columns means
+/// ("some post has .."), correlated with the parent's row.
+fn exists_for(parent: &ModelMeta, a: &AssocMeta, inner: Cond) -> Cond {
+    let target = (a.target)();
+    let filter = Some(match crate::query::live_rows(target) {
+        Some(live) => Cond::And(vec![live, inner]),
+        None => inner,
+    });
+    Cond::Exists(Box::new(match a.kind {
+        AssocKind::BelongsToMany => Exists {
+            table: target.table,
+            via: Some((a.through, a.foreign_key, a.other_key)),
+            column: target.pk().name,
+            outer: parent.pk().name,
+            filter,
+        },
+        _ => Exists {
+            table: target.table,
+            via: None,
+            column: a.foreign_key,
+            outer: parent.pk().name,
+            filter,
+        },
+    }))
+}
+
+/// The joins that `Assoc::col` conditions and orderings need, one per
+/// association, in the order first used.
+struct ViaJoins<'a> {
+    parent: &'static ModelMeta,
+    #[allow(dead_code)]
+    parent_ref: &'static str,
+    aliases: &'a mut Aliases,
+    joins: Vec<(&'static AssocMeta, &'static str)>,
+}
+
+impl ViaJoins<'_> {
+    fn alias(&mut self, a: &'static AssocMeta) -> Result<&'static str> {
+        if let Some((_, alias)) = self.joins.iter().find(|(m, _)| std::ptr::eq(*m, a)) {
+            return Ok(alias);
+        }
+        let alias = self.aliases.take()?;
+        self.joins.push((a, alias));
+        Ok(alias)
+    }
+
+    fn cond(&mut self, c: Cond) -> Result<Cond> {
+        Ok(match c {
+            Cond::Via(a, inner) => {
+                let inner = self.cond(*inner)?;
+                if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) {
+                    exists_for(self.parent, a, inner)
+                } else {
+                    Cond::Qualified(self.alias(a)?, Box::new(inner))
+                }
+            }
+            Cond::And(parts) => Cond::And(parts.into_iter().map(|p| self.cond(p)).collect::<Result<_>>()?),
+            Cond::Or(parts) => Cond::Or(parts.into_iter().map(|p| self.cond(p)).collect::<Result<_>>()?),
+            Cond::Not(inner) => Cond::Not(Box::new(self.cond(*inner)?)),
+            other => other,
+        })
+    }
+
+    fn term(&mut self, t: OrderTerm) -> Result<OrderTerm> {
+        Ok(match t {
+            OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, inner),
+            other => other,
+        })
+    }
+}
+
+fn has_via(c: &Cond) -> bool {
+    match c {
+        Cond::Via(..) => true,
+        Cond::And(p) | Cond::Or(p) => p.iter().any(has_via),
+        Cond::Not(inner) => has_via(inner),
+        _ => false,
+    }
+}
+
+/// Whether a condition uses an association's columns (which only a SELECT can join).
+pub(crate) fn uses_association(c: &Option<Cond>) -> bool {
+    c.as_ref().is_some_and(has_via)
+}
+
+/// Give every column of the parent in `s` its table (once anything is joined).
+pub(crate) fn qualify_parent(s: &mut Select, parent_ref: &'static str) {
+    for item in &mut s.items {
+        if let SelectItem::Column(c) = item {
+            *item = SelectItem::Qualified(parent_ref, c);
+        }
+    }
+    s.qualifier = Some(parent_ref);
+}
+
+/// Replace the `Assoc::col` conditions and terms of `s` (a select of
+/// `parent`, whose row is `parent_ref`) by a LEFT JOIN per to-one
+/// association and qualified columns; a condition on a to-many association
+/// becomes an `EXISTS`.
+pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref: &'static str) -> Result<()> {
+    let uses = uses_association(&s.filter)
+        || s.order.iter().any(|t| matches!(t, OrderTerm::Via(..)))
+        || uses_association(&s.having);
+    if !uses {
+        return Ok(());
+    }
+    let mut aliases = Aliases::via();
+    let mut v = ViaJoins {
+        parent,
+        parent_ref,
+        aliases: &mut aliases,
+        joins: Vec::new(),
+    };
+    s.filter = s.filter.take().map(|f| v.cond(f)).transpose()?;
+    s.order = std::mem::take(&mut s.order)
+        .into_iter()
+        .map(|t| v.term(t))
+        .collect::<Result<_>>()?;
+    for (a, alias) in v.joins {
+        let (parent_col, target_col) = to_one_keys(parent, a);
+        let target = (a.target)();
+        s.joins.push(Join {
+            table: target.table,
+            alias,
+            left: (alias, target_col),
+            right: (parent_ref, parent_col),
+            outer: true,
+            on: crate::query::live_rows(target),
+        });
+    }
+    qualify_parent(s, parent_ref);
+    Ok(())
+}
+
+/// What a joined include adds to the statement: its order terms come after
+/// the parents' (and the parents' key), so rows stay grouped by parent.
+pub(crate) struct JoinPlan<'s> {
+    pub select: &'s mut Select,
+    pub child_order: Vec<OrderTerm>,
+    pub aliases: Aliases,
+}
+
+/// Reads one joined include back from the rows of the statement.
+pub(crate) trait Collector<P>: Send {
+    /// Read this include's columns of one row, whose owner (the parent row
+    /// at the level above) is `owner`.
+    fn read(&mut self, row: RowRef<'_>, owner: usize) -> Result<()>;
+    /// Load what hangs below (joined or separate), then give each owner its rows.
+    fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
+}
+
+/// The key of the row whose primary-key columns are at `cols` (None when
+/// the first is NULL: a LEFT JOIN without a match).
+pub(crate) fn row_key(row: RowRef<'_>, meta: &ModelMeta, base: usize) -> Result<Option<Vec<Key>>> {
+    let mut out = Vec::with_capacity(meta.primary_keys.len());
+    for &i in meta.primary_keys {
+        match crate::include::decode_key(row, base + i, meta.columns[i].sql_type)? {
+            Some(k) => out.push(k),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Plan a `.join()` include of `assoc` into `plan`: its JOINs (LEFT, or
+/// INNER when required and its owner row is not itself optional), its
+/// columns, its order, and its own joined includes below it.
+pub(crate) fn plan_join<P: Model, C: Model + Clone>(
+    assoc: &Assoc<P, C>,
+    plan: &mut JoinPlan<'_>,
+    parent_ref: &'static str,
+    in_outer: bool,
+) -> Result<Box<dyn Collector<P>>> {
+    if assoc.limit.is_some() || assoc.offset.is_some() {
+        return Err(Error::invalid(format!(
+            "a per-parent limit on the include `{}` needs its own statement: drop .join() there",
+            assoc.meta.name
+        )));
+    }
+    let target = C::META;
+    let m = assoc.meta;
+    let alias = plan.aliases.take()?;
+    let outer = in_outer || !assoc.required;
+    let on = assoc.child_filter();
+    let mut link_at = None;
+    let mut link_alias = None;
+    match m.kind {
+        AssocKind::BelongsTo => plan.select.joins.push(Join {
+            table: target.table,
+            alias,
+            left: (alias, target.pk().name),
+            right: (parent_ref, m.foreign_key),
+            outer,
+            on,
+        }),
+        AssocKind::HasOne | AssocKind::HasMany => plan.select.joins.push(Join {
+            table: target.table,
+            alias,
+            left: (alias, m.foreign_key),
+            right: (parent_ref, P::META.pk().name),
+            outer,
+            on,
+        }),
+        AssocKind::BelongsToMany => {
+            let through = plan.aliases.take()?;
+            link_alias = Some(through);
+            plan.select.joins.push(Join {
+                table: m.through,
+                alias: through,
+                left: (through, m.foreign_key),
+                right: (parent_ref, P::META.pk().name),
+                outer,
+                on: None,
+            });
+            plan.select.joins.push(Join {
+                table: target.table,
+                alias,
+                left: (alias, target.pk().name),
+                right: (through, m.other_key),
+                outer,
+                on,
+            });
+        }
+    }
+    let offset = plan.select.items.len();
+    plan.select
+        .items
+        .extend(target.column_names.iter().map(|c| SelectItem::Qualified(alias, c)));
+    if let (Some(l), Some(through)) = (assoc.link, link_alias) {
+        link_at = Some((plan.select.items.len(), l.decode));
+        plan.select
+            .items
+            .extend(l.meta.column_names.iter().map(|c| SelectItem::Qualified(through, c)));
+    }
+    plan.child_order.extend(
+        assoc
+            .order
+            .iter()
+            .map(|t| OrderTerm::Qualified(alias, Box::new(t.clone()))),
+    );
+    let mut nested = Vec::new();
+    for n in &assoc.nested {
+        if let Some(c) = n.join_into(plan, alias, outer) {
+            nested.push(c?);
+        }
+    }
+    Ok(Box::new(JoinCollector {
+        assoc: assoc.clone(),
+        offset,
+        link_at,
+        nested,
+        children: Vec::new(),
+        links: Vec::new(),
+        by_owner: Vec::new(),
+        seen: HashMap::default(),
+    }))
+}
+
+/// Decodes a link row at a column offset.
+type LinkDecoder = fn(RowRef<'_>, usize) -> Result<LinkRow>;
+
+/// The joins' collectors of one statement.
+pub(crate) type Collectors<P> = Vec<Box<dyn Collector<P>>>;
+
+/// Reads a joined include's rows: each distinct (owner, key) once.
+struct JoinCollector<P, C> {
+    assoc: Assoc<P, C>,
+    offset: usize,
+    link_at: Option<(usize, LinkDecoder)>,
+    nested: Vec<Box<dyn Collector<C>>>,
+    children: Vec<C>,
+    links: Vec<LinkRow>,
+    by_owner: Vec<Vec<usize>>,
+    seen: HashMap<(usize, Vec<Key>), usize, KeyHasher>,
+}
+
+impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
+    fn read(&mut self, row: RowRef<'_>, owner: usize) -> Result<()> {
+        if self.by_owner.len() <= owner {
+            self.by_owner.resize_with(owner + 1, Vec::new);
+        }
+        let Some(key) = row_key(row, C::META, self.offset)? else {
+            return Ok(());
+        };
+        let idx = match self.seen.get(&(owner, key.clone())) {
+            Some(&i) => i,
+            None => {
+                self.children.push(C::__from_row_at(row, self.offset)?);
+                if let Some((at, decode)) = self.link_at {
+                    self.links.push(decode(row, at)?);
+                }
+                let i = self.children.len() - 1;
+                self.by_owner[owner].push(i);
+                self.seen.insert((owner, key), i);
+                i
+            }
+        };
+        for n in &mut self.nested {
+            n.read(row, idx)?;
+        }
+        Ok(())
+    }
+
+    fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let JoinCollector {
+                assoc,
+                nested,
+                mut children,
+                links,
+                by_owner,
+                ..
+            } = *self;
+            for n in nested {
+                n.finish(conn, &mut children).await?;
+            }
+            if !children.is_empty() {
+                for n in assoc.nested.iter().filter(|n| !n.is_joined()) {
+                    n.load(conn, &mut children).await?;
+                }
+            }
+            let linked = assoc.link.is_some() && links.len() == children.len();
+            let mut slots: Vec<Option<(C, Option<LinkRow>)>> = if linked {
+                children
+                    .into_iter()
+                    .zip(links)
+                    .map(|(c, l)| Some((c, Some(l))))
+                    .collect()
+            } else {
+                children.into_iter().map(|c| Some((c, None))).collect()
+            };
+            let to_many = matches!(assoc.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
+            let pk = C::META.primary_key;
+            for (i, owner) in owners.iter_mut().enumerate() {
+                let mut group: Vec<(C, Option<LinkRow>)> = by_owner
+                    .get(i)
+                    .map(|idxs| idxs.iter().filter_map(|&j| slots[j].take()).collect())
+                    .unwrap_or_default();
+                if to_many && assoc.order.is_empty() && group.len() > 1 {
+                    group.sort_by_cached_key(|(c, _)| crate::include::key_of(&c.__value_at(pk)));
+                }
+                let loaded = if !to_many {
+                    Loaded::One(group.into_iter().next().map(|(c, _)| c))
+                } else if linked {
+                    let (rows, links): (Vec<C>, Vec<Option<LinkRow>>) = group.into_iter().unzip();
+                    Loaded::Linked(rows, links.into_iter().flatten().collect())
+                } else {
+                    Loaded::Many(group.into_iter().map(|(c, _)| c).collect())
+                };
+                (assoc.set)(owner, loaded);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A column of a to-one (or, in filters, to-many) association, for the
+/// parent query's `filter` and `order_by` ([`Assoc::col`]).
+pub struct AssocColumn<P, C, T> {
+    assoc: &'static AssocMeta,
+    column: crate::Column<C, T>,
+    _marker: PhantomData<fn() -> P>,
+}
+
+impl<P, C, T> AssocColumn<P, C, T> {
+    pub(crate) fn new(assoc: &'static AssocMeta, column: crate::Column<C, T>) -> Self {
+        AssocColumn {
+            assoc,
+            column,
+            _marker: PhantomData,
+        }
+    }
+
+    fn wrap(&self, c: Condition<C>) -> Condition<P> {
+        Condition::new(Cond::Via(self.assoc, Box::new(c.cond)))
+    }
+
+    fn order(&self, o: Order<C>) -> Order<P> {
+        assert!(
+            !matches!(self.assoc.kind, AssocKind::HasMany | AssocKind::BelongsToMany),
+            "cannot order by a column of the to-many association `{}`: each parent has many rows",
+            self.assoc.name
+        );
+        Order::from_term(OrderTerm::Via(self.assoc, Box::new(o.term)))
+    }
+
+    /// Ascending order on the associated column.
+    pub fn asc(&self) -> Order<P> {
+        self.order(self.column.asc())
+    }
+
+    /// Descending order on the associated column.
+    pub fn desc(&self) -> Order<P> {
+        self.order(self.column.desc())
+    }
+
+    /// `IS NULL` (also true when there is no associated row).
+    pub fn is_null(&self) -> Condition<P> {
+        self.wrap(self.column.is_null())
+    }
+
+    /// `IS NOT NULL`
+    pub fn is_not_null(&self) -> Condition<P> {
+        self.wrap(self.column.is_not_null())
+    }
+}
+
+macro_rules! compare {
+    ($($(#[$doc:meta])* $name:ident => $op:ident),*) => {
+        impl<P, C, T: FieldType> AssocColumn<P, C, T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self, v: impl IntoValue<T::Compare>) -> Condition<P> {
+                    let c = Cond::Cmp(self.column.name(), crate::ast::CmpOp::$op, v.into_value());
+                    Condition::new(Cond::Via(self.assoc, Box::new(c)))
+                }
+            )*
+
+            /// `IN (..)`
+            pub fn is_in<V: IntoValue<T::Compare>>(&self, values: impl IntoIterator<Item = V>) -> Condition<P> {
+                self.wrap(self.column.is_in(values))
+            }
+
+            /// `NOT IN (..)`
+            pub fn not_in<V: IntoValue<T::Compare>>(&self, values: impl IntoIterator<Item = V>) -> Condition<P> {
+                self.wrap(self.column.not_in(values))
+            }
+        }
+    };
+}
+
+compare!(
+    /// `= value`
+    eq => Eq,
+    /// `<> value`
+    ne => Ne,
+    /// `> value`
+    gt => Gt,
+    /// `>= value`
+    gte => Gte,
+    /// `< value`
+    lt => Lt,
+    /// `<= value`
+    lte => Lte
+);
+
+impl<P, C, T: FieldType<Compare = String>> AssocColumn<P, C, T> {
+    /// `LIKE pattern`
+    pub fn like(&self, pattern: impl Into<String>) -> Condition<P> {
+        self.wrap(self.column.like(pattern))
+    }
+    /// Case-insensitive `LIKE`.
+    pub fn ilike(&self, pattern: impl Into<String>) -> Condition<P> {
+        self.wrap(self.column.ilike(pattern))
+    }
+    /// Begins with the literal text.
+    pub fn starts_with(&self, prefix: &str) -> Condition<P> {
+        self.wrap(self.column.starts_with(prefix))
+    }
+    /// Contains the literal text.
+    pub fn contains(&self, needle: &str) -> Condition<P> {
+        self.wrap(self.column.contains(needle))
+    }
+}
