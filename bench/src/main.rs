@@ -193,6 +193,39 @@ async fn orm_users_with_posts(db: &Db) -> Vec<BUser> {
         .unwrap()
 }
 
+/// W2 by `.join()`: the same in one statement.
+async fn orm_users_join_posts(db: &Db) -> Vec<BUser> {
+    BUser::find()
+        .filter(BUser::HAIR_COLOR.eq("black"))
+        .include(BUser::posts().join())
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// W7: the first 500 posts with their users, by `.join()` or by a second statement.
+async fn orm_posts_with_users(db: &Db, join: bool) -> Vec<BPost> {
+    let user = if join { BPost::user().join() } else { BPost::user() };
+    BPost::find()
+        .order_by(BPost::ID)
+        .limit(500)
+        .include(user)
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// W8: the first 1,000 users and each one's 3 latest posts.
+async fn orm_users_latest_posts(db: &Db) -> Vec<BUser> {
+    BUser::find()
+        .order_by(BUser::ID)
+        .limit(1_000)
+        .include(BUser::posts().order_by(BPost::ID.desc()).limit(3))
+        .all(db)
+        .await
+        .unwrap()
+}
+
 /// W4: the first `n` users, their posts and the posts' comments (three statements).
 async fn orm_users_posts_comments(db: &Db, n: u64) -> Vec<BUser> {
     BUser::find()
@@ -326,6 +359,39 @@ async fn main() {
         println!("{}", row("W2 users + posts, hair_color filter (5,000 rows)", &s));
         let s = compare(
             rounds,
+            5,
+            &mut rng,
+            || async {
+                let users = orm_users_join_posts(&db).await;
+                assert_eq!(
+                    users
+                        .iter()
+                        .map(|u| u.posts.get().map_or(0, |p| p.len()))
+                        .sum::<usize>(),
+                    5_000
+                );
+            },
+            || async { assert_eq!(raw.users_join_posts("black").await.len(), 5_000) },
+        )
+        .await;
+        println!("{}", row("W2 by .join() (one statement, 5,000 rows)", &s));
+        for join in [true, false] {
+            let s = compare(
+                rounds,
+                20,
+                &mut rng,
+                || async {
+                    let posts = orm_posts_with_users(&db, join).await;
+                    assert!(posts.len() == 500 && posts[499].user.get().is_some());
+                },
+                || async { assert_eq!(raw.posts_join_users(500).await.len(), 500) },
+            )
+            .await;
+            let how = if join { ".join()" } else { "a second statement" };
+            println!("{}", row(&format!("W7 500 posts with their users, by {how}"), &s));
+        }
+        let s = compare(
+            rounds,
             1,
             &mut rng,
             || async {
@@ -403,6 +469,36 @@ async fn main() {
         )
         .await;
         println!("{}", row("W6 load 100 users, change one field, save each", &s));
+        // W8 needs 20 posts per user for the first 1,000 (added last: the
+        // other workloads count one post per user).
+        let more: Vec<models::NewBPost> = (1..=1_000)
+            .flat_map(|u| {
+                (0..19).map(move |i| models::NewBPost {
+                    user_id: u,
+                    title: format!("More {i}"),
+                    body: None,
+                })
+            })
+            .collect();
+        BPost::bulk_create_unvalidated(&db, more).await.unwrap();
+        let s = compare(
+            rounds,
+            5,
+            &mut rng,
+            || async {
+                let users = orm_users_latest_posts(&db).await;
+                assert!(users.len() == 1_000 && users.iter().all(|u| u.posts.get().unwrap().len() == 3));
+            },
+            || async {
+                let users = raw.users_latest_posts(1_000, 3).await;
+                assert!(users.len() == 1_000 && users.iter().all(|u| u.1.len() == 3));
+            },
+        )
+        .await;
+        println!(
+            "{}",
+            row("W8 1,000 users, each one's 3 latest of 20 posts (window function)", &s)
+        );
         db.close().await;
     }
 }

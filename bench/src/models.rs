@@ -23,6 +23,8 @@ pub struct BPost {
     pub body: Option<String>,
     #[orm(foreign_key = "post_id")]
     pub comments: HasMany<BComment>,
+    #[orm(foreign_key = "user_id")]
+    pub user: BelongsTo<BUser>,
 }
 
 /// A comment.

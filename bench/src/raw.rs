@@ -138,6 +138,45 @@ impl RawPool {
         })
     }
 
+    /// W7: the first `n` posts with their users, in one JOIN.
+    pub async fn posts_join_users(&self, n: i64) -> Vec<(RPost, RUser)> {
+        on!(self, |p, pg| {
+            let sql = format!(
+                "SELECT p.id, p.user_id, p.title, p.body, u.id, u.name, u.hair_color FROM posts p INNER JOIN users u ON u.id = p.user_id ORDER BY p.id ASC LIMIT {}",
+                ph(pg, 1)
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(n)
+                .fetch(p)
+                .map_ok(|r| (post!(r, 0), user!(r, 4)))
+                .try_collect()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// W8: the first `n` users and each one's `k` latest posts (a window
+    /// function), grouped by user.
+    pub async fn users_latest_posts(&self, n: i64, k: i64) -> Vec<(RUser, Vec<RPost>)> {
+        let users = self.users(n).await;
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        let template = format!(
+            "SELECT id, user_id, title, body FROM (SELECT id, user_id, title, body, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id DESC) AS rn FROM posts WHERE {{}}) w WHERE rn <= {k} ORDER BY rn"
+        );
+        let posts: Vec<RPost> = self.by_keys(&template, "user_id", &ids, |r| post!(r, 0)).await;
+        let mut by_user: HashMap<i64, Vec<RPost>> = HashMap::new();
+        for p in posts {
+            by_user.entry(p.user_id).or_default().push(p);
+        }
+        users
+            .into_iter()
+            .map(|u| {
+                let ps = by_user.remove(&u.id).unwrap_or_default();
+                (u, ps)
+            })
+            .collect()
+    }
+
     /// W3: one user by key.
     pub async fn user(&self, id: i64) -> Option<RUser> {
         on!(self, |p, pg| {

@@ -93,7 +93,8 @@ pub trait Loader<P>: Send + Sync {
         parent_ref: &'static str,
         in_outer: bool,
     ) -> Option<Result<Box<dyn Collector<P>>>>;
-    /// A to-many association loaded by `.join()` (its rows repeat the parent's).
+    /// Loaded by `.join()` in a way that can repeat the parent's row (a
+    /// to-many or has-one association, or one joined below it).
     fn joins_many(&self) -> bool;
     /// Loaded by `.join()`.
     fn is_joined(&self) -> bool;
@@ -593,7 +594,7 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
     }
 
     fn joins_many(&self) -> bool {
-        self.join && matches!(self.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany)
+        self.join && (self.meta.kind != AssocKind::BelongsTo || self.nested.iter().any(|n| n.joins_many()))
     }
 
     fn is_joined(&self) -> bool {

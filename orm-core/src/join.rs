@@ -226,17 +226,29 @@ pub(crate) trait Collector<P>: Send {
     fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
 }
 
-/// The key of the row whose primary-key columns are at `cols` (None when
-/// the first is NULL: a LEFT JOIN without a match).
-pub(crate) fn row_key(row: RowRef<'_>, meta: &ModelMeta, base: usize) -> Result<Option<Vec<Key>>> {
+/// A row's primary key, as read back from a joined statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RowKey {
+    One(Key),
+    /// A composite key.
+    Many(Vec<Key>),
+}
+
+/// The key of the model's row whose columns start at `base` (None when it
+/// is NULL: a LEFT JOIN without a match).
+pub(crate) fn row_key(row: RowRef<'_>, meta: &ModelMeta, base: usize) -> Result<Option<RowKey>> {
+    let decode = |i: usize| crate::include::decode_key(row, base + i, meta.columns[i].sql_type);
+    if !meta.composite_pk() {
+        return Ok(decode(meta.primary_key)?.map(RowKey::One));
+    }
     let mut out = Vec::with_capacity(meta.primary_keys.len());
     for &i in meta.primary_keys {
-        match crate::include::decode_key(row, base + i, meta.columns[i].sql_type)? {
+        match decode(i)? {
             Some(k) => out.push(k),
             None => return Ok(None),
         }
     }
-    Ok(Some(out))
+    Ok(Some(RowKey::Many(out)))
 }
 
 /// Plan a `.join()` include of `assoc` into `plan`: its JOINs (LEFT, or
@@ -330,6 +342,7 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
         links: Vec::new(),
         by_owner: Vec::new(),
         seen: HashMap::default(),
+        to_many: matches!(m.kind, AssocKind::HasMany | AssocKind::BelongsToMany),
     }))
 }
 
@@ -348,7 +361,8 @@ struct JoinCollector<P, C> {
     children: Vec<C>,
     links: Vec<LinkRow>,
     by_owner: Vec<Vec<usize>>,
-    seen: HashMap<(usize, Vec<Key>), usize, KeyHasher>,
+    seen: HashMap<(usize, RowKey), usize, KeyHasher>,
+    to_many: bool,
 }
 
 impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
@@ -356,19 +370,28 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
         if self.by_owner.len() <= owner {
             self.by_owner.resize_with(owner + 1, Vec::new);
         }
-        let Some(key) = row_key(row, C::META, self.offset)? else {
-            return Ok(());
+        // A to-one row is read once per owner (its row repeats only when
+        // something else multiplies the rows).
+        let known = if self.to_many {
+            None
+        } else {
+            self.by_owner[owner].first().copied()
         };
-        let idx = match self.seen.get(&(owner, key.clone())) {
-            Some(&i) => i,
+        let idx = match known {
+            Some(i) => i,
             None => {
-                self.children.push(C::__from_row_at(row, self.offset)?);
-                if let Some((at, decode)) = self.link_at {
-                    self.links.push(decode(row, at)?);
+                let Some(key) = row_key(row, C::META, self.offset)? else {
+                    return Ok(());
+                };
+                let next = self.children.len();
+                let i = *self.seen.entry((owner, key)).or_insert(next);
+                if i == next {
+                    self.children.push(C::__from_row_at(row, self.offset)?);
+                    if let Some((at, decode)) = self.link_at {
+                        self.links.push(decode(row, at)?);
+                    }
+                    self.by_owner[owner].push(i);
                 }
-                let i = self.children.len() - 1;
-                self.by_owner[owner].push(i);
-                self.seen.insert((owner, key), i);
                 i
             }
         };

@@ -213,7 +213,7 @@ impl<M: Model> Find<M> {
     /// ```
     pub fn to_sql(&self, dialect: Dialect) -> Statement {
         if self.includes.iter().any(|l| l.is_joined())
-            && let Ok((s, _)) = self.joined_select()
+            && let Ok((s, _, _)) = self.joined_select()
         {
             return render_select(dialect.sql(), &s);
         }
@@ -248,7 +248,7 @@ impl<M: Model> Find<M> {
     /// first, each joined include's after them. With a to-many join and a
     /// limit or offset, the parents are limited in a subquery first, so the
     /// limit counts parents, not joined rows.
-    fn joined_select(&self) -> Result<(Select, crate::join::Collectors<M>)> {
+    fn joined_select(&self) -> Result<(Select, crate::join::Collectors<M>, bool)> {
         let parent_ref = M::META.table;
         let mut s = self.rows_select();
         crate::join::qualify_parent(&mut s, parent_ref);
@@ -279,36 +279,35 @@ impl<M: Model> Find<M> {
                 collectors.push(c?);
             }
         }
+        // Rows are put back together by key, so no ORDER BY is needed for
+        // that: only the children's own order follows the parents'.
         let child_order = plan.child_order;
-        if many {
-            // Each parent's rows together, whatever the parents' order.
-            s.order.extend(M::META.pk_columns().map(|c| {
-                OrderTerm::Qualified(
-                    parent_ref,
-                    Box::new(OrderTerm::Column(c.name, crate::ast::Direction::Asc)),
-                )
-            }));
-        }
         s.order.extend(child_order);
-        Ok((s, collectors))
+        Ok((s, collectors, many))
     }
 
     async fn all_joined(self, conn: Conn<'_>) -> Result<Vec<M>> {
-        let (s, mut collectors) = self.joined_select()?;
+        let (s, mut collectors, repeats) = self.joined_select()?;
         let st = render_select(conn.dialect().sql(), &s);
         let mut parents: Vec<M> = Vec::new();
-        let mut seen: std::collections::HashMap<Vec<crate::include::Key>, usize, crate::include::KeyHasher> =
+        let mut seen: std::collections::HashMap<crate::join::RowKey, usize, crate::include::KeyHasher> =
             Default::default();
         conn.fetch(st, |row| {
-            let idx = match crate::join::row_key(row, M::META, 0)? {
-                Some(k) => match seen.get(&k) {
-                    Some(&i) => i,
-                    None => {
+            // Only a join that can repeat the parent's row needs its key.
+            let key = if repeats {
+                crate::join::row_key(row, M::META, 0)?
+            } else {
+                None
+            };
+            let idx = match key {
+                Some(k) => {
+                    let next = parents.len();
+                    let i = *seen.entry(k).or_insert(next);
+                    if i == next {
                         parents.push(M::__from_row(row)?);
-                        seen.insert(k, parents.len() - 1);
-                        parents.len() - 1
                     }
-                },
+                    i
+                }
                 None => {
                     parents.push(M::__from_row(row)?);
                     parents.len() - 1

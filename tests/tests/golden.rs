@@ -375,7 +375,7 @@ fn joined_includes_and_association_columns() {
     assert_eq!(
         q.to_sql(Dialect::MySql).sql,
         format!(
-            "SELECT {users}, {posts} FROM (SELECT {users} FROM \"users\" WHERE EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\" AND \"s1\".\"title\" LIKE ? ESCAPE '!') ORDER BY \"users\".\"name\" ASC LIMIT ?) AS \"users\" INNER JOIN \"posts\" AS \"j1\" ON \"j1\".\"author_id\" = \"users\".\"id\" AND \"j1\".\"title\" LIKE ? ESCAPE '!' ORDER BY \"users\".\"name\" ASC, \"users\".\"id\" ASC",
+            "SELECT {users}, {posts} FROM (SELECT {users} FROM \"users\" WHERE EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\" AND \"s1\".\"title\" LIKE ? ESCAPE '!') ORDER BY \"users\".\"name\" ASC LIMIT ?) AS \"users\" INNER JOIN \"posts\" AS \"j1\" ON \"j1\".\"author_id\" = \"users\".\"id\" AND \"j1\".\"title\" LIKE ? ESCAPE '!' ORDER BY \"users\".\"name\" ASC",
             users = user_cols("users"),
             posts = post_cols("j1")
         )
