@@ -448,12 +448,17 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     select: &mut s,
                     child_order: Vec::new(),
                     aliases: crate::join::Aliases::new(),
+                    repeating: 0,
                 };
                 let mut made = Vec::new();
                 for n in &self.nested {
                     if let Some(c) = n.join_into(&mut plan, tref, false) {
                         made.push(c?);
                     }
+                }
+                let sole = plan.repeating == 1;
+                for c in &mut made {
+                    c.set_sole_repeater(sole);
                 }
                 let child_order = plan.child_order;
                 if s.window.is_none() {

@@ -215,6 +215,8 @@ pub(crate) struct JoinPlan<'s> {
     pub select: &'s mut Select,
     pub child_order: Vec<OrderTerm>,
     pub aliases: Aliases,
+    /// Joins planned so far that can repeat the rows (to-many, has-one).
+    pub repeating: usize,
 }
 
 /// Reads one joined include back from the rows of the statement.
@@ -224,6 +226,10 @@ pub(crate) trait Collector<P>: Send {
     fn read(&mut self, row: RowRef<'_>, owner: usize) -> Result<()>;
     /// Load what hangs below (joined or separate), then give each owner its rows.
     fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
+    /// Told once planned: `true` when this is the statement's only join
+    /// that repeats rows, so each row holds a distinct row of this include
+    /// (no keys to compare).
+    fn set_sole_repeater(&mut self, sole: bool);
 }
 
 /// A row's primary key, as read back from a joined statement.
@@ -271,6 +277,10 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let alias = plan.aliases.take()?;
     let outer = in_outer || !assoc.required;
     let on = assoc.child_filter();
+    let to_many = matches!(m.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
+    if m.kind != AssocKind::BelongsTo {
+        plan.repeating += 1;
+    }
     let mut link_at = None;
     let mut link_alias = None;
     match m.kind {
@@ -342,7 +352,8 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
         links: Vec::new(),
         by_owner: Vec::new(),
         seen: HashMap::default(),
-        to_many: matches!(m.kind, AssocKind::HasMany | AssocKind::BelongsToMany),
+        to_many,
+        sole: false,
     }))
 }
 
@@ -363,6 +374,8 @@ struct JoinCollector<P, C> {
     by_owner: Vec<Vec<usize>>,
     seen: HashMap<(usize, RowKey), usize, KeyHasher>,
     to_many: bool,
+    /// The only repeating join: every row brings a new child (or none).
+    sole: bool,
 }
 
 impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
@@ -379,6 +392,19 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
         };
         let idx = match known {
             Some(i) => i,
+            None if self.sole && self.to_many => {
+                let first_key = C::META.primary_key;
+                if row.is_null(self.offset + first_key)? {
+                    return Ok(());
+                }
+                self.children.push(C::__from_row_at(row, self.offset)?);
+                if let Some((at, decode)) = self.link_at {
+                    self.links.push(decode(row, at)?);
+                }
+                let i = self.children.len() - 1;
+                self.by_owner[owner].push(i);
+                i
+            }
             None => {
                 let Some(key) = row_key(row, C::META, self.offset)? else {
                     return Ok(());
@@ -399,6 +425,14 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
             n.read(row, idx)?;
         }
         Ok(())
+    }
+
+    fn set_sole_repeater(&mut self, sole: bool) {
+        self.sole = sole;
+        for n in &mut self.nested {
+            // Below a repeating join, rows repeat for it too.
+            n.set_sole_repeater(sole && !self.to_many);
+        }
     }
 
     fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>> {

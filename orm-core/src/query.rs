@@ -272,12 +272,17 @@ impl<M: Model> Find<M> {
             select: &mut s,
             child_order: Vec::new(),
             aliases: crate::join::Aliases::new(),
+            repeating: 0,
         };
         let mut collectors = Vec::new();
         for l in &self.includes {
             if let Some(c) = l.join_into(&mut plan, parent_ref, false) {
                 collectors.push(c?);
             }
+        }
+        let sole = plan.repeating == 1;
+        for c in &mut collectors {
+            c.set_sole_repeater(sole);
         }
         // Rows are put back together by key, so no ORDER BY is needed for
         // that: only the children's own order follows the parents'.
