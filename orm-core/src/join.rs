@@ -350,7 +350,8 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
         nested,
         children: Vec::new(),
         links: Vec::new(),
-        by_owner: Vec::new(),
+        owner_of: Vec::new(),
+        first_of: Vec::new(),
         seen: HashMap::default(),
         to_many,
         sole: false,
@@ -371,54 +372,85 @@ struct JoinCollector<P, C> {
     nested: Vec<Box<dyn Collector<C>>>,
     children: Vec<C>,
     links: Vec<LinkRow>,
-    by_owner: Vec<Vec<usize>>,
+    /// The owner of each child (same index).
+    owner_of: Vec<usize>,
+    /// A to-one association's child of each owner, once read (`usize::MAX`: none yet).
+    first_of: Vec<usize>,
     seen: HashMap<(usize, RowKey), usize, KeyHasher>,
     to_many: bool,
     /// The only repeating join: every row brings a new child (or none).
     sole: bool,
 }
 
+impl<P: Model, C: Model + Clone> JoinCollector<P, C> {
+    /// Decode this row's child and remember its owner.
+    fn push(&mut self, row: RowRef<'_>, owner: usize) -> Result<usize> {
+        self.children.push(C::__from_row_at(row, self.offset)?);
+        if let Some((at, decode)) = self.link_at {
+            self.links.push(decode(row, at)?);
+        }
+        self.owner_of.push(owner);
+        Ok(self.children.len() - 1)
+    }
+
+    /// Each owner's items in read order, sorted by the child's key when
+    /// the include has no order of its own.
+    fn group<T>(&self, items: Vec<T>, owners: usize, child: impl Fn(&T) -> &C) -> Vec<Vec<T>> {
+        let mut groups: Vec<Vec<T>> = Vec::new();
+        groups.resize_with(owners, Vec::new);
+        for (item, &o) in items.into_iter().zip(&self.owner_of) {
+            if let Some(g) = groups.get_mut(o) {
+                g.push(item);
+            }
+        }
+        if self.to_many && self.assoc.order.is_empty() {
+            let pk = C::META.primary_key;
+            let key = |t: &T| crate::include::key_of(&child(t).__value_at(pk));
+            for g in groups.iter_mut().filter(|g| g.len() > 1) {
+                if !g.is_sorted_by_key(key) {
+                    g.sort_by_cached_key(key);
+                }
+            }
+        }
+        groups
+    }
+}
+
 impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
     fn read(&mut self, row: RowRef<'_>, owner: usize) -> Result<()> {
-        if self.by_owner.len() <= owner {
-            self.by_owner.resize_with(owner + 1, Vec::new);
-        }
-        // A to-one row is read once per owner (its row repeats only when
-        // something else multiplies the rows).
-        let known = if self.to_many {
-            None
-        } else {
-            self.by_owner[owner].first().copied()
-        };
-        let idx = match known {
-            Some(i) => i,
-            None if self.sole && self.to_many => {
-                let first_key = C::META.primary_key;
-                if row.is_null(self.offset + first_key)? {
-                    return Ok(());
-                }
-                self.children.push(C::__from_row_at(row, self.offset)?);
-                if let Some((at, decode)) = self.link_at {
-                    self.links.push(decode(row, at)?);
-                }
-                let i = self.children.len() - 1;
-                self.by_owner[owner].push(i);
-                i
+        let idx = if !self.to_many {
+            // A to-one row is read once per owner (its row repeats only
+            // when something else multiplies the rows).
+            if self.first_of.len() <= owner {
+                self.first_of.resize(owner + 1, usize::MAX);
             }
-            None => {
-                let Some(key) = row_key(row, C::META, self.offset)? else {
-                    return Ok(());
-                };
-                let next = self.children.len();
-                let i = *self.seen.entry((owner, key)).or_insert(next);
-                if i == next {
-                    self.children.push(C::__from_row_at(row, self.offset)?);
-                    if let Some((at, decode)) = self.link_at {
-                        self.links.push(decode(row, at)?);
+            match self.first_of[owner] {
+                usize::MAX => {
+                    if row.is_null(self.offset + C::META.primary_key)? {
+                        return Ok(());
                     }
-                    self.by_owner[owner].push(i);
+                    let i = self.push(row, owner)?;
+                    self.first_of[owner] = i;
+                    i
                 }
-                i
+                i => i,
+            }
+        } else if self.sole {
+            if row.is_null(self.offset + C::META.primary_key)? {
+                return Ok(());
+            }
+            self.push(row, owner)?
+        } else {
+            let Some(key) = row_key(row, C::META, self.offset)? else {
+                return Ok(());
+            };
+            match self.seen.get(&(owner, key.clone())) {
+                Some(&i) => i,
+                None => {
+                    let i = self.push(row, owner)?;
+                    self.seen.insert((owner, key), i);
+                    i
+                }
             }
         };
         for n in &mut self.nested {
@@ -435,53 +467,37 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
         }
     }
 
-    fn finish<'a>(self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
+    fn finish<'a>(mut self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let JoinCollector {
-                assoc,
-                nested,
-                mut children,
-                links,
-                by_owner,
-                ..
-            } = *self;
-            for n in nested {
-                n.finish(conn, &mut children).await?;
+            for n in std::mem::take(&mut self.nested) {
+                n.finish(conn, &mut self.children).await?;
             }
-            if !children.is_empty() {
-                for n in assoc.nested.iter().filter(|n| !n.is_joined()) {
-                    n.load(conn, &mut children).await?;
+            if !self.children.is_empty() {
+                for n in self.assoc.nested.iter().filter(|n| !n.is_joined()) {
+                    n.load(conn, &mut self.children).await?;
                 }
             }
-            let linked = assoc.link.is_some() && links.len() == children.len();
-            let mut slots: Vec<Option<(C, Option<LinkRow>)>> = if linked {
-                children
-                    .into_iter()
-                    .zip(links)
-                    .map(|(c, l)| Some((c, Some(l))))
-                    .collect()
+            let children = std::mem::take(&mut self.children);
+            let links = std::mem::take(&mut self.links);
+            let set = self.assoc.set;
+            let n = owners.len();
+            if self.assoc.link.is_some() && links.len() == children.len() {
+                let pairs: Vec<(C, LinkRow)> = children.into_iter().zip(links).collect();
+                for (owner, group) in owners.iter_mut().zip(self.group(pairs, n, |(c, _)| c)) {
+                    let (rows, links): (Vec<C>, Vec<LinkRow>) = group.into_iter().unzip();
+                    set(owner, Loaded::Linked(rows, links));
+                }
             } else {
-                children.into_iter().map(|c| Some((c, None))).collect()
-            };
-            let to_many = matches!(assoc.meta.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
-            let pk = C::META.primary_key;
-            for (i, owner) in owners.iter_mut().enumerate() {
-                let mut group: Vec<(C, Option<LinkRow>)> = by_owner
-                    .get(i)
-                    .map(|idxs| idxs.iter().filter_map(|&j| slots[j].take()).collect())
-                    .unwrap_or_default();
-                if to_many && assoc.order.is_empty() && group.len() > 1 {
-                    group.sort_by_cached_key(|(c, _)| crate::include::key_of(&c.__value_at(pk)));
+                for (owner, group) in owners.iter_mut().zip(self.group(children, n, |c| c)) {
+                    set(
+                        owner,
+                        if self.to_many {
+                            Loaded::Many(group)
+                        } else {
+                            Loaded::One(group.into_iter().next())
+                        },
+                    );
                 }
-                let loaded = if !to_many {
-                    Loaded::One(group.into_iter().next().map(|(c, _)| c))
-                } else if linked {
-                    let (rows, links): (Vec<C>, Vec<Option<LinkRow>>) = group.into_iter().unzip();
-                    Loaded::Linked(rows, links.into_iter().flatten().collect())
-                } else {
-                    Loaded::Many(group.into_iter().map(|(c, _)| c).collect())
-                };
-                (assoc.set)(owner, loaded);
             }
             Ok(())
         })
