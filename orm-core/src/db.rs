@@ -73,6 +73,8 @@ pub(crate) struct DbInner {
     /// The largest statement the server takes, in bytes (MySQL's
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
     pub(crate) max_statement_bytes: Option<usize>,
+    /// Read replicas (`DbBuilder::read_replica`), if any.
+    pub(crate) replicas: Option<crate::replica::Replicas>,
 }
 
 /// A cheap-to-clone handle over one connection pool. Create it once per process.
@@ -89,6 +91,8 @@ pub(crate) struct DbInner {
 #[derive(Clone)]
 pub struct Db {
     pub(crate) inner: Arc<DbInner>,
+    /// Which pools this handle reads from (replicas, the primary, a session).
+    pub(crate) route: crate::replica::Route,
 }
 
 impl std::fmt::Debug for Db {
@@ -116,7 +120,63 @@ impl Db {
             connect_timeout: Duration::from_secs(5),
             logger: None,
             log_parameters: false,
+            replicas: Vec::new(),
+            max_replica_lag: Duration::from_secs(5),
+            replica_check_interval: Duration::from_millis(500),
+            session_wait: Duration::from_millis(200),
+            lazy: false,
         }
+    }
+
+    pub(crate) fn from_inner(inner: Arc<DbInner>) -> Db {
+        Db {
+            inner,
+            route: crate::replica::Route::Any,
+        }
+    }
+
+    /// A handle whose reads all go to the primary (writes always do).
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// let fresh = db.primary();   // without replicas, the same pool
+    /// fresh.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn primary(&self) -> Db {
+        Db {
+            inner: self.inner.clone(),
+            route: crate::replica::Route::Primary,
+        }
+    }
+
+    /// A read-your-writes handle: after a write through it, its reads go to
+    /// a replica only once that replica has replayed the write (waiting up
+    /// to [`DbBuilder::session_wait`]), else to the primary. Cheap to clone
+    /// and to pass as an executor (one per request, say).
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// let session = db.session();
+    /// orm_core::raw("CREATE TABLE t (n INTEGER)").execute(&session).await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn session(&self) -> Db {
+        Db {
+            inner: self.inner.clone(),
+            route: crate::replica::Route::Session(Default::default()),
+        }
+    }
+
+    /// Each read replica's state: healthy or skipped (and why), how long
+    /// since it was last caught up with the primary, reads served. Empty
+    /// without replicas.
+    pub fn replica_status(&self) -> Vec<crate::replica::ReplicaStatus> {
+        self.inner.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
     }
 
     /// The dialect this pool speaks.
@@ -124,13 +184,20 @@ impl Db {
         self.inner.dialect
     }
 
-    /// One round trip to the server; a dead database is an error, never a hang.
+    /// One round trip to the server; a dead database is an error, never a
+    /// hang. With read replicas, each is checked too (see
+    /// [`replica_status`](Self::replica_status)); a replica down is not an
+    /// error while the primary answers.
     pub async fn authenticate(&self) -> Result<()> {
         let st = crate::dialect::Statement {
             sql: "SELECT 1".into(),
             params: Vec::new(),
         };
-        crate::exec::Executor::__conn(self).execute(st).await.map(|_| ())
+        crate::exec::Conn::Db(self).execute_unrouted(st).await?;
+        if let Some(r) = &self.inner.replicas {
+            r.check(self).await;
+        }
+        Ok(())
     }
 
     /// Close every connection of the pool.
@@ -163,9 +230,50 @@ pub struct DbBuilder {
     connect_timeout: Duration,
     logger: Option<Logger>,
     log_parameters: bool,
+    replicas: Vec<String>,
+    max_replica_lag: Duration,
+    replica_check_interval: Duration,
+    session_wait: Duration,
+    /// A replica's pool: no probe (a replica down at start is skipped, not fatal).
+    lazy: bool,
 }
 
 impl DbBuilder {
+    /// Add a read replica (any number; PostgreSQL and MySQL/MariaDB). Plain
+    /// reads go to a healthy replica in turn, writes and transactions to the
+    /// primary; each replica gets its own pool with these options.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = orm_core::Db::builder("postgres://app@primary/app")
+    ///     .read_replica("postgres://app@replica-1/app")
+    ///     .read_replica("postgres://app@replica-2/app")
+    ///     .max_replica_lag(std::time::Duration::from_secs(2))
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn read_replica(mut self, url: impl Into<String>) -> Self {
+        self.replicas.push(url.into());
+        self
+    }
+    /// A replica not caught up with the primary for longer than this is
+    /// skipped until it is (default 5 s).
+    pub fn max_replica_lag(mut self, d: Duration) -> Self {
+        self.max_replica_lag = d;
+        self
+    }
+    /// How often the replicas' health and lag are checked (default 500 ms).
+    pub fn replica_check_interval(mut self, d: Duration) -> Self {
+        self.replica_check_interval = d;
+        self
+    }
+    /// How long a [`Db::session`] read waits for a replica to replay the
+    /// session's last write before it reads from the primary (default 200 ms).
+    pub fn session_wait(mut self, d: Duration) -> Self {
+        self.session_wait = d;
+        self
+    }
     /// How long [`connect`](Self::connect) waits for the server before
     /// failing with [`Error::Connection`] (default 5 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
@@ -225,8 +333,15 @@ impl DbBuilder {
     /// [`connect_timeout`](Self::connect_timeout), to check the URL: an
     /// unreachable server, wrong credentials or an unknown database are
     /// [`Error::Connection`] with the cause, never a bare pool timeout.
-    pub async fn connect(self) -> Result<Db> {
+    pub async fn connect(mut self) -> Result<Db> {
         let dialect = Dialect::from_url(&self.url)?;
+        let replica_urls = std::mem::take(&mut self.replicas);
+        let replica_sql = dialect.sql().replica_sql();
+        if !replica_urls.is_empty() && replica_sql.is_none() {
+            return Err(Error::Connection {
+                message: format!("{dialect:?} has no read replicas: remove .read_replica(..) for this URL"),
+            });
+        }
         let conn_err = |e: sqlx::Error| crate::error::from_sqlx(e, self.acquire_timeout);
         let probe_timeout = self.connect_timeout;
         let target = redacted(&self.url);
@@ -275,9 +390,13 @@ impl DbBuilder {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = self.url.parse().map_err(conn_err)?;
-                let probe = probe!(sqlx::PgConnection, &opts);
-                let _ = sqlx::Connection::close(probe).await;
-                Pool::Pg(options!(sqlx::Postgres).connect_with(opts).await.map_err(conn_err)?)
+                if self.lazy {
+                    Pool::Pg(options!(sqlx::Postgres).connect_lazy_with(opts))
+                } else {
+                    let probe = probe!(sqlx::PgConnection, &opts);
+                    let _ = sqlx::Connection::close(probe).await;
+                    Pool::Pg(options!(sqlx::Postgres).connect_with(opts).await.map_err(conn_err)?)
+                }
             }
             #[cfg(feature = "mysql")]
             Dialect::MySql => {
@@ -286,6 +405,19 @@ impl DbBuilder {
                     None => self.url.clone(),
                 };
                 let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(conn_err)?;
+                if self.lazy {
+                    return Ok(Db::from_inner(Arc::new(DbInner {
+                        pool: Pool::MySql(options!(sqlx::MySql).connect_lazy_with(opts)),
+                        dialect,
+                        #[cfg(feature = "sqlite")]
+                        _memory_anchor: None,
+                        logger: self.logger,
+                        log_parameters: self.log_parameters,
+                        acquire_timeout: self.acquire_timeout,
+                        max_statement_bytes: None,
+                        replicas: None,
+                    })));
+                }
                 let mut probe = probe!(sqlx::MySqlConnection, &opts);
                 let packet: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
                     .fetch_one(&mut probe)
@@ -333,18 +465,56 @@ impl DbBuilder {
                 });
             }
         };
-        Ok(Db {
-            inner: Arc::new(DbInner {
-                pool,
-                dialect,
-                #[cfg(feature = "sqlite")]
-                _memory_anchor: anchor.map(std::sync::Mutex::new),
-                logger: self.logger,
-                log_parameters: self.log_parameters,
-                acquire_timeout: self.acquire_timeout,
-                max_statement_bytes,
-            }),
-        })
+        let mut replicas = None;
+        if let Some(sql) = replica_sql.filter(|_| !replica_urls.is_empty()) {
+            let mut dbs = Vec::new();
+            for url in replica_urls {
+                let builder = DbBuilder {
+                    url: url.clone(),
+                    max_connections: self.max_connections,
+                    min_connections: 0,
+                    idle_timeout: self.idle_timeout,
+                    // A replica that does not answer soon is skipped (the
+                    // read goes to the primary) rather than waited for.
+                    acquire_timeout: self.acquire_timeout.min(Duration::from_secs(1)),
+                    connect_timeout: self.connect_timeout,
+                    logger: self.logger.clone(),
+                    log_parameters: self.log_parameters,
+                    replicas: Vec::new(),
+                    max_replica_lag: self.max_replica_lag,
+                    replica_check_interval: self.replica_check_interval,
+                    session_wait: self.session_wait,
+                    lazy: true,
+                };
+                let db = Box::pin(builder.connect()).await?;
+                dbs.push((db, redacted(&url)));
+            }
+            replicas = Some(crate::replica::Replicas::new(
+                dbs,
+                self.max_replica_lag,
+                self.session_wait,
+                sql,
+            ));
+        }
+        let has_replicas = replicas.is_some();
+        let db = Db::from_inner(Arc::new(DbInner {
+            pool,
+            dialect,
+            #[cfg(feature = "sqlite")]
+            _memory_anchor: anchor.map(std::sync::Mutex::new),
+            logger: self.logger,
+            log_parameters: self.log_parameters,
+            acquire_timeout: self.acquire_timeout,
+            max_statement_bytes,
+            replicas,
+        }));
+        if has_replicas {
+            if let Some(r) = &db.inner.replicas {
+                r.check(&db).await;
+            }
+            crate::replica::spawn_checks(Arc::downgrade(&db.inner), self.replica_check_interval);
+        }
+        Ok(db)
     }
 }
 

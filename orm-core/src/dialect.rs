@@ -139,6 +139,11 @@ pub(crate) trait SqlDialect: Sync {
     /// before SQL is sent (see `guard.rs`).
     fn value_limits(&self) -> &'static crate::guard::ValueLimits;
 
+    /// How replica positions are read (`None`: the dialect has no replicas).
+    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
+        None
+    }
+
     /// The type SUM/AVG results are cast to, so they decode as `f64`.
     fn float_type(&self) -> &'static str {
         "DOUBLE PRECISION"

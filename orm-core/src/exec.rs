@@ -177,8 +177,80 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Run a query and decode every row with `decode`.
-    pub(crate) async fn fetch<T>(
+    /// Run a statement on the primary (or the transaction) and decode
+    /// every row: a write with RETURNING, or a read that must see the
+    /// latest data. Through a session it records the write's position.
+    pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl FnMut(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
+        let out = self.fetch_unrouted(st, decode).await?;
+        self.after_write().await;
+        Ok(out)
+    }
+
+    /// Run a read: on a replica when the handle routes there (see
+    /// `replica.rs`), else on the primary or the transaction. A replica
+    /// that loses its connection before any row is decoded is marked down
+    /// and the read runs again on the primary.
+    pub(crate) async fn read<T>(
+        &self,
+        st: Statement,
+        mut decode: impl FnMut(RowRef<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        if let Conn::Db(db) = self
+            && let Some(replicas) = &db.inner.replicas
+        {
+            let pick = match &db.route {
+                crate::replica::Route::Any => replicas.pick(),
+                crate::replica::Route::Primary => None,
+                crate::replica::Route::Session(s) => replicas.pick_for(s).await,
+            };
+            if let Some(i) = pick {
+                let mut decoded = 0usize;
+                let counting = |r: RowRef<'_>| {
+                    decoded += 1;
+                    decode(r)
+                };
+                match Conn::Db(&replicas.list[i].db)
+                    .fetch_unrouted(st.clone(), counting)
+                    .await
+                {
+                    Ok(rows) => {
+                        replicas.served(i);
+                        return Ok(rows);
+                    }
+                    Err(e @ (Error::Connection { .. } | Error::PoolTimeout { .. })) if decoded == 0 => {
+                        replicas.mark_down(i, &e);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.fetch_unrouted(st, decode).await
+    }
+
+    /// The replica to stream a read of `db` from, if the handle routes there.
+    pub(crate) fn stream_target(db: &Db) -> Option<&Db> {
+        let replicas = db.inner.replicas.as_ref()?;
+        if !matches!(db.route, crate::replica::Route::Any) {
+            return None;
+        }
+        let i = replicas.pick()?;
+        replicas.served(i);
+        Some(&replicas.list[i].db)
+    }
+
+    /// Through a session with replicas: remember the primary's position.
+    async fn after_write(&self) {
+        if let Conn::Db(db) = self
+            && let crate::replica::Route::Session(s) = &db.route
+            && db.inner.replicas.is_some()
+            && let Some(sql) = db.inner.dialect.sql().replica_sql()
+        {
+            s.wrote(db, sql).await;
+        }
+    }
+
+    /// Run a query on this connection target and decode every row with `decode`.
+    pub(crate) async fn fetch_unrouted<T>(
         &self,
         st: Statement,
         mut decode: impl FnMut(RowRef<'_>) -> Result<T>,
@@ -238,8 +310,16 @@ impl Conn<'_> {
         }
     }
 
-    /// Run a statement that returns no rows.
+    /// Run a statement that returns no rows (on the primary or the
+    /// transaction; through a session it records the write's position).
     pub(crate) async fn execute(&self, st: Statement) -> Result<Done> {
+        let done = self.execute_unrouted(st).await?;
+        self.after_write().await;
+        Ok(done)
+    }
+
+    /// Run a statement that returns no rows, on this connection target.
+    pub(crate) async fn execute_unrouted(&self, st: Statement) -> Result<Done> {
         self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();

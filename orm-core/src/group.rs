@@ -238,7 +238,7 @@ impl<M: Model, K: Send> Grouped<M, K> {
         }
         let st = render_select(conn.dialect().sql(), &s);
         let decode = self.decode;
-        conn.fetch(st, |r| Ok((decode(r)?, value(r, n)?))).await
+        conn.read(st, |r| Ok((decode(r)?, value(r, n)?))).await
     }
 
     /// Rows per group: `Vec<(key, count)>`.

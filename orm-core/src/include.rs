@@ -473,7 +473,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             let link_base = 1 + target.columns.len();
             let mut next = out.len();
             let rows = conn
-                .fetch(st, |r| {
+                .read(st, |r| {
                     let base = usize::from(btm);
                     let key = decode_key(r, if btm { 0 } else { key_pos + base }, key_ty)?;
                     let link_row = match link {
@@ -719,7 +719,7 @@ pub async fn count_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     s.items = vec![SelectItem::CountStar];
     let st = render_select(conn.dialect().sql(), &s);
     Ok(conn
-        .fetch(st, |r| i64::decode(r, 0))
+        .read(st, |r| i64::decode(r, 0))
         .await?
         .into_iter()
         .next()

@@ -235,7 +235,7 @@ impl<M: Model> Find<M> {
             return self.all_joined(conn).await;
         }
         let st = render_select(conn.dialect().sql(), &self.rows_select());
-        let mut rows = conn.fetch(st, M::__from_row).await?;
+        let mut rows = conn.read(st, M::__from_row).await?;
         if !rows.is_empty() {
             for include in &self.includes {
                 include.load(conn, &mut rows).await?;
@@ -297,7 +297,7 @@ impl<M: Model> Find<M> {
         let mut parents: Vec<M> = Vec::new();
         let mut seen: std::collections::HashMap<crate::join::RowKey, usize, crate::include::KeyHasher> =
             Default::default();
-        conn.fetch(st, |row| {
+        conn.read(st, |row| {
             // Only a join that can repeat the parent's row needs its key.
             let key = if repeats {
                 crate::join::row_key(row, M::META, 0)?
@@ -357,7 +357,7 @@ impl<M: Model> Find<M> {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         match conn {
-            Conn::Db(d) => crate::exec::stream_rows(d, st, M::__from_row),
+            Conn::Db(d) => crate::exec::stream_rows(Conn::stream_target(d).unwrap_or(d), st, M::__from_row),
             Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })
                 .flat_map(|res| match res {
                     Ok(rows) => futures_util::stream::iter(rows.into_iter().map(Ok)).boxed(),
@@ -375,7 +375,7 @@ impl<M: Model> Find<M> {
         s.limit = None;
         s.offset = None;
         let st = render_select(conn.dialect().sql(), &s);
-        let rows = conn.fetch(st, |r| i64::decode(r, 0)).await?;
+        let rows = conn.read(st, |r| i64::decode(r, 0)).await?;
         Ok(rows.into_iter().next().unwrap_or(0))
     }
 
@@ -393,7 +393,7 @@ impl<M: Model> Find<M> {
         s.offset = None;
         let st = render_select(conn.dialect().sql(), &s);
         Ok(conn
-            .fetch(st, |r| Option::<T>::decode(r, 0))
+            .read(st, |r| Option::<T>::decode(r, 0))
             .await?
             .into_iter()
             .next()
@@ -576,7 +576,7 @@ impl<M: Model, S: Selection<M>> Picked<M, S> {
         let conn = db.__conn();
         let items = self.columns.names().into_iter().map(SelectItem::Column).collect();
         let st = render_select(conn.dialect().sql(), &self.find.select_items(items));
-        conn.fetch(st, S::decode).await
+        conn.read(st, S::decode).await
     }
 
     /// Every matching row, converted into a struct of yours (`T: From<tuple>`).

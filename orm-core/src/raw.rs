@@ -91,6 +91,23 @@ impl Raw {
         crate::placeholders::statement(dialect.sql(), self.sql, self.params, self.named)
     }
 
+    /// Fetch rows: a plain `SELECT` (no locking clause) may go to a read
+    /// replica; anything else (`INSERT .. RETURNING`, `WITH .. UPDATE`)
+    /// runs on the primary.
+    async fn fetch_with<T>(
+        self,
+        conn: crate::exec::Conn<'_>,
+        decode: impl FnMut(RowRef<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let read_only = is_plain_select(&self.sql);
+        let st = self.statement(conn.dialect())?;
+        if read_only {
+            conn.read(st, decode).await
+        } else {
+            conn.fetch(st, decode).await
+        }
+    }
+
     /// Run it; returns the rows affected.
     pub async fn execute<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
         let conn = db.__conn();
@@ -99,21 +116,18 @@ impl Raw {
 
     /// Run it and decode the first column of every row.
     pub async fn fetch_scalars<T: FieldType, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<T>> {
-        let conn = db.__conn();
-        conn.fetch(self.statement(conn.dialect())?, |r| T::decode(r, 0)).await
+        self.fetch_with(db.__conn(), |r| T::decode(r, 0)).await
     }
 
     /// Run it and decode every row as a model (select the model's columns, in order).
     pub async fn fetch_models<M: Model, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
-        let conn = db.__conn();
-        conn.fetch(self.statement(conn.dialect())?, M::__from_row).await
+        self.fetch_with(db.__conn(), M::__from_row).await
     }
 
     /// Run it and decode every row into `R`: a tuple of column types, or a
     /// struct of yours that implements [`FromRow`].
     pub async fn fetch_as<R: FromRow, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<R>> {
-        let conn = db.__conn();
-        conn.fetch(self.statement(conn.dialect())?, R::from_row).await
+        self.fetch_with(db.__conn(), R::from_row).await
     }
 }
 
@@ -203,4 +217,16 @@ impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Value {
         Value::Bytes(v.to_vec())
     }
+}
+
+/// A statement that only reads: it starts with `SELECT` and takes no row
+/// locks (`FOR UPDATE` / `FOR SHARE` / `LOCK IN SHARE MODE`).
+fn is_plain_select(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or_default();
+    let upper = sql.to_ascii_uppercase();
+    head.eq_ignore_ascii_case("select")
+        && !upper.contains("FOR UPDATE")
+        && !upper.contains("FOR SHARE")
+        && !upper.contains("LOCK IN SHARE MODE")
+        && !upper.contains(" INTO ")
 }

@@ -9,6 +9,15 @@ use crate::value::{SqlType, Value};
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
+    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
+        // MASTER_GTID_WAIT with a zero timeout answers at once: 0 when the
+        // replica has applied every GTID of the position.
+        Some(crate::replica::ReplicaSql {
+            position: "SELECT @@gtid_binlog_pos",
+            reached: "SELECT CAST(MASTER_GTID_WAIT(?, 0) = 0 AS SIGNED)",
+        })
+    }
+
     fn quote_ident(&self, name: &str, out: &mut String) {
         super::quote_with('`', name, out);
     }

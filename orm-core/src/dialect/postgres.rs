@@ -12,6 +12,13 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
+    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
+        Some(crate::replica::ReplicaSql {
+            position: "SELECT pg_current_wal_lsn()::text",
+            reached: "SELECT CASE WHEN pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn) THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END",
+        })
+    }
+
     fn placeholder(&self, n: usize, out: &mut String) {
         use std::fmt::Write;
         let _ = write!(out, "${n}");

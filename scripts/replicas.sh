@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Start or stop two replica pairs for the read-replica tests, on their own
+# ports and data directories (never the machine's servers on 5432/3306):
+#   PostgreSQL primary 127.0.0.1:55432 + hot standby :55433 (streaming)
+#   MariaDB    primary 127.0.0.1:33306 + replica     :33307 (GTID)
+# Usage: scripts/replicas.sh start|stop|status
+#        scripts/replicas.sh stop-replica|start-replica pg|mysql   (the failover tests)
+set -euo pipefail
+ROOT="${ORM_REPLICAS_DIR:-${TMPDIR:-/tmp}/orm-replicas}"
+PG_BIN="$(pg_config --bindir)"
+PG_PRIMARY=55432
+PG_STANDBY=55433
+MY_PRIMARY=33306
+MY_REPLICA=33307
+
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+pg_start() {
+    mkdir -p "$ROOT"
+    chmod 777 "$ROOT"
+    local p="$ROOT/pg-primary" s="$ROOT/pg-standby"
+    if ! [ -f "$p/PG_VERSION" ]; then
+        as_postgres "$PG_BIN/initdb" -D "$p" -U postgres -A trust >/dev/null
+        cat >> "$p/postgresql.conf" <<CONF
+port = $PG_PRIMARY
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$ROOT'
+wal_level = replica
+max_wal_senders = 5
+hot_standby = on
+fsync = off
+CONF
+        echo "host replication all 127.0.0.1/32 trust" >> "$p/pg_hba.conf"
+    fi
+    as_postgres "$PG_BIN/pg_ctl" -D "$p" -l "$ROOT/pg-primary.log" -w start >/dev/null
+    if ! [ -f "$s/PG_VERSION" ]; then
+        as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres -D "$s" -R -X stream >/dev/null
+        sed -i "s/^port = .*/port = $PG_STANDBY/" "$s/postgresql.conf"
+    fi
+    as_postgres "$PG_BIN/pg_ctl" -D "$s" -l "$ROOT/pg-standby.log" -w start >/dev/null
+}
+
+pg_stop() {
+    for d in pg-standby pg-primary; do
+        if [ -f "$ROOT/$d/postmaster.pid" ]; then
+            as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/$d" -m fast -w stop >/dev/null || true
+        fi
+    done
+}
+
+my_server() { # name port server_id extra...
+    local name=$1 port=$2 id=$3
+    shift 3
+    local dir="$ROOT/$name"
+    if ! [ -d "$dir/mysql" ]; then
+        mkdir -p "$dir"
+        mariadb-install-db --no-defaults --datadir="$dir" --user="$(id -un)" --auth-root-authentication-method=normal >/dev/null
+    fi
+    mariadbd --no-defaults --datadir="$dir" --port="$port" --bind-address=127.0.0.1 \
+        --socket="$ROOT/$name.sock" --pid-file="$ROOT/$name.pid" --user="$(id -un)" \
+        --server-id="$id" --log-error="$ROOT/$name.err" --skip-name-resolve \
+        --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 "$@" \
+        </dev/null >/dev/null 2>&1 &
+    for _ in $(seq 1 60); do
+        if mariadb -uroot -h127.0.0.1 -P"$port" -e 'select 1' >/dev/null 2>&1; then return 0; fi
+        sleep 0.5
+    done
+    echo "MariaDB $name did not start; see $ROOT/$name.err" >&2
+    return 1
+}
+
+my_start() {
+    mkdir -p "$ROOT"
+    my_server my-primary "$MY_PRIMARY" 1 --log-bin="$ROOT/my-primary-bin" --binlog-format=ROW
+    my_server my-replica "$MY_REPLICA" 2 --read-only --relay-log="$ROOT/my-replica-relay"
+    mariadb -uroot -h127.0.0.1 -P"$MY_PRIMARY" -e "CREATE USER IF NOT EXISTS 'repl'@'%'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
+    local running
+    running=$(mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -N -e "SHOW SLAVE STATUS" | wc -l)
+    if [ "$running" = 0 ]; then
+        mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MY_PRIMARY, MASTER_USER='repl', MASTER_USE_GTID=slave_pos; START SLAVE;"
+    else
+        mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "START SLAVE;" || true
+    fi
+}
+
+my_stop() {
+    for name in my-replica my-primary; do
+        if [ -f "$ROOT/$name.pid" ]; then
+            kill "$(cat "$ROOT/$name.pid")" 2>/dev/null || true
+            for _ in $(seq 1 40); do
+                [ -f "$ROOT/$name.pid" ] || break
+                sleep 0.25
+            done
+        fi
+    done
+}
+
+case "${1:-}" in
+    stop-replica)
+        case "${2:-}" in
+            pg) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg-standby" -m immediate -w stop >/dev/null ;;
+            mysql)
+                kill -9 "$(cat "$ROOT/my-replica.pid")" 2>/dev/null || true
+                rm -f "$ROOT/my-replica.pid"
+                ;;
+        esac
+        ;;
+    start-replica)
+        case "${2:-}" in
+            pg) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg-standby" -l "$ROOT/pg-standby.log" -w start >/dev/null ;;
+            mysql)
+                my_server my-replica "$MY_REPLICA" 2 --read-only --relay-log="$ROOT/my-replica-relay" >/dev/null 2>&1
+                mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "START SLAVE;" || true
+                ;;
+        esac
+        ;;
+    start)
+        pg_start
+        my_start
+        echo "replicas: postgres 127.0.0.1:$PG_PRIMARY -> :$PG_STANDBY, mariadb 127.0.0.1:$MY_PRIMARY -> :$MY_REPLICA ($ROOT)"
+        ;;
+    stop)
+        my_stop
+        pg_stop
+        ;;
+    status)
+        pg_isready -h 127.0.0.1 -p "$PG_PRIMARY" && pg_isready -h 127.0.0.1 -p "$PG_STANDBY"
+        mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "SHOW SLAVE STATUS\G" | grep -E "Running|Gtid_IO_Pos|Seconds_Behind"
+        ;;
+    *)
+        echo "usage: $0 start|stop|status" >&2
+        exit 2
+        ;;
+esac

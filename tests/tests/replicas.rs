@@ -1,0 +1,314 @@
+//! Read replicas on real streaming replication (issue 19): a PostgreSQL
+//! primary with a hot standby and a MariaDB primary with a GTID replica,
+//! started by `scripts/replicas.sh start` (`.ci/run` does). Reads go to the
+//! replica, writes and transactions to the primary; a session reads its own
+//! writes; a lagging or stopped replica is skipped without failed reads.
+//!
+//! The scenarios of one dialect run in order in one test: pausing replay
+//! or stopping the replica would disturb any other test on the same pair.
+
+use orm_core::prelude::*;
+use orm_core::raw;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "notes", timestamps = false)]
+pub struct Note {
+    pub id: i64,
+    pub body: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pair {
+    Pg,
+    My,
+}
+
+impl Pair {
+    fn urls(self, ns: &str) -> (String, String) {
+        match self {
+            Pair::Pg => {
+                let opts = format!("?options=-c%20search_path%3D{ns}");
+                (
+                    format!("postgres://postgres@127.0.0.1:55432/postgres{opts}"),
+                    format!("postgres://postgres@127.0.0.1:55433/postgres{opts}"),
+                )
+            }
+            Pair::My => (
+                format!("mysql://root@127.0.0.1:33306/{ns}"),
+                format!("mysql://root@127.0.0.1:33307/{ns}"),
+            ),
+        }
+    }
+
+    fn admin(self) -> &'static str {
+        match self {
+            Pair::Pg => "postgres://postgres@127.0.0.1:55432/postgres",
+            Pair::My => "mysql://root@127.0.0.1:33306/mysql",
+        }
+    }
+
+    fn replica_admin(self) -> &'static str {
+        match self {
+            Pair::Pg => "postgres://postgres@127.0.0.1:55433/postgres",
+            Pair::My => "mysql://root@127.0.0.1:33307/mysql",
+        }
+    }
+
+    /// A query whose answer says which server ran it: true on the replica.
+    fn on_replica_sql(self) -> &'static str {
+        match self {
+            Pair::Pg => "SELECT pg_is_in_recovery()",
+            Pair::My => "SELECT @@server_id = 2",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Pair::Pg => "pg",
+            Pair::My => "mysql",
+        }
+    }
+
+    fn pause_sql(self) -> &'static str {
+        match self {
+            Pair::Pg => "SELECT pg_wal_replay_pause()",
+            Pair::My => "STOP SLAVE SQL_THREAD",
+        }
+    }
+
+    fn resume_sql(self) -> &'static str {
+        match self {
+            Pair::Pg => "SELECT pg_wal_replay_resume()",
+            Pair::My => "START SLAVE SQL_THREAD",
+        }
+    }
+}
+
+/// The pair's primary and replica, each with a fresh schema/database; `None`
+/// (with a printed line) when the pair is not running, unless `CI=true`.
+async fn setup(pair: Pair, ns: &str) -> Option<(Db, Db)> {
+    let admin = match Db::connect(pair.admin()).await {
+        Ok(db) => db,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("the {pair:?} replica pair is not running (scripts/replicas.sh start): {e}");
+            }
+            println!("skipped: the {pair:?} replica pair is not running (scripts/replicas.sh start): {e}");
+            return None;
+        }
+    };
+    match pair {
+        Pair::Pg => {
+            raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            raw(format!("CREATE SCHEMA {ns}")).execute(&admin).await.unwrap();
+        }
+        Pair::My => {
+            raw(format!("DROP DATABASE IF EXISTS {ns}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            raw(format!("CREATE DATABASE {ns}")).execute(&admin).await.unwrap();
+        }
+    }
+    let replica = Db::connect(pair.replica_admin()).await.expect("the replica answers");
+    Some((admin, replica))
+}
+
+async fn on_replica(pair: Pair, db: &impl Executor) -> bool {
+    raw(pair.on_replica_sql()).fetch_scalars::<bool, _>(db).await.unwrap()[0]
+}
+
+/// Wait until the replica has the row (replication is asynchronous).
+async fn replicated(replica: &Db, pair: Pair, ns: &str, id: i64) {
+    let sql = match pair {
+        Pair::Pg => format!("SELECT COUNT(*) FROM {ns}.notes WHERE id = {id}"),
+        Pair::My => format!("SELECT COUNT(*) FROM {ns}.notes WHERE id = {id}"),
+    };
+    for _ in 0..500 {
+        if raw(sql.as_str())
+            .fetch_scalars::<i64, _>(replica)
+            .await
+            .map(|n| n[0])
+            .unwrap_or(0)
+            == 1
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("row {id} never reached the replica");
+}
+
+fn script(args: &[&str]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/replicas.sh");
+    let status = std::process::Command::new("bash")
+        .arg(path)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "scripts/replicas.sh {args:?} failed");
+}
+
+async fn scenarios(pair: Pair) {
+    let ns = format!("orm_replica_{}", pair.name());
+    let Some((admin, replica_admin)) = setup(pair, &ns).await else {
+        return;
+    };
+    let (primary_url, replica_url) = pair.urls(&ns);
+    let db = Db::builder(&primary_url)
+        .read_replica(&replica_url)
+        .max_replica_lag(Duration::from_secs(60))
+        .replica_check_interval(Duration::from_millis(100))
+        .session_wait(Duration::from_millis(100))
+        .connect()
+        .await
+        .unwrap();
+    Schema::new().model::<Note>().sync(&db).await.unwrap();
+
+    // 1. Reads on the replica; writes, transactions and primary() on the primary.
+    let first = Note::create(&db, NewNote { body: "one".into() }).await.unwrap();
+    replicated(&replica_admin, pair, &ns, first.id).await;
+    assert!(on_replica(pair, &db).await, "a plain read runs on the replica");
+    assert!(!on_replica(pair, &db.primary()).await, "primary() reads on the primary");
+    let in_tx = db.transaction(async |tx| Ok(on_replica(pair, tx).await)).await.unwrap();
+    assert!(!in_tx, "a transaction runs on the primary");
+    let before = db.replica_status()[0].reads;
+    assert_eq!(Note::find().all(&db).await.unwrap(), vec![first.clone()]);
+    assert_eq!(Note::find().count(&db).await.unwrap(), 1);
+    assert!(
+        db.replica_status()[0].reads >= before + 2,
+        "find and count on the replica"
+    );
+    db.authenticate().await.unwrap();
+    assert!(db.replica_status()[0].healthy);
+
+    // 2. Replay paused: a session reads its own write at once (from the
+    // primary), a plain handle still reads the replica's older state.
+    raw(pair.pause_sql()).execute(&replica_admin).await.unwrap();
+    let session = db.session();
+    let mine = Note::create(&session, NewNote { body: "mine".into() }).await.unwrap();
+    let seen = Note::find_by_pk(mine.id).one(&session).await.unwrap();
+    assert_eq!(seen.as_ref().map(|n| n.body.as_str()), Some("mine"), "read-your-writes");
+    let plain = Note::find_by_pk(mine.id).one(&db).await.unwrap();
+    assert_eq!(plain, None, "the replica has not replayed it yet");
+    // Resumed: the session's reads go back to the replica once it has replayed.
+    raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
+    replicated(&replica_admin, pair, &ns, mine.id).await;
+    assert!(
+        on_replica(pair, &session).await,
+        "caught up: the session reads the replica"
+    );
+
+    // 3. A lagging replica is skipped, then used again.
+    let strict = Db::builder(&primary_url)
+        .read_replica(&replica_url)
+        .max_replica_lag(Duration::from_millis(200))
+        .replica_check_interval(Duration::from_millis(50))
+        .connect()
+        .await
+        .unwrap();
+    assert!(on_replica(pair, &strict).await);
+    raw(pair.pause_sql()).execute(&replica_admin).await.unwrap();
+    Note::create(&strict, NewNote { body: "lag".into() }).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while strict.replica_status()[0].healthy && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = &strict.replica_status()[0];
+    assert!(!status.healthy, "lag past max_replica_lag: skipped ({status:?})");
+    assert!(!on_replica(pair, &strict).await, "reads go to the primary meanwhile");
+    raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !strict.replica_status()[0].healthy && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(strict.replica_status()[0].healthy, "caught up: used again");
+    assert!(on_replica(pair, &strict).await);
+
+    // 4. The replica stopped under load: no read fails, and it is used again.
+    let failed = Arc::new(AtomicU64::new(0));
+    let reads = Arc::new(AtomicU64::new(0));
+    let run_until = Instant::now() + Duration::from_secs(4);
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let (db, failed, reads) = (db.clone(), failed.clone(), reads.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while Instant::now() < run_until {
+                i += 1;
+                if i.is_multiple_of(10) {
+                    let _ = Note::create(&db, NewNote { body: format!("t{t}") }).await;
+                } else {
+                    match Note::find().limit(5).all(&db).await {
+                        Ok(_) => reads.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    script(&["stop-replica", pair.name()]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let down = db.replica_status()[0].clone();
+    script(&["start-replica", pair.name()]);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(!down.healthy, "the stopped replica was skipped: {down:?}");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "no read failed while the replica was down"
+    );
+    assert!(reads.load(Ordering::Relaxed) > 100);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !db.replica_status()[0].healthy && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(db.replica_status()[0].healthy, "back after restart");
+    let before = db.replica_status()[0].reads;
+    Note::find().count(&db).await.unwrap();
+    assert!(db.replica_status()[0].reads > before, "reads go to the replica again");
+
+    match pair {
+        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_primary_and_hot_standby() {
+    scenarios(Pair::Pg).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_primary_and_gtid_replica() {
+    scenarios(Pair::My).await;
+}
+
+/// SQLite has no replicas: configuring one is an error at connect.
+#[tokio::test]
+async fn sqlite_refuses_a_replica() {
+    let err = Db::builder("sqlite::memory:")
+        .read_replica("sqlite::memory:")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert!(err.to_string().contains("no read replicas"), "{err}");
+}
