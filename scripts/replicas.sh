@@ -34,12 +34,16 @@ fsync = off
 CONF
         echo "host replication all 127.0.0.1/32 trust" >> "$p/pg_hba.conf"
     fi
-    as_postgres "$PG_BIN/pg_ctl" -D "$p" -l "$ROOT/pg-primary.log" -w start >/dev/null
+    if ! pg_isready -q -h 127.0.0.1 -p "$PG_PRIMARY"; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$p" -l "$ROOT/pg-primary.log" -w start >/dev/null
+    fi
     if ! [ -f "$s/PG_VERSION" ]; then
         as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres -D "$s" -R -X stream >/dev/null
         sed -i "s/^port = .*/port = $PG_STANDBY/" "$s/postgresql.conf"
     fi
-    as_postgres "$PG_BIN/pg_ctl" -D "$s" -l "$ROOT/pg-standby.log" -w start >/dev/null
+    if ! pg_isready -q -h 127.0.0.1 -p "$PG_STANDBY"; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$s" -l "$ROOT/pg-standby.log" -w start >/dev/null
+    fi
 }
 
 pg_stop() {
@@ -54,6 +58,9 @@ my_server() { # name port server_id extra...
     local name=$1 port=$2 id=$3
     shift 3
     local dir="$ROOT/$name"
+    if mariadb -uroot -h127.0.0.1 -P"$port" -e 'select 1' >/dev/null 2>&1; then
+        return 0
+    fi
     if ! [ -d "$dir/mysql" ]; then
         mkdir -p "$dir"
         mariadb-install-db --no-defaults --datadir="$dir" --user="$(id -un)" --auth-root-authentication-method=normal >/dev/null
