@@ -12,6 +12,10 @@ PG_PRIMARY=55432
 PG_STANDBY=55433
 MY_PRIMARY=33306
 MY_REPLICA=33307
+# A copy of the server binary: tools that find "the" mariadbd by its
+# executable or name (start-stop-daemon --exec, pgrep -x mariadbd, as the
+# machine's own server is managed) must not take these for it.
+MYSQLD="$ROOT/mariadbd-orm"
 
 as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
@@ -61,11 +65,15 @@ my_server() { # name port server_id extra...
     if mariadb -uroot -h127.0.0.1 -P"$port" -e 'select 1' >/dev/null 2>&1; then
         return 0
     fi
+    if ! [ -x "$MYSQLD" ]; then
+        mkdir -p "$ROOT"
+        cp "$(command -v mariadbd || echo /usr/sbin/mariadbd)" "$MYSQLD"
+    fi
     if ! [ -d "$dir/mysql" ]; then
         mkdir -p "$dir"
         mariadb-install-db --no-defaults --datadir="$dir" --user="$(id -un)" --auth-root-authentication-method=normal >/dev/null
     fi
-    mariadbd --no-defaults --datadir="$dir" --port="$port" --bind-address=127.0.0.1 \
+    "$MYSQLD" --no-defaults --datadir="$dir" --port="$port" --bind-address=127.0.0.1 \
         --socket="$ROOT/$name.sock" --pid-file="$ROOT/$name.pid" --user="$(id -un)" \
         --server-id="$id" --log-error="$ROOT/$name.err" --skip-name-resolve \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 "$@" \
