@@ -166,6 +166,8 @@ impl Migrator {
     /// Forget migrations left dirty by a failure (after the database was
     /// fixed by hand), so they run again; returns their versions.
     pub async fn repair(&self, db: &Db) -> Result<Vec<u64>> {
+        // Migrations act on the primary, never on a read replica.
+        let db = &db.primary();
         Schema::new().model::<HistoryRow>().sync(db).await?;
         let dirty: Vec<u64> = HistoryRow::find()
             .filter(HistoryRow::DIRTY.eq(true))
@@ -182,6 +184,7 @@ impl Migrator {
 
     /// Every migration with its state.
     pub async fn status(&self, db: &Db) -> Result<Vec<StatusRow>> {
+        let db = &db.primary();
         Schema::new().model::<HistoryRow>().sync(db).await?;
         let rows = HistoryRow::find().order_by(HistoryRow::VERSION).all(db).await?;
         let d = db.dialect();
@@ -249,6 +252,8 @@ impl Migrator {
     }
 
     async fn execute(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
+        // Migrations act on the primary, never on a read replica.
+        let db = &db.primary();
         if db.dialect() == Dialect::Sqlite {
             return self.execute_sqlite(db, cmd).await;
         }

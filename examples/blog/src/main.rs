@@ -1,6 +1,7 @@
 //! `cargo run -p blog`: serves the blog on 127.0.0.1:3000 over SQLite
-//! (`blog.db`); `DATABASE_URL` picks another database, `PORT` the port,
-//! `RUST_LOG=orm_core::sql=debug` logs every statement.
+//! (`blog.db`); `DATABASE_URL` picks another database,
+//! `DATABASE_REPLICA_URL` adds read replicas (comma separated), `PORT` the
+//! port, `RUST_LOG=orm_core::sql=debug` logs every statement.
 
 use tracing_subscriber::EnvFilter;
 
@@ -17,11 +18,17 @@ async fn main() {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://blog.db".into());
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let db = orm_core::Db::builder(url)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect()
-        .await?;
+    let mut builder = orm_core::Db::builder(url).acquire_timeout(std::time::Duration::from_secs(5));
+    for replica in std::env::var("DATABASE_REPLICA_URL").unwrap_or_default().split(',') {
+        if !replica.trim().is_empty() {
+            builder = builder.read_replica(replica.trim());
+        }
+    }
+    let db = builder.connect().await?;
     db.authenticate().await?;
+    for r in db.replica_status() {
+        println!("read replica {}: {}", r.url, if r.healthy { "in use" } else { "skipped" });
+    }
     blog::prepare(&db).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("blog listening on http://{}", listener.local_addr()?);
