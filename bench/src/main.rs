@@ -253,9 +253,185 @@ async fn orm_bulk_insert(db: &Db, rows: &[(String, Option<String>)]) -> usize {
     made
 }
 
+/// `--replicas <pg|mysql> [--secs N]`: the read-replica figures (issue 19)
+/// against the pairs of `scripts/replicas.sh start`: 8 tasks, 90% reads,
+/// the replica stopped and restarted in the middle; then a session's
+/// read-your-writes latency against a read on the primary.
+async fn replica_figures(pair: &str, secs: u64) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (primary, replica, admin) = match pair {
+        "pg" => (
+            "postgres://postgres@127.0.0.1:55432/postgres?options=-c%20search_path%3Dorm_bench_repl",
+            "postgres://postgres@127.0.0.1:55433/postgres?options=-c%20search_path%3Dorm_bench_repl",
+            "postgres://postgres@127.0.0.1:55432/postgres",
+        ),
+        _ => (
+            "mysql://root@127.0.0.1:33306/orm_bench_repl",
+            "mysql://root@127.0.0.1:33307/orm_bench_repl",
+            "mysql://root@127.0.0.1:33306/mysql",
+        ),
+    };
+    let admin = Db::connect(admin)
+        .await
+        .expect("the replica pair runs (scripts/replicas.sh start)");
+    if pair == "pg" {
+        orm_core::raw("DROP SCHEMA IF EXISTS orm_bench_repl CASCADE")
+            .execute(&admin)
+            .await
+            .unwrap();
+        orm_core::raw("CREATE SCHEMA orm_bench_repl")
+            .execute(&admin)
+            .await
+            .unwrap();
+    } else {
+        orm_core::raw("DROP DATABASE IF EXISTS orm_bench_repl")
+            .execute(&admin)
+            .await
+            .unwrap();
+        orm_core::raw("CREATE DATABASE orm_bench_repl")
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    let db = Db::builder(primary)
+        .read_replica(replica)
+        .max_connections(8)
+        .connect()
+        .await
+        .unwrap();
+    Schema::new()
+        .model::<BUser>()
+        .model::<BPost>()
+        .model::<BComment>()
+        .sync(&db)
+        .await
+        .unwrap();
+    let seed: Vec<NewBUser> = (0..100)
+        .map(|i| NewBUser {
+            name: format!("u{i}"),
+            hair_color: None,
+        })
+        .collect();
+    BUser::bulk_create(&db, seed).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/replicas.sh");
+    let (reads, writes, failed) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let before = db.replica_status()[0].reads;
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let (db, reads, writes, failed) = (db.clone(), reads.clone(), writes.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = t;
+            while Instant::now() < until {
+                i += 1;
+                let ok = if i.is_multiple_of(10) {
+                    writes.fetch_add(1, Ordering::Relaxed);
+                    BUser::create(
+                        &db,
+                        NewBUser {
+                            name: format!("w{i}"),
+                            hair_color: None,
+                        },
+                    )
+                    .await
+                    .is_ok()
+                } else {
+                    reads.fetch_add(1, Ordering::Relaxed);
+                    BUser::find().order_by(BUser::ID).limit(10).all(&db).await.is_ok()
+                };
+                if !ok {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs / 3)).await;
+    let killed_at = Instant::now();
+    std::process::Command::new("bash")
+        .args([script, "stop-replica", pair])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(secs / 3)).await;
+    std::process::Command::new("bash")
+        .args([script, "start-replica", pair])
+        .status()
+        .unwrap();
+    let restarted_after = killed_at.elapsed();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let served = db.replica_status()[0].reads - before;
+    let reads = reads.load(Ordering::Relaxed);
+    println!(
+        "{pair}: {secs} s, 8 tasks, 90% reads: {reads} reads ({:.1}% on the replica), {} writes, {} failed requests; replica killed for {restarted_after:?} in the middle",
+        100.0 * served as f64 / reads.max(1) as f64,
+        writes.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed)
+    );
+    // Read-your-writes: a session's read right after its write, against the
+    // same read on the primary.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut plain, mut session_lat) = (Vec::new(), Vec::new());
+    for i in 0..300 {
+        let s = db.session();
+        let u = BUser::create(
+            &s,
+            NewBUser {
+                name: format!("s{i}"),
+                hair_color: None,
+            },
+        )
+        .await
+        .unwrap();
+        let t = Instant::now();
+        assert!(BUser::find_by_pk(u.id).one(&s).await.unwrap().is_some());
+        session_lat.push(t.elapsed());
+        let p = db.primary();
+        let u = BUser::create(
+            &p,
+            NewBUser {
+                name: format!("p{i}"),
+                hair_color: None,
+            },
+        )
+        .await
+        .unwrap();
+        let t = Instant::now();
+        assert!(BUser::find_by_pk(u.id).one(&p).await.unwrap().is_some());
+        plain.push(t.elapsed());
+    }
+    plain.sort();
+    session_lat.sort();
+    let q = |v: &[Duration], f: f64| v[((v.len() - 1) as f64 * f) as usize];
+    println!(
+        "{pair}: read after write: session median {:?} p99 {:?}; primary median {:?} p99 {:?}",
+        q(&session_lat, 0.5),
+        q(&session_lat, 0.99),
+        q(&plain, 0.5),
+        q(&plain, 0.99)
+    );
+    db.close().await;
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--replicas") {
+        let secs = args
+            .iter()
+            .position(|a| a == "--secs")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
+        replica_figures(args.get(i + 1).map_or("pg", String::as_str), secs).await;
+        return;
+    }
     let rounds: usize = args
         .iter()
         .position(|a| a == "--rounds")

@@ -27,7 +27,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let db = builder.connect().await?;
     db.authenticate().await?;
     for r in db.replica_status() {
-        println!("read replica {}: {}", r.url, if r.healthy { "in use" } else { "skipped" });
+        println!(
+            "read replica {}: {}",
+            r.url,
+            if r.healthy { "in use" } else { "skipped" }
+        );
     }
     blog::prepare(&db).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
