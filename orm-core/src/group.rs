@@ -221,7 +221,8 @@ impl<M: Model, K: Send> Grouped<M, K> {
         item: SelectItem,
         value: fn(RowRef<'_>, usize) -> Result<V>,
     ) -> Result<Vec<(K, V)>> {
-        let conn = db.__conn();
+        let mut primary = None;
+        let conn = self.find.routed(db.__conn(), &mut primary);
         let n = self.keys.len();
         let mut items: Vec<SelectItem> = self.keys.iter().map(|k| SelectItem::Column(k)).collect();
         items.push(item);

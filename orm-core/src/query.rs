@@ -43,6 +43,8 @@ pub struct Find<M> {
     pub(crate) lock: Option<crate::ast::LockClause>,
     /// A primary-key lookup: at most one row, so `one` needs no LIMIT.
     by_key: bool,
+    /// `use_primary()`: read from the primary even with read replicas.
+    pub(crate) use_primary: bool,
     _marker: PhantomData<fn() -> M>,
 }
 
@@ -57,6 +59,7 @@ impl<M> Clone for Find<M> {
             deleted: self.deleted,
             lock: self.lock,
             by_key: self.by_key,
+            use_primary: self.use_primary,
             _marker: PhantomData,
         }
     }
@@ -81,6 +84,30 @@ pub(crate) fn default_scope_filter<M: Model>() -> Option<Cond> {
 }
 
 impl<M: Model> Find<M> {
+    /// Read from the primary even when the `Db` has read replicas (this
+    /// query and its includes).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct User { id: i64 }
+    /// let fresh = User::find().use_primary();
+    /// # let _ = fresh;
+    /// ```
+    pub fn use_primary(mut self) -> Self {
+        self.use_primary = true;
+        self
+    }
+
+    /// The connection a read of this query uses: `conn`, or with
+    /// `use_primary()` the primary of its `Db` (kept in `slot`).
+    pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<crate::Db>) -> Conn<'a> {
+        match conn {
+            Conn::Db(d) if self.use_primary => Conn::Db(slot.insert(d.primary())),
+            other => other,
+        }
+    }
+
     /// Apply a named scope: any `fn(Find<M>) -> Find<M>` (Sequelize's `scope()`).
     ///
     /// ```
@@ -108,6 +135,7 @@ impl<M: Model> Find<M> {
             deleted: Deleted::Exclude,
             lock: None,
             by_key: false,
+            use_primary: false,
             _marker: PhantomData,
         }
     }
@@ -229,7 +257,8 @@ impl<M: Model> Find<M> {
 
     /// Every matching row.
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
-        let conn = db.__conn();
+        let mut primary = None;
+        let conn = self.routed(db.__conn(), &mut primary);
         crate::lock::check_lock(self.lock, &conn, M::META.name)?;
         if self.includes.iter().any(|l| l.is_joined()) {
             return self.all_joined(conn).await;
@@ -357,6 +386,7 @@ impl<M: Model> Find<M> {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         match conn {
+            Conn::Db(d) if self.use_primary => crate::exec::stream_rows(d, st, M::__from_row),
             Conn::Db(d) => crate::exec::stream_rows(Conn::stream_target(d).unwrap_or(d), st, M::__from_row),
             Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })
                 .flat_map(|res| match res {
@@ -369,7 +399,8 @@ impl<M: Model> Find<M> {
 
     /// How many rows match (limit and offset are ignored).
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<i64> {
-        let conn = db.__conn();
+        let mut primary = None;
+        let conn = self.routed(db.__conn(), &mut primary);
         let mut s = self.select_items(vec![SelectItem::CountStar]);
         s.order.clear();
         s.limit = None;
@@ -386,7 +417,8 @@ impl<M: Model> Find<M> {
         col: &'static str,
         cast: Option<AggCast>,
     ) -> Result<Option<T>> {
-        let conn = db.__conn();
+        let mut primary = None;
+        let conn = self.routed(db.__conn(), &mut primary);
         let mut s = self.select_items(vec![SelectItem::Agg(f, col, cast)]);
         s.order.clear();
         s.limit = None;
@@ -573,7 +605,8 @@ pub struct Picked<M, S> {
 impl<M: Model, S: Selection<M>> Picked<M, S> {
     /// Every matching row, as tuples.
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<S::Output>> {
-        let conn = db.__conn();
+        let mut primary = None;
+        let conn = self.find.routed(db.__conn(), &mut primary);
         let items = self.columns.names().into_iter().map(SelectItem::Column).collect();
         let st = render_select(conn.dialect().sql(), &self.find.select_items(items));
         conn.read(st, S::decode).await

@@ -199,6 +199,9 @@ async fn scenarios(pair: Pair) {
     assert_eq!(seen.as_ref().map(|n| n.body.as_str()), Some("mine"), "read-your-writes");
     let plain = Note::find_by_pk(mine.id).one(&db).await.unwrap();
     assert_eq!(plain, None, "the replica has not replayed it yet");
+    let direct = Note::find_by_pk(mine.id).use_primary().one(&db).await.unwrap();
+    assert!(direct.is_some(), "use_primary() reads the primary");
+    assert_eq!(Note::find().use_primary().count(&db).await.unwrap(), 2);
     // Resumed: the session's reads go back to the replica once it has replayed.
     raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
     replicated(&replica_admin, pair, &ns, mine.id).await;
