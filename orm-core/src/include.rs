@@ -444,23 +444,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                 if self.meta.kind != AssocKind::BelongsToMany {
                     crate::join::qualify_parent(&mut s, tref);
                 }
-                let mut plan = JoinPlan {
-                    select: &mut s,
-                    child_order: Vec::new(),
-                    aliases: crate::join::Aliases::new(),
-                    repeating: 0,
-                };
-                let mut made = Vec::new();
-                for n in &self.nested {
-                    if let Some(c) = n.join_into(&mut plan, tref, false) {
-                        made.push(c?);
-                    }
-                }
-                let sole = plan.repeating == 1;
-                for c in &mut made {
-                    c.set_sole_repeater(sole);
-                }
-                let child_order = plan.child_order;
+                let (made, child_order) = crate::join::plan_includes(&mut s, &self.nested, tref)?;
                 if s.window.is_none() {
                     s.order.extend(child_order);
                 }

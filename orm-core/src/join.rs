@@ -219,6 +219,34 @@ pub(crate) struct JoinPlan<'s> {
     pub repeating: usize,
 }
 
+/// Plan the `.join()` includes among `loaders` into `s` (a select of the
+/// owners, whose row is `owner_ref`): their collectors, and the order
+/// terms their own `order_by`s add after the owners' order.
+pub(crate) fn plan_includes<P>(
+    s: &mut Select,
+    loaders: &[Box<dyn crate::include::Loader<P>>],
+    owner_ref: &'static str,
+) -> Result<(Collectors<P>, Vec<OrderTerm>)> {
+    let mut plan = JoinPlan {
+        select: s,
+        child_order: Vec::new(),
+        aliases: Aliases::new(),
+        repeating: 0,
+    };
+    let mut collectors = Vec::new();
+    for l in loaders {
+        if let Some(c) = l.join_into(&mut plan, owner_ref, false) {
+            collectors.push(c?);
+        }
+    }
+    // With one repeating join, each row brings a distinct row of it.
+    let sole = plan.repeating == 1;
+    for c in &mut collectors {
+        c.set_sole_repeater(sole);
+    }
+    Ok((collectors, plan.child_order))
+}
+
 /// Reads one joined include back from the rows of the statement.
 pub(crate) trait Collector<P>: Send {
     /// Read this include's columns of one row, whose owner (the parent row

@@ -297,25 +297,9 @@ impl<M: Model> Find<M> {
             crate::join::qualify_parent(&mut outer, parent_ref);
             s = outer;
         }
-        let mut plan = crate::join::JoinPlan {
-            select: &mut s,
-            child_order: Vec::new(),
-            aliases: crate::join::Aliases::new(),
-            repeating: 0,
-        };
-        let mut collectors = Vec::new();
-        for l in &self.includes {
-            if let Some(c) = l.join_into(&mut plan, parent_ref, false) {
-                collectors.push(c?);
-            }
-        }
-        let sole = plan.repeating == 1;
-        for c in &mut collectors {
-            c.set_sole_repeater(sole);
-        }
         // Rows are put back together by key, so no ORDER BY is needed for
         // that: only the children's own order follows the parents'.
-        let child_order = plan.child_order;
+        let (collectors, child_order) = crate::join::plan_includes(&mut s, &self.includes, parent_ref)?;
         s.order.extend(child_order);
         Ok((s, collectors, many))
     }
