@@ -35,6 +35,7 @@ mod ast;
 mod bind;
 mod bulk;
 mod column;
+mod crud;
 mod db;
 mod dialect;
 mod error;
@@ -65,6 +66,7 @@ mod value;
 
 pub use association::{BelongsTo, BelongsToMany, HasMany, HasOne};
 pub use column::{Column, Condition, Order};
+pub use crud::Crud;
 pub use db::{Db, DbBuilder, QueryEvent};
 pub use dialect::{Dialect, Statement};
 pub use error::{Error, FieldErrors, Result};

@@ -629,7 +629,42 @@ async fn async_hooks_write_in_the_operations_transaction(t: &TestDb) {
     );
 }
 
+/// Generic code reaches every model's CRUD through `Crud`.
+async fn generic_crud<M: Model + Clone>(db: &Db, new: Vec<M::New>) -> (usize, i64) {
+    let made = <M as orm_core::Crud>::bulk_create(db, new).await.unwrap();
+    let mut first = made[0].clone();
+    orm_core::Crud::save(&mut first, db).await.unwrap();
+    orm_core::Crud::reload(&mut first, db).await.unwrap();
+    orm_core::Crud::destroy(&first, db).await.unwrap();
+    (made.len(), <M as orm_core::Crud>::find().count(db).await.unwrap())
+}
+
+async fn crud_from_generic_code(t: &TestDb) {
+    Schema::new()
+        .model::<Invoice>()
+        .model::<AuditEntry>()
+        .model::<PlaylistTrack>()
+        .sync(&t.db)
+        .await
+        .unwrap();
+    let invoices = (1..=3).map(|total| NewInvoice { total }).collect();
+    assert_eq!(generic_crud::<Invoice>(&t.db, invoices).await, (3, 2));
+    let links = (1..=2)
+        .map(|track_id| NewPlaylistTrack {
+            playlist_id: 1,
+            track_id,
+            position: None,
+        })
+        .collect();
+    assert_eq!(
+        generic_crud::<PlaylistTrack>(&t.db, links).await,
+        (2, 1),
+        "a composite key too"
+    );
+}
+
 dialect_tests!(
+    crud_from_generic_code,
     composite_key_crud,
     through_a_model_with_its_own_columns,
     defaults_per_insert_and_in_sql,
