@@ -353,6 +353,20 @@ async fn through_a_model_with_its_own_columns(t: &TestDb) {
         vec![("a".to_string(), 2), ("c".to_string(), 1)],
         "key order, each with its link"
     );
+    // Joined into the playlists' statement: the same rows and link rows.
+    let joined = Playlist::find()
+        .include(Playlist::tracks().join())
+        .order_by(Playlist::ID)
+        .all(&t.db)
+        .await
+        .unwrap();
+    let joined_seen: Vec<(String, i32)> = joined[0]
+        .tracks
+        .with_links()
+        .map(|(tr, l)| (tr.title.clone(), l.position))
+        .collect();
+    assert_eq!(joined_seen, seen);
+    assert_eq!(joined[1].tracks.links().map(|l| l.len()), Some(1));
     let links = lists[1].tracks.links().unwrap();
     assert_eq!(
         (links.len(), links[0].track_id, links[0].position),
@@ -498,6 +512,15 @@ async fn default_scope_and_named_scopes(t: &TestDb) {
     prices.sort();
     assert_eq!(prices, vec![5, 50]);
     assert_eq!(s.count_listings(&t.db).await.unwrap(), 2);
+    // Joined, the default scope is part of the join's condition.
+    let joined = Seller::find()
+        .include(Seller::listings().join())
+        .all(&t.db)
+        .await
+        .unwrap();
+    let mut joined_prices: Vec<i64> = joined[0].listings.get().unwrap().iter().map(|l| l.price).collect();
+    joined_prices.sort();
+    assert_eq!(joined_prices, vec![5, 50]);
     assert_eq!(s.get_listings(&t.db).await.unwrap().len(), 2);
     // A bulk update goes through the scope too.
     let n = Listing::find()
