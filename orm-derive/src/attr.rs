@@ -6,10 +6,10 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
-const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks, default_scope, validate";
+const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks, default_scope, validate, crate";
 const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, default_sql, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
 const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
-const ENUM_KEYS: &str = "rename_all";
+const ENUM_KEYS: &str = "rename_all, crate";
 const VARIANT_KEYS: &str = "rename";
 const VALIDATORS: &str = "email, url, length, range, regex, contains, custom, non_control_character";
 
@@ -25,6 +25,8 @@ pub(crate) struct ModelAttrs {
     pub default_scope: Option<Path>,
     /// `validate = Self::check`: a `fn(&Self) -> Result<(), FieldErrors>`.
     pub validate: Option<Path>,
+    /// `crate = "my_orm"`: the path generated code names orm-core by.
+    pub krate: Option<Path>,
 }
 
 /// `#[orm(..)]` on a field.
@@ -107,6 +109,8 @@ pub(crate) enum RuleKind {
 #[derive(Default)]
 pub(crate) struct EnumAttrs {
     pub rename_all: Option<LitStr>,
+    /// `crate = "my_orm"`, as on a model.
+    pub krate: Option<Path>,
 }
 
 fn is_orm(a: &Attribute) -> bool {
@@ -169,6 +173,19 @@ fn lit_u32(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<(u32, Span)> {
     }
 }
 
+/// `crate = "path"`: the path of orm-core as the user's crate names it
+/// (for crates that re-export it), as serde's `#[serde(crate = "..")]`.
+fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    let s = lit_str(meta, "crate", "my_app::orm")?;
+    s.parse_with(Path::parse_mod_style)
+        .map_err(|_| syn::Error::new_spanned(&s, "`crate` expects a path, as in #[orm(crate = \"my_app::orm\")]"))
+}
+
+/// The path generated code names orm-core by: `crate = ".."` or `::orm_core`.
+pub(crate) fn orm_path(krate: &Option<Path>) -> Path {
+    krate.clone().unwrap_or_else(|| syn::parse_quote!(::orm_core))
+}
+
 /// `key = path::to::function` (a function path, not a call or a string).
 fn fn_path(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Path> {
     let v = meta.value()?;
@@ -211,6 +228,10 @@ pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                 "timestamps" => {
                     let b = lit_bool(&meta, "timestamps")?;
                     set_once(cx, &mut out.timestamps, b, &meta, "timestamps");
+                }
+                "crate" => {
+                    let p = crate_path(&meta)?;
+                    set_once(cx, &mut out.krate, p, &meta, "crate");
                 }
                 k @ ("default_scope" | "validate") => {
                     let f = fn_path(&meta, k)?;
@@ -513,6 +534,10 @@ pub(crate) fn enum_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> EnumAttrs {
                 "rename_all" => {
                     let s = lit_str(&meta, "rename_all", "snake_case")?;
                     set_once(cx, &mut out.rename_all, s, &meta, "rename_all");
+                }
+                "crate" => {
+                    let p = crate_path(&meta)?;
+                    set_once(cx, &mut out.krate, p, &meta, "crate");
                 }
                 other => {
                     return Err(meta.error(format!(

@@ -42,6 +42,33 @@ mod snapshots {
         insta::assert_snapshot!(pretty(super::model::expand(&input).unwrap()));
     }
 
+    /// `#[orm(crate = "..")]`: generated code names orm-core only by that path.
+    #[test]
+    fn crate_path() {
+        let input: syn::DeriveInput = parse_quote! {
+            #[orm(crate = "my_app::orm", timestamps = false)]
+            pub struct Tag {
+                pub id: i64,
+                #[orm(default = 1)]
+                pub weight: i32,
+                pub note: Option<String>,
+                pub posts: HasMany<Post>,
+            }
+        };
+        let out = pretty(super::model::expand(&input).unwrap());
+        assert!(!out.contains("orm_core"), "{out}");
+        assert!(out.contains("my_app::orm::Model") && out.contains("my_app::orm::__private::serde"));
+        let input: syn::DeriveInput = parse_quote! {
+            #[orm(crate = "my_app::orm")]
+            pub enum Role { Admin, Member }
+        };
+        let out = pretty(super::db_enum::expand(&input).unwrap());
+        assert!(
+            !out.contains("orm_core") && out.contains("my_app::orm::DbEnum"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn db_enum() {
         let input: syn::DeriveInput = parse_quote! {

@@ -32,6 +32,8 @@ pub(crate) struct Model<'a> {
     pub validate: Option<syn::Path>,
     /// Every primary-key field, in field order (`pk` is the first).
     pub pks: Vec<usize>,
+    /// The path generated code names orm-core by (`#[orm(crate = "..")]`).
+    pub krate: syn::Path,
 }
 
 pub(crate) struct Field<'a> {
@@ -628,6 +630,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         default_scope: mattrs.default_scope.clone(),
         validate: mattrs.validate.clone(),
         pks,
+        krate: attr::orm_path(&mattrs.krate),
         new_ident: format_ident!("New{}", input.ident),
         patch_ident: format_ident!("{}Patch", input.ident),
         serde_attrs,

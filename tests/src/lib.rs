@@ -7,6 +7,10 @@
 
 pub mod models;
 
+/// orm-core under another name, as a crate that re-exports it would have
+/// it (models derived with `#[orm(crate = "orm_tests::reexported")]`).
+pub use orm_core as reexported;
+
 use orm_core::{Db, Dialect, raw};
 
 /// Which database a test runs on.

@@ -652,6 +652,38 @@ async fn async_hooks_write_in_the_operations_transaction(t: &TestDb) {
     );
 }
 
+/// A model and an enum whose generated code names orm-core through a re-export.
+#[derive(orm_core::DbEnum, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[orm(crate = "orm_tests::reexported")]
+pub enum Shade {
+    Light,
+    Dark,
+}
+
+#[derive(orm_core::Model, Debug, Clone, PartialEq)]
+#[orm(crate = "orm_tests::reexported", timestamps = false)]
+pub struct Swatch {
+    pub id: i64,
+    #[orm(default = Shade::Light)]
+    pub shade: Shade,
+    pub label: Option<String>,
+}
+
+async fn crate_path_through_a_reexport(t: &TestDb) {
+    Schema::new().model::<Swatch>().sync(&t.db).await.unwrap();
+    let s = Swatch::create(
+        &t.db,
+        NewSwatch {
+            shade: None,
+            label: Some("x".into()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(Swatch::find_by_pk(s.id).one(&t.db).await.unwrap(), Some(s.clone()));
+    assert_eq!(s.shade, Shade::Light);
+}
+
 /// Generic code reaches every model's CRUD through `Crud`.
 async fn generic_crud<M: Model + Clone>(db: &Db, new: Vec<M::New>) -> (usize, i64) {
     let made = <M as orm_core::Crud>::bulk_create(db, new).await.unwrap();
@@ -687,6 +719,7 @@ async fn crud_from_generic_code(t: &TestDb) {
 }
 
 dialect_tests!(
+    crate_path_through_a_reexport,
     crud_from_generic_code,
     composite_key_crud,
     through_a_model_with_its_own_columns,

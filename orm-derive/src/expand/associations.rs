@@ -44,6 +44,7 @@ fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> T
 }
 
 pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
+    let orm = &m.krate;
     assoc_fields(m)
         .map(|(f, a)| {
             let name = f.ident.to_string();
@@ -55,15 +56,15 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
             };
             let target = a.target;
             let target_fn = quote_spanned!(target.span()=> {
-                fn target() -> &'static ::orm_core::ModelMeta {
-                    <#target as ::orm_core::Model>::META
+                fn target() -> &'static #orm::ModelMeta {
+                    <#target as #orm::Model>::META
                 }
                 target
             });
             let fk = foreign_key_expr(m, f, a);
             let other = &a.other_key;
             let through = match &a.through_model {
-                Some(t) => quote_spanned!(t.span()=> <#t as ::orm_core::Model>::META.table),
+                Some(t) => quote_spanned!(t.span()=> <#t as #orm::Model>::META.table),
                 None => {
                     let t = &a.through;
                     quote!(#t)
@@ -71,9 +72,9 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
             };
             let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
             quote! {
-                ::orm_core::AssocMeta {
+                #orm::AssocMeta {
                     name: #name,
-                    kind: ::orm_core::AssocKind::#kind,
+                    kind: #orm::AssocKind::#kind,
                     target: #target_fn,
                     foreign_key: #fk,
                     other_key: #other,
@@ -87,15 +88,19 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
 }
 
 pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
-    let p = quote!(::orm_core::__private);
     let pk = m.fields[m.pk].ident;
-    let exec = quote!(E: ::orm_core::Executor + ?Sized);
-    let r = quote!(::orm_core::Result);
+    let exec = quote!(E: #orm::Executor + ?Sized);
+    let r = quote!(#orm::Result);
     let items = assoc_fields(m).enumerate().map(|(i, (f, a))| {
         let field = f.ident;
         let vis = f.vis;
         let target = a.target;
+        // orm-core's path at the target's span, so an error about the
+        // target (not a model, no Clone) points at it.
+        let orm = respan(orm, target.span());
+        let p = quote!(#orm::__private);
         let one = &a.singular;
         let doc = format!("The `{field}` association, for `include` and the association methods.");
         let with_links = match a.link {
@@ -104,9 +109,9 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         };
         let handle = quote_spanned! {target.span()=>
             #[doc = #doc]
-            #vis fn #field() -> ::orm_core::Assoc<#ident, #target> {
-                ::orm_core::Assoc::new(
-                    &<#ident as ::orm_core::Model>::META.associations[#i],
+            #vis fn #field() -> #orm::Assoc<#ident, #target> {
+                #orm::Assoc::new(
+                    &<#ident as #orm::Model>::META.associations[#i],
                     |p: &mut #ident, loaded| #p::AssocField::set_loaded(&mut p.#field, loaded),
                 ) #with_links
             }
@@ -156,7 +161,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     #p::count_related(self, db, #ident::#field()).await
                 }
                 /// Create an associated row, its foreign key set to this row.
-                #vis async fn #create<#exec>(&self, db: &E, new: <#target as ::orm_core::Model>::New) -> #r<#target> {
+                #vis async fn #create<#exec>(&self, db: &E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
                     new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
                     #p::create::<#target, E>(db, new).await
@@ -174,7 +179,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     #p::save_columns(target, db, &[#fk_col]).await
                 }
                 /// Create the associated row, its foreign key set to this row.
-                #vis async fn #create<#exec>(&self, db: &E, new: <#target as ::orm_core::Model>::New) -> #r<#target> {
+                #vis async fn #create<#exec>(&self, db: &E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
                     new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
                     #p::create::<#target, E>(db, new).await
@@ -187,7 +192,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
                 /// Point this row's foreign key at `target` and save it.
                 #vis async fn #set<#exec>(&mut self, db: &E, target: &#target) -> #r<()> {
-                    self.#fk = ::core::convert::From::from(<#target as ::orm_core::Model>::__key(target));
+                    self.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
                     #p::save_columns(self, db, &[#fk_col]).await
                 }
             },
@@ -203,10 +208,10 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                         let other = format_ident!("{}", a.other_key);
                         quote_spanned! {through.span()=>
                             /// Link one row with the link row's own values (`link`'s two keys are set here); returns the stored link row.
-                            #vis async fn #add_with<#exec>(&self, db: &E, target: &#target, link: <#through as ::orm_core::Model>::New) -> #r<#through> {
+                            #vis async fn #add_with<#exec>(&self, db: &E, target: &#target, link: <#through as #orm::Model>::New) -> #r<#through> {
                                 let mut link = link;
                                 link.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
-                                link.#other = ::core::convert::From::from(<#target as ::orm_core::Model>::__key(target));
+                                link.#other = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
                                 #p::create::<#through, E>(db, link).await
                             }
                         }
@@ -250,7 +255,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         };
         // One impl block per association, bounded at the target's span: a
         // target without `Clone` is one error there, not one per method.
-        let bound = quote_spanned!(span=> #target: ::orm_core::Model + ::core::clone::Clone);
+        let bound = quote_spanned!(span=> #target: #orm::Model + ::core::clone::Clone);
         quote! {
             #[automatically_derived]
             #[allow(dead_code, clippy::useless_conversion)]
@@ -261,4 +266,16 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         }
     });
     quote! { #(#items)* }
+}
+
+/// `tokens` with every token at `span`.
+fn respan(tokens: impl quote::ToTokens, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_token_stream()
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(span);
+            t
+        })
+        .collect()
 }

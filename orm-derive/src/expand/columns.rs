@@ -6,6 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub(crate) fn consts(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
     let vis = m.vis;
     let consts = m.fields.iter().filter(|f| !f.skip).map(|f| {
@@ -15,7 +16,7 @@ pub(crate) fn consts(m: &Model<'_>) -> TokenStream {
         let doc = format!("The `{col}` column.");
         quote! {
             #[doc = #doc]
-            #vis const #name: ::orm_core::Column<#ident, #ty> = ::orm_core::Column::new(#col);
+            #vis const #name: #orm::Column<#ident, #ty> = #orm::Column::new(#col);
         }
     });
     quote! {
@@ -54,6 +55,7 @@ pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
 }
 
 pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
     let name = ident.to_string();
     let table = &m.table;
@@ -70,9 +72,9 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         let field = f.ident.to_string();
         let ty = f.ty;
         let sql_type = match (&f.attrs.text, &f.attrs.length) {
-            (Some(_), _) => quote!(::orm_core::SqlType::Text),
-            (None, Some((n, _))) => quote!(::orm_core::SqlType::Varchar(#n)),
-            _ => quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::SQL_TYPE),
+            (Some(_), _) => quote!(#orm::SqlType::Text),
+            (None, Some((n, _))) => quote!(#orm::SqlType::Varchar(#n)),
+            _ => quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::SQL_TYPE),
         };
         let (primary_key, auto_increment) = (f.primary_key, f.auto_increment);
         let unique = f.attrs.unique.is_some();
@@ -82,8 +84,8 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
                 let fname = default_fn_name(f);
                 let inner = f.inner;
                 quote!(::core::option::Option::Some({
-                    fn default_value() -> ::orm_core::Value {
-                        <#inner as ::orm_core::FieldType>::to_value(&#ident::#fname())
+                    fn default_value() -> #orm::Value {
+                        <#inner as #orm::FieldType>::to_value(&#ident::#fname())
                     }
                     default_value
                 }))
@@ -94,9 +96,9 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             Some(sql) => quote!(::core::option::Option::Some(#sql)),
             None => quote!(::core::option::Option::None),
         };
-        let nullable = quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::NULLABLE);
+        let nullable = quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::NULLABLE);
         quote! {
-            ::orm_core::ColumnMeta {
+            #orm::ColumnMeta {
                 name: #col,
                 field: #field,
                 sql_type: #sql_type,
@@ -115,7 +117,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     quote! {
         #defaults
         #[doc(hidden)]
-        static __ORM_META: ::orm_core::ModelMeta = ::orm_core::ModelMeta {
+        static __ORM_META: #orm::ModelMeta = #orm::ModelMeta {
             name: #name,
             table: #table,
             columns: &[#(#columns),*],

@@ -21,6 +21,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         cx.error(&input.generics, "a DbEnum cannot have generic parameters");
     }
     let eattrs = attr::enum_attrs(&mut cx, &input.attrs);
+    let orm = attr::orm_path(&eattrs.krate);
     let rule = match &eattrs.rename_all {
         Some(s) => Some((s.value(), Some(s))),
         None => attr::serde_value(&input.attrs, "rename_all").map(|r| (r, None)),
@@ -61,14 +62,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = ident.to_string();
     // `NewX`/`XPatch` are serde types: say so at the enum, not inside a model.
     let serde_check = quote_spanned! {ident.span()=>
-        const _: fn() = || ::orm_core::__private::db_enum_needs_serde::<#ident>();
+        const _: fn() = || #orm::__private::db_enum_needs_serde::<#ident>();
     };
     Ok(quote! {
         #serde_check
         #[doc(hidden)]
         const _: () = {
             #[automatically_derived]
-            impl ::orm_core::DbEnum for #ident {
+            impl #orm::DbEnum for #ident {
                 const VARIANTS: &'static [&'static str] = &[#(#labels),*];
                 fn as_str(&self) -> &'static str {
                     match self { #(#ident::#variants => #labels,)* }
@@ -82,14 +83,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
 
             #[automatically_derived]
-            impl ::orm_core::FieldType for #ident {
+            impl #orm::FieldType for #ident {
                 type Compare = #ident;
-                const SQL_TYPE: ::orm_core::SqlType = ::orm_core::SqlType::Enum(<#ident as ::orm_core::DbEnum>::VARIANTS);
-                fn to_value(&self) -> ::orm_core::Value {
-                    ::orm_core::Value::Str(::orm_core::DbEnum::as_str(self))
+                const SQL_TYPE: #orm::SqlType = #orm::SqlType::Enum(<#ident as #orm::DbEnum>::VARIANTS);
+                fn to_value(&self) -> #orm::Value {
+                    #orm::Value::Str(#orm::DbEnum::as_str(self))
                 }
-                fn decode(row: ::orm_core::RowRef<'_>, idx: usize) -> ::orm_core::Result<Self> {
-                    ::orm_core::__private::decode_enum(row, idx, #name)
+                fn decode(row: #orm::RowRef<'_>, idx: usize) -> #orm::Result<Self> {
+                    #orm::__private::decode_enum(row, idx, #name)
                 }
             }
         };

@@ -7,17 +7,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
     let new_ident = &m.new_ident;
     let patch_ident = &m.patch_ident;
-    let p = quote!(::orm_core::__private);
+    let p = quote!(#orm::__private);
     let pk = &m.fields[m.pk];
     let pk_ty = pk.ty;
     let pk_const = quote::format_ident!("{}", pk.ident.to_string().to_uppercase());
     let find_by_pk = if m.pks.len() > 1 {
         let args = m.pks.iter().map(|&i| {
             let ty = m.fields[i].ty;
-            quote!(impl ::orm_core::IntoValue<<#ty as ::orm_core::FieldType>::Compare>)
+            quote!(impl #orm::IntoValue<<#ty as #orm::FieldType>::Compare>)
         });
         let conds = m.pks.iter().enumerate().map(|(n, &i)| {
             let c = quote::format_ident!("{}", m.fields[i].ident.to_string().to_uppercase());
@@ -26,14 +27,14 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
         });
         quote! {
             /// A query for the row with this composite primary key (a tuple, in field order); end it with `.one(&db)`.
-            pub fn find_by_pk(key: (#(#args),*)) -> ::orm_core::Find<#ident> {
+            pub fn find_by_pk(key: (#(#args),*)) -> #orm::Find<#ident> {
                 #p::find::<#ident>() #(#conds)* .__by_key()
             }
         }
     } else {
         quote! {
             /// A query for the row with this primary key; end it with `.one(&db)`.
-            pub fn find_by_pk(key: impl ::orm_core::IntoValue<<#pk_ty as ::orm_core::FieldType>::Compare>) -> ::orm_core::Find<#ident> {
+            pub fn find_by_pk(key: impl #orm::IntoValue<<#pk_ty as #orm::FieldType>::Compare>) -> #orm::Find<#ident> {
                 #p::find::<#ident>().filter(#p::key_eq(#ident::#pk_const, key)).__by_key()
             }
         }
@@ -43,90 +44,90 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
         #[allow(dead_code)]
         impl #ident {
             /// Start a query over this model's table (with its default scope, if it has one).
-            pub fn find() -> ::orm_core::Find<#ident> {
+            pub fn find() -> #orm::Find<#ident> {
                 #p::find()
             }
 
             /// Start a query over this model's table without its default scope.
-            pub fn unscoped() -> ::orm_core::Find<#ident> {
+            pub fn unscoped() -> #orm::Find<#ident> {
                 #p::unscoped()
             }
 
             #find_by_pk
 
             /// Validate, apply defaults and timestamps, insert, and return the row with its key.
-            pub async fn create<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {
+            pub async fn create<E: #orm::Executor + ?Sized>(db: &E, new: #new_ident) -> #orm::Result<#ident> {
                 #p::create::<#ident, E>(db, new).await
             }
 
             /// Validate, bump `updated_at`, and write every column of this instance.
-            pub async fn save<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+            pub async fn save<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
                 #p::save(self, db).await
             }
 
             /// Validate and write the columns `patch` sets, then apply them to this instance.
-            pub async fn update<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, patch: #patch_ident) -> ::orm_core::Result<()> {
+            pub async fn update<E: #orm::Executor + ?Sized>(&mut self, db: &E, patch: #patch_ident) -> #orm::Result<()> {
                 #p::update(self, db, patch).await
             }
 
             /// Read this row again from the database.
-            pub async fn reload<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+            pub async fn reload<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
                 #p::reload(self, db).await
             }
 
             /// Delete this row.
-            pub async fn destroy<E: ::orm_core::Executor + ?Sized>(&self, db: &E) -> ::orm_core::Result<()> {
+            pub async fn destroy<E: #orm::Executor + ?Sized>(&self, db: &E) -> #orm::Result<()> {
                 #p::destroy(self, db).await
             }
 
             /// Insert many rows with multi-row INSERTs in one transaction;
             /// every row is validated first (the error names the failing row).
-            pub async fn bulk_create<E: ::orm_core::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> ::orm_core::Result<#p::Vec<#ident>> {
+            pub async fn bulk_create<E: #orm::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
                 #p::bulk_create::<#ident, E>(db, rows, true).await
             }
 
             /// [`bulk_create`](Self::bulk_create) without per-row validation, for speed.
-            pub async fn bulk_create_unvalidated<E: ::orm_core::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> ::orm_core::Result<#p::Vec<#ident>> {
+            pub async fn bulk_create_unvalidated<E: #orm::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
                 #p::bulk_create::<#ident, E>(db, rows, false).await
             }
 
             /// Insert, or update the row with the same value in the model's only unique column (the primary key when it has none); returns the stored row. A model with several unique columns names one with `upsert_on`.
-            pub async fn upsert<E: ::orm_core::Executor + ?Sized>(db: &E, new: #new_ident) -> ::orm_core::Result<#ident> {
+            pub async fn upsert<E: #orm::Executor + ?Sized>(db: &E, new: #new_ident) -> #orm::Result<#ident> {
                 #p::upsert::<#ident, E>(db, new).await
             }
 
             /// Insert, or update the row whose `target` column (unique, or the primary key) holds the same value; returns the stored row.
-            pub async fn upsert_on<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(db: &E, target: ::orm_core::Column<#ident, T>, new: #new_ident) -> ::orm_core::Result<#ident> {
+            pub async fn upsert_on<T: #orm::FieldType, E: #orm::Executor + ?Sized>(db: &E, target: #orm::Column<#ident, T>, new: #new_ident) -> #orm::Result<#ident> {
                 #p::upsert_on::<#ident, E>(db, target.name(), new).await
             }
 
             /// The first row matching `cond`, or one created from `new` (`true` if created). Race-safe.
-            pub async fn find_or_create<E: ::orm_core::Executor + ?Sized>(db: &E, cond: ::orm_core::Condition<#ident>, new: #new_ident) -> ::orm_core::Result<(#ident, bool)> {
+            pub async fn find_or_create<E: #orm::Executor + ?Sized>(db: &E, cond: #orm::Condition<#ident>, new: #new_ident) -> #orm::Result<(#ident, bool)> {
                 #p::find_or_create::<#ident, E>(db, cond, new).await
             }
 
             /// `SET column = column + by` in SQL, then reload this instance.
-            pub async fn increment<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, column: ::orm_core::Column<#ident, T>, by: impl ::orm_core::IntoValue<T::Compare>) -> ::orm_core::Result<()> {
-                #p::increment(self, db, column.name(), ::orm_core::IntoValue::into_value(by), true).await
+            pub async fn increment<T: #orm::FieldType, E: #orm::Executor + ?Sized>(&mut self, db: &E, column: #orm::Column<#ident, T>, by: impl #orm::IntoValue<T::Compare>) -> #orm::Result<()> {
+                #p::increment(self, db, column.name(), #orm::IntoValue::into_value(by), true).await
             }
 
             /// `SET column = column - by` in SQL, then reload this instance.
-            pub async fn decrement<T: ::orm_core::FieldType, E: ::orm_core::Executor + ?Sized>(&mut self, db: &E, column: ::orm_core::Column<#ident, T>, by: impl ::orm_core::IntoValue<T::Compare>) -> ::orm_core::Result<()> {
-                #p::increment(self, db, column.name(), ::orm_core::IntoValue::into_value(by), false).await
+            pub async fn decrement<T: #orm::FieldType, E: #orm::Executor + ?Sized>(&mut self, db: &E, column: #orm::Column<#ident, T>, by: impl #orm::IntoValue<T::Compare>) -> #orm::Result<()> {
+                #p::increment(self, db, column.name(), #orm::IntoValue::into_value(by), false).await
             }
 
             /// Delete this row even if the model is paranoid.
-            pub async fn destroy_force<E: ::orm_core::Executor + ?Sized>(&self, db: &E) -> ::orm_core::Result<()> {
+            pub async fn destroy_force<E: #orm::Executor + ?Sized>(&self, db: &E) -> #orm::Result<()> {
                 #p::destroy_force(self, db).await
             }
 
             /// Paranoid models: undo a soft delete.
-            pub async fn restore<E: ::orm_core::Executor + ?Sized>(&mut self, db: &E) -> ::orm_core::Result<()> {
+            pub async fn restore<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
                 #p::restore(self, db).await
             }
 
             /// Check the validation rules without touching the database.
-            pub fn validate(&self) -> ::orm_core::Result<()> {
+            pub fn validate(&self) -> #orm::Result<()> {
                 #p::validate(self)
             }
         }

@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let vis = m.vis;
     let new_ident = &m.new_ident;
     let patch_ident = &m.patch_ident;
@@ -14,8 +15,11 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
     } else {
         quote!(#[serde(deny_unknown_fields)])
     };
-    let serde_crate = quote!(#[serde(crate = "::orm_core::__private::serde")]);
-    let derives = quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, ::orm_core::__private::serde::Serialize, ::orm_core::__private::serde::Deserialize)]);
+    let orm_text = quote!(#orm).to_string().replace(' ', "");
+    let serde_path = format!("{orm_text}::__private::serde");
+    let deserialize_some = format!("{orm_text}::__private::deserialize_some");
+    let serde_crate = quote!(#[serde(crate = #serde_path)]);
+    let derives = quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, #orm::__private::serde::Serialize, #orm::__private::serde::Deserialize)]);
 
     let new_fields = m.fields.iter().filter(|f| f.in_new()).map(|f| {
         let (name, fvis, inner, ty) = (f.ident, f.vis, f.inner, f.ty);
@@ -36,7 +40,7 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         if f.nullable {
             quote! {
                 #(#sattrs)*
-                #[serde(default, deserialize_with = "::orm_core::__private::deserialize_some", skip_serializing_if = "::core::option::Option::is_none")]
+                #[serde(default, deserialize_with = #deserialize_some, skip_serializing_if = "::core::option::Option::is_none")]
                 #fvis #name: ::core::option::Option<#ty>
             }
         } else {

@@ -7,10 +7,11 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
     let new_ident = &m.new_ident;
     let patch_ident = &m.patch_ident;
-    let p = quote!(::orm_core::__private);
+    let p = quote!(#orm::__private);
 
     let mut idx = 0usize;
     let decode = m.fields.iter().map(|f| {
@@ -21,7 +22,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         } else {
             let i = idx;
             idx += 1;
-            quote_spanned!(ty.span()=> #name: <#ty as ::orm_core::FieldType>::decode(row, base + #i)?)
+            quote_spanned!(ty.span()=> #name: <#ty as #orm::FieldType>::decode(row, base + #i)?)
         }
     });
 
@@ -53,12 +54,12 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let cols: Vec<_> = m.fields.iter().filter(|f| !f.skip).collect();
     let values = cols.iter().map(|f| {
         let (name, ty) = (f.ident, f.ty);
-        quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::to_value(&self.#name))
+        quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::to_value(&self.#name))
     });
     let n_cols = cols.len();
     let value_at = cols.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (f.ident, f.ty);
-        quote_spanned!(ty.span()=> #i => <#ty as ::orm_core::FieldType>::to_value(&self.#name),)
+        quote_spanned!(ty.span()=> #i => <#ty as #orm::FieldType>::to_value(&self.#name),)
     });
     let pk = &m.fields[m.pk];
     let pk_name = pk.ident;
@@ -78,10 +79,10 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let pk_values = if m.pks.len() > 1 {
         let vals = m.pks.iter().map(|&i| {
             let (name, ty) = (m.fields[i].ident, m.fields[i].ty);
-            quote!(<#ty as ::orm_core::FieldType>::to_value(&self.#name))
+            quote!(<#ty as #orm::FieldType>::to_value(&self.#name))
         });
         quote! {
-            fn __pk_values(&self) -> #p::Vec<::orm_core::Value> {
+            fn __pk_values(&self) -> #p::Vec<#orm::Value> {
                 let mut out = #p::Vec::new();
                 #(out.push(#vals);)*
                 out
@@ -115,10 +116,10 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let default_scope = match &m.default_scope {
         Some(f) => {
             let typed = quote_spanned!(f.span()=>
-                let scope: fn(::orm_core::Find<Self>) -> ::orm_core::Find<Self> = #f;
+                let scope: fn(#orm::Find<Self>) -> #orm::Find<Self> = #f;
             );
             quote! {
-                fn __default_scope(q: ::orm_core::Find<Self>) -> ::orm_core::Find<Self> {
+                fn __default_scope(q: #orm::Find<Self>) -> #orm::Find<Self> {
                     #typed
                     scope(q)
                 }
@@ -176,7 +177,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let patch_values = patch_fields.iter().map(|f| {
         let (name, ty) = (f.ident, f.ty);
         let col = &f.column;
-        let value = quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::to_value(v));
+        let value = quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::to_value(v));
         quote!(if let ::core::option::Option::Some(v) = &patch.#name { out.push((#col, #value)); })
     });
     let apply_patch = patch_fields.iter().map(|f| {
@@ -203,27 +204,27 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     } else {
         quote! {
             #[automatically_derived]
-            impl ::orm_core::Hooks for #ident {}
+            impl #orm::Hooks for #ident {}
         }
     };
     quote! {
         #hooks
 
         #[automatically_derived]
-        impl ::orm_core::Model for #ident {
+        impl #orm::Model for #ident {
             type New = #new_ident;
             type Patch = #patch_ident;
             type Key = #key_ty;
-            const META: &'static ::orm_core::ModelMeta = &__ORM_META;
+            const META: &'static #orm::ModelMeta = &__ORM_META;
 
-            fn __from_row_at(row: ::orm_core::RowRef<'_>, base: usize) -> ::orm_core::Result<Self> {
+            fn __from_row_at(row: #orm::RowRef<'_>, base: usize) -> #orm::Result<Self> {
                 ::core::result::Result::Ok(#ident { #(#decode),* })
             }
 
-            fn __value_at(&self, idx: usize) -> ::orm_core::Value {
+            fn __value_at(&self, idx: usize) -> #orm::Value {
                 match idx {
                     #(#value_at)*
-                    _ => ::orm_core::Value::Null(::orm_core::SqlType::Text),
+                    _ => #orm::Value::Null(#orm::SqlType::Text),
                 }
             }
 
@@ -236,14 +237,14 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
                 #ident { #(#from_new),* }
             }
 
-            fn __values(&self) -> #p::Vec<::orm_core::Value> {
+            fn __values(&self) -> #p::Vec<#orm::Value> {
                 let mut out = #p::Vec::with_capacity(#n_cols);
                 #(out.push(#values);)*
                 out
             }
 
-            fn __pk(&self) -> ::orm_core::Value {
-                <#pk_ty as ::orm_core::FieldType>::to_value(&self.#pk_name)
+            fn __pk(&self) -> #orm::Value {
+                <#pk_ty as #orm::FieldType>::to_value(&self.#pk_name)
             }
 
             fn __set_auto_pk(&mut self, id: i64) {
@@ -273,7 +274,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
                 #(#validate_patch)*
             }
 
-            fn __patch_values(patch: &#patch_ident) -> #p::Vec<(&'static str, ::orm_core::Value)> {
+            fn __patch_values(patch: &#patch_ident) -> #p::Vec<(&'static str, #orm::Value)> {
                 let mut out = #p::Vec::new();
                 #(#patch_values)*
                 out

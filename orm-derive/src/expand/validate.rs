@@ -27,8 +27,9 @@ fn describe(e: &Option<syn::Expr>) -> Option<String> {
 
 /// `fn __orm_validate_<field>(v: &Inner, errors)` for each field with rules.
 pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
-    let p = quote!(::orm_core::__private);
+    let p = quote!(#orm::__private);
     let fns = m.fields.iter().filter(|f| !f.skip && has_rules(f)).map(|f| {
         let name = fn_name(f);
         let inner = f.inner;
@@ -118,10 +119,11 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
 
 /// `NewX::validate()`.
 pub(crate) fn new_validate(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
     let ident = m.ident;
     let new_ident = &m.new_ident;
     let name = new_ident.to_string();
-    let p = quote!(::orm_core::__private);
+    let p = quote!(#orm::__private);
     let checks = m.fields.iter().filter(|f| f.in_new() && has_rules(f)).map(|f| {
         let field = f.ident;
         let vfn = fn_name(f);
@@ -135,13 +137,13 @@ pub(crate) fn new_validate(m: &Model<'_>) -> TokenStream {
         #[automatically_derived]
         impl #new_ident {
             /// Check the model's validation rules on these values.
-            pub fn validate(&self) -> ::orm_core::Result<()> {
+            pub fn validate(&self) -> #orm::Result<()> {
                 let mut errors = #p::FieldErrors::new();
                 #(#checks)*
                 if errors.is_empty() {
                     ::core::result::Result::Ok(())
                 } else {
-                    ::core::result::Result::Err(::orm_core::Error::Validation { model: #name, row: ::core::option::Option::None, fields: errors })
+                    ::core::result::Result::Err(#orm::Error::Validation { model: #name, row: ::core::option::Option::None, fields: errors })
                 }
             }
         }
