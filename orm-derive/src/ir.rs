@@ -4,6 +4,7 @@
 
 use crate::attr::{self, FieldAttrs, Rule};
 use crate::case;
+use crate::check;
 use crate::ctxt::Ctxt;
 use proc_macro2::Span;
 use quote::format_ident;
@@ -77,7 +78,7 @@ pub(crate) enum DefaultKind {
 
 /// A literal, a negated literal or a path (a unit variant or a const):
 /// the same value every time, so it can be the column's SQL DEFAULT.
-fn is_constant(e: &syn::Expr) -> bool {
+pub(crate) fn is_constant(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Lit(_) | syn::Expr::Path(_) => true,
         syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && is_constant(&u.expr),
@@ -272,7 +273,7 @@ impl Field<'_> {
 }
 
 /// The last path segment's name and its single generic argument, if any.
-fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
+pub(crate) fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
         return None;
@@ -314,7 +315,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-fn is_named(ty: &Type, names: &[&str]) -> bool {
+pub(crate) fn is_named(ty: &Type, names: &[&str]) -> bool {
     matches!(last_segment(ty), Some((id, None)) if names.iter().any(|n| id == n))
 }
 
@@ -368,63 +369,9 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
             None => (&f.ty, false),
         };
         let assoc = association(&mut cx, &input.ident, ident, &f.ty, &attrs);
-        if assoc.is_none() {
-            if let Some(p) = &attrs.through_model {
-                cx.error(
-                    p,
-                    "this attribute applies to association fields (HasOne, HasMany, BelongsTo, BelongsToMany)",
-                );
-            }
-            if let Some(a) = attrs.association_attr() {
-                cx.error(
-                    a,
-                    "this attribute applies to association fields (HasOne, HasMany, BelongsTo, BelongsToMany)",
-                );
-            }
-        } else if let Some(span) = attrs.column_attr() {
-            cx.push(syn::Error::new(
-                span,
-                "an association field is not a column: column attributes do not apply to it",
-            ));
-        }
-        if assoc.is_some() && !rules.is_empty() {
-            cx.error(ident, "#[validate] does not apply to association fields");
-        }
+        check::placement(&mut cx, ident, &attrs, &rules, assoc.is_some());
         let skip = attrs.skip.is_some() || assoc.is_some();
-        if attrs.skip.is_some() {
-            let others = attrs.primary_key.is_some()
-                || attrs.column.is_some()
-                || attrs.index.is_some()
-                || attrs.unique.is_some()
-                || attrs.default.is_some()
-                || attrs.default_sql.is_some()
-                || attrs.text.is_some()
-                || attrs.length.is_some()
-                || attrs.auto_increment.is_some();
-            if others || !rules.is_empty() {
-                cx.error(
-                    ident,
-                    "a #[orm(skip)] field is not a column: remove its other #[orm] and #[validate] attributes",
-                );
-            }
-        }
-        let is_string = is_named(inner, &["String"]);
-        if let Some(span) = attrs.text {
-            if !is_string {
-                cx.push(syn::Error::new(span, "`text` applies to String fields only"));
-            }
-            if attrs.length.is_some() {
-                cx.push(syn::Error::new(
-                    span,
-                    "use either `text` (unbounded) or `length = N`, not both",
-                ));
-            }
-        }
-        if let Some((_, span)) = attrs.length
-            && !is_string
-        {
-            cx.push(syn::Error::new(span, "`length` applies to String fields only"));
-        }
+        check::skipped_and_sizes(&mut cx, ident, inner, &attrs, &rules);
         let column = attrs
             .column
             .as_ref()
@@ -443,19 +390,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
                         || attr::serde_value(std::slice::from_ref(a), "alias").is_some())
             })
             .collect();
-        let default = match (&attrs.default, &attrs.default_sql) {
-            (Some(_), Some(sql)) => {
-                cx.error(
-                    sql,
-                    "use either `default = <expr>` (a Rust value) or `default_sql` (the database's), not both",
-                );
-                DefaultKind::None
-            }
-            (Some(e), None) if is_constant(e) => DefaultKind::Constant,
-            (Some(_), None) => DefaultKind::Call,
-            (None, Some(_)) => DefaultKind::Sql,
-            (None, None) => DefaultKind::None,
-        };
+        let default = check::default_kind(&mut cx, &attrs);
         fields.push(Field {
             default,
             assoc,
@@ -476,129 +411,15 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         });
     }
 
-    // The primary key: the one marked, else `id`.
-    let marked: Vec<usize> = fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.attrs.primary_key.is_some())
-        .map(|(i, _)| i)
-        .collect();
-    let pk = marked
-        .first()
-        .copied()
-        .or_else(|| fields.iter().position(|f| f.ident == "id" && !f.skip));
-    let pk = match pk {
-        Some(i) => i,
-        None => {
-            cx.error(
-                &input.ident,
-                "a model needs a primary key: add an `id: i64` field or mark a field #[orm(primary_key)]",
-            );
-            0
-        }
-    };
-    let pks = if marked.len() > 1 { marked.clone() } else { vec![pk] };
-    let composite = pks.len() > 1;
-    for &i in &pks {
-        let Some(f) = fields.get_mut(i) else { continue };
-        f.primary_key = true;
-        if f.nullable {
-            cx.error(f.ty, "the primary key cannot be an Option");
-        }
-        if f.default == DefaultKind::Sql
-            && let Some(d) = &f.attrs.default_sql
-        {
-            cx.error(
-                d,
-                "a primary key cannot take `default_sql` (the ORM could not read the row back): use `default = <call>`, as in default = Uuid::now_v7()",
-            );
-        }
-        let integer = is_named(f.inner, &["i16", "i32", "i64"]);
-        f.auto_increment = match &f.attrs.auto_increment {
-            Some(b) if b.value && composite => {
-                cx.error(b, "a composite primary key cannot be `auto_increment`");
-                false
-            }
-            Some(b) if b.value && !integer => {
-                cx.error(b, "`auto_increment` needs an integer primary key (i16, i32 or i64)");
-                false
-            }
-            Some(b) => b.value,
-            None => integer && f.attrs.default.is_none() && !composite,
-        };
-    }
-    for f in &fields {
-        if !f.primary_key
-            && let Some(b) = &f.attrs.auto_increment
-        {
-            cx.error(b, "`auto_increment` applies to the primary key only");
-        }
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    for f in fields.iter().filter(|f| !f.skip) {
-        if seen.contains(&f.column.as_str()) {
-            cx.error(f.ident, format!("two fields map to the column `{}`", f.column));
-        }
-        seen.push(&f.column);
-    }
-    for f in &fields {
-        if let Some(a) = &f.assoc
-            && a.kind == AssocKind::BelongsTo
-            && !fields.iter().any(|c| !c.skip && c.ident == a.foreign_key.as_str())
-        {
-            cx.push(syn::Error::new(
-                a.fk_span,
-                format!(
-                    "the foreign key `{}` is not a field of {}: add `{}: i64` (or `Option<i64>`) or name the field with #[orm(foreign_key = \"...\")]",
-                    a.foreign_key, input.ident, a.foreign_key
-                ),
-            ));
-        }
-        if let Some(a) = &f.assoc
-            && a.kind != AssocKind::BelongsToMany
-            && syn::parse_str::<Ident>(&a.foreign_key).is_err()
-        {
-            cx.push(syn::Error::new(
-                a.fk_span,
-                "`foreign_key` must name a field, as in foreign_key = \"author_id\"",
-            ));
-        }
-    }
-    let mut deleted_at = None;
-    if let Some(span) = mattrs.paranoid {
-        match fields.iter().position(|f| !f.skip && f.ident == "deleted_at") {
-            Some(i) => {
-                let f = &mut fields[i];
-                let is_time = last_segment(f.inner).is_some_and(|(id, _)| id == "DateTime");
-                if !f.nullable || !is_time {
-                    cx.error(f.ty, "a paranoid model's `deleted_at` must be `Option<DateTime<Utc>>`");
-                }
-                f.managed = true;
-                deleted_at = Some(i);
-            }
-            None => cx.push(syn::Error::new(
-                span,
-                "`paranoid` needs a field `deleted_at: Option<DateTime<Utc>>`",
-            )),
-        }
-    }
-    let mut version = None;
-    if let Some(span) = mattrs.version {
-        match fields.iter().position(|f| !f.skip && f.ident == "version") {
-            Some(i) => {
-                let f = &mut fields[i];
-                if f.nullable || !is_named(f.inner, &["i32", "i64"]) {
-                    cx.error(f.ty, "the `version` column must be `i32` or `i64`");
-                }
-                f.managed = true;
-                version = Some(i);
-            }
-            None => cx.push(syn::Error::new(
-                span,
-                "`version` needs a field `version: i32` (or `i64`)",
-            )),
-        }
-    }
+    let (pk, pks) = check::primary_keys(&mut cx, &input.ident, &mut fields);
+    check::distinct_columns(&mut cx, &fields);
+    check::foreign_keys(&mut cx, &input.ident, &fields);
+    let deleted_at = mattrs
+        .paranoid
+        .and_then(|span| check::deleted_at(&mut cx, &mut fields, span));
+    let version = mattrs
+        .version
+        .and_then(|span| check::version(&mut cx, &mut fields, span));
     let created_at = fields.iter().position(|f| f.timestamp && f.ident == "created_at");
     let updated_at = fields.iter().position(|f| f.timestamp && f.ident == "updated_at");
     cx.check()?;

@@ -7,6 +7,7 @@
 
 mod attr;
 mod case;
+mod check;
 mod ctxt;
 mod embed;
 mod expand;

@@ -1,0 +1,220 @@
+//! The rules `ir::build` enforces, one named function each (as
+//! serde_derive's `check.rs`): every violation is recorded in the `Ctxt`
+//! at the offending token, so all of them are reported at once.
+
+use crate::attr::{FieldAttrs, Rule};
+use crate::ctxt::Ctxt;
+use crate::ir::{AssocKind, DefaultKind, Field, is_constant, is_named, last_segment};
+use proc_macro2::Span;
+use syn::{Ident, Type};
+
+/// Association attributes only on association fields, column attributes
+/// and `#[validate]` only on columns.
+pub(crate) fn placement(cx: &mut Ctxt, ident: &Ident, attrs: &FieldAttrs, rules: &[Rule], is_assoc: bool) {
+    const ASSOC_ONLY: &str = "this attribute applies to association fields (HasOne, HasMany, BelongsTo, BelongsToMany)";
+    if !is_assoc {
+        if let Some(p) = &attrs.through_model {
+            cx.error(p, ASSOC_ONLY);
+        }
+        if let Some(a) = attrs.association_attr() {
+            cx.error(a, ASSOC_ONLY);
+        }
+    } else if let Some(span) = attrs.column_attr() {
+        cx.push(syn::Error::new(
+            span,
+            "an association field is not a column: column attributes do not apply to it",
+        ));
+    }
+    if is_assoc && !rules.is_empty() {
+        cx.error(ident, "#[validate] does not apply to association fields");
+    }
+}
+
+/// A `skip` field takes no other attribute; `text` and `length` apply to
+/// `String` fields, and not both.
+pub(crate) fn skipped_and_sizes(cx: &mut Ctxt, ident: &Ident, inner: &Type, attrs: &FieldAttrs, rules: &[Rule]) {
+    if attrs.skip.is_some() {
+        let others = attrs.primary_key.is_some()
+            || attrs.column.is_some()
+            || attrs.index.is_some()
+            || attrs.unique.is_some()
+            || attrs.default.is_some()
+            || attrs.default_sql.is_some()
+            || attrs.text.is_some()
+            || attrs.length.is_some()
+            || attrs.auto_increment.is_some();
+        if others || !rules.is_empty() {
+            cx.error(
+                ident,
+                "a #[orm(skip)] field is not a column: remove its other #[orm] and #[validate] attributes",
+            );
+        }
+    }
+    let is_string = is_named(inner, &["String"]);
+    if let Some(span) = attrs.text {
+        if !is_string {
+            cx.push(syn::Error::new(span, "`text` applies to String fields only"));
+        }
+        if attrs.length.is_some() {
+            cx.push(syn::Error::new(
+                span,
+                "use either `text` (unbounded) or `length = N`, not both",
+            ));
+        }
+    }
+    if let Some((_, span)) = attrs.length
+        && !is_string
+    {
+        cx.push(syn::Error::new(span, "`length` applies to String fields only"));
+    }
+}
+
+/// What `default`/`default_sql` make of the column (not both).
+pub(crate) fn default_kind(cx: &mut Ctxt, attrs: &FieldAttrs) -> DefaultKind {
+    match (&attrs.default, &attrs.default_sql) {
+        (Some(_), Some(sql)) => {
+            cx.error(
+                sql,
+                "use either `default = <expr>` (a Rust value) or `default_sql` (the database's), not both",
+            );
+            DefaultKind::None
+        }
+        (Some(e), None) if is_constant(e) => DefaultKind::Constant,
+        (Some(_), None) => DefaultKind::Call,
+        (None, Some(_)) => DefaultKind::Sql,
+        (None, None) => DefaultKind::None,
+    }
+}
+
+/// The primary key: the fields marked (several: a composite key), else
+/// `id`; not nullable, no `default_sql`, auto-increment only for one integer
+/// key. Returns the first key field and all of them.
+pub(crate) fn primary_keys(cx: &mut Ctxt, model: &Ident, fields: &mut [Field<'_>]) -> (usize, Vec<usize>) {
+    let marked: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.primary_key.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let pk = marked
+        .first()
+        .copied()
+        .or_else(|| fields.iter().position(|f| f.ident == "id" && !f.skip));
+    let pk = match pk {
+        Some(i) => i,
+        None => {
+            cx.error(
+                model,
+                "a model needs a primary key: add an `id: i64` field or mark a field #[orm(primary_key)]",
+            );
+            0
+        }
+    };
+    let pks = if marked.len() > 1 { marked.clone() } else { vec![pk] };
+    let composite = pks.len() > 1;
+    for &i in &pks {
+        let Some(f) = fields.get_mut(i) else { continue };
+        f.primary_key = true;
+        if f.nullable {
+            cx.error(f.ty, "the primary key cannot be an Option");
+        }
+        if f.default == DefaultKind::Sql
+            && let Some(d) = &f.attrs.default_sql
+        {
+            cx.error(
+                d,
+                "a primary key cannot take `default_sql` (the ORM could not read the row back): use `default = <call>`, as in default = Uuid::now_v7()",
+            );
+        }
+        let integer = is_named(f.inner, &["i16", "i32", "i64"]);
+        f.auto_increment = match &f.attrs.auto_increment {
+            Some(b) if b.value && composite => {
+                cx.error(b, "a composite primary key cannot be `auto_increment`");
+                false
+            }
+            Some(b) if b.value && !integer => {
+                cx.error(b, "`auto_increment` needs an integer primary key (i16, i32 or i64)");
+                false
+            }
+            Some(b) => b.value,
+            None => integer && f.attrs.default.is_none() && !composite,
+        };
+    }
+    for f in fields.iter() {
+        if !f.primary_key
+            && let Some(b) = &f.attrs.auto_increment
+        {
+            cx.error(b, "`auto_increment` applies to the primary key only");
+        }
+    }
+    (pk, pks)
+}
+
+/// No two fields map to one column.
+pub(crate) fn distinct_columns(cx: &mut Ctxt, fields: &[Field<'_>]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for f in fields.iter().filter(|f| !f.skip) {
+        if seen.contains(&f.column.as_str()) {
+            cx.error(f.ident, format!("two fields map to the column `{}`", f.column));
+        }
+        seen.push(&f.column);
+    }
+}
+
+/// A belongs-to's foreign key is a field of the model, and every
+/// `foreign_key` names a field.
+pub(crate) fn foreign_keys(cx: &mut Ctxt, model: &Ident, fields: &[Field<'_>]) {
+    for f in fields {
+        let Some(a) = &f.assoc else { continue };
+        if a.kind == AssocKind::BelongsTo && !fields.iter().any(|c| !c.skip && c.ident == a.foreign_key.as_str()) {
+            cx.push(syn::Error::new(
+                a.fk_span,
+                format!(
+                    "the foreign key `{}` is not a field of {model}: add `{}: i64` (or `Option<i64>`) or name the field with #[orm(foreign_key = \"...\")]",
+                    a.foreign_key, a.foreign_key
+                ),
+            ));
+        }
+        if a.kind != AssocKind::BelongsToMany && syn::parse_str::<Ident>(&a.foreign_key).is_err() {
+            cx.push(syn::Error::new(
+                a.fk_span,
+                "`foreign_key` must name a field, as in foreign_key = \"author_id\"",
+            ));
+        }
+    }
+}
+
+/// `paranoid`: the `deleted_at: Option<DateTime<Utc>>` field, managed by the ORM.
+pub(crate) fn deleted_at(cx: &mut Ctxt, fields: &mut [Field<'_>], span: Span) -> Option<usize> {
+    let Some(i) = fields.iter().position(|f| !f.skip && f.ident == "deleted_at") else {
+        cx.push(syn::Error::new(
+            span,
+            "`paranoid` needs a field `deleted_at: Option<DateTime<Utc>>`",
+        ));
+        return None;
+    };
+    let f = &mut fields[i];
+    let is_time = last_segment(f.inner).is_some_and(|(id, _)| id == "DateTime");
+    if !f.nullable || !is_time {
+        cx.error(f.ty, "a paranoid model's `deleted_at` must be `Option<DateTime<Utc>>`");
+    }
+    f.managed = true;
+    Some(i)
+}
+
+/// `version`: the `version: i32` (or `i64`) field, managed by the ORM.
+pub(crate) fn version(cx: &mut Ctxt, fields: &mut [Field<'_>], span: Span) -> Option<usize> {
+    let Some(i) = fields.iter().position(|f| !f.skip && f.ident == "version") else {
+        cx.push(syn::Error::new(
+            span,
+            "`version` needs a field `version: i32` (or `i64`)",
+        ));
+        return None;
+    };
+    let f = &mut fields[i];
+    if f.nullable || !is_named(f.inner, &["i32", "i64"]) {
+        cx.error(f.ty, "the `version` column must be `i32` or `i64`");
+    }
+    f.managed = true;
+    Some(i)
+}
