@@ -108,7 +108,7 @@ pub(crate) trait SqlDialect: Sync {
     /// `col [NOT] ILIKE pattern`; the default lowers both sides.
     fn write_ilike(&self, w: &mut Writer<'_>, column: &'static str, pattern: Value, negated: bool) {
         w.push("LOWER(");
-        w.ident(column);
+        w.col(column);
         w.push(if negated { ") NOT LIKE LOWER(" } else { ") LIKE LOWER(" });
         w.param(pattern);
         w.push(")");

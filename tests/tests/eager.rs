@@ -491,6 +491,23 @@ async fn filter_and_order_by_an_association(c: &Counted) {
         .await
         .unwrap();
     assert_eq!(names(&with_rust), ["Cy"]);
+    // ILIKE on an association's column is qualified like every condition
+    // (users and posts both have an `id`; the tags' `name` meets the users' `name`).
+    let by_ilike = Post::find()
+        .filter(Post::author().col(User::NAME).ilike("cY"))
+        .count(&c.t.db)
+        .await
+        .unwrap();
+    assert_eq!(by_ilike, 2);
+    let tagged = Post::find()
+        .order_by(Post::ID)
+        .include(Post::author().join())
+        .include(Post::tags().filter(Tag::NAME.ilike("RUST")).join())
+        .all(&c.t.db)
+        .await
+        .unwrap();
+    let rust: Vec<usize> = tagged.iter().map(|p| p.tags.get().unwrap().len()).collect();
+    assert_eq!(rust, [1, 0, 0, 1, 0, 0]);
     // Together with a joined include of the same association.
     let mixed = Post::find()
         .filter(Post::author().col(User::NAME).eq("Cy"))

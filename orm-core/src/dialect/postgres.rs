@@ -25,7 +25,7 @@ impl SqlDialect for Postgres {
     }
 
     fn write_ilike(&self, w: &mut Writer<'_>, column: &'static str, pattern: Value, negated: bool) {
-        w.ident(column);
+        w.col(column);
         w.push(if negated { " NOT ILIKE " } else { " ILIKE " });
         w.param(pattern);
     }
