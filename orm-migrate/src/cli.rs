@@ -2,8 +2,9 @@
 
 use crate::{Event, Migrator, Options, UndoTarget, load_dir};
 use clap::{Parser, Subcommand};
-use orm_core::{Db, Error, Result};
+use orm_core::{Db, Dialect, Error, Result, Schema, raw};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Versioned up/down migrations, as in Sequelize's CLI.
 #[derive(Debug, Parser)]
@@ -63,6 +64,16 @@ pub enum Cmd {
     },
     /// Forget migrations left dirty by a failed run (after fixing the database by hand).
     Repair,
+    /// Apply every migration to a scratch database (a temporary SQLite
+    /// file, and one on each `--server-url`) and compare the result with
+    /// the models; a difference is listed and the command fails. Needs the
+    /// models: run it through `orm_migrate::cli::main_with(schema)`.
+    Check {
+        /// A PostgreSQL or MySQL/MariaDB server to check on too (a scratch
+        /// schema or database is created there and dropped); repeatable.
+        #[arg(long = "server-url")]
+        server_urls: Vec<String>,
+    },
 }
 
 const ORM_TOML: &str = "# Database URLs per environment; ORM_ENV picks one (default: development).\n# DATABASE_URL or --database-url override them.\n\n[development]\nurl = \"sqlite://dev.db\"\n\n[test]\nurl = \"sqlite://test.db\"\n\n[production]\nurl = \"postgres://user:password@localhost:5432/app\"\n";
@@ -141,11 +152,61 @@ fn generate(dir: &Path, name: &str) -> Result<Vec<String>> {
     Ok(vec![format!("created {}", folder.display())])
 }
 
+/// The `orm-migrate` binary: parse the arguments, run, print; exit 1 on an error.
+pub fn main() -> ExitCode {
+    run_main(None)
+}
+
+/// The same CLI inside a user's binary, knowing the models (for `check`):
+///
+/// ```no_run
+/// // src/bin/migrate.rs
+/// use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # struct User { id: i64 }
+/// fn main() -> std::process::ExitCode {
+///     orm_migrate::cli::main_with(Schema::new().model::<User>())
+/// }
+/// ```
+pub fn main_with(schema: Schema) -> ExitCode {
+    run_main(Some(schema))
+}
+
+fn run_main(schema: Option<Schema>) -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let print = |line: String| println!("{line}");
+    match runtime.block_on(run_with(cli, schema.as_ref(), &print)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Run the CLI; progress and results go to `out`, one line per call.
 pub async fn run(cli: Cli, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    run_with(cli, None, out).await
+}
+
+/// [`run`], with the models for the commands that need them (`check`).
+pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
     match &cli.command {
         Cmd::Init => return init(&cli.dir).map(|lines| lines.into_iter().for_each(out)),
         Cmd::Generate { name } => return generate(&cli.dir, name).map(|lines| lines.into_iter().for_each(out)),
+        Cmd::Check { server_urls } => {
+            let schema = schema.ok_or_else(|| {
+                fail("`check` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
+            })?;
+            return check(&cli.dir, schema, server_urls, out).await;
+        }
         _ => {}
     }
     let url = database_url(&cli)?;
@@ -238,10 +299,96 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
             }
             Ok(())
         }
-        Cmd::Init | Cmd::Generate { .. } => Ok(()),
+        Cmd::Init | Cmd::Generate { .. } | Cmd::Check { .. } => Ok(()),
     };
     drain(&mut receiver);
     res
+}
+
+/// `check`: the migrations applied to scratch databases, compared with the models.
+async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    let stamp = format!("{}_{}", std::process::id(), chrono::Utc::now().format("%H%M%S%f"));
+    let file = std::env::temp_dir().join(format!("orm-check-{stamp}.db"));
+    let mut problems = Vec::new();
+    let sqlite = format!("sqlite://{}", file.display());
+    let result = check_one(dir, schema, &sqlite).await;
+    let _ = std::fs::remove_file(&file);
+    report("sqlite", result, &mut problems, out)?;
+    for url in servers {
+        let name = format!("orm_check_{stamp}");
+        let admin = Db::connect(url).await?;
+        let (scratch, drop) = match admin.dialect() {
+            Dialect::Postgres => {
+                raw(format!("CREATE SCHEMA {name}")).execute(&admin).await?;
+                let sep = if url.contains('?') { '&' } else { '?' };
+                (
+                    format!("{url}{sep}options=-c%20search_path%3D{name}"),
+                    format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+                )
+            }
+            Dialect::MySql => {
+                raw(format!("CREATE DATABASE {name}")).execute(&admin).await?;
+                let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+                (format!("{base}/{name}"), format!("DROP DATABASE IF EXISTS {name}"))
+            }
+            other => {
+                return Err(fail(format!(
+                    "--server-url takes a PostgreSQL or MySQL URL, not {other:?}"
+                )));
+            }
+        };
+        let result = check_one(dir, schema, &scratch).await;
+        raw(drop).execute(&admin).await?;
+        admin.close().await;
+        report(
+            &format!("{:?}", Dialect::from_url(url)?).to_lowercase(),
+            result,
+            &mut problems,
+            out,
+        )?;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "the migrations do not give the models' schema: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// Apply every migration to the database at `url` and compare it with the models.
+async fn check_one(dir: &Path, schema: &Schema, url: &str) -> Result<()> {
+    let db = Db::connect(url).await?;
+    let result = async {
+        Migrator::new(load_dir(dir)?).run(&db).await?;
+        schema.check(&db).await
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+fn report(
+    dialect: &str,
+    result: Result<()>,
+    problems: &mut Vec<String>,
+    out: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
+    match result {
+        Ok(()) => {
+            out(format!("{dialect}: the migrations give the models' schema"));
+            Ok(())
+        }
+        Err(Error::SchemaMismatch { problems: found }) => {
+            for p in &found {
+                out(format!("{dialect}: {p}"));
+            }
+            problems.extend(found.into_iter().map(|p| format!("{dialect}: {p}")));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

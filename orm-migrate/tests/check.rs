@@ -1,0 +1,123 @@
+//! `check` (through `cli::run_with`, as `main_with(schema)` runs it): the
+//! migrations applied to scratch databases — a temporary SQLite file, and a
+//! scratch schema/database on each PostgreSQL and MariaDB server — compared
+//! with the models.
+
+use clap::Parser;
+use orm_core::prelude::*;
+use orm_migrate::cli::{Cli, run_with};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+#[derive(Model, Debug, Clone)]
+#[orm(table = "gadgets", timestamps = false)]
+pub struct Gadget {
+    pub id: i64,
+    #[orm(length = 40)]
+    pub name: String,
+    pub qty: Option<i32>,
+}
+
+/// A migrations folder whose first migration is each dialect's DDL for
+/// the models, plus `extra` (folder name, up.sql) migrations after it.
+fn migrations(tag: &str, extra: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orm-check-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = dir.join("20260101000000_gadgets");
+    std::fs::create_dir_all(&first).unwrap();
+    for (d, name) in [
+        (Dialect::Postgres, "postgres"),
+        (Dialect::MySql, "mysql"),
+        (Dialect::Sqlite, "sqlite"),
+    ] {
+        let sql = Schema::new().model::<Gadget>().to_sql(d);
+        std::fs::write(first.join(format!("up.{name}.sql")), sql).unwrap();
+    }
+    std::fs::write(first.join("down.sql"), "DROP TABLE gadgets").unwrap();
+    for (folder, up) in extra {
+        let f = dir.join(folder);
+        std::fs::create_dir_all(&f).unwrap();
+        std::fs::write(f.join("up.sql"), up).unwrap();
+    }
+    dir
+}
+
+/// The servers to check on too: reachable ones, or all in CI (where an
+/// unreachable one is a failure).
+async fn servers() -> Vec<String> {
+    let mut out = Vec::new();
+    for url in [
+        std::env::var("ORM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        std::env::var("ORM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+    ] {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        match Db::connect(&url).await {
+            Ok(db) => {
+                db.close().await;
+                out.push(url);
+            }
+            Err(_) if ci => out.push(url),
+            Err(e) => println!("skipped {url}: unreachable ({e})"),
+        }
+    }
+    out
+}
+
+async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Result<()>, Vec<String>) {
+    let mut args = vec![
+        "orm-migrate".to_string(),
+        "--dir".into(),
+        dir.display().to_string(),
+        "check".into(),
+    ];
+    for s in servers {
+        args.push("--server-url".into());
+        args.push(s.clone());
+    }
+    let cli = Cli::try_parse_from(args).unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let out = move |l: String| sink.lock().unwrap().push(l);
+    let schema = Schema::new().model::<Gadget>();
+    let res = run_with(cli, Some(&schema), &out).await;
+    let lines = lines.lock().unwrap().clone();
+    (res, lines)
+}
+
+#[tokio::test]
+async fn check_passes_when_the_migrations_give_the_models() {
+    let servers = servers().await;
+    let dir = migrations("ok", &[]);
+    let (res, lines) = run_check(&dir, &servers).await;
+    res.unwrap();
+    assert_eq!(lines.len(), 1 + servers.len(), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.ends_with("the migrations give the models' schema")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn check_lists_each_difference_and_fails() {
+    let servers = servers().await;
+    // A later migration drops `qty` on every dialect: the models still have it.
+    let dir = migrations(
+        "drift",
+        &[("20260102000000_drop_qty", "ALTER TABLE gadgets DROP COLUMN qty")],
+    );
+    let (res, lines) = run_check(&dir, &servers).await;
+    let err = res.unwrap_err();
+    assert!(err.to_string().contains("qty"), "{err}");
+    let per_dialect: Vec<&String> = lines.iter().filter(|l| l.contains("qty")).collect();
+    assert_eq!(per_dialect.len(), 1 + servers.len(), "{lines:?}");
+}
+
+#[tokio::test]
+async fn check_needs_the_models() {
+    let dir = migrations("nomodels", &[]);
+    let cli = Cli::try_parse_from(["orm-migrate", "--dir", &dir.display().to_string(), "check"]).unwrap();
+    let err = orm_migrate::cli::run(cli, &|_l: String| {}).await.unwrap_err();
+    assert!(err.to_string().contains("main_with"), "{err}");
+}
