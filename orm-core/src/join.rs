@@ -105,8 +105,6 @@ fn exists_for(parent: &ModelMeta, a: &AssocMeta, inner: Cond) -> Cond {
 /// association, in the order first used.
 struct ViaJoins<'a> {
     parent: &'static ModelMeta,
-    #[allow(dead_code)]
-    parent_ref: &'static str,
     aliases: &'a mut Aliases,
     joins: Vec<(&'static AssocMeta, &'static str)>,
 }
@@ -184,7 +182,6 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
     let mut aliases = Aliases::via();
     let mut v = ViaJoins {
         parent,
-        parent_ref,
         aliases: &mut aliases,
         joins: Vec::new(),
     };

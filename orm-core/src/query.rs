@@ -10,8 +10,6 @@ use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
 use crate::hooks::BulkEvent;
 use crate::include::{Assoc, Loader};
-#[allow(unused_imports)]
-use crate::join::Collector as _;
 use crate::model::Model;
 use crate::row::RowRef;
 use crate::runtime::{enrich, now};
