@@ -143,7 +143,7 @@ async fn insert_with_sql_defaults<M: Model>(
 fn chunk_rows<M: Model>(conn: &Conn<'_>, values: &[Vec<Value>]) -> Vec<usize> {
     let meta = M::META;
     let per_row = (meta.columns.len() - usize::from(meta.auto_pk())).max(1);
-    let max_rows = (conn.dialect().sql().max_params() / per_row).max(1);
+    let max_rows = (conn.dialect().sql().caps().max_params / per_row).max(1);
     let max_bytes = conn.db().inner.max_statement_bytes;
     let mut ends = Vec::new();
     let (mut rows, mut bytes) = (0usize, 0usize);
@@ -209,7 +209,7 @@ async fn insert_chunks_omitting<M: Model>(
         } else {
             let done = conn.execute(st).await.map_err(|e| enrich(e, meta))?;
             if meta.auto_pk() {
-                debug_assert_eq!(d.insert_id(), InsertId::LastInsertId);
+                debug_assert_eq!(d.caps().insert_id, InsertId::LastInsertId);
                 let first = done.last_insert_id.unwrap_or_default();
                 for (i, m) in part.iter_mut().enumerate() {
                     m.__set_auto_pk(first + i as i64);
@@ -298,7 +298,7 @@ async fn upsert_row<M: Model>(
         .filter(|c| !c.primary_key && c.name != target && Some(c.name) != created && Some(c.name) != version)
         .map(|c| c.name)
         .collect();
-    let by_last_id = meta.auto_pk() && d.insert_id() == InsertId::LastInsertId;
+    let by_last_id = meta.auto_pk() && d.caps().insert_id == InsertId::LastInsertId;
     if update.is_empty() && version.is_none() && !by_last_id {
         // Something must be assigned; the target itself is a no-op.
         update.push(target);
@@ -319,7 +319,7 @@ async fn upsert_row<M: Model>(
         bump: version,
         auto_key: by_last_id.then(|| meta.pk().name),
     });
-    if d.insert_id() == InsertId::Returning {
+    if d.caps().insert_id == InsertId::Returning {
         ins.returning_all = meta.column_names.to_vec();
         let st = render_insert(d, ins);
         let rows = conn.fetch(st, M::__from_row).await.map_err(|e| enrich(e, meta))?;

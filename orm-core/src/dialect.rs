@@ -33,6 +33,18 @@ pub enum Dialect {
 
 #[allow(non_upper_case_globals)]
 impl Dialect {
+    /// Whether DDL runs inside a transaction (and is rolled back with it):
+    /// PostgreSQL and SQLite, not MySQL/MariaDB.
+    ///
+    /// ```
+    /// use orm_core::Dialect;
+    /// assert!(Dialect::Postgres.transactional_ddl());
+    /// assert!(!Dialect::MySql.transactional_ddl());
+    /// ```
+    pub fn transactional_ddl(self) -> bool {
+        self.sql().caps().transactional_ddl
+    }
+
     /// Alias of [`Dialect::MySql`].
     pub const Mysql: Dialect = Dialect::MySql;
     /// MariaDB speaks the MySQL dialect.
@@ -90,8 +102,37 @@ pub(crate) enum InsertId {
     LastInsertId,
 }
 
+/// What a dialect's server can do, as data: the runtime and the schema
+/// code read these instead of asking which dialect they have.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Capabilities {
+    /// How an insert reports its generated key.
+    pub insert_id: InsertId,
+    /// The most bind parameters one statement takes.
+    pub max_params: usize,
+    /// The most keys one include statement sends (under `max_params`).
+    pub max_keys_per_statement: usize,
+    /// Take every row of a result before decoding any. SQLite's driver
+    /// produces rows on a worker thread through a bounded channel: decoding
+    /// while it produces keeps the channel full, so the worker blocks and is
+    /// woken once per row (3x the context switches and 2.5x the system time
+    /// of draining first, measured on 10,000-row reads). Network drivers
+    /// decode as the bytes arrive.
+    pub buffer_rows: bool,
+    /// An enum column needs a CHECK constraint (no native ENUM type).
+    pub enum_check: bool,
+    /// `CREATE INDEX IF NOT EXISTS` is understood (else indexes are
+    /// declared inside CREATE TABLE).
+    pub create_index_if_not_exists: bool,
+    /// DDL runs inside a transaction and is rolled back with it.
+    pub transactional_ddl: bool,
+}
+
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
+    /// What the server can do, as data (kept apart from the rendering hooks).
+    fn caps(&self) -> &'static Capabilities;
+
     fn quote_ident(&self, name: &str, out: &mut String) {
         quote_with('"', name, out);
     }
@@ -99,10 +140,6 @@ pub(crate) trait SqlDialect: Sync {
     /// Write the placeholder for the `n`th (1-based) parameter.
     fn placeholder(&self, _n: usize, out: &mut String) {
         out.push('?');
-    }
-
-    fn insert_id(&self) -> InsertId {
-        InsertId::Returning
     }
 
     /// `col [NOT] ILIKE pattern`; the default lowers both sides.
@@ -132,9 +169,6 @@ pub(crate) trait SqlDialect: Sync {
         code == "22003"
     }
 
-    /// The most bind parameters one statement may carry.
-    fn max_params(&self) -> usize;
-
     /// What the column types store exactly; values outside are refused
     /// before SQL is sent (see `guard.rs`).
     fn value_limits(&self) -> &'static crate::guard::ValueLimits;
@@ -160,10 +194,6 @@ pub(crate) trait SqlDialect: Sync {
     fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
         render::upsert_excluded(w, oc);
     }
-
-    /// Keys per statement when loading includes (an IN list stays under the
-    /// dialect's bind-parameter limit, leaving room for filter values).
-    fn max_keys_per_statement(&self) -> usize;
 
     /// After an INSERT's VALUES: skip rows that hit a unique key.
     fn write_ignore_conflicts(&self, w: &mut Writer<'_>, _first_column: &'static str) {
@@ -254,21 +284,6 @@ pub(crate) trait SqlDialect: Sync {
         ""
     }
 
-    /// Whether to take every row of a result before decoding any. SQLite's
-    /// driver produces rows on a worker thread through a bounded channel:
-    /// decoding while it produces keeps the channel full, so the worker
-    /// blocks and is woken once per row (3x the context switches and 2.5x
-    /// the system time of draining first, measured on 10,000-row reads).
-    /// Network drivers decode as the bytes arrive.
-    fn buffer_rows(&self) -> bool {
-        false
-    }
-
-    /// Whether an enum column needs a CHECK constraint (no native ENUM type).
-    fn enum_needs_check(&self) -> bool {
-        true
-    }
-
     /// The statement(s) that open a transaction, at an isolation level if given.
     fn begin(&self, isolation: Option<&str>) -> String {
         match isolation {
@@ -280,11 +295,6 @@ pub(crate) trait SqlDialect: Sync {
     /// After `DROP TABLE IF EXISTS name`.
     fn drop_table_suffix(&self) -> &'static str {
         ""
-    }
-
-    /// Whether `CREATE INDEX IF NOT EXISTS` is understood.
-    fn create_index_if_not_exists(&self) -> bool {
-        true
     }
 
     /// Write a value as a SQL literal (for DEFAULT clauses in DDL only).

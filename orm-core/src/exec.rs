@@ -158,7 +158,7 @@ impl Conn<'_> {
     /// connection. Builders stay under both; this names the cause when
     /// something (raw SQL, a huge value) does not.
     pub(crate) fn check_size(&self, st: &Statement) -> Result<()> {
-        let max = self.dialect().sql().max_params();
+        let max = self.dialect().sql().caps().max_params;
         if st.params.len() > max {
             return Err(Error::invalid(format!(
                 "the statement has {} parameters; {:?} accepts at most {max}",
@@ -273,7 +273,7 @@ impl Conn<'_> {
                 false
             }
         };
-        let buffer = self.dialect().sql().buffer_rows();
+        let buffer = self.dialect().sql().caps().buffer_rows;
         let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
             if buffer {
                 // Every row first, then decode (see `SqlDialect::buffer_rows`).

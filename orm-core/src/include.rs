@@ -366,8 +366,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         // Every chunk carries the filter's parameters too.
         let filter_params = self.child_filter().map_or(0, |f| f.max_params());
         let per_chunk = d
-            .max_keys_per_statement()
-            .min(d.max_params().saturating_sub(filter_params + 16));
+            .caps()
+            .max_keys_per_statement
+            .min(d.caps().max_params.saturating_sub(filter_params + 16));
         for chunk in keys.chunks(per_chunk.max(1)) {
             let values: Vec<Value> = chunk.iter().map(key_value).collect();
             let mut s = Select::new(target.table);

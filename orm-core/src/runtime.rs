@@ -139,7 +139,7 @@ pub(crate) fn insert_omitting<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>, 
                 .collect()
         })
         .collect();
-    let returning = (auto && conn.dialect().sql().insert_id() == InsertId::Returning).then(|| meta.pk().name);
+    let returning = (auto && conn.dialect().sql().caps().insert_id == InsertId::Returning).then(|| meta.pk().name);
     Insert {
         table: meta.table,
         columns,

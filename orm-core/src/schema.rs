@@ -357,7 +357,7 @@ fn create_join_table(d: &dyn SqlDialect, j: &JoinTable) -> Vec<String> {
     sql.push_str("\n)");
     sql.push_str(d.table_options());
     let mut out = vec![sql];
-    if d.create_index_if_not_exists() {
+    if d.caps().create_index_if_not_exists {
         // The composite key serves lookups by the left column; index the right one.
         let mut idx = String::from("CREATE INDEX IF NOT EXISTS ");
         d.quote_ident(&format!("{}_{}_idx", j.name, j.right.0), &mut idx);
@@ -401,7 +401,7 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
         def.push(')');
         parts.push(def);
     }
-    if d.enum_needs_check() {
+    if d.caps().enum_check {
         for c in m.columns {
             if let SqlType::Enum(values) = c.sql_type {
                 let mut def = String::from("  CONSTRAINT ");
@@ -424,7 +424,7 @@ fn create_table(d: &dyn SqlDialect, m: &ModelMeta, fks: &[&ForeignKey]) -> Vec<S
     let indexed = |c: &&ColumnMeta| {
         (c.index || fks.iter().any(|fk| fk.column == c.name)) && !c.unique && !std::ptr::eq(*c, m.pk())
     };
-    let inline_indexes = !d.create_index_if_not_exists();
+    let inline_indexes = !d.caps().create_index_if_not_exists;
     if inline_indexes {
         for c in m.columns.iter().filter(indexed) {
             let mut def = String::from("  INDEX ");

@@ -421,7 +421,7 @@ impl Migrator {
         let d = conn.dialect();
         let (file, sql) = Self::script(m, d, up)?;
         let script = async |c: &Connection, s: &str| c.execute_script(s).await;
-        if d == Dialect::Postgres {
+        if d.transactional_ddl() {
             if sql.trim_start().starts_with(NO_TRANSACTION) {
                 return self.step_in(conn, m, up, script).await;
             }

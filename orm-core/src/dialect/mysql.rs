@@ -1,7 +1,7 @@
 //! MySQL and MariaDB: backtick quoting, `?` placeholders, last-insert-id,
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
-use super::{InsertId, SqlDialect, Writer};
+use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::error::{Violation, between};
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
@@ -9,6 +9,18 @@ use crate::value::{SqlType, Value};
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
+    fn caps(&self) -> &'static Capabilities {
+        static CAPS: Capabilities = Capabilities {
+            insert_id: InsertId::LastInsertId,
+            max_params: 65_535,
+            max_keys_per_statement: 60_000, // 65,535 placeholders per statement
+            buffer_rows: false,
+            enum_check: false,
+            create_index_if_not_exists: false,
+            transactional_ddl: false,
+        };
+        &CAPS
+    }
     fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
         // MASTER_GTID_WAIT with a zero timeout answers at once: 0 when the
         // replica has applied every GTID of the position.
@@ -28,10 +40,6 @@ impl SqlDialect for MySql {
             Some(level) => format!("SET TRANSACTION ISOLATION LEVEL {level}; START TRANSACTION"),
             None => "BEGIN".to_owned(),
         }
-    }
-
-    fn max_params(&self) -> usize {
-        65_535
     }
 
     /// `DATETIME(6)` and `DATE` hold years 1000-9999 (later years become the
@@ -172,21 +180,12 @@ impl SqlDialect for MySql {
         w.param(v.clone());
     }
 
-    fn max_keys_per_statement(&self) -> usize {
-        // 65,535 placeholders per statement.
-        60_000
-    }
-
     /// `INSERT IGNORE` would also hide foreign-key errors; a no-op update does not.
     fn write_ignore_conflicts(&self, w: &mut Writer<'_>, first_column: &'static str) {
         w.push(" ON DUPLICATE KEY UPDATE ");
         w.ident(first_column);
         w.push(" = ");
         w.ident(first_column);
-    }
-
-    fn insert_id(&self) -> InsertId {
-        InsertId::LastInsertId
     }
 
     fn write_no_limit(&self, w: &mut Writer<'_>) {
@@ -230,14 +229,6 @@ impl SqlDialect for MySql {
 
     fn table_options(&self) -> &'static str {
         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-    }
-
-    fn enum_needs_check(&self) -> bool {
-        false
-    }
-
-    fn create_index_if_not_exists(&self) -> bool {
-        false
     }
 
     fn string_literal(&self, s: &str, out: &mut String) {

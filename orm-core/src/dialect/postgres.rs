@@ -1,6 +1,6 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
-use super::{SqlDialect, Writer};
+use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
 use crate::error::{Violation, between};
 use crate::guard::ValueLimits;
@@ -12,6 +12,18 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
+    fn caps(&self) -> &'static Capabilities {
+        static CAPS: Capabilities = Capabilities {
+            insert_id: InsertId::Returning,
+            max_params: 65_535,
+            max_keys_per_statement: usize::MAX, // keys travel as one array parameter
+            buffer_rows: false,
+            enum_check: true,
+            create_index_if_not_exists: true,
+            transactional_ddl: true,
+        };
+        &CAPS
+    }
     fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
         Some(crate::replica::ReplicaSql {
             position: "SELECT pg_current_wal_lsn()::text",
@@ -94,10 +106,6 @@ impl SqlDialect for Postgres {
         }
     }
 
-    fn max_params(&self) -> usize {
-        65_535
-    }
-
     /// Text cannot hold NUL; timestamps and dates are kept from 4712 BC
     /// (year -4711): the server's range starts inside 4713 BC, and chrono
     /// ends (262143 AD) before PostgreSQL does.
@@ -111,11 +119,6 @@ impl SqlDialect for Postgres {
             decimal_scale: None,
             decimal_integer_digits: None,
         }
-    }
-
-    fn max_keys_per_statement(&self) -> usize {
-        // Keys travel as one array parameter.
-        usize::MAX
     }
 
     fn column_type(&self, ty: SqlType) -> String {

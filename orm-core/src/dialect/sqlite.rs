@@ -1,6 +1,6 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
-use super::{SqlDialect, Writer};
+use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::error::Violation;
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
@@ -8,6 +8,18 @@ use crate::value::{SqlType, Value};
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn caps(&self) -> &'static Capabilities {
+        static CAPS: Capabilities = Capabilities {
+            insert_id: InsertId::Returning,
+            max_params: 32_766,
+            max_keys_per_statement: 30_000, // 32,766 variables per statement
+            buffer_rows: true,
+            enum_check: true,
+            create_index_if_not_exists: true,
+            transactional_ddl: true,
+        };
+        &CAPS
+    }
     /// Backticks, not double quotes: SQLite reads a double-quoted name that
     /// matches no column as a string literal (a missing column would read
     /// as its own name, and a filter on it would compare with that text);
@@ -16,18 +28,10 @@ impl SqlDialect for Sqlite {
         super::quote_with('`', name, out);
     }
 
-    fn buffer_rows(&self) -> bool {
-        true
-    }
-
     /// Always serializable; IMMEDIATE takes the write lock up front, so a
     /// transaction never fails later trying to upgrade it.
     fn begin(&self, _isolation: Option<&str>) -> String {
         "BEGIN IMMEDIATE".to_owned()
-    }
-
-    fn max_params(&self) -> usize {
-        32_766
     }
 
     /// NaN is stored as NULL (the infinities are kept); dates are ISO-8601
@@ -50,11 +54,6 @@ impl SqlDialect for Sqlite {
 
     fn integer_cast_type(&self) -> Option<&'static str> {
         Some("INTEGER")
-    }
-
-    fn max_keys_per_statement(&self) -> usize {
-        // 32,766 variables per statement.
-        30_000
     }
 
     /// SQLite turns an integer that overflows into a REAL (which no longer
