@@ -220,6 +220,9 @@ impl Conn<'_> {
                     Err(e @ (Error::Connection { .. } | Error::PoolTimeout { .. })) if decoded == 0 => {
                         replicas.mark_down(i, &e);
                     }
+                    // A statement that looked like a read but writes (a raw
+                    // `SELECT nextval(..)`): the replica refuses it, the primary runs it.
+                    Err(e) if decoded == 0 && refused_as_read_only(&e) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -452,5 +455,18 @@ pub(crate) fn stream_rows<'a, T: Send + 'a>(
         Pool::MySql(p) => run!(p, bind::mysql_args, mysql_ref),
         #[cfg(feature = "sqlite")]
         Pool::Sqlite(p) => run!(p, bind::sqlite_args, sqlite_ref),
+    }
+}
+
+/// A replica's refusal of a statement that writes: PostgreSQL's
+/// `read_only_sql_transaction` (25006), MariaDB's `--read-only` error.
+fn refused_as_read_only(e: &Error) -> bool {
+    match e {
+        Error::Database { code, message } => {
+            code.as_deref() == Some("25006")
+                || message.contains("read-only")
+                || message.contains("read only transaction")
+        }
+        _ => false,
     }
 }

@@ -7,48 +7,51 @@
 use orm_core::{Connection, Db, Dialect, Error, Result, raw};
 use std::time::{Duration, Instant};
 
-const PG_TRY: &str = "SELECT pg_try_advisory_lock(7262737, hashtext(current_schema()))";
-const PG_UNLOCK: &str = "SELECT pg_advisory_unlock(7262737, hashtext(current_schema()))";
-const MY_TRY: &str = "SELECT CAST(COALESCE(GET_LOCK(CONCAT('orm_migrate:', DATABASE()), 0), 0) AS SIGNED)";
-const MY_UNLOCK: &str = "SELECT CAST(COALESCE(RELEASE_LOCK(CONCAT('orm_migrate:', DATABASE())), 0) AS SIGNED)";
+/// How one dialect takes (a 1/0 answer, never waiting) and gives back the
+/// migration lock. An exhaustive match: a new dialect must say how it locks.
+struct LockSql {
+    try_lock: &'static str,
+    unlock: &'static str,
+}
+
+fn lock_sql(dialect: Dialect) -> Result<LockSql> {
+    match dialect {
+        Dialect::Postgres => Ok(LockSql {
+            try_lock: "SELECT CASE WHEN pg_try_advisory_lock(7262737, hashtext(current_schema())) THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END",
+            unlock: "SELECT pg_advisory_unlock(7262737, hashtext(current_schema()))",
+        }),
+        Dialect::MySql => Ok(LockSql {
+            try_lock: "SELECT CAST(COALESCE(GET_LOCK(CONCAT('orm_migrate:', DATABASE()), 0), 0) AS SIGNED)",
+            unlock: "SELECT CAST(COALESCE(RELEASE_LOCK(CONCAT('orm_migrate:', DATABASE())), 0) AS SIGNED)",
+        }),
+        Dialect::Sqlite => Err(Error::Migration {
+            message: "SQLite is locked by the runner's BEGIN IMMEDIATE, not by a lock connection".into(),
+        }),
+    }
+}
 
 /// A held lock; give it back with [`MigrationLock::release`]. Dropped
 /// without release (a cancelled run), its connection closes, which frees
 /// the lock on the server.
 pub(crate) struct MigrationLock {
     conn: Connection,
-    dialect: Dialect,
+    sql: LockSql,
 }
 
-async fn try_once(conn: &Connection, dialect: Dialect) -> Result<bool> {
-    Ok(match dialect {
-        Dialect::Postgres => raw(PG_TRY)
-            .fetch_scalars::<bool, _>(conn)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or(false),
-        _ => {
-            raw(MY_TRY)
-                .fetch_scalars::<i64, _>(conn)
-                .await?
-                .first()
-                .copied()
-                .unwrap_or(0)
-                == 1
-        }
-    })
+async fn try_once(conn: &Connection, sql: &LockSql) -> Result<bool> {
+    let got = raw(sql.try_lock).fetch_scalars::<i64, _>(conn).await?;
+    Ok(got.first().copied() == Some(1))
 }
 
 impl MigrationLock {
     /// Take the lock, polling until `timeout`.
     pub(crate) async fn acquire(db: &Db, timeout: Duration) -> Result<MigrationLock> {
-        let dialect = db.dialect();
+        let sql = lock_sql(db.dialect())?;
         let conn = db.acquire().await?;
         let deadline = Instant::now() + timeout;
         loop {
-            match try_once(&conn, dialect).await {
-                Ok(true) => return Ok(MigrationLock { conn, dialect }),
+            match try_once(&conn, &sql).await {
+                Ok(true) => return Ok(MigrationLock { conn, sql }),
                 Ok(false) => {}
                 Err(e) => {
                     conn.close().await;
@@ -73,12 +76,7 @@ impl MigrationLock {
 
     /// Give the lock back; if that fails, close its connection, which frees it.
     pub(crate) async fn release(self) {
-        let sql = if self.dialect == Dialect::Postgres {
-            PG_UNLOCK
-        } else {
-            MY_UNLOCK
-        };
-        if raw(sql).execute(&self.conn).await.is_ok() {
+        if raw(self.sql.unlock).execute(&self.conn).await.is_ok() {
             self.conn.release().await;
         }
     }

@@ -189,6 +189,15 @@ async fn scenarios(pair: Pair) {
     );
     db.authenticate().await.unwrap();
     assert!(db.replica_status()[0].healthy);
+    if pair == Pair::Pg {
+        // A raw SELECT that writes is refused by the replica and run on the primary.
+        raw("CREATE SEQUENCE orm_replica_seq").execute(&db).await.unwrap();
+        let n: Vec<i64> = raw("SELECT nextval('orm_replica_seq')")
+            .fetch_scalars(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, vec![1]);
+    }
 
     // 2. Replay paused: a session reads its own write at once (from the
     // primary), a plain handle still reads the replica's older state.
