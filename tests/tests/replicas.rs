@@ -192,6 +192,20 @@ async fn scenarios(pair: Pair) {
     if pair == Pair::Pg {
         // A raw SELECT that writes is refused by the replica and run on the primary.
         raw("CREATE SEQUENCE orm_replica_seq").execute(&db).await.unwrap();
+        // (once the replica has the sequence: else it fails for that reason)
+        let mut replayed = false;
+        for _ in 0..500 {
+            let found: Vec<i64> = raw("SELECT COUNT(*) FROM pg_class WHERE relname = 'orm_replica_seq'")
+                .fetch_scalars(&replica_admin)
+                .await
+                .unwrap();
+            if found == [1] {
+                replayed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(replayed, "the sequence reached the replica");
         let n: Vec<i64> = raw("SELECT nextval('orm_replica_seq')")
             .fetch_scalars(&db)
             .await
