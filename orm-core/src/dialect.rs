@@ -22,6 +22,7 @@ pub(crate) use render::{Writer, render_delete, render_insert, render_select, ren
 /// assert_eq!(Dialect::from_url("sqlite::memory:").unwrap(), Dialect::Sqlite);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dialect {
     /// PostgreSQL.
     Postgres,
@@ -33,6 +34,20 @@ pub enum Dialect {
 
 #[allow(non_upper_case_globals)]
 impl Dialect {
+    /// The dialect's short name (`postgres`, `mysql`, `sqlite`), as in
+    /// per-dialect file names (`up.postgres.sql`).
+    ///
+    /// ```
+    /// assert_eq!(orm_core::Dialect::MySql.name(), "mysql");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::MySql => "mysql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
     /// Whether DDL runs inside a transaction (and is rolled back with it):
     /// PostgreSQL and SQLite, not MySQL/MariaDB.
     ///

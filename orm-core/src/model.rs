@@ -35,6 +35,7 @@ pub struct ColumnMeta {
 
 /// The kind of an association (see the example on [`ModelMeta`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AssocKind {
     /// `HasOne<T>`: the target's foreign key points here; at most one row.
     HasOne,

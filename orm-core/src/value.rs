@@ -8,6 +8,7 @@ use uuid::Uuid;
 ///
 /// Each dialect module maps it to its own type name (see [`crate::Dialect`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SqlType {
     /// 16-bit integer.
     SmallInt,
@@ -56,6 +57,7 @@ pub enum SqlType {
 /// assert!(matches!(None::<i64>.to_value(), Value::Null(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// SQL NULL, typed so that every dialect can bind it.
     Null(SqlType),

@@ -8,7 +8,7 @@ use orm_core::{Connection, Db, Dialect, Error, Result, raw};
 use std::time::{Duration, Instant};
 
 /// How one dialect takes (a 1/0 answer, never waiting) and gives back the
-/// migration lock. An exhaustive match: a new dialect must say how it locks.
+/// migration lock. A dialect not listed gets an error, never another's lock.
 struct LockSql {
     try_lock: &'static str,
     unlock: &'static str,
@@ -26,6 +26,9 @@ fn lock_sql(dialect: Dialect) -> Result<LockSql> {
         }),
         Dialect::Sqlite => Err(Error::Migration {
             message: "SQLite is locked by the runner's BEGIN IMMEDIATE, not by a lock connection".into(),
+        }),
+        other => Err(Error::Migration {
+            message: format!("no migration lock is known for {other:?}"),
         }),
     }
 }

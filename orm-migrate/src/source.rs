@@ -21,11 +21,7 @@ pub struct Migration {
 }
 
 fn dialect_suffix(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Postgres => "postgres",
-        Dialect::MySql => "mysql",
-        Dialect::Sqlite => "sqlite",
-    }
+    d.name()
 }
 
 fn err(message: String) -> Error {

@@ -205,6 +205,7 @@ async fn failed_migration_leaves_database_as_before(t: &TestDb) {
                 [20260101000004]
             );
         }
+        other => unreachable!("the tests run on PostgreSQL, MySQL and SQLite, not {other:?}"),
     }
     std::fs::write(bad.join("up.sql"), "CREATE TABLE mig_half (id INTEGER PRIMARY KEY);\n").unwrap();
     assert_eq!(

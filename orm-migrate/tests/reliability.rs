@@ -182,6 +182,7 @@ async fn lock_hygiene(t: &TestDb) {
                 "MariaDB shows the dirty state and refuses to continue"
             );
         }
+        other => unreachable!("the tests run on PostgreSQL, MySQL and SQLite, not {other:?}"),
     }
     println!(
         "{:?}: after a failed migration the lock was free in {lock_check:?}; a second runner reported in {reported:?}",
@@ -217,6 +218,7 @@ async fn kill_nine(backend: Backend) {
                 Dialect::Postgres => count(&t.db, &format!("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = '{}' AND pid <> pg_backend_pid()", t.namespace())).await,
                 Dialect::MySql => count(&t.db, &format!("SELECT COUNT(*) - 1 FROM information_schema.processlist WHERE db = '{}'", t.namespace())).await,
                 Dialect::Sqlite => 0,
+                other => unreachable!("the tests run on PostgreSQL, MySQL and SQLite, not {other:?}"),
             };
             if others <= 0 {
                 break;

@@ -284,6 +284,7 @@ async fn atomicity_under_faults(t: &TestDb) {
                     Dialect::Postgres => raw("SELECT pg_backend_pid()").fetch_scalars::<i32, _>(tx).await?[0].into(),
                     Dialect::MySql => raw("SELECT CONNECTION_ID()").fetch_scalars::<i64, _>(tx).await?[0],
                     Dialect::Sqlite => 0,
+                    other => unreachable!("the tests run on PostgreSQL, MySQL and SQLite, not {other:?}"),
                 };
                 for i in 0..10 {
                     Tag::create(
