@@ -137,6 +137,14 @@ pub enum Error {
         /// Every difference found, one sentence each.
         problems: Vec<String>,
     },
+    /// A stored value does not decode into its field's Rust type: a label
+    /// the `DbEnum` does not know, a document that does not fit `Json<T>`,
+    /// text that is not a UUID, a column of another type.
+    #[error("could not decode a column: {message}")]
+    Decode {
+        /// What did not decode, and why.
+        message: String,
+    },
     /// Any other database error.
     #[error("database error{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
     Database {

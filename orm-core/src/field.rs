@@ -191,9 +191,8 @@ where
     T::Err: std::fmt::Display,
 {
     let s: String = try_get!(row, idx, String)?;
-    s.parse().map_err(|e| crate::Error::Database {
-        code: None,
-        message: format!("could not decode column {idx} as {what}: {e}"),
+    s.parse().map_err(|e| crate::Error::Decode {
+        message: format!("column {idx} as {what}: {e}"),
     })
 }
 
@@ -282,8 +281,7 @@ pub trait DbEnum: Sized + Copy + Send + Sync + 'static {
 /// Decode a `DbEnum` from its label (called by the derive).
 pub(crate) fn decode_enum<E: DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> Result<E> {
     let s: String = try_get!(row, idx, String)?;
-    E::from_label(&s).ok_or_else(|| crate::Error::Database {
-        code: None,
+    E::from_label(&s).ok_or_else(|| crate::Error::Decode {
         message: format!("`{s}` is not a variant of {name} (expected one of {:?})", E::VARIANTS),
     })
 }
@@ -315,11 +313,8 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> 
     }
     fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
         let doc = serde_json::Value::decode(row, idx)?;
-        serde_json::from_value(doc)
-            .map(Json)
-            .map_err(|e| crate::Error::Database {
-                code: None,
-                message: format!("could not decode column {idx} as {}: {e}", std::any::type_name::<T>()),
-            })
+        serde_json::from_value(doc).map(Json).map_err(|e| crate::Error::Decode {
+            message: format!("column {idx} as {}: {e}", std::any::type_name::<T>()),
+        })
     }
 }

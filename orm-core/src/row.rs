@@ -35,8 +35,5 @@ impl RowRef<'_> {
 
 /// A column that could not be decoded into the field's type.
 pub(crate) fn decode_error(e: sqlx::Error) -> crate::Error {
-    crate::Error::Database {
-        code: None,
-        message: format!("could not decode a column: {e}"),
-    }
+    crate::Error::Decode { message: e.to_string() }
 }

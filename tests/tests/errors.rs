@@ -131,7 +131,37 @@ async fn other_errors_are_database_errors(t: &TestDb) {
     assert_eq!(err.status_code(), 500);
 }
 
+/// A JSON column whose document has to fit a struct.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Dims {
+    pub w: i64,
+    pub h: i64,
+}
+
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
+pub struct Sheet {
+    pub id: i64,
+    pub dims: Json<Dims>,
+}
+
+/// A stored value that does not fit its field is `Error::Decode`, naming
+/// the type, not a generic database error.
+async fn values_that_do_not_decode_are_decode_errors(t: &TestDb) {
+    Schema::new().model::<Sheet>().sync(&t.db).await.unwrap();
+    raw(t.insert_sql("sheets", &["dims"]))
+        .bind(serde_json::json!({"w": "wide", "h": 2}))
+        .execute(&t.db)
+        .await
+        .unwrap();
+    let err = Sheet::find().all(&t.db).await.expect_err("w is not a number");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("Dims"), "{err}");
+    assert_eq!(err.status_code(), 500);
+}
+
 dialect_tests!(
+    values_that_do_not_decode_are_decode_errors,
     unique_violation_names_table_and_column,
     not_null_is_enforced_by_the_database,
     enum_values_outside_the_set_are_refused,
