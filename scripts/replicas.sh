@@ -17,8 +17,10 @@ MY_REPLICA=33307
 # machine's own server is managed) must not take these for it.
 MYSQLD="$ROOT/mariadbd-orm"
 
+# PostgreSQL refuses to run as root: as root, run it as `postgres`;
+# otherwise as the current user.
 as_postgres() {
-    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
 pg_start() {
