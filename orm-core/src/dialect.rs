@@ -285,6 +285,12 @@ pub(crate) trait SqlDialect: Sync {
         code == "55P03"
     }
 
+    /// A read replica refused the statement because it writes (a raw
+    /// `SELECT nextval(..)`): the runner runs it again on the primary.
+    fn is_read_only_refusal(&self, code: &str, _message: &str) -> bool {
+        code == "25006"
+    }
+
     /// What to write for "no limit" when only an offset is given.
     fn write_no_limit(&self, _w: &mut Writer<'_>) {}
 

@@ -222,7 +222,13 @@ impl Conn<'_> {
                     }
                     // A statement that looked like a read but writes (a raw
                     // `SELECT nextval(..)`): the replica refuses it, the primary runs it.
-                    Err(e) if decoded == 0 && refused_as_read_only(&e) => {}
+                    Err(Error::Database { code, message })
+                        if decoded == 0
+                            && db
+                                .inner
+                                .dialect
+                                .sql()
+                                .is_read_only_refusal(code.as_deref().unwrap_or(""), &message) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -243,12 +249,8 @@ impl Conn<'_> {
 
     /// Through a session with replicas: remember the primary's position.
     async fn after_write(&self) {
-        if let Conn::Db(db) = self
-            && let crate::replica::Route::Session(s) = &db.route
-            && db.inner.replicas.is_some()
-            && let Some(sql) = db.inner.dialect.sql().replica_sql()
-        {
-            s.wrote(db, sql).await;
+        if let Conn::Db(db) = self {
+            crate::replica::session_wrote(db).await;
         }
     }
 
@@ -455,18 +457,5 @@ pub(crate) fn stream_rows<'a, T: Send + 'a>(
         Pool::MySql(p) => run!(p, bind::mysql_args, mysql_ref),
         #[cfg(feature = "sqlite")]
         Pool::Sqlite(p) => run!(p, bind::sqlite_args, sqlite_ref),
-    }
-}
-
-/// A replica's refusal of a statement that writes: PostgreSQL's
-/// `read_only_sql_transaction` (25006), MariaDB's `--read-only` error.
-fn refused_as_read_only(e: &Error) -> bool {
-    match e {
-        Error::Database { code, message } => {
-            code.as_deref() == Some("25006")
-                || message.contains("read-only")
-                || message.contains("read only transaction")
-        }
-        _ => false,
     }
 }

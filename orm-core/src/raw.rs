@@ -91,9 +91,10 @@ impl Raw {
         crate::placeholders::statement(dialect.sql(), self.sql, self.params, self.named)
     }
 
-    /// Fetch rows: a plain `SELECT` (no locking clause) may go to a read
-    /// replica; anything else (`INSERT .. RETURNING`, `WITH .. UPDATE`)
-    /// runs on the primary.
+    /// Fetch rows: a `SELECT` may go to a read replica (one that writes,
+    /// as `SELECT nextval(..)`, is refused there and runs on the primary);
+    /// anything else (`INSERT .. RETURNING`, `WITH .. UPDATE`) runs on the
+    /// primary.
     async fn fetch_with<T>(
         self,
         conn: crate::exec::Conn<'_>,
@@ -219,14 +220,13 @@ impl From<&[u8]> for Value {
     }
 }
 
-/// A statement that only reads: it starts with `SELECT` and takes no row
-/// locks (`FOR UPDATE` / `FOR SHARE` / `LOCK IN SHARE MODE`).
+/// A statement that starts with `SELECT` and stores nothing (`SELECT ..
+/// INTO`). Row locks matter only in a transaction, which never goes to a
+/// replica; a `SELECT` that writes is refused by the replica and run again
+/// on the primary (`Conn::read`).
 fn is_plain_select(sql: &str) -> bool {
-    let head = sql.trim_start().get(..6).unwrap_or_default();
-    let upper = sql.to_ascii_uppercase();
-    head.eq_ignore_ascii_case("select")
-        && !upper.contains("FOR UPDATE")
-        && !upper.contains("FOR SHARE")
-        && !upper.contains("LOCK IN SHARE MODE")
-        && !upper.contains(" INTO ")
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("select"))
+        && !sql.to_ascii_uppercase().contains(" INTO ")
 }

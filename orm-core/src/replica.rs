@@ -233,9 +233,20 @@ impl Replicas {
     }
 }
 
+/// After a write through `db` (a statement, or a transaction's COMMIT): if
+/// `db` is a session with replicas, remember the primary's position.
+pub(crate) async fn session_wrote(db: &Db) {
+    if let Route::Session(s) = &db.route
+        && db.inner.replicas.is_some()
+        && let Some(sql) = db.inner.dialect.sql().replica_sql()
+    {
+        s.wrote(db, sql).await;
+    }
+}
+
 impl Session {
     /// Remember the primary's position after a write of this session.
-    pub(crate) async fn wrote(&self, primary: &Db, sql: ReplicaSql) {
+    async fn wrote(&self, primary: &Db, sql: ReplicaSql) {
         // A failure leaves the old position; reads then fall back to the
         // primary only if a replica is behind it, which is still correct
         // for writes made before. Take the safe side: no position means

@@ -396,12 +396,8 @@ impl Transaction {
             .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))?;
         conn.set_dirty(false);
         drop(conn);
-        if commit
-            && let crate::replica::Route::Session(s) = &self.db.route
-            && self.db.inner.replicas.is_some()
-            && let Some(sql) = self.db.inner.dialect.sql().replica_sql()
-        {
-            s.wrote(&self.db, sql).await;
+        if commit {
+            crate::replica::session_wrote(&self.db).await;
         }
         Ok(())
     }

@@ -133,6 +133,11 @@ impl SqlDialect for MySql {
 
     /// 1205 "Lock wait timeout exceeded" (MariaDB's NOWAIT answer too) and
     /// MySQL 8's 3572 NOWAIT error, both SQLSTATE HY000.
+    /// MariaDB's ER_OPTION_PREVENTS_STATEMENT for a `--read-only` server.
+    fn is_read_only_refusal(&self, _code: &str, message: &str) -> bool {
+        message.contains("--read-only")
+    }
+
     fn is_lock_not_available(&self, _code: &str, message: &str) -> bool {
         message.starts_with("Lock wait timeout exceeded")
             || message.starts_with("Statement aborted because lock(s) could not be acquired immediately")
