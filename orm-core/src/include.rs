@@ -266,12 +266,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     /// `(parent column, child column)` that hold the matching key.
     pub(crate) fn key_columns(&self) -> (&'static str, &'static str) {
-        let m = self.meta;
-        match m.kind {
-            AssocKind::HasOne | AssocKind::HasMany => (P::META.pk().name, m.foreign_key),
-            AssocKind::BelongsTo => (m.foreign_key, C::META.pk().name),
-            AssocKind::BelongsToMany => (P::META.pk().name, m.foreign_key),
-        }
+        key_columns(P::META, self.meta)
     }
 
     pub(crate) fn child_filter(&self) -> Option<Cond> {
@@ -296,17 +291,8 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     where
         C: 'g,
     {
-        if !self.order.is_empty() {
-            return;
-        }
-        let Some(pk) = C::META.column_index(C::META.pk().name) else {
-            return;
-        };
-        let key = |c: &C| key_of(&c.__value_at(pk));
-        for group in groups.filter(|g| g.len() > 1) {
-            if !group.is_sorted_by_key(key) {
-                group.sort_by_cached_key(key);
-            }
+        if self.order.is_empty() {
+            sort_by_key_of(groups, |c: &C| c);
         }
     }
 
@@ -336,7 +322,12 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     /// Load the target rows' own includes: those joined into the fetch
     /// (read back by `collectors`) and those with statements of their own.
-    async fn load_below(&self, conn: Conn<'_>, collectors: Vec<Box<dyn Collector<C>>>, rows: &mut [C]) -> Result<()> {
+    pub(crate) async fn load_below(
+        &self,
+        conn: Conn<'_>,
+        collectors: Vec<Box<dyn Collector<C>>>,
+        rows: &mut [C],
+    ) -> Result<()> {
         for c in collectors {
             c.finish(conn, rows).await?;
         }
@@ -505,11 +496,8 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         for (k, pair) in child_keys.into_iter().zip(children.into_iter().zip(links)) {
             groups.entry(k).or_default().push(pair);
         }
-        let pk = C::META.primary_key;
         if self.order.is_empty() {
-            for g in groups.values_mut() {
-                g.sort_by_cached_key(|(c, _)| key_of(&c.__value_at(pk)));
-            }
+            sort_by_key_of(groups.values_mut(), |(c, _): &(C, LinkRow)| c);
         }
         for (p, key) in parents.iter_mut().zip(parent_keys) {
             let group = key.as_ref().and_then(|k| groups.get(k)).cloned().unwrap_or_default();
@@ -617,32 +605,55 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     fn exists_cond(&self) -> Cond {
-        let target = self.target();
-        let m = self.meta;
-        let filter = self.child_filter();
-        Cond::Exists(Box::new(match m.kind {
-            AssocKind::HasOne | AssocKind::HasMany => Exists {
-                table: target.table,
-                via: None,
-                column: m.foreign_key,
-                outer: P::META.pk().name,
-                filter,
-            },
-            AssocKind::BelongsTo => Exists {
-                table: target.table,
-                via: None,
-                column: target.pk().name,
-                outer: m.foreign_key,
-                filter,
-            },
-            AssocKind::BelongsToMany => Exists {
-                table: target.table,
-                via: Some((m.through, m.foreign_key, m.other_key)),
-                column: target.pk().name,
-                outer: P::META.pk().name,
-                filter,
-            },
-        }))
+        association_exists(P::META, self.meta, self.child_filter())
+    }
+}
+
+/// `(parent column, target column)` that hold the matching key of an
+/// association of `parent` (the join table's column for `BelongsToMany`).
+pub(crate) fn key_columns(parent: &ModelMeta, m: &AssocMeta) -> (&'static str, &'static str) {
+    match m.kind {
+        AssocKind::HasOne | AssocKind::HasMany | AssocKind::BelongsToMany => (parent.pk().name, m.foreign_key),
+        AssocKind::BelongsTo => (m.foreign_key, (m.target)().pk().name),
+    }
+}
+
+/// The correlated `EXISTS` of an association's rows (matching `filter`)
+/// for the parent's row: required includes, `Assoc::exists`, and a filter
+/// on a to-many association's column.
+pub(crate) fn association_exists(parent: &ModelMeta, m: &AssocMeta, filter: Option<Cond>) -> Cond {
+    let target = (m.target)();
+    let (parent_col, target_col) = key_columns(parent, m);
+    Cond::Exists(Box::new(match m.kind {
+        AssocKind::BelongsToMany => Exists {
+            table: target.table,
+            via: Some((m.through, m.foreign_key, m.other_key)),
+            column: target.pk().name,
+            outer: parent_col,
+            filter,
+        },
+        _ => Exists {
+            table: target.table,
+            via: None,
+            column: target_col,
+            outer: parent_col,
+            filter,
+        },
+    }))
+}
+
+/// Put each group in key order (numeric keys by value, text by bytes),
+/// unless it is already: what the loaders do when an include has no order.
+pub(crate) fn sort_by_key_of<'g, C: Model, T: 'g>(
+    groups: impl Iterator<Item = &'g mut Vec<T>>,
+    child: impl Fn(&T) -> &C,
+) {
+    let pk = C::META.primary_key;
+    let key = |t: &T| key_of(&child(t).__value_at(pk));
+    for group in groups.filter(|g| g.len() > 1) {
+        if !group.is_sorted_by_key(key) {
+            group.sort_by_cached_key(key);
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! joined twice and two associations to one table cannot collide.
 
 use crate::association::{LinkRow, Loaded};
-use crate::ast::{Cond, Exists, Join, OrderTerm, Select, SelectItem};
+use crate::ast::{Cond, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::error::{Error, Result};
 use crate::exec::Conn;
@@ -65,42 +65,6 @@ impl Aliases {
     }
 }
 
-/// `(column on the parent, column on the target)` of a to-one association
-/// of `parent`.
-fn to_one_keys(parent: &ModelMeta, a: &AssocMeta) -> (&'static str, &'static str) {
-    let target = (a.target)();
-    match a.kind {
-        AssocKind::BelongsTo => (a.foreign_key, target.pk().name),
-        _ => (parent.pk().name, a.foreign_key),
-    }
-}
-
-/// The `EXISTS` a condition on a to-many association's columns means
-/// ("some post has .."), correlated with the parent's row.
-fn exists_for(parent: &ModelMeta, a: &AssocMeta, inner: Cond) -> Cond {
-    let target = (a.target)();
-    let filter = Some(match crate::query::live_rows(target) {
-        Some(live) => Cond::And(vec![live, inner]),
-        None => inner,
-    });
-    Cond::Exists(Box::new(match a.kind {
-        AssocKind::BelongsToMany => Exists {
-            table: target.table,
-            via: Some((a.through, a.foreign_key, a.other_key)),
-            column: target.pk().name,
-            outer: parent.pk().name,
-            filter,
-        },
-        _ => Exists {
-            table: target.table,
-            via: None,
-            column: a.foreign_key,
-            outer: parent.pk().name,
-            filter,
-        },
-    }))
-}
-
 /// The joins that `Assoc::col` conditions and orderings need, one per
 /// association, in the order first used.
 struct ViaJoins<'a> {
@@ -124,7 +88,12 @@ impl ViaJoins<'_> {
             Cond::Via(a, inner) => {
                 let inner = self.cond(*inner)?;
                 if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) {
-                    exists_for(self.parent, a, inner)
+                    let target = (a.target)();
+                    let filter = match crate::query::live_rows(target) {
+                        Some(live) => Cond::And(vec![live, inner]),
+                        None => inner,
+                    };
+                    crate::include::association_exists(self.parent, a, Some(filter))
                 } else {
                     Cond::Qualified(self.alias(a)?, Box::new(inner))
                 }
@@ -191,7 +160,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
         .map(|t| v.term(t))
         .collect::<Result<_>>()?;
     for (a, alias) in v.joins {
-        let (parent_col, target_col) = to_one_keys(parent, a);
+        let (parent_col, target_col) = crate::include::key_columns(parent, a);
         let target = (a.target)();
         s.joins.push(Join {
             table: target.table,
@@ -309,22 +278,17 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let mut link_at = None;
     let mut link_alias = None;
     match m.kind {
-        AssocKind::BelongsTo => plan.select.joins.push(Join {
-            table: target.table,
-            alias,
-            left: (alias, target.pk().name),
-            right: (parent_ref, m.foreign_key),
-            outer,
-            on,
-        }),
-        AssocKind::HasOne | AssocKind::HasMany => plan.select.joins.push(Join {
-            table: target.table,
-            alias,
-            left: (alias, m.foreign_key),
-            right: (parent_ref, P::META.pk().name),
-            outer,
-            on,
-        }),
+        AssocKind::BelongsTo | AssocKind::HasOne | AssocKind::HasMany => {
+            let (parent_col, target_col) = assoc.key_columns();
+            plan.select.joins.push(Join {
+                table: target.table,
+                alias,
+                left: (alias, target_col),
+                right: (parent_ref, parent_col),
+                outer,
+                on,
+            });
+        }
         AssocKind::BelongsToMany => {
             let through = plan.aliases.take()?;
             link_alias = Some(through);
@@ -429,13 +393,7 @@ impl<P: Model, C: Model + Clone> JoinCollector<P, C> {
             }
         }
         if self.to_many && self.assoc.order.is_empty() {
-            let pk = C::META.primary_key;
-            let key = |t: &T| crate::include::key_of(&child(t).__value_at(pk));
-            for g in groups.iter_mut().filter(|g| g.len() > 1) {
-                if !g.is_sorted_by_key(key) {
-                    g.sort_by_cached_key(key);
-                }
-            }
+            crate::include::sort_by_key_of(groups.iter_mut(), child);
         }
         groups
     }
@@ -494,14 +452,8 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
 
     fn finish<'a>(mut self: Box<Self>, conn: Conn<'a>, owners: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            for n in std::mem::take(&mut self.nested) {
-                n.finish(conn, &mut self.children).await?;
-            }
-            if !self.children.is_empty() {
-                for n in self.assoc.nested.iter().filter(|n| !n.is_joined()) {
-                    n.load(conn, &mut self.children).await?;
-                }
-            }
+            let nested = std::mem::take(&mut self.nested);
+            self.assoc.load_below(conn, nested, &mut self.children).await?;
             let children = std::mem::take(&mut self.children);
             let links = std::mem::take(&mut self.links);
             let set = self.assoc.set;
