@@ -53,38 +53,18 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
     if models.is_empty() {
         return Ok(models);
     }
-    if !omitted.is_empty() {
+    // Rows that all send every column are chunked once; rows that leave
+    // some to `default_sql` are inserted by groups (`insert_with_sql_defaults`).
+    let chunks = omitted.is_empty().then(|| chunk_rows::<M>(&conn, &values));
+    if chunks.is_none() {
         omitted.resize(models.len(), Vec::new());
-        let run = async |tx: &crate::Transaction| {
-            let tx = Conn::Tx(tx);
-            M::before_bulk(BulkEvent::Create, &tx).await?;
-            insert_with_sql_defaults(&tx, &mut models, values, &omitted).await?;
-            after_bulk_create(&tx, &models).await
-        };
-        match conn {
-            Conn::Db(d) => d.transaction(run).await?,
-            Conn::Tx(t) => t.transaction(run).await?,
-        }
-        return Ok(models);
     }
-    let chunks = chunk_rows::<M>(&conn, &values);
-    if chunks.len() == 1 {
+    if chunks.as_ref().is_some_and(|c| c.len() == 1) {
         // One INSERT is atomic by itself.
-        M::before_bulk(BulkEvent::Create, &conn).await?;
-        for m in &models {
-            m.before_write(Event::Create, &conn).await?;
-        }
-        insert_chunks(&conn, &mut models, values, &chunks).await?;
-        after_bulk_create(&conn, &models).await?;
+        insert_all(&conn, &mut models, values, &omitted, chunks.as_deref()).await?;
     } else {
         let run = async |tx: &crate::Transaction| {
-            let tx = Conn::Tx(tx);
-            M::before_bulk(BulkEvent::Create, &tx).await?;
-            for m in &models {
-                m.before_write(Event::Create, &tx).await?;
-            }
-            insert_chunks(&tx, &mut models, values, &chunks).await?;
-            after_bulk_create(&tx, &models).await
+            insert_all(&Conn::Tx(tx), &mut models, values, &omitted, chunks.as_deref()).await
         };
         match conn {
             Conn::Db(d) => d.transaction(run).await?,
@@ -92,6 +72,29 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
         }
     }
     Ok(models)
+}
+
+/// `bulk_create`'s statements with its hooks: the bulk pair around them,
+/// each row's before and after hooks; `chunks` when every row sends every
+/// column, else by groups of rows that leave the same columns out.
+async fn insert_all<M: Model>(
+    conn: &Conn<'_>,
+    models: &mut [M],
+    values: Vec<Vec<Value>>,
+    omitted: &[Vec<usize>],
+    chunks: Option<&[usize]>,
+) -> Result<()> {
+    M::before_bulk(BulkEvent::Create, conn).await?;
+    match chunks {
+        Some(ends) => {
+            for m in models.iter() {
+                m.before_write(Event::Create, conn).await?;
+            }
+            insert_chunks(conn, models, values, ends).await?;
+        }
+        None => insert_with_sql_defaults(conn, models, values, omitted).await?,
+    }
+    after_bulk_create(conn, models).await
 }
 
 /// The after hooks of `bulk_create`: each row's, then the bulk one.

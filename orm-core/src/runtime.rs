@@ -97,11 +97,6 @@ pub(crate) fn keys_filter<M: Model>(items: &[&M], negate: bool) -> Cond {
     if negate { Cond::Not(Box::new(any)) } else { any }
 }
 
-/// The operation's executor, as the async hooks receive it.
-fn hook_db<'a>(conn: &'a Conn<'a>) -> &'a dyn Executor {
-    conn
-}
-
 pub(crate) fn decode_key(row: RowRef<'_>, ty: SqlType) -> Result<i64> {
     match ty {
         SqlType::SmallInt => i16::decode(row, 0).map(i64::from),
@@ -168,11 +163,11 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
     let mut m = M::__from_new(new, now());
     prepare_insert(&mut m, true)?;
     let conn = db.__conn();
-    m.before_write(Event::Create, hook_db(&conn)).await?;
+    m.before_write(Event::Create, &conn).await?;
     insert_one_omitting(&mut m, &conn, &omit).await?;
     m.after_create()?;
     m.after_save()?;
-    m.after_write(Event::Create, hook_db(&conn)).await?;
+    m.after_write(Event::Create, &conn).await?;
     Ok(m)
 }
 
@@ -288,7 +283,7 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.before_update()?;
     let meta = M::META;
     let conn = db.__conn();
-    m.before_write(Event::Update, hook_db(&conn)).await?;
+    m.before_write(Event::Update, &conn).await?;
     let previous = meta.updated_at.map(|i| m.__value_at(i));
     let restore_stamp = |m: &mut M| {
         if let Some(Value::DateTimeUtc(t)) = previous {
@@ -315,7 +310,7 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, hook_db(&conn)).await
+    m.after_write(Event::Update, &conn).await
 }
 
 /// Write some column assignments of an instance, with the save hooks,
@@ -332,7 +327,7 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     let meta = M::META;
     let conn = db.__conn();
     check_assignments(&conn, meta, &sets)?;
-    m.before_write(Event::Update, hook_db(&conn)).await?;
+    m.before_write(Event::Update, &conn).await?;
     let stamp = now();
     if let Some(i) = meta.updated_at {
         sets.retain(|(c, _)| *c != meta.columns[i].name);
@@ -343,7 +338,7 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, hook_db(&conn)).await
+    m.after_write(Event::Update, &conn).await
 }
 
 /// `instance.update(patch)`: apply the patch, then run the save path's
@@ -369,7 +364,7 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     let conn = db.__conn();
     let after = m.__values();
     guard_row(&conn, meta, None, &after)?;
-    m.before_write(Event::Update, hook_db(&conn)).await?;
+    m.before_write(Event::Update, &conn).await?;
     let stamp = now();
     let version = meta.version.map(|v| meta.columns[v].name);
     let mut sets: Vec<(&'static str, Assign)> = meta
@@ -388,7 +383,7 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, hook_db(&conn)).await
+    m.after_write(Event::Update, &conn).await
 }
 
 /// `instance.increment(col, by)`: `SET col = col + by` in SQL (no lost
@@ -464,7 +459,7 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
     m.before_destroy()?;
     let meta = M::META;
     let conn = db.__conn();
-    m.before_write(Event::Destroy, hook_db(&conn)).await?;
+    m.before_write(Event::Destroy, &conn).await?;
     match meta.deleted_at {
         Some(i) => {
             let sets = vec![(meta.columns[i].name, Assign::Value(now().to_value()))];
@@ -473,7 +468,7 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
         None => delete_instance(&conn, m).await?,
     }
     m.after_destroy()?;
-    m.after_write(Event::Destroy, hook_db(&conn)).await
+    m.after_write(Event::Destroy, &conn).await
 }
 
 /// DELETE the instance's row (checking the version of a versioned model).
@@ -497,10 +492,10 @@ async fn delete_instance<M: Model>(conn: &Conn<'_>, m: &M) -> Result<()> {
 pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()> {
     m.before_destroy()?;
     let conn = db.__conn();
-    m.before_write(Event::Destroy, hook_db(&conn)).await?;
+    m.before_write(Event::Destroy, &conn).await?;
     delete_instance(&conn, m).await?;
     m.after_destroy()?;
-    m.after_write(Event::Destroy, hook_db(&conn)).await
+    m.after_write(Event::Destroy, &conn).await
 }
 
 /// `instance.restore`: clear `deleted_at` of a soft-deleted row (checking

@@ -132,13 +132,7 @@ impl Hooks for Invoice {
         if event == Event::Create && self.total == 666 {
             let n = Invoice::find().filter(Invoice::TOTAL.eq(666)).count(db).await?;
             if n >= 3 {
-                let mut fields = FieldErrors::new();
-                fields.insert("total".into(), vec!["too many invoices of 666".into()]);
-                return Err(Error::Validation {
-                    model: "Invoice",
-                    row: None,
-                    fields,
-                });
+                return Err(Error::validation("Invoice", "total", "too many invoices of 666"));
             }
         }
         Ok(())
