@@ -48,28 +48,13 @@ impl QueryEvent<'_> {
 
 pub(crate) type Logger = Arc<dyn Fn(&QueryEvent<'_>) + Send + Sync>;
 
-/// One driver pool.
-#[derive(Clone)]
-pub(crate) enum Pool {
-    #[cfg(feature = "postgres")]
-    Pg(sqlx::PgPool),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::MySqlPool),
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
-}
-
 pub(crate) struct DbInner {
-    pub(crate) pool: Pool,
-    /// For `sqlite::memory:`: a connection held outside the pool so the
-    /// database outlives any pooled connection.
-    #[cfg(feature = "sqlite")]
-    _memory_anchor: Option<std::sync::Mutex<sqlx::SqliteConnection>>,
+    /// The database's driver: its pool and connections.
+    pub(crate) driver: std::sync::Arc<dyn crate::driver::Driver>,
     pub(crate) dialect: Dialect,
     pub(crate) logger: Option<Logger>,
     /// Whether statement events carry the bound values.
     pub(crate) log_parameters: bool,
-    pub(crate) acquire_timeout: Duration,
     /// The largest statement the server takes, in bytes (MySQL's
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
     pub(crate) max_statement_bytes: Option<usize>,
@@ -202,14 +187,7 @@ impl Db {
 
     /// Close every connection of the pool.
     pub async fn close(&self) {
-        match &self.inner.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Pg(p) => p.close().await,
-            #[cfg(feature = "mysql")]
-            Pool::MySql(p) => p.close().await,
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => p.close().await,
-        }
+        self.inner.driver.close().await
     }
 }
 
@@ -342,129 +320,16 @@ impl DbBuilder {
                 message: format!("{dialect:?} has no read replicas: remove .read_replica(..) for this URL"),
             });
         }
-        let conn_err = |e: sqlx::Error| crate::error::from_sqlx(e, self.acquire_timeout);
-        let probe_timeout = self.connect_timeout;
-        let target = redacted(&self.url);
-        let probe_err = |e: sqlx::Error| Error::Connection {
-            message: format!("could not connect to {target}: {}", cause(&e)),
+        let opts = crate::driver::ConnectOptions {
+            url: self.url.clone(),
+            max_connections: self.max_connections,
+            min_connections: self.min_connections,
+            idle_timeout: self.idle_timeout,
+            acquire_timeout: self.acquire_timeout,
+            connect_timeout: self.connect_timeout,
+            lazy: self.lazy,
         };
-        // One connection of our own first: sqlx's pool would retry a failing
-        // connect until the acquire timeout and report only that.
-        macro_rules! probe {
-            ($conn:ty, $opts:expr) => {
-                match tokio::time::timeout(probe_timeout, <$conn as sqlx::Connection>::connect_with($opts)).await {
-                    Ok(Ok(conn)) => conn,
-                    Ok(Err(e)) => return Err(probe_err(e)),
-                    Err(_) => {
-                        return Err(Error::Connection {
-                            message: format!("could not connect to {target}: no answer within {probe_timeout:?}"),
-                        });
-                    }
-                }
-            };
-        }
-        let mut max_statement_bytes = None;
-        // sqlx's default pings on every acquire (a round trip per query);
-        // ours only after PING_IF_IDLE_FOR idle.
-        macro_rules! options {
-            ($opts:ty) => {
-                sqlx::pool::PoolOptions::<$opts>::new()
-                    .max_connections(self.max_connections)
-                    .min_connections(self.min_connections)
-                    .idle_timeout(self.idle_timeout)
-                    .acquire_timeout(self.acquire_timeout)
-                    .test_before_acquire(false)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for > PING_IF_IDLE_FOR {
-                                sqlx::Connection::ping(conn).await?;
-                            }
-                            Ok(true)
-                        })
-                    })
-            };
-        }
-        #[cfg(feature = "sqlite")]
-        let mut anchor = None;
-        let pool = match dialect {
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => {
-                let opts: sqlx::postgres::PgConnectOptions = self.url.parse().map_err(conn_err)?;
-                if self.lazy {
-                    Pool::Pg(options!(sqlx::Postgres).connect_lazy_with(opts))
-                } else {
-                    let probe = probe!(sqlx::PgConnection, &opts);
-                    let _ = sqlx::Connection::close(probe).await;
-                    Pool::Pg(options!(sqlx::Postgres).connect_with(opts).await.map_err(conn_err)?)
-                }
-            }
-            #[cfg(feature = "mysql")]
-            Dialect::MySql => {
-                let url = match self.url.strip_prefix("mariadb:") {
-                    Some(rest) => format!("mysql:{rest}"),
-                    None => self.url.clone(),
-                };
-                let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(conn_err)?;
-                if self.lazy {
-                    return Ok(Db::from_inner(Arc::new(DbInner {
-                        pool: Pool::MySql(options!(sqlx::MySql).connect_lazy_with(opts)),
-                        dialect,
-                        #[cfg(feature = "sqlite")]
-                        _memory_anchor: None,
-                        logger: self.logger,
-                        log_parameters: self.log_parameters,
-                        acquire_timeout: self.acquire_timeout,
-                        max_statement_bytes: None,
-                        replicas: None,
-                    })));
-                }
-                let mut probe = probe!(sqlx::MySqlConnection, &opts);
-                let packet: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
-                    .fetch_one(&mut probe)
-                    .await
-                    .map_err(conn_err)?;
-                max_statement_bytes = usize::try_from(packet).ok();
-                let _ = sqlx::Connection::close(probe).await;
-                Pool::MySql(options!(sqlx::MySql).connect_with(opts).await.map_err(conn_err)?)
-            }
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => {
-                use std::str::FromStr;
-                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
-                    .map_err(conn_err)?
-                    .create_if_missing(true)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .pragma("case_sensitive_like", "ON");
-                let in_memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
-                let probe = probe!(sqlx::SqliteConnection, &opts);
-                if in_memory {
-                    anchor = Some(probe);
-                } else {
-                    let _ = sqlx::Connection::close(probe).await;
-                }
-                if in_memory {
-                    // The shared in-memory database lives while one connection
-                    // does: keep one outside the pool, so that closing pooled
-                    // connections (after a cancelled statement) never loses it.
-                }
-                let mut pool = options!(sqlx::Sqlite);
-                if in_memory {
-                    // The shared in-memory database lives while one connection does.
-                    pool = pool
-                        .min_connections(self.min_connections.max(1))
-                        .idle_timeout(None)
-                        .max_lifetime(None);
-                }
-                Pool::Sqlite(pool.connect_with(opts).await.map_err(conn_err)?)
-            }
-            #[allow(unreachable_patterns)]
-            other => {
-                return Err(Error::Connection {
-                    message: format!("orm-core was built without the feature for {other:?}"),
-                });
-            }
-        };
+        let connected = crate::driver::connect(dialect, &opts).await?;
         let mut replicas = None;
         if let Some(sql) = replica_sql.filter(|_| !replica_urls.is_empty()) {
             let mut dbs = Vec::new();
@@ -487,7 +352,7 @@ impl DbBuilder {
                     lazy: true,
                 };
                 let db = Box::pin(builder.connect()).await?;
-                dbs.push((db, redacted(&url)));
+                dbs.push((db, crate::driver::redacted(&url)));
             }
             replicas = Some(crate::replica::Replicas::new(
                 dbs,
@@ -498,14 +363,11 @@ impl DbBuilder {
         }
         let has_replicas = replicas.is_some();
         let db = Db::from_inner(Arc::new(DbInner {
-            pool,
+            driver: connected.driver,
             dialect,
-            #[cfg(feature = "sqlite")]
-            _memory_anchor: anchor.map(std::sync::Mutex::new),
             logger: self.logger,
             log_parameters: self.log_parameters,
-            acquire_timeout: self.acquire_timeout,
-            max_statement_bytes,
+            max_statement_bytes: connected.max_statement_bytes,
             replicas,
         }));
         if has_replicas {
@@ -516,37 +378,4 @@ impl DbBuilder {
         }
         Ok(db)
     }
-}
-
-/// A pooled connection idle for longer than this is pinged before it is
-/// handed out, and replaced if the ping fails. One used more recently is
-/// trusted: if the server went away meanwhile, that one statement fails
-/// with [`Error::Connection`] and the connection is discarded.
-pub(crate) const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
-
-/// The URL without its password, for error messages.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// The driver's account of a failed connection, with its source chain.
-fn cause(e: &sqlx::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
 }

@@ -10,6 +10,8 @@ mod sqlite;
 use crate::error::Error;
 use crate::value::{SqlType, Value};
 
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::{ArrayKind, array_kind as pg_array_kind};
 pub use render::Statement;
 pub(crate) use render::{Writer, render_delete, render_insert, render_select, render_update};
 
@@ -127,13 +129,6 @@ pub(crate) struct Capabilities {
     pub max_params: usize,
     /// The most keys one include statement sends (under `max_params`).
     pub max_keys_per_statement: usize,
-    /// Take every row of a result before decoding any. SQLite's driver
-    /// produces rows on a worker thread through a bounded channel: decoding
-    /// while it produces keeps the channel full, so the worker blocks and is
-    /// woken once per row (3x the context switches and 2.5x the system time
-    /// of draining first, measured on 10,000-row reads). Network drivers
-    /// decode as the bytes arrive.
-    pub buffer_rows: bool,
     /// An enum column needs a CHECK constraint (no native ENUM type).
     pub enum_check: bool,
     /// `CREATE INDEX IF NOT EXISTS` is understood (else indexes are
@@ -347,7 +342,12 @@ pub(crate) trait SqlDialect: Sync {
     }
 
     /// Read table, constraint and columns out of a constraint error.
-    fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> crate::error::Violation;
+    fn violation(&self, err: &crate::error::DbError) -> crate::error::Violation;
+
+    /// Constraint violations the driver does not classify, by code and message.
+    fn violation_kind(&self, _err: &crate::error::DbError) -> Option<crate::error::ViolationKind> {
+        None
+    }
 
     /// Whether a server error means the session is gone (shut down, killed,
     /// connection failure): reported as [`Error::Connection`], not as a
@@ -450,99 +450,47 @@ fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Turn a driver's database error into the ORM's variant for it.
-pub(crate) fn map_database_error(err: &dyn sqlx::error::DatabaseError) -> Error {
-    use crate::error::ViolationKind as K;
-    use sqlx::error::ErrorKind;
-    let kind = match err.kind() {
-        ErrorKind::UniqueViolation => Some(K::Unique),
-        ErrorKind::ForeignKeyViolation => Some(K::ForeignKey),
-        ErrorKind::NotNullViolation => Some(K::NotNull),
-        ErrorKind::CheckViolation => Some(K::Check),
-        _ => None,
-    };
-    let dialect = dialect_of(err);
-    if let (Some(d), Some(code)) = (dialect, err.code())
-        && d.sql().is_session_lost(&code, err.message())
-    {
-        return Error::Connection {
-            message: err.message().to_owned(),
-        };
+/// Turn a database's refusal into the ORM's variant for it: lost
+/// sessions, lock timeouts, out-of-range values and the four constraint
+/// violations (with table and columns, from the error or from the
+/// registered models' constraint names), else `Error::Database`.
+pub(crate) fn classify(d: Dialect, err: crate::error::DbError) -> Error {
+    let sql = d.sql();
+    let code = err.code.as_deref().unwrap_or("");
+    if err.code.is_some() && sql.is_session_lost(code, &err.message) {
+        return Error::Connection { message: err.message };
     }
-    if let (Some(d), Some(code)) = (dialect, err.code())
-        && d.sql().is_lock_not_available(&code, err.message())
-    {
+    if err.code.is_some() && sql.is_lock_not_available(code, &err.message) {
         return Error::LockNotAvailable;
     }
-    if let (Some(d), Some(code)) = (dialect, err.code())
-        && d.sql().is_out_of_range(&code, err.message())
-    {
+    if err.code.is_some() && sql.is_out_of_range(code, &err.message) {
         // The table and column are filled in by the operation that knows them.
         return Error::OutOfRange {
             table: String::new(),
             column: String::new(),
         };
     }
-    let kind = kind.or_else(|| dialect.and_then(|d| extra_kind(d, err)));
-    match (kind, dialect) {
-        (Some(kind), Some(d)) => {
-            let mut v = d.sql().violation(err);
-            if let Some(name) = &v.constraint
-                && let Some((table, columns)) = crate::model::lookup_constraint(name)
-            {
-                if kind == crate::error::ViolationKind::ForeignKey {
-                    // Name the referencing table and column on every dialect
-                    // (PostgreSQL reports the parent's key on a delete).
-                    v.table = Some(table.to_owned());
-                    v.columns = columns;
-                } else {
-                    v.table.get_or_insert_with(|| table.to_owned());
-                    if v.columns.is_empty() {
-                        v.columns = columns;
-                    }
-                }
+    let Some(kind) = err.kind.or_else(|| sql.violation_kind(&err)) else {
+        return Error::Database {
+            code: err.code,
+            message: err.message,
+        };
+    };
+    let mut v = sql.violation(&err);
+    if let Some(name) = &v.constraint
+        && let Some((table, columns)) = crate::model::lookup_constraint(name)
+    {
+        if kind == crate::error::ViolationKind::ForeignKey {
+            // Name the referencing table and column on every dialect
+            // (PostgreSQL reports the parent's key on a delete).
+            v.table = Some(table.to_owned());
+            v.columns = columns;
+        } else {
+            v.table.get_or_insert_with(|| table.to_owned());
+            if v.columns.is_empty() {
+                v.columns = columns;
             }
-            v.into_error(kind, err.message().to_owned())
         }
-        _ => Error::Database {
-            code: err.code().map(|c| c.into_owned()),
-            message: err.message().to_owned(),
-        },
     }
-}
-
-fn dialect_of(err: &dyn sqlx::error::DatabaseError) -> Option<Dialect> {
-    #[cfg(feature = "postgres")]
-    if err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
-        return Some(Dialect::Postgres);
-    }
-    #[cfg(feature = "mysql")]
-    if err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some() {
-        return Some(Dialect::MySql);
-    }
-    #[cfg(feature = "sqlite")]
-    if err.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-        return Some(Dialect::Sqlite);
-    }
-    None
-}
-
-/// Codes the driver does not classify but that are constraint violations.
-fn extra_kind(d: Dialect, err: &dyn sqlx::error::DatabaseError) -> Option<crate::error::ViolationKind> {
-    use crate::error::ViolationKind as K;
-    let code = err.code()?;
-    match (d, code.as_ref()) {
-        // Field without a default / enum value out of the set (strict mode).
-        (Dialect::MySql, "1364") | (Dialect::MySql, "HY000")
-            if err.message().contains("doesn't have a default value") =>
-        {
-            Some(K::NotNull)
-        }
-        (Dialect::MySql, _) if err.message().starts_with("Data truncated for column") => Some(K::Check),
-        (Dialect::MySql, _) if err.message().starts_with("CONSTRAINT ") && err.message().contains(" failed for ") => {
-            Some(K::Check)
-        }
-        (Dialect::Postgres, "23514") => Some(K::Check),
-        _ => None,
-    }
+    v.into_error(kind, err.message)
 }

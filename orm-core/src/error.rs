@@ -350,26 +350,21 @@ impl Violation {
     }
 }
 
-/// Map a driver error that carries no dialect-specific meaning.
-pub(crate) fn from_sqlx(err: sqlx::Error, acquire_timeout: Duration) -> Error {
-    match err {
-        sqlx::Error::PoolTimedOut => Error::PoolTimeout {
-            waited: acquire_timeout,
-        },
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::Configuration(_) => Error::Connection {
-            message: err.to_string(),
-        },
-        sqlx::Error::Database(db) => crate::dialect::map_database_error(db.as_ref()),
-        other => Error::Database {
-            code: None,
-            message: other.to_string(),
-        },
-    }
+/// A database's refusal of a statement, as any driver reports it: the
+/// dialect classifies it from these fields alone (`dialect::classify`).
+#[derive(Debug, Default)]
+pub(crate) struct DbError {
+    /// SQLSTATE or the server's error code.
+    pub code: Option<String>,
+    /// The server's message.
+    pub message: String,
+    /// The driver's own classification, when it has one.
+    pub kind: Option<ViolationKind>,
+    /// Fields some servers report with a constraint error.
+    pub table: Option<String>,
+    pub constraint: Option<String>,
+    pub column: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// Extract the text between the first pair of `open`/`close` after `after`.

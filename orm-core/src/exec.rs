@@ -1,14 +1,12 @@
 //! Running statements: the [`Executor`] trait that `&Db` and transactions
 //! share, logging, and error mapping.
 
-use crate::bind;
-use crate::db::{Db, Pool};
+use crate::db::Db;
 use crate::dialect::{Dialect, Statement};
-use crate::error::{Error, Result, from_sqlx};
+pub(crate) use crate::driver::Done;
+use crate::error::{Error, Result};
 use crate::row::RowRef;
-use crate::transaction::{Transaction, TxConn};
-use futures_util::TryStreamExt;
-use sqlx::AssertSqlSafe;
+use crate::transaction::Transaction;
 use std::time::Instant;
 
 /// Anything statements can run on: a [`Db`] (a pooled connection per
@@ -67,79 +65,6 @@ pub enum Conn<'a> {
     Tx(&'a Transaction),
 }
 
-/// The outcome of a write.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Done {
-    pub rows_affected: u64,
-    pub last_insert_id: Option<i64>,
-}
-
-/// Run one statement on a pool or a connection, with the dialect's argument binder.
-macro_rules! dispatch {
-    ($self:expr, $st:expr, |$q:ident, $exec:ident, $variant:ident| $body:expr) => {{
-        let db = $self.db();
-        let sql = AssertSqlSafe($st.sql);
-        let bind_err = |e: sqlx::error::BoxDynError| Error::InvalidQuery {
-            message: format!("could not bind a parameter: {e}"),
-        };
-        match $self {
-            Conn::Db(db_) => match &db_.inner.pool {
-                #[cfg(feature = "postgres")]
-                Pool::Pg(pool) => {
-                    let $q = sqlx::query_with(sql, bind::pg_args($st.params).map_err(bind_err)?);
-                    let $exec = pool;
-                    let $variant = pg_ref;
-                    $body
-                }
-                #[cfg(feature = "mysql")]
-                Pool::MySql(pool) => {
-                    let $q = sqlx::query_with(sql, bind::mysql_args($st.params).map_err(bind_err)?);
-                    let $exec = pool;
-                    let $variant = mysql_ref;
-                    $body
-                }
-                #[cfg(feature = "sqlite")]
-                Pool::Sqlite(pool) => {
-                    let $q = sqlx::query_with(sql, bind::sqlite_args($st.params).map_err(bind_err)?);
-                    let $exec = pool;
-                    let $variant = sqlite_ref;
-                    $body
-                }
-            },
-            Conn::Tx(tx) => {
-                let mut guard = tx.lock().await?;
-                let conn = guard
-                    .as_mut()
-                    .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
-                match conn {
-                    #[cfg(feature = "postgres")]
-                    TxConn::Pg(t) => {
-                        let $q = sqlx::query_with(sql, bind::pg_args($st.params).map_err(bind_err)?);
-                        let $exec = t.conn();
-                        let $variant = pg_ref;
-                        $body
-                    }
-                    #[cfg(feature = "mysql")]
-                    TxConn::MySql(t) => {
-                        let $q = sqlx::query_with(sql, bind::mysql_args($st.params).map_err(bind_err)?);
-                        let $exec = t.conn();
-                        let $variant = mysql_ref;
-                        $body
-                    }
-                    #[cfg(feature = "sqlite")]
-                    TxConn::Sqlite(t) => {
-                        let $q = sqlx::query_with(sql, bind::sqlite_args($st.params).map_err(bind_err)?);
-                        let $exec = t.conn();
-                        let $variant = sqlite_ref;
-                        $body
-                    }
-                }
-            }
-        }
-        .map_err(|e| from_sqlx(e, db.inner.acquire_timeout))
-    }};
-}
-
 impl Conn<'_> {
     pub(crate) fn db(&self) -> &Db {
         match self {
@@ -180,7 +105,11 @@ impl Conn<'_> {
     /// Run a statement on the primary (or the transaction) and decode
     /// every row: a write with RETURNING, or a read that must see the
     /// latest data. Through a session it records the write's position.
-    pub(crate) async fn fetch<T>(&self, st: Statement, decode: impl FnMut(RowRef<'_>) -> Result<T>) -> Result<Vec<T>> {
+    pub(crate) async fn fetch<T: Send>(
+        &self,
+        st: Statement,
+        decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
         let out = self.fetch_unrouted(st, decode).await?;
         self.after_write().await;
         Ok(out)
@@ -190,10 +119,10 @@ impl Conn<'_> {
     /// `replica.rs`), else on the primary or the transaction. A replica
     /// that loses its connection before any row is decoded is marked down
     /// and the read runs again on the primary.
-    pub(crate) async fn read<T>(
+    pub(crate) async fn read<T: Send>(
         &self,
         st: Statement,
-        mut decode: impl FnMut(RowRef<'_>) -> Result<T>,
+        mut decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         if let Conn::Db(db) = self
             && let Some(replicas) = &db.inner.replicas
@@ -255,10 +184,10 @@ impl Conn<'_> {
     }
 
     /// Run a query on this connection target and decode every row with `decode`.
-    pub(crate) async fn fetch_unrouted<T>(
+    pub(crate) async fn fetch_unrouted<T: Send>(
         &self,
         st: Statement,
-        mut decode: impl FnMut(RowRef<'_>) -> Result<T>,
+        mut decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         self.check_size(&st)?;
         let started = Instant::now();
@@ -278,28 +207,16 @@ impl Conn<'_> {
                 false
             }
         };
-        let buffer = self.dialect().sql().caps().buffer_rows;
-        let res: Result<()> = dispatch!(self, st, |q, exec, row_ref| {
-            if buffer {
-                // Every row first, then decode (see `SqlDialect::buffer_rows`).
-                q.fetch_all(exec).await.map(|rows| {
-                    for row in &rows {
-                        if !take(row_ref(row)) {
-                            break;
-                        }
-                    }
-                })
-            } else {
-                let mut stream = q.fetch(exec);
-                loop {
-                    match stream.try_next().await {
-                        Ok(Some(row)) if take(row_ref(&row)) => {}
-                        Ok(_) => break Ok(()),
-                        Err(e) => break Err(e),
-                    }
+        let res = match self {
+            Conn::Db(db) => db.inner.driver.fetch(st, &mut take).await,
+            Conn::Tx(tx) => {
+                let mut guard = tx.lock().await?;
+                match guard.as_mut() {
+                    Some(conn) => conn.fetch(st, &mut take).await,
+                    None => Err(Error::invalid("the transaction has already ended")),
                 }
             }
-        });
+        };
         self.log(
             log_sql.as_deref(),
             params,
@@ -330,9 +247,16 @@ impl Conn<'_> {
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());
         let log_values = self.logged_values(&st);
-        let res: Result<Done> = dispatch!(self, st, |q, exec, _row_ref| {
-            q.execute(exec).await.map(|r| done_of(&r))
-        });
+        let res = match self {
+            Conn::Db(db) => db.inner.driver.execute(st).await,
+            Conn::Tx(tx) => {
+                let mut guard = tx.lock().await?;
+                match guard.as_mut() {
+                    Some(conn) => conn.execute(st).await,
+                    None => Err(Error::invalid("the transaction has already ended")),
+                }
+            }
+        };
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
         self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());
         res
@@ -371,59 +295,6 @@ impl Conn<'_> {
     }
 }
 
-#[cfg(feature = "postgres")]
-fn pg_ref(r: &sqlx::postgres::PgRow) -> RowRef<'_> {
-    RowRef::Pg(r)
-}
-
-#[cfg(feature = "mysql")]
-fn mysql_ref(r: &sqlx::mysql::MySqlRow) -> RowRef<'_> {
-    RowRef::MySql(r)
-}
-
-#[cfg(feature = "sqlite")]
-fn sqlite_ref(r: &sqlx::sqlite::SqliteRow) -> RowRef<'_> {
-    RowRef::Sqlite(r)
-}
-
-trait QueryDone {
-    fn done(&self) -> Done;
-}
-
-fn done_of<R: QueryDone>(r: &R) -> Done {
-    r.done()
-}
-
-#[cfg(feature = "postgres")]
-impl QueryDone for sqlx::postgres::PgQueryResult {
-    fn done(&self) -> Done {
-        Done {
-            rows_affected: self.rows_affected(),
-            last_insert_id: None,
-        }
-    }
-}
-
-#[cfg(feature = "mysql")]
-impl QueryDone for sqlx::mysql::MySqlQueryResult {
-    fn done(&self) -> Done {
-        Done {
-            rows_affected: self.rows_affected(),
-            last_insert_id: i64::try_from(self.last_insert_id()).ok(),
-        }
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl QueryDone for sqlx::sqlite::SqliteQueryResult {
-    fn done(&self) -> Done {
-        Done {
-            rows_affected: self.rows_affected(),
-            last_insert_id: Some(self.last_insert_rowid()),
-        }
-    }
-}
-
 /// Stream a query's rows from a pool, decoding each as it arrives.
 pub(crate) fn stream_rows<'a, T: Send + 'a>(
     db: &'a Db,
@@ -431,31 +302,9 @@ pub(crate) fn stream_rows<'a, T: Send + 'a>(
     decode: fn(RowRef<'_>) -> Result<T>,
 ) -> futures_util::stream::BoxStream<'a, Result<T>> {
     use futures_util::StreamExt;
-    let timeout = db.inner.acquire_timeout;
-    let sql = AssertSqlSafe(st.sql);
-    let bind_err = |e: sqlx::error::BoxDynError| Error::InvalidQuery {
-        message: format!("could not bind a parameter: {e}"),
-    };
-    macro_rules! run {
-        ($pool:expr, $args:expr, $to_ref:expr) => {
-            match $args(st.params) {
-                Ok(args) => sqlx::query_with(sql, args)
-                    .fetch($pool)
-                    .map(move |row| match row {
-                        Ok(r) => decode($to_ref(&r)),
-                        Err(e) => Err(from_sqlx(e, timeout)),
-                    })
-                    .boxed(),
-                Err(e) => futures_util::stream::iter([Err(bind_err(e))]).boxed(),
-            }
-        };
-    }
-    match &db.inner.pool {
-        #[cfg(feature = "postgres")]
-        Pool::Pg(p) => run!(p, bind::pg_args, pg_ref),
-        #[cfg(feature = "mysql")]
-        Pool::MySql(p) => run!(p, bind::mysql_args, mysql_ref),
-        #[cfg(feature = "sqlite")]
-        Pool::Sqlite(p) => run!(p, bind::sqlite_args, sqlite_ref),
-    }
+    db.inner
+        .driver
+        .stream(st)
+        .map(move |row| decode(RowRef::new(&*row?)))
+        .boxed()
 }

@@ -2,11 +2,10 @@
 //! and how they decode on each dialect.
 
 use crate::error::Result;
-use crate::row::{RowRef, decode_error};
+use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::Row;
 use uuid::Uuid;
 
 /// A Rust type that maps to one column.
@@ -85,21 +84,16 @@ impl IntoValue<String> for &str {
     }
 }
 
-macro_rules! try_get {
-    ($row:expr, $idx:expr, $t:ty) => {
-        match $row {
-            #[cfg(feature = "postgres")]
-            RowRef::Pg(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
-            #[cfg(feature = "mysql")]
-            RowRef::MySql(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
-            #[cfg(feature = "sqlite")]
-            RowRef::Sqlite(r) => r.try_get::<$t, usize>($idx).map_err(decode_error),
-        }
-    };
+/// A NULL where the field has no `Option`.
+fn unexpected_null(idx: usize) -> crate::Error {
+    crate::Error::Decode {
+        message: format!("column {idx} is NULL, but the field is not an Option"),
+    }
 }
 
+/// A field type the driver reads with one getter.
 macro_rules! direct_field {
-    ($($t:ty => $sql:expr, |$v:ident| $to:expr;)*) => {$(
+    ($($t:ty => $sql:expr, $get:ident, |$v:ident| $to:expr;)*) => {$(
         impl FieldType for $t {
             type Compare = $t;
             const SQL_TYPE: SqlType = $sql;
@@ -108,27 +102,27 @@ macro_rules! direct_field {
                 $to
             }
             fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-                try_get!(row, idx, $t)
+                row.access().$get(idx)?.ok_or_else(|| unexpected_null(idx))
             }
             fn decode_nullable(row: RowRef<'_>, idx: usize) -> Result<Option<Self>> {
-                try_get!(row, idx, Option<$t>)
+                row.access().$get(idx)
             }
         }
     )*};
 }
 
 direct_field! {
-    i16 => SqlType::SmallInt, |v| Value::I16(*v);
-    i32 => SqlType::Int, |v| Value::I32(*v);
-    f32 => SqlType::Real, |v| Value::F32(if *v == 0.0 { 0.0 } else { *v });
-    f64 => SqlType::Double, |v| Value::F64(if *v == 0.0 { 0.0 } else { *v });
-    bool => SqlType::Bool, |v| Value::Bool(*v);
-    String => SqlType::Varchar(255), |v| Value::String(v.clone());
-    Vec<u8> => SqlType::Bytes, |v| Value::Bytes(v.clone());
-    DateTime<Utc> => SqlType::TimestampTz, |v| Value::DateTimeUtc(to_micros(*v));
-    NaiveDateTime => SqlType::Timestamp, |v| Value::DateTime(to_micros(*v));
-    NaiveDate => SqlType::Date, |v| Value::Date(*v);
-    NaiveTime => SqlType::Time, |v| Value::Time(to_micros(*v));
+    i16 => SqlType::SmallInt, get_i16, |v| Value::I16(*v);
+    i32 => SqlType::Int, get_i32, |v| Value::I32(*v);
+    f32 => SqlType::Real, get_f32, |v| Value::F32(if *v == 0.0 { 0.0 } else { *v });
+    f64 => SqlType::Double, get_f64, |v| Value::F64(if *v == 0.0 { 0.0 } else { *v });
+    bool => SqlType::Bool, get_bool, |v| Value::Bool(*v);
+    String => SqlType::Varchar(255), get_string, |v| Value::String(v.clone());
+    Vec<u8> => SqlType::Bytes, get_bytes, |v| Value::Bytes(v.clone());
+    DateTime<Utc> => SqlType::TimestampTz, get_utc, |v| Value::DateTimeUtc(to_micros(*v));
+    NaiveDateTime => SqlType::Timestamp, get_datetime, |v| Value::DateTime(to_micros(*v));
+    NaiveDate => SqlType::Date, get_date, |v| Value::Date(*v);
+    NaiveTime => SqlType::Time, get_time, |v| Value::Time(to_micros(*v));
 }
 
 // Floats: -0.0 is stored as 0.0 on every dialect (MySQL and SQLite drop
@@ -143,107 +137,11 @@ pub(crate) fn to_micros<T: chrono::Timelike>(t: T) -> T {
     t.with_nanosecond(ns - ns % 1_000).unwrap_or(t)
 }
 
-impl FieldType for i64 {
-    type Compare = i64;
-    const SQL_TYPE: SqlType = SqlType::BigInt;
-    fn to_value(&self) -> Value {
-        Value::I64(*self)
-    }
-    /// Also reads narrower integer columns (and MySQL's unsigned ones that
-    /// fit), which raw SQL and aggregates often return.
-    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-        let wide = try_get!(row, idx, i64);
-        if wide.is_ok() {
-            return wide;
-        }
-        let narrow = match row {
-            #[cfg(feature = "postgres")]
-            RowRef::Pg(r) => r
-                .try_get::<i32, usize>(idx)
-                .map(i64::from)
-                .or_else(|_| r.try_get::<i16, usize>(idx).map(i64::from))
-                .ok(),
-            #[cfg(feature = "mysql")]
-            RowRef::MySql(r) => match r.try_get::<u64, usize>(idx) {
-                Ok(u) => i64::try_from(u).ok(),
-                // An integer SUM is a DECIMAL on MySQL: exact, or out of range.
-                Err(_) => match r.try_get::<Decimal, usize>(idx) {
-                    Ok(d) if d.fract().is_zero() => {
-                        use rust_decimal::prelude::ToPrimitive;
-                        return d.to_i64().ok_or(crate::Error::OutOfRange {
-                            table: String::new(),
-                            column: String::new(),
-                        });
-                    }
-                    _ => None,
-                },
-            },
-            #[allow(unreachable_patterns)]
-            _ => None,
-        };
-        narrow.ok_or_else(|| wide.unwrap_err())
-    }
-}
-
-/// Parse a column stored as text where the dialect has no native type.
-fn parse_text<T: std::str::FromStr>(row: RowRef<'_>, idx: usize, what: &str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let s: String = try_get!(row, idx, String)?;
-    s.parse().map_err(|e| crate::Error::Decode {
-        message: format!("column {idx} as {what}: {e}"),
-    })
-}
-
-impl FieldType for Uuid {
-    type Compare = Uuid;
-    const SQL_TYPE: SqlType = SqlType::Uuid;
-    fn to_value(&self) -> Value {
-        Value::Uuid(*self)
-    }
-    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-        match row {
-            #[cfg(feature = "postgres")]
-            RowRef::Pg(r) => r.try_get::<Uuid, usize>(idx).map_err(decode_error),
-            #[allow(unreachable_patterns)]
-            _ => parse_text(row, idx, "a UUID"),
-        }
-    }
-}
-
-impl FieldType for Decimal {
-    type Compare = Decimal;
-    const SQL_TYPE: SqlType = SqlType::Decimal;
-    fn to_value(&self) -> Value {
-        Value::Decimal(*self)
-    }
-    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-        match row {
-            #[cfg(feature = "postgres")]
-            RowRef::Pg(r) => r.try_get::<Decimal, usize>(idx).map_err(decode_error),
-            #[cfg(feature = "mysql")]
-            RowRef::MySql(r) => r.try_get::<Decimal, usize>(idx).map_err(decode_error),
-            #[allow(unreachable_patterns)]
-            _ => parse_text(row, idx, "a decimal"),
-        }
-    }
-}
-
-impl FieldType for serde_json::Value {
-    type Compare = serde_json::Value;
-    const SQL_TYPE: SqlType = SqlType::Json;
-    fn to_value(&self) -> Value {
-        Value::Json(self.clone())
-    }
-    fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
-        match row {
-            #[cfg(feature = "mysql")]
-            RowRef::MySql(_) => parse_text(row, idx, "JSON"),
-            #[allow(unreachable_patterns)]
-            _ => try_get!(row, idx, sqlx::types::Json<serde_json::Value>).map(|j| j.0),
-        }
-    }
+direct_field! {
+    i64 => SqlType::BigInt, get_i64, |v| Value::I64(*v);
+    Uuid => SqlType::Uuid, get_uuid, |v| Value::Uuid(*v);
+    Decimal => SqlType::Decimal, get_decimal, |v| Value::Decimal(*v);
+    serde_json::Value => SqlType::Json, get_json, |v| Value::Json(v.clone());
 }
 
 impl<T: FieldType> FieldType for Option<T> {
@@ -280,7 +178,7 @@ pub trait DbEnum: Sized + Copy + Send + Sync + 'static {
 
 /// Decode a `DbEnum` from its label (called by the derive).
 pub(crate) fn decode_enum<E: DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> Result<E> {
-    let s: String = try_get!(row, idx, String)?;
+    let s = String::decode(row, idx)?;
     E::from_label(&s).ok_or_else(|| crate::Error::Decode {
         message: format!("`{s}` is not a variant of {name} (expected one of {:?})", E::VARIANTS),
     })

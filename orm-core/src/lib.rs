@@ -32,12 +32,12 @@
 
 mod association;
 mod ast;
-mod bind;
 mod bulk;
 mod column;
 mod crud;
 mod db;
 mod dialect;
+mod driver;
 mod error;
 mod exec;
 mod expr;

@@ -95,10 +95,10 @@ impl Raw {
     /// as `SELECT nextval(..)`, is refused there and runs on the primary);
     /// anything else (`INSERT .. RETURNING`, `WITH .. UPDATE`) runs on the
     /// primary.
-    async fn fetch_with<T>(
+    async fn fetch_with<T: Send>(
         self,
         conn: crate::exec::Conn<'_>,
-        decode: impl FnMut(RowRef<'_>) -> Result<T>,
+        decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         let read_only = is_plain_select(&self.sql);
         let st = self.statement(conn.dialect())?;

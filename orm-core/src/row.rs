@@ -1,39 +1,33 @@
-//! Rows as they come back from any of the three drivers.
+//! Rows as they come back from any driver.
+
+use crate::driver::RowAccess;
 
 /// A borrowed result row of whichever database the pool talks to.
 ///
-/// Generated `from_row` code reads columns from it by index, and so does a
+/// Generated `from_row` code reads columns from it by index through
+/// [`FieldType::decode`](crate::FieldType::decode), and so does a
 /// hand-written [`FromRow`](crate::FromRow) (see the example there).
 #[derive(Clone, Copy)]
-#[non_exhaustive]
-pub enum RowRef<'r> {
-    /// A PostgreSQL row.
-    #[cfg(feature = "postgres")]
-    Pg(&'r sqlx::postgres::PgRow),
-    /// A MySQL / MariaDB row.
-    #[cfg(feature = "mysql")]
-    MySql(&'r sqlx::mysql::MySqlRow),
-    /// A SQLite row.
-    #[cfg(feature = "sqlite")]
-    Sqlite(&'r sqlx::sqlite::SqliteRow),
-}
+pub struct RowRef<'r>(&'r dyn RowAccess);
 
-impl RowRef<'_> {
+impl<'r> RowRef<'r> {
+    pub(crate) fn new(row: &'r dyn RowAccess) -> Self {
+        RowRef(row)
+    }
+
+    /// The driver's typed reads of this row.
+    pub(crate) fn access(&self) -> &'r dyn RowAccess {
+        self.0
+    }
+
     /// True when the column at `idx` is SQL NULL.
     pub fn is_null(&self, idx: usize) -> crate::Result<bool> {
-        use sqlx::{Row, ValueRef};
-        Ok(match self {
-            #[cfg(feature = "postgres")]
-            RowRef::Pg(r) => r.try_get_raw(idx).map_err(decode_error)?.is_null(),
-            #[cfg(feature = "mysql")]
-            RowRef::MySql(r) => r.try_get_raw(idx).map_err(decode_error)?.is_null(),
-            #[cfg(feature = "sqlite")]
-            RowRef::Sqlite(r) => r.try_get_raw(idx).map_err(decode_error)?.is_null(),
-        })
+        self.0.is_null(idx)
     }
 }
 
-/// A column that could not be decoded into the field's type.
-pub(crate) fn decode_error(e: sqlx::Error) -> crate::Error {
-    crate::Error::Decode { message: e.to_string() }
+impl std::fmt::Debug for RowRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowRef").finish_non_exhaustive()
+    }
 }

@@ -8,12 +8,12 @@
 //! the server rolls back and no pooled connection is ever left inside a
 //! transaction.
 
-use crate::db::{Db, Pool};
+use crate::db::Db;
 use crate::dialect::Statement;
-use crate::error::{Error, Result, from_sqlx};
+use crate::driver::DriverConn;
+use crate::error::{Error, Result};
 use crate::exec::Conn;
 use futures_util::FutureExt;
-use sqlx::pool::PoolConnection;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,98 +53,9 @@ impl Isolation {
     }
 }
 
-/// A pooled connection that is closed, not returned, if dropped while dirty.
-pub(crate) struct Guarded<DB: sqlx::Database> {
-    conn: Option<PoolConnection<DB>>,
-    dirty: bool,
-}
-
-impl<DB: sqlx::Database> Guarded<DB> {
-    pub(crate) fn conn(&mut self) -> &mut DB::Connection {
-        self.conn.as_deref_mut().expect("the connection is held until drop")
-    }
-}
-
-impl<DB: sqlx::Database> Drop for Guarded<DB> {
-    fn drop(&mut self) {
-        // Server connections are closed (the server rolls back). SQLite's
-        // are rolled back and returned by `TxConn`'s drop before this runs.
-        if self.dirty
-            && DB::NAME != "SQLite"
-            && let Some(c) = self.conn.as_mut()
-        {
-            c.close_on_drop();
-        }
-    }
-}
-
-/// The connection of an open transaction.
-pub(crate) enum TxConn {
-    #[cfg(feature = "postgres")]
-    Pg(Guarded<sqlx::Postgres>),
-    #[cfg(feature = "mysql")]
-    MySql(Guarded<sqlx::MySql>),
-    #[cfg(feature = "sqlite")]
-    Sqlite(Guarded<sqlx::Sqlite>),
-}
-
-#[cfg(feature = "sqlite")]
-impl Drop for TxConn {
-    /// A SQLite connection dropped inside a transaction is rolled back by a
-    /// spawned task and then returned to the pool: SQLite connections are
-    /// in-process (closing one could drop a `:memory:` database), and
-    /// statements on it cost microseconds. Outside a runtime it is closed.
-    fn drop(&mut self) {
-        if let TxConn::Sqlite(g) = self
-            && g.dirty
-            && let Some(mut conn) = g.conn.take()
-        {
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => {
-                    rt.spawn(async move {
-                        use sqlx::Executor;
-                        let _ = conn.execute("ROLLBACK").await;
-                    });
-                }
-                Err(_) => conn.close_on_drop(),
-            }
-        }
-    }
-}
-
-/// Run `sql` (no parameters, text protocol) on a transaction's connection.
-macro_rules! simple {
-    ($g:expr, $sql:expr) => {
-        sqlx::raw_sql(sqlx::AssertSqlSafe($sql.to_owned()))
-            .execute($g.conn())
-            .await
-            .map(|_| ())
-    };
-}
-
-impl TxConn {
-    async fn simple(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        match self {
-            #[cfg(feature = "postgres")]
-            TxConn::Pg(g) => simple!(g, sql),
-            #[cfg(feature = "mysql")]
-            TxConn::MySql(g) => simple!(g, sql),
-            #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(g) => simple!(g, sql),
-        }
-    }
-
-    fn set_dirty(&mut self, dirty: bool) {
-        match self {
-            #[cfg(feature = "postgres")]
-            TxConn::Pg(g) => g.dirty = dirty,
-            #[cfg(feature = "mysql")]
-            TxConn::MySql(g) => g.dirty = dirty,
-            #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(g) => g.dirty = dirty,
-        }
-    }
-}
+/// The connection of an open transaction (its driver's held connection,
+/// which closes or rolls back itself when dropped dirty).
+pub(crate) type TxConn = Box<dyn DriverConn>;
 
 /// What nested transactions share with the outer one.
 struct Shared {
@@ -199,37 +110,19 @@ impl Db {
     }
 
     async fn begin_with(&self, isolation: Option<Isolation>) -> Result<Transaction> {
-        let err = |e| from_sqlx(e, self.inner.acquire_timeout);
         let level = isolation.map(Isolation::sql);
         let begin = self.inner.dialect.sql().begin(level);
         // Acquiring is cancellation-safe; from here until COMMIT or
         // ROLLBACK succeeds, dropping the guard closes the connection.
         let mut conn = self.guarded().await?;
-        conn.simple(&begin).await.map_err(err)?;
+        conn.simple(&begin).await?;
         Ok(Transaction::outer(self.clone(), conn, false))
     }
 
-    /// A pooled connection in a guard that closes it when dropped (until
-    /// marked clean). Acquiring is cancellation-safe.
+    /// A pooled connection, dirty until marked clean (dropped dirty, the
+    /// driver closes or rolls it back). Acquiring is cancellation-safe.
     async fn guarded(&self) -> Result<TxConn> {
-        let err = |e| from_sqlx(e, self.inner.acquire_timeout);
-        Ok(match &self.inner.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Pg(p) => TxConn::Pg(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(p) => TxConn::MySql(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => TxConn::Sqlite(Guarded {
-                conn: Some(p.acquire().await.map_err(err)?),
-                dirty: true,
-            }),
-        })
+        self.inner.driver.acquire().await
     }
 
     /// A pooled connection of one's own, outside any transaction (for
@@ -289,9 +182,7 @@ impl Transaction {
         let pending: Vec<String> = std::mem::take(&mut *self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
         if let Some(conn) = guard.as_mut() {
             for sql in pending {
-                conn.simple(&sql)
-                    .await
-                    .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))?;
+                conn.simple(&sql).await?;
             }
         }
         Ok(guard)
@@ -311,9 +202,7 @@ impl Transaction {
         let conn = guard
             .as_mut()
             .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
-        conn.simple(sql)
-            .await
-            .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))
+        conn.simple(sql).await
     }
 
     async fn run<T, F>(self, f: F) -> Result<T>
@@ -391,9 +280,7 @@ impl Transaction {
             .take()
             .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
         drop(guard);
-        conn.simple(if commit { "COMMIT" } else { "ROLLBACK" })
-            .await
-            .map_err(|e| from_sqlx(e, self.db.inner.acquire_timeout))?;
+        conn.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await?;
         conn.set_dirty(false);
         drop(conn);
         if commit {

@@ -2,7 +2,7 @@
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
 use super::{Capabilities, InsertId, SqlDialect, Writer};
-use crate::error::{Violation, between};
+use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
@@ -14,7 +14,6 @@ impl SqlDialect for MySql {
             insert_id: InsertId::LastInsertId,
             max_params: 65_535,
             max_keys_per_statement: 60_000, // 65,535 placeholders per statement
-            buffer_rows: false,
             enum_check: false,
             create_index_if_not_exists: false,
             transactional_ddl: false,
@@ -256,8 +255,24 @@ impl SqlDialect for MySql {
         code.starts_with("08") || (code == "70100" && message.starts_with("Connection was killed"))
     }
 
-    fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> Violation {
-        let msg = err.message();
+    /// Field without a default / enum value out of the set (strict mode),
+    /// and CHECK failures, known by their messages.
+    fn violation_kind(&self, err: &DbError) -> Option<ViolationKind> {
+        let msg = err.message.as_str();
+        err.code.as_ref()?;
+        if matches!(err.code.as_deref(), Some("1364" | "HY000")) && msg.contains("doesn't have a default value") {
+            Some(ViolationKind::NotNull)
+        } else if msg.starts_with("Data truncated for column")
+            || (msg.starts_with("CONSTRAINT ") && msg.contains(" failed for "))
+        {
+            Some(ViolationKind::Check)
+        } else {
+            None
+        }
+    }
+
+    fn violation(&self, err: &DbError) -> Violation {
+        let msg = err.message.as_str();
         let mut v = Violation::default();
         if msg.starts_with("Duplicate entry") {
             // Duplicate entry 'x' for key 'users_email_key' (MySQL 8: 'users.users_email_key')

@@ -2,7 +2,7 @@
 
 use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
-use crate::error::{Violation, between};
+use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
@@ -17,7 +17,6 @@ impl SqlDialect for Postgres {
             insert_id: InsertId::Returning,
             max_params: 65_535,
             max_keys_per_statement: usize::MAX, // keys travel as one array parameter
-            buffer_rows: false,
             enum_check: true,
             create_index_if_not_exists: true,
             transactional_ddl: true,
@@ -45,7 +44,7 @@ impl SqlDialect for Postgres {
     /// One array parameter (`= ANY($1)`) when the values share a type:
     /// stable SQL text whatever the list length.
     fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
-        if crate::bind::pg_array_kind(values).is_some() {
+        if array_kind(values).is_some() {
             w.col(column);
             if values.len() > LARGE_LIST {
                 // A large array as a relation: the planner hashes or indexes
@@ -166,21 +165,23 @@ impl SqlDialect for Postgres {
         code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
     }
 
-    fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> Violation {
-        let Some(pg) = err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
-            return Violation::default();
-        };
+    fn violation(&self, err: &DbError) -> Violation {
         let mut columns: Vec<String> = Vec::new();
-        if let Some(col) = pg.column() {
-            columns.push(col.to_owned());
-        } else if let Some(keys) = pg.detail().and_then(|d| between(d, "Key ", '(', ')')) {
+        if let Some(col) = &err.column {
+            columns.push(col.clone());
+        } else if let Some(keys) = err.detail.as_deref().and_then(|d| between(d, "Key ", '(', ')')) {
             columns.extend(keys.split(", ").map(str::to_owned));
         }
         Violation {
-            table: pg.table().map(str::to_owned),
-            constraint: pg.constraint().map(str::to_owned),
+            table: err.table.clone(),
+            constraint: err.constraint.clone(),
             columns,
         }
+    }
+
+    /// 23514 (check_violation), which the driver does not classify.
+    fn violation_kind(&self, err: &DbError) -> Option<ViolationKind> {
+        (err.code.as_deref() == Some("23514")).then_some(ViolationKind::Check)
     }
 
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>) {
@@ -227,4 +228,40 @@ impl SqlDialect for Postgres {
             vec![Value::String(table.into())],
         )
     }
+}
+
+/// The element type of a list that PostgreSQL binds as one array parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArrayKind {
+    I64,
+    F64,
+    Bool,
+    Text,
+    Uuid,
+    Bytes,
+    TimestampTz,
+    Timestamp,
+    Date,
+    Time,
+    Decimal,
+}
+
+/// The array type a list binds as, when its values share one.
+pub(crate) fn array_kind(values: &[Value]) -> Option<ArrayKind> {
+    let kind = |v: &Value| match v {
+        Value::I16(_) | Value::I32(_) | Value::I64(_) => Some(ArrayKind::I64),
+        Value::F32(_) | Value::F64(_) => Some(ArrayKind::F64),
+        Value::Bool(_) => Some(ArrayKind::Bool),
+        Value::String(_) | Value::Str(_) => Some(ArrayKind::Text),
+        Value::Uuid(_) => Some(ArrayKind::Uuid),
+        Value::Bytes(_) => Some(ArrayKind::Bytes),
+        Value::DateTimeUtc(_) => Some(ArrayKind::TimestampTz),
+        Value::DateTime(_) => Some(ArrayKind::Timestamp),
+        Value::Date(_) => Some(ArrayKind::Date),
+        Value::Time(_) => Some(ArrayKind::Time),
+        Value::Decimal(_) => Some(ArrayKind::Decimal),
+        _ => None,
+    };
+    let first = kind(values.first()?)?;
+    values.iter().all(|v| kind(v) == Some(first)).then_some(first)
 }

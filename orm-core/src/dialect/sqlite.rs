@@ -1,7 +1,7 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
 use super::{Capabilities, InsertId, SqlDialect, Writer};
-use crate::error::Violation;
+use crate::error::{DbError, Violation};
 use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
@@ -13,7 +13,6 @@ impl SqlDialect for Sqlite {
             insert_id: InsertId::Returning,
             max_params: 32_766,
             max_keys_per_statement: 30_000, // 32,766 variables per statement
-            buffer_rows: true,
             enum_check: true,
             create_index_if_not_exists: true,
             transactional_ddl: true,
@@ -167,12 +166,12 @@ impl SqlDialect for Sqlite {
         "INTEGER PRIMARY KEY AUTOINCREMENT".into()
     }
 
-    fn violation(&self, err: &dyn sqlx::error::DatabaseError) -> Violation {
+    fn violation(&self, err: &DbError) -> Violation {
         // "UNIQUE constraint failed: users.email, users.name"
         // "NOT NULL constraint failed: users.name"
         // "CHECK constraint failed: users_role_check"
         // "FOREIGN KEY constraint failed" (SQLite names nothing)
-        let msg = err.message();
+        let msg = err.message.as_str();
         let mut v = Violation::default();
         if let Some((_, rest)) = msg.split_once("constraint failed: ") {
             if msg.starts_with("CHECK") {

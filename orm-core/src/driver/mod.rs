@@ -1,0 +1,186 @@
+//! The driver layer: how statements reach a database and rows come back.
+//!
+//! Everything above this module speaks three object-safe traits and never
+//! names a driver crate:
+//!
+//! - [`Driver`]: one pool (fetch / execute / stream a [`Statement`] on a
+//!   pooled connection, acquire a connection of one's own, close);
+//! - [`DriverConn`]: one held connection (a transaction's or
+//!   `Db::acquire`'s), which knows what to do when dropped dirty (inside a
+//!   transaction or holding session state);
+//! - [`RowAccess`]: typed reads of one result row by column index, behind
+//!   the public [`RowRef`](crate::RowRef).
+//!
+//! Each database is one file: `postgres.rs`, `mysql.rs`, `sqlite.rs` hold
+//! its connect (URL, pool settings, probe), how a [`Value`](crate::Value)
+//! is bound, how a column decodes, and what its errors say (code, message,
+//! constraint fields). The three share the sqlx glue in `sqlx_pool.rs`; a
+//! database on another client library implements the traits directly.
+//! Errors leave a driver already mapped to [`Error`](crate::Error) by the
+//! dialect's classification ([`crate::dialect::classify`]), from a
+//! driver-neutral [`DbError`](crate::error::DbError).
+//!
+//! Adding a database: its driver file here, its dialect file in
+//! `dialect/`, a migration-lock strategy in orm-migrate, one
+//! [`Dialect`](crate::Dialect) variant (with its URL scheme), and a feature
+//! flag; the `match` in [`connect`] gets one arm.
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod sqlx_pool;
+
+use crate::dialect::{Dialect, Statement};
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The outcome of a write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    pub rows_affected: u64,
+    pub last_insert_id: Option<i64>,
+}
+
+/// Where rows go as they are read: `false` stops the read (the decoder
+/// kept its error).
+pub(crate) type RowSink<'s> = dyn FnMut(crate::RowRef<'_>) -> bool + Send + 's;
+
+/// A row owned by a stream, readable through [`RowAccess`].
+pub(crate) type OwnedRow = Box<dyn RowAccess + Send>;
+
+/// One connection pool of one database.
+pub(crate) trait Driver: Send + Sync {
+    /// Run `st` on a pooled connection, handing each row to `sink`.
+    fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>>;
+    /// Run `st`, which returns no rows, on a pooled connection.
+    fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>>;
+    /// Stream `st`'s rows from a pooled connection.
+    fn stream(&self, st: Statement) -> BoxStream<'_, Result<OwnedRow>>;
+    /// A pooled connection of one's own, marked dirty (see [`DriverConn`]).
+    fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>>;
+    /// Close every connection.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+/// One connection held from the pool. While dirty (from just before BEGIN
+/// until COMMIT/ROLLBACK succeeded, or while session state is held) a drop
+/// must not return it to the pool as it is: server drivers close it (the
+/// server rolls back), an in-process driver may roll it back first.
+pub(crate) trait DriverConn: Send {
+    /// Run `st`, handing each row to `sink`.
+    fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>>;
+    /// Run `st`, which returns no rows.
+    fn execute(&mut self, st: Statement) -> BoxFuture<'_, Result<Done>>;
+    /// Run parameterless SQL with the text protocol (several statements allowed).
+    fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// Mark the connection clean (returned to the pool on drop) or dirty.
+    fn set_dirty(&mut self, dirty: bool);
+}
+
+/// Typed reads of one result row by column index. Each getter returns
+/// `None` for SQL NULL and [`Error::Decode`] for a column that does not hold
+/// the type. The defaults read types a database stores as text.
+pub(crate) trait RowAccess: Sync {
+    fn is_null(&self, idx: usize) -> Result<bool>;
+    fn get_i16(&self, idx: usize) -> Result<Option<i16>>;
+    fn get_i32(&self, idx: usize) -> Result<Option<i32>>;
+    /// Also narrower integers (and MySQL's unsigned ones that fit), which
+    /// raw SQL and aggregates return.
+    fn get_i64(&self, idx: usize) -> Result<Option<i64>>;
+    fn get_f32(&self, idx: usize) -> Result<Option<f32>>;
+    fn get_f64(&self, idx: usize) -> Result<Option<f64>>;
+    fn get_bool(&self, idx: usize) -> Result<Option<bool>>;
+    fn get_string(&self, idx: usize) -> Result<Option<String>>;
+    fn get_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>>;
+    fn get_utc(&self, idx: usize) -> Result<Option<DateTime<Utc>>>;
+    fn get_datetime(&self, idx: usize) -> Result<Option<NaiveDateTime>>;
+    fn get_date(&self, idx: usize) -> Result<Option<NaiveDate>>;
+    fn get_time(&self, idx: usize) -> Result<Option<NaiveTime>>;
+    fn get_uuid(&self, idx: usize) -> Result<Option<Uuid>> {
+        parse_text(self, idx, "a UUID")
+    }
+    fn get_decimal(&self, idx: usize) -> Result<Option<Decimal>> {
+        parse_text(self, idx, "a decimal")
+    }
+    fn get_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
+        parse_text(self, idx, "JSON")
+    }
+}
+
+/// Parse a column stored as text where the database has no native type.
+fn parse_text<R: RowAccess + ?Sized, T: std::str::FromStr>(row: &R, idx: usize, what: &str) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let Some(s) = row.get_string(idx)? else {
+        return Ok(None);
+    };
+    s.parse().map(Some).map_err(|e| Error::Decode {
+        message: format!("column {idx} as {what}: {e}"),
+    })
+}
+
+/// Pool settings from `DbBuilder`, as every driver reads them.
+#[derive(Clone)]
+pub(crate) struct ConnectOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub idle_timeout: Option<Duration>,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Open the pool without a probe connection (a replica's: one down at
+    /// start is skipped, not fatal).
+    pub lazy: bool,
+}
+
+/// An open pool.
+pub(crate) struct Connected {
+    pub driver: Arc<dyn Driver>,
+    /// The largest statement the server takes, in bytes (MySQL's
+    /// `max_allowed_packet`, read at connect); `None` where unlimited.
+    pub max_statement_bytes: Option<usize>,
+}
+
+/// Open a pool for `dialect` (one arm per database).
+pub(crate) async fn connect(dialect: Dialect, opts: &ConnectOptions) -> Result<Connected> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::connect(opts).await,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => mysql::connect(opts).await,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::connect(opts).await,
+        #[allow(unreachable_patterns)]
+        other => Err(Error::Connection {
+            message: format!("orm-core was built without the feature for {other:?}"),
+        }),
+    }
+}
+
+/// A pooled connection idle for longer than this is pinged before it is
+/// handed out, and replaced if the ping fails. One used more recently is
+/// trusted: if the server went away meanwhile, that one statement fails
+/// with [`Error::Connection`] and the connection is discarded.
+pub(crate) const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
+
+/// The URL without its password, for error messages.
+pub(crate) fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,102 @@
+//! MySQL and MariaDB through sqlx: connect (reading `max_allowed_packet`),
+//! binding (UTC times as DATETIME, UUIDs and JSON as text), decoding
+//! (unsigned and DECIMAL integers, JSON from text).
+
+use super::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, no_array, sqlx_driver};
+use super::{ConnectOptions, Connected, Done, RowAccess};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::Value;
+use rust_decimal::Decimal;
+use sqlx::error::BoxDynError;
+use sqlx::mysql::{MySql, MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlRow};
+use std::sync::Arc;
+
+pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
+    let err = |e| sqlx_pool::connect_error(e, o.acquire_timeout);
+    let url = match o.url.strip_prefix("mariadb:") {
+        Some(rest) => format!("mysql:{rest}"),
+        None => o.url.clone(),
+    };
+    let opts: MySqlConnectOptions = url.parse().map_err(err)?;
+    let options = sqlx_pool::pool_options::<MySql>(o);
+    let (pool, max_statement_bytes) = if o.lazy {
+        (options.connect_lazy_with(opts), None)
+    } else {
+        let mut probe: MySqlConnection = sqlx_pool::probe(&opts, o).await?;
+        let packet: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
+            .fetch_one(&mut probe)
+            .await
+            .map_err(err)?;
+        let _ = sqlx::Connection::close(probe).await;
+        (
+            options.connect_with(opts).await.map_err(err)?,
+            usize::try_from(packet).ok(),
+        )
+    };
+    Ok(Connected {
+        driver: Arc::new(SqlxPool::<MySql> {
+            pool,
+            acquire_timeout: o.acquire_timeout,
+            _anchor: None,
+        }),
+        max_statement_bytes,
+    })
+}
+
+impl SqlxDb for MySql {
+    const DIALECT: Dialect = Dialect::MySql;
+
+    fn args(params: Vec<Value>) -> std::result::Result<MySqlArguments, BoxDynError> {
+        mysql_args(params)
+    }
+
+    fn done(r: &sqlx::mysql::MySqlQueryResult) -> Done {
+        Done {
+            rows_affected: r.rows_affected(),
+            last_insert_id: i64::try_from(r.last_insert_id()).ok(),
+        }
+    }
+}
+
+sqlx_driver!(MySql);
+
+impl RowAccess for MySqlRow {
+    common_getters!();
+
+    /// Unsigned columns that fit, and integer SUMs (a DECIMAL on MySQL:
+    /// exact, or out of range).
+    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
+        let wide = sqlx_pool::get::<_, i64>(self, idx);
+        if wide.is_ok() {
+            return wide;
+        }
+        if let Ok(u) = sqlx_pool::get::<_, u64>(self, idx) {
+            match u.map(i64::try_from) {
+                None => return Ok(None),
+                Some(Ok(n)) => return Ok(Some(n)),
+                Some(Err(_)) => return wide,
+            }
+        }
+        match sqlx_pool::get::<_, Decimal>(self, idx) {
+            Ok(None) => Ok(None),
+            Ok(Some(d)) if d.fract().is_zero() => {
+                use rust_decimal::prelude::ToPrimitive;
+                d.to_i64().map(Some).ok_or(Error::OutOfRange {
+                    table: String::new(),
+                    column: String::new(),
+                })
+            }
+            _ => wide,
+        }
+    }
+
+    fn get_decimal(&self, idx: usize) -> Result<Option<Decimal>> {
+        sqlx_pool::get(self, idx)
+    }
+}
+
+// A UTC time travels as a DATETIME: sqlx sends `DateTime<Utc>` as a
+// TIMESTAMP, which the server turns into NULL outside 1970-2038.
+bind_fn!(mysql_args, MySqlArguments, utc: |t| t.naive_utc(),
+    uuid: |u| u.hyphenated().to_string(), decimal: |d| d, json: |j| j.to_string(), array: |a, args| { let _ = (a, args); no_array()? });

@@ -1,0 +1,155 @@
+//! PostgreSQL through sqlx: connect, binding (lists as typed arrays),
+//! decoding, and the constraint fields of its errors.
+
+use super::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, sqlx_driver};
+use super::{ConnectOptions, Connected, Done, RowAccess};
+use crate::dialect::{ArrayKind, Dialect, pg_array_kind};
+use crate::error::{DbError, Result};
+use crate::value::Value;
+use sqlx::Arguments;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgDatabaseError, PgRow, Postgres};
+use sqlx::types::Json;
+use std::sync::Arc;
+
+pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
+    let err = |e| sqlx_pool::connect_error(e, o.acquire_timeout);
+    let opts: PgConnectOptions = o.url.parse().map_err(err)?;
+    let options = sqlx_pool::pool_options::<Postgres>(o);
+    let pool = if o.lazy {
+        options.connect_lazy_with(opts)
+    } else {
+        let probe: PgConnection = sqlx_pool::probe(&opts, o).await?;
+        let _ = sqlx::Connection::close(probe).await;
+        options.connect_with(opts).await.map_err(err)?
+    };
+    Ok(Connected {
+        driver: Arc::new(SqlxPool::<Postgres> {
+            pool,
+            acquire_timeout: o.acquire_timeout,
+            _anchor: None,
+        }),
+        max_statement_bytes: None,
+    })
+}
+
+impl SqlxDb for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn args(params: Vec<Value>) -> std::result::Result<PgArguments, BoxDynError> {
+        pg_args(params)
+    }
+
+    fn done(r: &sqlx::postgres::PgQueryResult) -> Done {
+        Done {
+            rows_affected: r.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+
+    /// The table, constraint, column and detail PostgreSQL reports.
+    fn error_fields(err: &dyn sqlx::error::DatabaseError, out: &mut DbError) {
+        if let Some(pg) = err.try_downcast_ref::<PgDatabaseError>() {
+            out.table = pg.table().map(str::to_owned);
+            out.constraint = pg.constraint().map(str::to_owned);
+            out.column = pg.column().map(str::to_owned);
+            out.detail = pg.detail().map(str::to_owned);
+        }
+    }
+}
+
+sqlx_driver!(Postgres);
+
+impl RowAccess for PgRow {
+    common_getters!();
+
+    /// `INT`/`SMALLINT` columns (raw SQL, aggregates) widen.
+    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
+        let wide = sqlx_pool::get::<_, i64>(self, idx);
+        if wide.is_ok() {
+            return wide;
+        }
+        sqlx_pool::get::<_, i32>(self, idx)
+            .map(|n| n.map(i64::from))
+            .or_else(|_| sqlx_pool::get::<_, i16>(self, idx).map(|n| n.map(i64::from)))
+            .or(wide)
+    }
+
+    fn get_uuid(&self, idx: usize) -> Result<Option<uuid::Uuid>> {
+        sqlx_pool::get(self, idx)
+    }
+
+    fn get_decimal(&self, idx: usize) -> Result<Option<rust_decimal::Decimal>> {
+        sqlx_pool::get(self, idx)
+    }
+
+    fn get_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
+        sqlx_pool::get::<_, Json<serde_json::Value>>(self, idx).map(|j| j.map(|j| j.0))
+    }
+}
+
+/// Collect the values `pick` accepts into one array argument.
+fn pg_add<T>(
+    args: &mut PgArguments,
+    values: Vec<Value>,
+    pick: fn(Value) -> Option<T>,
+) -> std::result::Result<(), BoxDynError>
+where
+    Vec<T>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+{
+    args.add(values.into_iter().filter_map(pick).collect::<Vec<T>>())
+}
+
+/// A list as one typed array parameter (`= ANY($1)`).
+fn pg_array(args: &mut PgArguments, values: Vec<Value>) -> std::result::Result<(), BoxDynError> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+    match pg_array_kind(&values) {
+        Some(ArrayKind::I64) => pg_add(args, values, |v| v.as_i64()),
+        Some(ArrayKind::F64) => pg_add(args, values, |v| match v {
+            Value::F32(f) => Some(f64::from(f)),
+            Value::F64(f) => Some(f),
+            _ => None,
+        }),
+        Some(ArrayKind::Bool) => pg_add(args, values, |v| match v {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }),
+        Some(ArrayKind::Text) => pg_add(args, values, |v| match v {
+            Value::String(s) => Some(s),
+            Value::Str(s) => Some(s.to_owned()),
+            _ => None,
+        }),
+        Some(ArrayKind::Uuid) => pg_add(args, values, |v| match v {
+            Value::Uuid(u) => Some(u),
+            _ => None,
+        }),
+        Some(ArrayKind::Bytes) => pg_add(args, values, |v| match v {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }),
+        Some(ArrayKind::TimestampTz) => pg_add::<DateTime<Utc>>(args, values, |v| match v {
+            Value::DateTimeUtc(t) => Some(t),
+            _ => None,
+        }),
+        Some(ArrayKind::Timestamp) => pg_add::<NaiveDateTime>(args, values, |v| match v {
+            Value::DateTime(t) => Some(t),
+            _ => None,
+        }),
+        Some(ArrayKind::Date) => pg_add::<NaiveDate>(args, values, |v| match v {
+            Value::Date(t) => Some(t),
+            _ => None,
+        }),
+        Some(ArrayKind::Time) => pg_add::<NaiveTime>(args, values, |v| match v {
+            Value::Time(t) => Some(t),
+            _ => None,
+        }),
+        Some(ArrayKind::Decimal) => pg_add(args, values, |v| match v {
+            Value::Decimal(d) => Some(d),
+            _ => None,
+        }),
+        None => Err("a list of mixed or unsupported types cannot be bound as an array".into()),
+    }
+}
+
+bind_fn!(pg_args, PgArguments, utc: |t| t,
+    uuid: |u| u, decimal: |d| d, json: |j| Json(j), array: |a, args| pg_array(args, a)?);

@@ -1,0 +1,448 @@
+//! The glue the three sqlx drivers share: a pool and a held connection
+//! over any `sqlx::Database` that implements [`SqlxDb`], error mapping,
+//! the probe connection and the pool settings.
+//!
+//! Each database's file implements [`SqlxDb`] (binding, row access, write
+//! results, error fields, what a dirty drop does) and invokes
+//! [`sqlx_driver!`] once: the `Driver`/`DriverConn` impls are written out
+//! for its concrete types, which keeps sqlx's executor bounds concrete.
+
+use super::{ConnectOptions, Done, PING_IF_IDLE_FOR};
+use crate::dialect::Dialect;
+use crate::error::{DbError, Error, Result, ViolationKind};
+use crate::value::Value;
+use sqlx::error::BoxDynError;
+use sqlx::pool::{PoolConnection, PoolOptions};
+use std::time::Duration;
+
+/// What one sqlx database adds to the shared glue.
+pub(super) trait SqlxDb: sqlx::Database {
+    /// The dialect whose hooks classify this database's errors.
+    const DIALECT: Dialect;
+    /// Take every row of a result before decoding any (see `sqlite.rs`).
+    const BUFFER_ROWS: bool = false;
+    /// Bind the statement's values.
+    fn args(params: Vec<Value>) -> std::result::Result<Self::Arguments, BoxDynError>;
+    /// A write's row count and generated key.
+    fn done(r: &Self::QueryResult) -> Done;
+    /// Constraint fields the driver reports beyond code and message.
+    fn error_fields(_err: &dyn sqlx::error::DatabaseError, _out: &mut DbError) {}
+    /// A held connection dropped dirty: by default closed (the server
+    /// rolls back) instead of returned to the pool.
+    fn drop_dirty(mut conn: PoolConnection<Self>) {
+        conn.close_on_drop();
+    }
+}
+
+/// A pool of one sqlx database.
+pub(super) struct SqlxPool<DB: SqlxDb> {
+    pub pool: sqlx::Pool<DB>,
+    pub acquire_timeout: Duration,
+    /// A connection kept outside the pool for as long as the pool lives
+    /// (SQLite's `:memory:` database lives while one connection does).
+    pub _anchor: Option<std::sync::Mutex<DB::Connection>>,
+}
+
+/// A held connection of one sqlx database (see `DriverConn`).
+pub(super) struct SqlxConn<DB: SqlxDb> {
+    pub conn: Option<PoolConnection<DB>>,
+    pub dirty: bool,
+    pub acquire_timeout: Duration,
+}
+
+impl<DB: SqlxDb> SqlxConn<DB> {
+    pub fn conn(&mut self) -> &mut DB::Connection {
+        self.conn.as_deref_mut().expect("the connection is held until drop")
+    }
+}
+
+impl<DB: SqlxDb> Drop for SqlxConn<DB> {
+    fn drop(&mut self) {
+        if self.dirty
+            && let Some(conn) = self.conn.take()
+        {
+            DB::drop_dirty(conn);
+        }
+    }
+}
+
+/// Map a sqlx error: pool and transport failures by kind, a database's
+/// refusal through the dialect's classification of its code and message.
+pub(super) fn error<DB: SqlxDb>(err: sqlx::Error, acquire_timeout: Duration) -> Error {
+    match err {
+        sqlx::Error::PoolTimedOut => Error::PoolTimeout {
+            waited: acquire_timeout,
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Configuration(_) => Error::Connection {
+            message: err.to_string(),
+        },
+        sqlx::Error::Database(db) => {
+            use sqlx::error::ErrorKind;
+            let mut e = DbError {
+                code: db.code().map(|c| c.into_owned()),
+                message: db.message().to_owned(),
+                kind: match db.kind() {
+                    ErrorKind::UniqueViolation => Some(ViolationKind::Unique),
+                    ErrorKind::ForeignKeyViolation => Some(ViolationKind::ForeignKey),
+                    ErrorKind::NotNullViolation => Some(ViolationKind::NotNull),
+                    ErrorKind::CheckViolation => Some(ViolationKind::Check),
+                    _ => None,
+                },
+                ..DbError::default()
+            };
+            DB::error_fields(db.as_ref(), &mut e);
+            crate::dialect::classify(DB::DIALECT, e)
+        }
+        other => Error::Database {
+            code: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// A column that could not be decoded into the field's type.
+pub(super) fn decode_error(e: sqlx::Error) -> Error {
+    Error::Decode { message: e.to_string() }
+}
+
+/// A value the driver could not bind.
+pub(super) fn bind_error(e: BoxDynError) -> Error {
+    Error::InvalidQuery {
+        message: format!("could not bind a parameter: {e}"),
+    }
+}
+
+/// Read column `idx` as `Option<T>` with sqlx's decoder.
+pub(super) fn get<'r, R, T>(row: &'r R, idx: usize) -> Result<Option<T>>
+where
+    R: sqlx::Row,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    row.try_get::<Option<T>, usize>(idx).map_err(decode_error)
+}
+
+/// Whether column `idx` is SQL NULL.
+pub(super) fn is_null<R: sqlx::Row>(row: &R, idx: usize) -> Result<bool>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    use sqlx::ValueRef;
+    Ok(row.try_get_raw(idx).map_err(decode_error)?.is_null())
+}
+
+/// The `RowAccess` getters that sqlx decodes directly, for one row type;
+/// a database's file writes the others (`get_i64`, and any of
+/// `get_uuid`/`get_decimal`/`get_json` it stores natively).
+macro_rules! direct_getters {
+    ($($name:ident: $t:ty),* $(,)?) => {
+        fn is_null(&self, idx: usize) -> $crate::error::Result<bool> {
+            super::sqlx_pool::is_null(self, idx)
+        }
+        $(fn $name(&self, idx: usize) -> $crate::error::Result<Option<$t>> {
+            super::sqlx_pool::get::<_, $t>(self, idx)
+        })*
+    };
+}
+pub(super) use direct_getters;
+
+/// The getters every sqlx database decodes the same way.
+macro_rules! common_getters {
+    () => {
+        $crate::driver::sqlx_pool::direct_getters!(
+            get_i16: i16,
+            get_i32: i32,
+            get_f32: f32,
+            get_f64: f64,
+            get_bool: bool,
+            get_string: String,
+            get_bytes: Vec<u8>,
+            get_utc: chrono::DateTime<chrono::Utc>,
+            get_datetime: chrono::NaiveDateTime,
+            get_date: chrono::NaiveDate,
+            get_time: chrono::NaiveTime,
+        );
+    };
+}
+pub(super) use common_getters;
+
+/// Pool settings shared by every sqlx database: sqlx's default pings on
+/// every acquire (a round trip per statement); ours only after
+/// `PING_IF_IDLE_FOR` idle.
+pub(super) fn pool_options<DB: sqlx::Database>(o: &ConnectOptions) -> PoolOptions<DB> {
+    PoolOptions::<DB>::new()
+        .max_connections(o.max_connections)
+        .min_connections(o.min_connections)
+        .idle_timeout(o.idle_timeout)
+        .acquire_timeout(o.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// One connection of our own first, within `connect_timeout`: sqlx's pool
+/// would retry a failing connect until the acquire timeout and report only
+/// that. A failure is `Error::Connection` with the cause, password redacted.
+pub(super) async fn probe<C: sqlx::Connection>(options: &C::Options, o: &ConnectOptions) -> Result<C> {
+    let target = super::redacted(&o.url);
+    match tokio::time::timeout(o.connect_timeout, C::connect_with(options)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(Error::Connection {
+            message: format!("could not connect to {target}: {}", cause(&e)),
+        }),
+        Err(_) => Err(Error::Connection {
+            message: format!(
+                "could not connect to {target}: no answer within {:?}",
+                o.connect_timeout
+            ),
+        }),
+    }
+}
+
+/// A connect-time error (URL parse, pool open) as `Error::Connection`.
+pub(super) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error {
+    match e {
+        sqlx::Error::PoolTimedOut => Error::PoolTimeout {
+            waited: acquire_timeout,
+        },
+        other => Error::Connection {
+            message: other.to_string(),
+        },
+    }
+}
+
+/// The driver's account of a failed connection, with its source chain.
+fn cause(e: &sqlx::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Write out `Driver` for `SqlxPool<$db>` and `DriverConn` for
+/// `SqlxConn<$db>` (concrete types keep sqlx's executor bounds simple).
+macro_rules! sqlx_driver {
+    ($db:ty) => {
+        impl $crate::driver::Driver for $crate::driver::sqlx_pool::SqlxPool<$db> {
+            fn fetch<'a>(
+                &'a self,
+                st: $crate::dialect::Statement,
+                sink: &'a mut $crate::driver::RowSink<'_>,
+            ) -> futures_util::future::BoxFuture<'a, $crate::error::Result<()>> {
+                Box::pin(async move {
+                    $crate::driver::sqlx_pool::sqlx_driver!(@fetch $db, &self.pool, st, sink, self.acquire_timeout)
+                })
+            }
+
+            fn execute(
+                &self,
+                st: $crate::dialect::Statement,
+            ) -> futures_util::future::BoxFuture<'_, $crate::error::Result<$crate::driver::Done>> {
+                Box::pin(async move {
+                    $crate::driver::sqlx_pool::sqlx_driver!(@execute $db, &self.pool, st, self.acquire_timeout)
+                })
+            }
+
+            fn stream(
+                &self,
+                st: $crate::dialect::Statement,
+            ) -> futures_util::stream::BoxStream<'_, $crate::error::Result<$crate::driver::OwnedRow>> {
+                use futures_util::StreamExt;
+                use $crate::driver::sqlx_pool::SqlxDb;
+                let timeout = self.acquire_timeout;
+                match <$db>::args(st.params) {
+                    Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args)
+                        .fetch(&self.pool)
+                        .map(move |row| match row {
+                            Ok(r) => Ok(Box::new(r) as $crate::driver::OwnedRow),
+                            Err(e) => Err($crate::driver::sqlx_pool::error::<$db>(e, timeout)),
+                        })
+                        .boxed(),
+                    Err(e) => futures_util::stream::iter([Err($crate::driver::sqlx_pool::bind_error(e))]).boxed(),
+                }
+            }
+
+            fn acquire(
+                &self,
+            ) -> futures_util::future::BoxFuture<'_, $crate::error::Result<Box<dyn $crate::driver::DriverConn>>> {
+                Box::pin(async move {
+                    let conn = self
+                        .pool
+                        .acquire()
+                        .await
+                        .map_err(|e| $crate::driver::sqlx_pool::error::<$db>(e, self.acquire_timeout))?;
+                    Ok(Box::new($crate::driver::sqlx_pool::SqlxConn::<$db> {
+                        conn: Some(conn),
+                        dirty: true,
+                        acquire_timeout: self.acquire_timeout,
+                    }) as Box<dyn $crate::driver::DriverConn>)
+                })
+            }
+
+            fn close(&self) -> futures_util::future::BoxFuture<'_, ()> {
+                Box::pin(self.pool.close())
+            }
+        }
+
+        impl $crate::driver::DriverConn for $crate::driver::sqlx_pool::SqlxConn<$db> {
+            fn fetch<'a>(
+                &'a mut self,
+                st: $crate::dialect::Statement,
+                sink: &'a mut $crate::driver::RowSink<'_>,
+            ) -> futures_util::future::BoxFuture<'a, $crate::error::Result<()>> {
+                Box::pin(async move {
+                    let timeout = self.acquire_timeout;
+                    $crate::driver::sqlx_pool::sqlx_driver!(@fetch $db, self.conn(), st, sink, timeout)
+                })
+            }
+
+            fn execute(
+                &mut self,
+                st: $crate::dialect::Statement,
+            ) -> futures_util::future::BoxFuture<'_, $crate::error::Result<$crate::driver::Done>> {
+                Box::pin(async move {
+                    let timeout = self.acquire_timeout;
+                    $crate::driver::sqlx_pool::sqlx_driver!(@execute $db, self.conn(), st, timeout)
+                })
+            }
+
+            fn simple<'a>(&'a mut self, sql: &'a str) -> futures_util::future::BoxFuture<'a, $crate::error::Result<()>> {
+                Box::pin(async move {
+                    let timeout = self.acquire_timeout;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                        .execute(self.conn())
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| $crate::driver::sqlx_pool::error::<$db>(e, timeout))
+                })
+            }
+
+            fn set_dirty(&mut self, dirty: bool) {
+                self.dirty = dirty;
+            }
+        }
+    };
+    (@fetch $db:ty, $exec:expr, $st:expr, $sink:expr, $timeout:expr) => {{
+        use futures_util::TryStreamExt;
+        use $crate::driver::sqlx_pool::SqlxDb;
+        let st: $crate::dialect::Statement = $st;
+        let err = |e| $crate::driver::sqlx_pool::error::<$db>(e, $timeout);
+        let args = <$db>::args(st.params).map_err($crate::driver::sqlx_pool::bind_error)?;
+        let q = sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args);
+        if <$db>::BUFFER_ROWS {
+            let rows = q.fetch_all($exec).await.map_err(err)?;
+            for row in &rows {
+                if !($sink)($crate::RowRef::new(row)) {
+                    break;
+                }
+            }
+        } else {
+            let mut stream = q.fetch($exec);
+            while let Some(row) = stream.try_next().await.map_err(err)? {
+                if !($sink)($crate::RowRef::new(&row)) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }};
+    (@execute $db:ty, $exec:expr, $st:expr, $timeout:expr) => {{
+        use $crate::driver::sqlx_pool::SqlxDb;
+        let st: $crate::dialect::Statement = $st;
+        let args = <$db>::args(st.params).map_err($crate::driver::sqlx_pool::bind_error)?;
+        sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args)
+            .execute($exec)
+            .await
+            .map(|r| <$db>::done(&r))
+            .map_err(|e| $crate::driver::sqlx_pool::error::<$db>(e, $timeout))
+    }};
+}
+pub(super) use sqlx_driver;
+
+/// Bind a NULL of the right type, then every other value, for one database
+/// (the closures say how the types it stores differently travel).
+macro_rules! bind_fn {
+    ($name:ident, $args:ty, utc: |$t:ident| $utc:expr, uuid: |$u:ident| $uuid:expr, decimal: |$d:ident| $dec:expr, json: |$j:ident| $json:expr, array: |$a:ident, $args_i:ident| $array:expr) => {
+        pub(super) fn $name(params: Vec<$crate::value::Value>) -> std::result::Result<$args, sqlx::error::BoxDynError> {
+            use sqlx::Arguments;
+            use $crate::value::{SqlType, Value};
+            let mut args = <$args>::default();
+            for v in params {
+                match v {
+                    Value::Null(ty) => match ty {
+                        SqlType::SmallInt => args.add(None::<i16>)?,
+                        SqlType::Int => args.add(None::<i32>)?,
+                        SqlType::BigInt => args.add(None::<i64>)?,
+                        SqlType::Real => args.add(None::<f32>)?,
+                        SqlType::Double => args.add(None::<f64>)?,
+                        SqlType::Bool => args.add(None::<bool>)?,
+                        SqlType::Bytes => args.add(None::<Vec<u8>>)?,
+                        SqlType::TimestampTz => args.add(None::<chrono::DateTime<chrono::Utc>>)?,
+                        SqlType::Timestamp => args.add(None::<chrono::NaiveDateTime>)?,
+                        SqlType::Date => args.add(None::<chrono::NaiveDate>)?,
+                        SqlType::Time => args.add(None::<chrono::NaiveTime>)?,
+                        SqlType::Uuid => {
+                            let $u: Option<uuid::Uuid> = None;
+                            args.add($u.map(|$u| $uuid))?
+                        }
+                        SqlType::Decimal => {
+                            let $d: Option<rust_decimal::Decimal> = None;
+                            args.add($d.map(|$d| $dec))?
+                        }
+                        SqlType::Json => {
+                            let $j: Option<serde_json::Value> = None;
+                            args.add($j.map(|$j| $json))?
+                        }
+                        SqlType::Varchar(_) | SqlType::Text | SqlType::Enum(_) => args.add(None::<String>)?,
+                    },
+                    Value::Bool(b) => args.add(b)?,
+                    Value::I16(n) => args.add(n)?,
+                    Value::I32(n) => args.add(n)?,
+                    Value::I64(n) => args.add(n)?,
+                    Value::F32(n) => args.add(n)?,
+                    Value::F64(n) => args.add(n)?,
+                    Value::String(s) => args.add(s)?,
+                    Value::Str(s) => args.add(s)?,
+                    Value::Bytes(b) => args.add(b)?,
+                    Value::DateTimeUtc($t) => args.add($utc)?,
+                    Value::DateTime(t) => args.add(t)?,
+                    Value::Date(t) => args.add(t)?,
+                    Value::Time(t) => args.add(t)?,
+                    Value::Uuid($u) => args.add($uuid)?,
+                    Value::Decimal($d) => args.add($dec)?,
+                    Value::Json($j) => args.add($json)?,
+                    Value::Array($a) => {
+                        let $args_i = &mut args;
+                        $array
+                    }
+                }
+            }
+            Ok(args)
+        }
+    };
+}
+pub(super) use bind_fn;
+
+/// Lists bind as one array parameter on PostgreSQL only.
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
+pub(super) fn no_array() -> std::result::Result<(), BoxDynError> {
+    Err("array parameters are PostgreSQL-only".into())
+}
