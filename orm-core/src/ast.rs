@@ -71,7 +71,7 @@ pub(crate) enum Cond {
     /// A condition on a to-one association's columns (`Post::author().col(..)`):
     /// the query joins the association once and qualifies the inner
     /// condition by its alias (see `join.rs`).
-    Via(&'static crate::model::AssocMeta, Box<Cond>),
+    Via(&'static crate::meta::AssocMeta, Box<Cond>),
 }
 
 impl Cond {
@@ -202,7 +202,7 @@ pub(crate) enum OrderTerm {
     /// A fragment of the user's (`Order::sql`), with `?` values.
     Sql(String, Vec<Value>),
     /// A term on a to-one association's columns (joined, as `Cond::Via`).
-    Via(&'static crate::model::AssocMeta, Box<OrderTerm>),
+    Via(&'static crate::meta::AssocMeta, Box<OrderTerm>),
     /// A term whose columns are qualified by this alias.
     Qualified(&'static str, Box<OrderTerm>),
 }
@@ -334,7 +334,7 @@ impl Select {
     }
 
     /// Order by `order`, marking the enum columns of `meta` among them.
-    pub(crate) fn set_order(&mut self, meta: &crate::model::ModelMeta, order: Vec<OrderTerm>) {
+    pub(crate) fn set_order(&mut self, meta: &crate::meta::ModelMeta, order: Vec<OrderTerm>) {
         self.label_order = order
             .iter()
             .filter_map(|t| match t {
@@ -402,4 +402,9 @@ pub(crate) struct Update {
 pub(crate) struct Delete {
     pub table: &'static str,
     pub filter: Option<Cond>,
+}
+
+/// The condition that hides soft-deleted rows of `meta`'s table, if paranoid.
+pub(crate) fn live_rows(meta: &crate::meta::ModelMeta) -> Option<Cond> {
+    meta.deleted_at.map(|i| Cond::Null(meta.columns[i].name, false))
 }

@@ -4,12 +4,14 @@
 
 use crate::ast::{Cond, OnConflict, Select, SelectItem};
 use crate::column::Condition;
+use crate::db::{Conn, Executor};
 use crate::dialect::{InsertId, render_insert, render_select};
 use crate::error::{Error, Result};
-use crate::exec::{Conn, Executor};
+use crate::field::now;
 use crate::hooks::{BulkEvent, Event};
+use crate::meta::enrich;
 use crate::model::Model;
-use crate::runtime::{enrich, guard_row, insert_for, insert_omitting, now, prepare_insert};
+use crate::runtime::{guard_row, insert_for, insert_omitting, prepare_insert};
 use crate::value::Value;
 
 /// `Model::bulk_create`: every row is validated (and its hooks run) before

@@ -1,8 +1,7 @@
 //! Typed column constants (`User::EMAIL`) and the conditions and orderings
 //! built from them.
 
-use crate::ast::{CmpOp, Cond, Direction, LikeKind, OrderTerm};
-use crate::expr::IntoOperand;
+use crate::ast::{CmpOp, Cond, Direction, Expr, LikeKind, Operand, OrderTerm};
 use crate::field::{FieldType, IntoValue};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -73,7 +72,7 @@ impl<M, T> Column<M, T> {
 
 impl<M, T: FieldType> Column<M, T> {
     fn cmp(self, op: CmpOp, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
-        crate::expr::compare(self.name, op, v.into_operand())
+        compare(self.name, op, v.into_operand())
     }
 
     /// `column = value` for a value already converted.
@@ -334,4 +333,60 @@ impl<M, T> From<Column<M, T>> for Order<M> {
     fn from(c: Column<M, T>) -> Self {
         c.asc()
     }
+}
+
+/// What a comparison takes on its right: a value, another column of the
+/// same type (`Post::UPDATED_AT.gt(Post::CREATED_AT)`), or an expression.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct User { id: i64, name: String, email: String, age: i32 }
+/// let same = User::find().filter(User::NAME.eq(User::EMAIL));       // another column
+/// let lower = User::find().filter(User::NAME.eq(User::EMAIL.lower())); // an expression
+/// # let _ = (same, lower);
+/// ```
+pub trait IntoOperand<M, T> {
+    /// The right-hand side (runtime use only).
+    #[doc(hidden)]
+    fn into_operand(self) -> OperandOf;
+}
+
+/// A comparison's right-hand side, built by [`IntoOperand`].
+#[doc(hidden)]
+pub struct OperandOf(pub(crate) Operand);
+
+// The value forms mirror `IntoValue`'s impls (a blanket over `IntoValue`
+// would let other crates make a column a value too).
+impl<M, T: FieldType> IntoOperand<M, T> for T {
+    fn into_operand(self) -> OperandOf {
+        OperandOf(Operand::Value(self.to_value()))
+    }
+}
+
+impl<M, T: FieldType> IntoOperand<M, T> for &T {
+    fn into_operand(self) -> OperandOf {
+        OperandOf(Operand::Value(self.to_value()))
+    }
+}
+
+impl<M> IntoOperand<M, String> for &str {
+    fn into_operand(self) -> OperandOf {
+        OperandOf(Operand::Value(self.into_value()))
+    }
+}
+
+impl<M, T: FieldType> IntoOperand<M, T::Compare> for Column<M, T> {
+    fn into_operand(self) -> OperandOf {
+        OperandOf(Operand::Expr(Expr::Column(self.name())))
+    }
+}
+
+/// `column op operand`, the plain comparison when the operand is a value.
+pub(crate) fn compare<M>(column: &'static str, op: CmpOp, rhs: OperandOf) -> Condition<M> {
+    Condition::new(match rhs.0 {
+        Operand::Value(v) => Cond::Cmp(column, op, v),
+        rhs => Cond::Expr(Expr::Column(column), op, rhs),
+    })
 }

@@ -2,8 +2,8 @@
 //! generates as inherent methods (`User::create`, `user.save`), as one
 //! trait implemented for every model, so `fn f<M: Model>` can call them.
 
+use crate::db::Executor;
 use crate::error::Result;
-use crate::exec::Executor;
 use crate::model::Model;
 use crate::query::Find;
 use std::future::Future;

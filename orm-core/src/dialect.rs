@@ -110,6 +110,34 @@ impl Dialect {
     }
 }
 
+/// What a dialect's column types can store exactly.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValueLimits {
+    /// NaN and ±infinity in float columns.
+    pub non_finite_floats: bool,
+    /// NaN (SQLite stores it as NULL, but keeps the infinities).
+    pub nan: bool,
+    /// A NUL character inside text or JSON strings.
+    pub nul_in_text: bool,
+    /// Years a timestamp column holds (inclusive).
+    pub timestamp_years: (i32, i32),
+    /// Years a date column holds (inclusive).
+    pub date_years: (i32, i32),
+    /// Most digits after the decimal point of a decimal column.
+    pub decimal_scale: Option<u32>,
+    /// Most digits before the decimal point of a decimal column.
+    pub decimal_integer_digits: Option<u32>,
+}
+
+/// How a dialect tells replica positions (PostgreSQL and MySQL/MariaDB).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplicaSql {
+    /// On the primary: its current position, as text.
+    pub position: &'static str,
+    /// On a replica, with the position bound: 1 when it has replayed it.
+    pub reached: &'static str,
+}
+
 /// How a dialect reports the key of a row it just inserted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InsertId {
@@ -181,10 +209,10 @@ pub(crate) trait SqlDialect: Sync {
 
     /// What the column types store exactly; values outside are refused
     /// before SQL is sent (see `guard.rs`).
-    fn value_limits(&self) -> &'static crate::guard::ValueLimits;
+    fn value_limits(&self) -> &'static ValueLimits;
 
     /// How replica positions are read (`None`: the dialect has no replicas).
-    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
+    fn replica_sql(&self) -> Option<ReplicaSql> {
         None
     }
 
@@ -478,7 +506,7 @@ pub(crate) fn classify(d: Dialect, err: crate::error::DbError) -> Error {
     };
     let mut v = sql.violation(&err);
     if let Some(name) = &v.constraint
-        && let Some((table, columns)) = crate::model::lookup_constraint(name)
+        && let Some((table, columns)) = crate::meta::lookup_constraint(name)
     {
         if kind == crate::error::ViolationKind::ForeignKey {
             // Name the referencing table and column on every dialect

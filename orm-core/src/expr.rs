@@ -3,71 +3,15 @@
 //! and fields of JSON columns (`get`, `path`).
 
 use crate::ast::{CmpOp, Cond, Direction, Expr, Func, Operand, OrderTerm};
-use crate::column::{Column, Condition, Order};
+use crate::column::{Column, Condition, IntoOperand, OperandOf, Order};
 use crate::field::{FieldType, IntoValue};
 use crate::value::Value;
 use std::marker::PhantomData;
-
-/// What a comparison takes on its right: a value, another column of the
-/// same type (`Post::UPDATED_AT.gt(Post::CREATED_AT)`), or an expression.
-///
-/// ```
-/// # use orm_core::prelude::*;
-/// # #[derive(Model, Debug, Clone)]
-/// # #[orm(timestamps = false)]
-/// # struct User { id: i64, name: String, email: String, age: i32 }
-/// let same = User::find().filter(User::NAME.eq(User::EMAIL));       // another column
-/// let lower = User::find().filter(User::NAME.eq(User::EMAIL.lower())); // an expression
-/// # let _ = (same, lower);
-/// ```
-pub trait IntoOperand<M, T> {
-    /// The right-hand side (runtime use only).
-    #[doc(hidden)]
-    fn into_operand(self) -> OperandOf;
-}
-
-/// A comparison's right-hand side, built by [`IntoOperand`].
-#[doc(hidden)]
-pub struct OperandOf(pub(crate) Operand);
-
-// The value forms mirror `IntoValue`'s impls (a blanket over `IntoValue`
-// would let other crates make a column a value too).
-impl<M, T: FieldType> IntoOperand<M, T> for T {
-    fn into_operand(self) -> OperandOf {
-        OperandOf(Operand::Value(self.to_value()))
-    }
-}
-
-impl<M, T: FieldType> IntoOperand<M, T> for &T {
-    fn into_operand(self) -> OperandOf {
-        OperandOf(Operand::Value(self.to_value()))
-    }
-}
-
-impl<M> IntoOperand<M, String> for &str {
-    fn into_operand(self) -> OperandOf {
-        OperandOf(Operand::Value(self.into_value()))
-    }
-}
-
-impl<M, T: FieldType> IntoOperand<M, T::Compare> for Column<M, T> {
-    fn into_operand(self) -> OperandOf {
-        OperandOf(Operand::Expr(Expr::Column(self.name())))
-    }
-}
 
 impl<M, T> IntoOperand<M, T> for Computed<M, T> {
     fn into_operand(self) -> OperandOf {
         OperandOf(Operand::Expr(self.expr))
     }
-}
-
-/// `column op operand`, the plain comparison when the operand is a value.
-pub(crate) fn compare<M>(column: &'static str, op: CmpOp, rhs: OperandOf) -> Condition<M> {
-    Condition::new(match rhs.0 {
-        Operand::Value(v) => Cond::Cmp(column, op, v),
-        rhs => Cond::Expr(Expr::Column(column), op, rhs),
-    })
 }
 
 /// A value computed from a column of `M`, of type `T`

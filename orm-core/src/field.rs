@@ -216,3 +216,10 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> 
         })
     }
 }
+
+/// The current time, truncated to microseconds (the precision every
+/// dialect stores), so a returned instance equals the stored row.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    let t = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}

@@ -3,9 +3,9 @@
 
 use crate::ast::{AggCast, AggFn, CmpOp, Cond, Direction, OrderTerm, SelectItem};
 use crate::column::Column;
+use crate::db::Executor;
 use crate::dialect::render_select;
 use crate::error::Result;
-use crate::exec::Executor;
 use crate::field::FieldType;
 use crate::model::Model;
 use crate::query::Find;

@@ -3,32 +3,14 @@
 //! date outside `DATETIME`, a string cut or refused at its length) is an
 //! [`Error::Validation`] naming the field instead.
 //!
-//! What each dialect can hold is data ([`ValueLimits`], one per dialect in
+//! What each dialect can hold is data ([`ValueLimits`](crate::dialect::ValueLimits), one per dialect in
 //! `dialect/`); this module only compares values with it.
 
+use crate::dialect::ValueLimits;
 use crate::error::{Error, FieldErrors, Result};
-use crate::model::{ColumnMeta, ModelMeta};
+use crate::meta::{ColumnMeta, ModelMeta};
 use crate::value::{SqlType, Value};
 use chrono::{Datelike, Timelike};
-
-/// What a dialect's column types can store exactly.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ValueLimits {
-    /// NaN and ±infinity in float columns.
-    pub non_finite_floats: bool,
-    /// NaN (SQLite stores it as NULL, but keeps the infinities).
-    pub nan: bool,
-    /// A NUL character inside text or JSON strings.
-    pub nul_in_text: bool,
-    /// Years a timestamp column holds (inclusive).
-    pub timestamp_years: (i32, i32),
-    /// Years a date column holds (inclusive).
-    pub date_years: (i32, i32),
-    /// Most digits after the decimal point of a decimal column.
-    pub decimal_scale: Option<u32>,
-    /// Most digits before the decimal point of a decimal column.
-    pub decimal_integer_digits: Option<u32>,
-}
 
 /// Why `v` cannot be stored in a column of type `ty`, or `None`.
 pub(crate) fn refusal(limits: &ValueLimits, ty: SqlType, v: &Value) -> Option<String> {

@@ -3,13 +3,14 @@
 //! Each is one UPDATE (or COUNT) of the targets' foreign key.
 
 use crate::ast::{Assign, CmpOp, Cond, Select, SelectItem, Update};
+use crate::db::{Conn, Executor};
 use crate::dialect::{render_select, render_update};
 use crate::error::{Error, Result};
-use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::field::now;
 use crate::include::{Assoc, col_index};
+use crate::meta::enrich;
 use crate::model::Model;
-use crate::runtime::{enrich, now};
 use crate::value::Value;
 
 /// The parent's key value and the child's foreign key column.

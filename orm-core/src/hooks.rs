@@ -1,7 +1,7 @@
 //! Lifecycle hooks: Sequelize's beforeCreate, afterSave, ... as a trait.
 
+use crate::db::Executor;
 use crate::error::Result;
-use crate::exec::Executor;
 use std::future::Future;
 
 /// The write an instance hook ([`Hooks::before_write`], [`Hooks::after_write`]) runs for.

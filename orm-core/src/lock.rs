@@ -1,8 +1,6 @@
 //! Row locks on a query: `.lock(Lock::Update)`, `.nowait()`, `.skip_locked()`.
 
 use crate::ast::{LockClause, LockWait};
-use crate::error::{Error, Result};
-use crate::exec::Conn;
 use crate::query::Find;
 
 /// The row lock a locking read takes ([`Find::lock`]).
@@ -63,14 +61,4 @@ impl<M> Find<M> {
         lock.wait = wait;
         self
     }
-}
-
-/// A locking read must run in a transaction.
-pub(crate) fn check_lock(lock: Option<LockClause>, conn: &Conn<'_>, model: &str) -> Result<()> {
-    if lock.is_some() && matches!(conn, Conn::Db(_)) {
-        return Err(Error::invalid(format!(
-            "a locking read of {model} outside a transaction would release its locks at once; run it on a transaction (db.transaction(async |tx| ..) or db.begin())"
-        )));
-    }
-    Ok(())
 }

@@ -1,10 +1,10 @@
 //! `all_and_count`: a page of rows and the total, as Sequelize's findAndCountAll.
 
+use crate::db::Isolation;
+use crate::db::{Conn, Executor};
 use crate::error::Result;
-use crate::exec::{Conn, Executor};
 use crate::model::Model;
 use crate::query::Find;
-use crate::transaction::Isolation;
 
 impl<M: Model> Find<M> {
     /// The rows of this page (with its includes) and how many rows match

@@ -4,15 +4,16 @@
 
 use crate::ast::{AggCast, AggFn, Assign, Cond, Delete, OrderTerm, Select, SelectItem, Update};
 use crate::column::{Column, Condition, Order};
+use crate::db::{Conn, Executor};
 use crate::dialect::{Dialect, Statement, render_delete, render_select, render_update};
 use crate::error::{Error, FieldErrors, Result};
-use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::field::now;
 use crate::hooks::BulkEvent;
 use crate::include::{Assoc, Loader};
+use crate::meta::enrich;
 use crate::model::Model;
 use crate::row::RowRef;
-use crate::runtime::{enrich, now};
 use crate::value::Value;
 use futures_util::stream::BoxStream;
 use std::marker::PhantomData;
@@ -69,16 +70,11 @@ impl<M: Model> Default for Find<M> {
     }
 }
 
-/// The condition that hides soft-deleted rows of `meta`'s table, if paranoid.
-pub(crate) fn live_rows(meta: &crate::ModelMeta) -> Option<Cond> {
-    meta.deleted_at.map(|i| Cond::Null(meta.columns[i].name, false))
-}
-
-/// The filter of `M`'s default scope (`#[orm(default_scope = ..)]`), for
-/// queries on `M` that do not start from `M::find()` (includes, association
-/// methods).
-pub(crate) fn default_scope_filter<M: Model>() -> Option<Cond> {
-    M::__default_scope(Find::new()).filter
+impl<M> Find<M> {
+    /// The query's WHERE condition, if any.
+    pub(crate) fn into_filter(self) -> Option<Cond> {
+        self.filter
+    }
 }
 
 impl<M: Model> Find<M> {
@@ -220,7 +216,7 @@ impl<M: Model> Find<M> {
         s.offset = self.offset;
         // Past 16 associations in one query the names stay unresolved and
         // the database refuses the statement.
-        let _ = crate::join::resolve_via(&mut s, M::META, M::META.table);
+        let _ = crate::include::join::resolve_via(&mut s, M::META, M::META.table);
         s
     }
 
@@ -257,7 +253,7 @@ impl<M: Model> Find<M> {
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         let mut primary = None;
         let conn = self.routed(db.__conn(), &mut primary);
-        crate::lock::check_lock(self.lock, &conn, M::META.name)?;
+        check_lock(self.lock, &conn, M::META.name)?;
         if self.includes.iter().any(|l| l.is_joined()) {
             return self.all_joined(conn).await;
         }
@@ -275,10 +271,10 @@ impl<M: Model> Find<M> {
     /// first, each joined include's after them. With a to-many join and a
     /// limit or offset, the parents are limited in a subquery first, so the
     /// limit counts parents, not joined rows.
-    fn joined_select(&self) -> Result<(Select, crate::join::Collectors<M>, bool)> {
+    fn joined_select(&self) -> Result<(Select, crate::include::join::Collectors<M>, bool)> {
         let parent_ref = M::META.table;
         let mut s = self.rows_select();
-        crate::join::qualify_parent(&mut s, parent_ref);
+        crate::include::join::qualify_parent(&mut s, parent_ref);
         if s.lock.is_some() {
             return Err(Error::invalid(
                 "a locking read cannot .join() an include (the lock would take the joined rows too); load it without .join()",
@@ -291,13 +287,13 @@ impl<M: Model> Find<M> {
             outer.alias = Some(parent_ref);
             outer.from_query = Some(Box::new(s));
             outer.set_order(M::META, self.order.clone());
-            crate::join::resolve_via(&mut outer, M::META, parent_ref)?;
-            crate::join::qualify_parent(&mut outer, parent_ref);
+            crate::include::join::resolve_via(&mut outer, M::META, parent_ref)?;
+            crate::include::join::qualify_parent(&mut outer, parent_ref);
             s = outer;
         }
         // Rows are put back together by key, so no ORDER BY is needed for
         // that: only the children's own order follows the parents'.
-        let (collectors, child_order) = crate::join::plan_includes(&mut s, &self.includes, parent_ref)?;
+        let (collectors, child_order) = crate::include::join::plan_includes(&mut s, &self.includes, parent_ref)?;
         s.order.extend(child_order);
         Ok((s, collectors, many))
     }
@@ -306,12 +302,12 @@ impl<M: Model> Find<M> {
         let (s, mut collectors, repeats) = self.joined_select()?;
         let st = render_select(conn.dialect().sql(), &s);
         let mut parents: Vec<M> = Vec::new();
-        let mut seen: std::collections::HashMap<crate::join::RowKey, usize, crate::include::KeyHasher> =
+        let mut seen: std::collections::HashMap<crate::include::join::RowKey, usize, crate::include::KeyHasher> =
             Default::default();
         conn.read(st, |row| {
             // Only a join that can repeat the parent's row needs its key.
             let key = if repeats {
-                crate::join::row_key(row, M::META, 0)?
+                crate::include::join::row_key(row, M::META, 0)?
             } else {
                 None
             };
@@ -360,7 +356,7 @@ impl<M: Model> Find<M> {
     pub fn stream<'a, E: Executor + ?Sized>(self, db: &'a E) -> BoxStream<'a, Result<M>> {
         use futures_util::StreamExt;
         let conn = db.__conn();
-        if let Err(e) = crate::lock::check_lock(self.lock, &conn, M::META.name) {
+        if let Err(e) = check_lock(self.lock, &conn, M::META.name) {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         let st = render_select(conn.dialect().sql(), &self.rows_select());
@@ -368,8 +364,8 @@ impl<M: Model> Find<M> {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         match conn {
-            Conn::Db(d) if self.use_primary => crate::exec::stream_rows(d, st, M::__from_row),
-            Conn::Db(d) => crate::exec::stream_rows(Conn::stream_target(d).unwrap_or(d), st, M::__from_row),
+            Conn::Db(d) if self.use_primary => crate::db::stream_rows(d, st, M::__from_row),
+            Conn::Db(d) => crate::db::stream_rows(Conn::stream_target(d).unwrap_or(d), st, M::__from_row),
             Conn::Tx(_) => futures_util::stream::once(async move { conn.fetch(st, M::__from_row).await })
                 .flat_map(|res| match res {
                     Ok(rows) => futures_util::stream::iter(rows.into_iter().map(Ok)).boxed(),
@@ -434,7 +430,7 @@ impl<M: Model> Find<M> {
     }
 
     fn require_filter(&self, what: &str) -> Result<()> {
-        if crate::join::uses_association(&self.filter) {
+        if crate::include::join::uses_association(&self.filter) {
             return Err(Error::invalid(format!(
                 "a bulk {what} cannot filter by an association's column (Assoc::col); select the keys first, as in `{}::ID.in_query(..)`",
                 M::META.name
@@ -598,4 +594,14 @@ impl<M: Model, S: Selection<M>> Picked<M, S> {
     pub async fn all_as<T: From<S::Output>, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<T>> {
         Ok(self.all(db).await?.into_iter().map(T::from).collect())
     }
+}
+
+/// A locking read must run in a transaction.
+pub(crate) fn check_lock(lock: Option<crate::ast::LockClause>, conn: &Conn<'_>, model: &str) -> Result<()> {
+    if lock.is_some() && matches!(conn, Conn::Db(_)) {
+        return Err(Error::invalid(format!(
+            "a locking read of {model} outside a transaction would release its locks at once; run it on a transaction (db.transaction(async |tx| ..) or db.begin())"
+        )));
+    }
+    Ok(())
 }

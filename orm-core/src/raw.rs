@@ -1,8 +1,8 @@
 //! Raw SQL with bound parameters: the escape hatch.
 
+use crate::db::Executor;
 use crate::dialect::Statement;
 use crate::error::Result;
-use crate::exec::Executor;
 use crate::field::FieldType;
 use crate::model::Model;
 use crate::row::RowRef;
@@ -97,7 +97,7 @@ impl Raw {
     /// primary.
     async fn fetch_with<T: Send>(
         self,
-        conn: crate::exec::Conn<'_>,
+        conn: crate::db::Conn<'_>,
         decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         let read_only = is_plain_select(&self.sql);

@@ -3,50 +3,16 @@
 //! stays a few lines per method.
 
 use crate::ast::{Assign, CmpOp, Cond, Delete, Insert, Select, SelectItem, Update};
+use crate::db::{Conn, Executor};
 use crate::dialect::{InsertId, render_delete, render_insert, render_select, render_update};
 use crate::error::{Error, FieldErrors, Result};
-use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
+use crate::field::now;
 use crate::hooks::Event;
-use crate::model::{ColumnMeta, Model, ModelMeta};
+use crate::meta::{ColumnMeta, ModelMeta, enrich};
+use crate::model::Model;
 use crate::row::RowRef;
 use crate::value::{SqlType, Value};
-use chrono::{DateTime, Utc};
-
-/// The current time, truncated to microseconds (the precision every
-/// dialect stores), so a returned instance equals the stored row.
-pub(crate) fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
-
-/// Fill in the table and columns of a constraint error from the model.
-pub(crate) fn enrich(mut err: Error, meta: &'static ModelMeta) -> Error {
-    crate::model::register(meta);
-    let unique = matches!(err, Error::UniqueViolation { .. });
-    if let Some((table, constraint, columns)) = err.constraint_parts_mut() {
-        table.get_or_insert_with(|| meta.table.to_owned());
-        if columns.is_empty()
-            && let Some(c) = constraint.as_deref()
-        {
-            let named = |col: &&crate::model::ColumnMeta| {
-                if unique {
-                    (col.unique && meta.unique_constraint_name(col.name) == c)
-                        || (col.primary_key && (c == "PRIMARY" || c.ends_with("_pkey")))
-                } else {
-                    meta.check_name(col.name) == c
-                }
-            };
-            *columns = meta
-                .columns
-                .iter()
-                .filter(named)
-                .map(|col| col.name.to_owned())
-                .collect();
-        }
-    }
-    err
-}
 
 fn validation_error(meta: &ModelMeta, errors: FieldErrors) -> Result<()> {
     if errors.is_empty() {
@@ -172,7 +138,7 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
 }
 
 /// What the connection's dialect can store (see `guard.rs`).
-pub(crate) fn limits(conn: &Conn<'_>) -> &'static crate::guard::ValueLimits {
+pub(crate) fn limits(conn: &Conn<'_>) -> &'static crate::dialect::ValueLimits {
     conn.dialect().sql().value_limits()
 }
 

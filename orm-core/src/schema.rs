@@ -1,9 +1,10 @@
 //! `Schema`: CREATE TABLE (and friends) from models, for every dialect.
 
+use crate::db::Executor;
 use crate::dialect::{Dialect, SqlDialect, Statement};
 use crate::error::Result;
-use crate::exec::Executor;
-use crate::model::{AssocKind, ColumnMeta, Model, ModelMeta};
+use crate::meta::{AssocKind, ColumnMeta, ModelMeta};
+use crate::model::Model;
 use crate::value::SqlType;
 
 /// A set of models whose tables can be created, altered or recreated.
@@ -29,7 +30,7 @@ impl Schema {
 
     /// Add a model's table. Add parents before children.
     pub fn model<M: Model>(mut self) -> Self {
-        crate::model::register(M::META);
+        crate::meta::register(M::META);
         if !self.models.iter().any(|m| std::ptr::eq(*m, M::META)) {
             self.models.push(M::META);
         }
@@ -272,7 +273,7 @@ fn join_tables(models: &[&'static ModelMeta]) -> Vec<JoinTable> {
     let mut out: Vec<JoinTable> = Vec::new();
     for m in models {
         // A join table is created once both of its models are in the schema.
-        let both = |a: &crate::model::AssocMeta| models.iter().any(|o| std::ptr::eq(*o, (a.target)()));
+        let both = |a: &crate::meta::AssocMeta| models.iter().any(|o| std::ptr::eq(*o, (a.target)()));
         for a in m
             .associations
             .iter()

@@ -1,10 +1,10 @@
 //! `Schema::check`: the models compared with the live database's catalog.
 
+use crate::db::Executor;
 use crate::dialect::{SqlDialect, Statement};
 use crate::error::{Error, Result};
-use crate::exec::Executor;
 use crate::field::FieldType;
-use crate::model::{ColumnMeta, ModelMeta};
+use crate::meta::{ColumnMeta, ModelMeta};
 use crate::schema::Schema;
 use crate::value::SqlType;
 

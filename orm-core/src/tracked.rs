@@ -2,8 +2,8 @@
 //! so `save` writes only the columns that changed.
 
 use crate::ast::Assign;
+use crate::db::Executor;
 use crate::error::Result;
-use crate::exec::Executor;
 use crate::model::Model;
 use crate::value::Value;
 use std::ops::{Deref, DerefMut};

@@ -1,9 +1,9 @@
 //! MySQL and MariaDB: backtick quoting, `?` placeholders, last-insert-id,
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
+use super::ValueLimits;
 use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
-use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
@@ -20,10 +20,10 @@ impl SqlDialect for MySql {
         };
         &CAPS
     }
-    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
+    fn replica_sql(&self) -> Option<crate::dialect::ReplicaSql> {
         // MASTER_GTID_WAIT with a zero timeout answers at once: 0 when the
         // replica has applied every GTID of the position.
-        Some(crate::replica::ReplicaSql {
+        Some(crate::dialect::ReplicaSql {
             position: "SELECT @@gtid_binlog_pos",
             reached: "SELECT CAST(MASTER_GTID_WAIT(?, 0) = 0 AS SIGNED)",
         })

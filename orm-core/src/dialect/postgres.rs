@@ -1,9 +1,9 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
+use super::ValueLimits;
 use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
 use crate::error::{DbError, Violation, ViolationKind, between};
-use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Postgres;
@@ -23,8 +23,8 @@ impl SqlDialect for Postgres {
         };
         &CAPS
     }
-    fn replica_sql(&self) -> Option<crate::replica::ReplicaSql> {
-        Some(crate::replica::ReplicaSql {
+    fn replica_sql(&self) -> Option<crate::dialect::ReplicaSql> {
+        Some(crate::dialect::ReplicaSql {
             position: "SELECT pg_current_wal_lsn()::text",
             reached: "SELECT CASE WHEN pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn) THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END",
         })

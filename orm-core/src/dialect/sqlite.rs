@@ -1,8 +1,8 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
+use super::ValueLimits;
 use super::{Capabilities, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation};
-use crate::guard::ValueLimits;
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;

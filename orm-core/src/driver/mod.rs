@@ -8,8 +8,8 @@
 //! - [`DriverConn`]: one held connection (a transaction's or
 //!   `Db::acquire`'s), which knows what to do when dropped dirty (inside a
 //!   transaction or holding session state);
-//! - [`RowAccess`]: typed reads of one result row by column index, behind
-//!   the public [`RowRef`](crate::RowRef).
+//! - [`RowAccess`] (in `row.rs`): typed reads of one result row by column
+//!   index, behind the public [`RowRef`](crate::RowRef).
 //!
 //! Each database is one file: `postgres.rs`, `mysql.rs`, `sqlite.rs` hold
 //! its connect (URL, pool settings, probe), how a [`Value`](crate::Value)
@@ -35,13 +35,11 @@ mod sqlx_pool;
 
 use crate::dialect::{Dialect, Statement};
 use crate::error::{Error, Result};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+pub(crate) use crate::row::RowAccess;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
-use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// The outcome of a write.
 #[derive(Debug, Clone, Copy)]
@@ -84,49 +82,6 @@ pub(crate) trait DriverConn: Send {
     fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
     /// Mark the connection clean (returned to the pool on drop) or dirty.
     fn set_dirty(&mut self, dirty: bool);
-}
-
-/// Typed reads of one result row by column index. Each getter returns
-/// `None` for SQL NULL and [`Error::Decode`] for a column that does not hold
-/// the type. The defaults read types a database stores as text.
-pub(crate) trait RowAccess: Sync {
-    fn is_null(&self, idx: usize) -> Result<bool>;
-    fn get_i16(&self, idx: usize) -> Result<Option<i16>>;
-    fn get_i32(&self, idx: usize) -> Result<Option<i32>>;
-    /// Also narrower integers (and MySQL's unsigned ones that fit), which
-    /// raw SQL and aggregates return.
-    fn get_i64(&self, idx: usize) -> Result<Option<i64>>;
-    fn get_f32(&self, idx: usize) -> Result<Option<f32>>;
-    fn get_f64(&self, idx: usize) -> Result<Option<f64>>;
-    fn get_bool(&self, idx: usize) -> Result<Option<bool>>;
-    fn get_string(&self, idx: usize) -> Result<Option<String>>;
-    fn get_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>>;
-    fn get_utc(&self, idx: usize) -> Result<Option<DateTime<Utc>>>;
-    fn get_datetime(&self, idx: usize) -> Result<Option<NaiveDateTime>>;
-    fn get_date(&self, idx: usize) -> Result<Option<NaiveDate>>;
-    fn get_time(&self, idx: usize) -> Result<Option<NaiveTime>>;
-    fn get_uuid(&self, idx: usize) -> Result<Option<Uuid>> {
-        parse_text(self, idx, "a UUID")
-    }
-    fn get_decimal(&self, idx: usize) -> Result<Option<Decimal>> {
-        parse_text(self, idx, "a decimal")
-    }
-    fn get_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
-        parse_text(self, idx, "JSON")
-    }
-}
-
-/// Parse a column stored as text where the database has no native type.
-fn parse_text<R: RowAccess + ?Sized, T: std::str::FromStr>(row: &R, idx: usize, what: &str) -> Result<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    let Some(s) = row.get_string(idx)? else {
-        return Ok(None);
-    };
-    s.parse().map(Some).map_err(|e| Error::Decode {
-        message: format!("column {idx} as {what}: {e}"),
-    })
 }
 
 /// Pool settings from `DbBuilder`, as every driver reads them.

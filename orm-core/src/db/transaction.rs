@@ -9,10 +9,8 @@
 //! transaction.
 
 use crate::db::Db;
-use crate::dialect::Statement;
 use crate::driver::DriverConn;
 use crate::error::{Error, Result};
-use crate::exec::Conn;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -188,15 +186,6 @@ impl Transaction {
         Ok(guard)
     }
 
-    /// One round trip on the transaction's connection.
-    pub async fn authenticate(&self) -> Result<()> {
-        let st = Statement {
-            sql: "SELECT 1".into(),
-            params: Vec::new(),
-        };
-        Conn::Tx(self).execute(st).await.map(|_| ())
-    }
-
     async fn simple(&self, sql: &str) -> Result<()> {
         let mut guard = self.lock().await?;
         let conn = guard
@@ -284,7 +273,7 @@ impl Transaction {
         conn.set_dirty(false);
         drop(conn);
         if commit {
-            crate::replica::session_wrote(&self.db).await;
+            super::replica::session_wrote(&self.db).await;
         }
         Ok(())
     }

@@ -1,18 +1,23 @@
 //! Eager loading (`include`) and association methods: one query per
 //! include level with the parents' keys, never one per parent.
 
+pub(crate) mod join;
+
+pub use join::AssocColumn;
+
 use crate::association::{LinkRow, Loaded};
 use crate::ast::{Cond, Exists, Insert, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
+use crate::db::{Conn, Executor};
 use crate::dialect::{render_insert, render_select};
 use crate::error::{Error, Result};
-use crate::exec::{Conn, Executor};
 use crate::field::FieldType;
-use crate::join::{Collector, JoinPlan};
-use crate::model::{AssocKind, AssocMeta, Model, ModelMeta};
+use crate::meta::{AssocKind, AssocMeta, ModelMeta};
+use crate::model::Model;
 use crate::row::RowRef;
 use crate::value::{SqlType, Value};
 use futures_util::future::BoxFuture;
+use join::{Collector, JoinPlan};
 use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 
@@ -242,8 +247,8 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// association is joined once (LEFT JOIN) however many conditions use
     /// it; on a to-many association a condition means "some row matches"
     /// (an `EXISTS`), and ordering by it panics.
-    pub fn col<T>(&self, column: crate::Column<C, T>) -> crate::join::AssocColumn<P, C, T> {
-        crate::join::AssocColumn::new(self.meta, column)
+    pub fn col<T>(&self, column: crate::Column<C, T>) -> join::AssocColumn<P, C, T> {
+        join::AssocColumn::new(self.meta, column)
     }
 
     /// Used by the derive: a `BelongsToMany` through the model `L` loads
@@ -270,8 +275,8 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     pub(crate) fn child_filter(&self) -> Option<Cond> {
-        let mut parts: Vec<Cond> = crate::query::live_rows(C::META).into_iter().collect();
-        parts.extend(crate::query::default_scope_filter::<C>());
+        let mut parts: Vec<Cond> = crate::ast::live_rows(C::META).into_iter().collect();
+        parts.extend(crate::model::default_scope_filter::<C>());
         if let Some(f) = &self.filter {
             parts.push(f.clone());
         }
@@ -434,9 +439,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             let joined_below = self.nested.iter().any(|n| n.is_joined());
             if joined_below {
                 if self.meta.kind != AssocKind::BelongsToMany {
-                    crate::join::qualify_parent(&mut s, tref);
+                    join::qualify_parent(&mut s, tref);
                 }
-                let (made, child_order) = crate::join::plan_includes(&mut s, &self.nested, tref)?;
+                let (made, child_order) = join::plan_includes(&mut s, &self.nested, tref)?;
                 if s.window.is_none() {
                     s.order.extend(child_order);
                 }
@@ -567,8 +572,7 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
         parent_ref: &'static str,
         in_outer: bool,
     ) -> Option<Result<Box<dyn Collector<P>>>> {
-        self.join
-            .then(|| crate::join::plan_join(self, plan, parent_ref, in_outer))
+        self.join.then(|| join::plan_join(self, plan, parent_ref, in_outer))
     }
 
     fn joins_many(&self) -> bool {

@@ -18,6 +18,7 @@
 //!   primary.
 
 use crate::db::Db;
+use crate::dialect::ReplicaSql;
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
 use crate::field::FieldType;
@@ -25,15 +26,6 @@ use crate::value::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-
-/// How a dialect tells replica positions (PostgreSQL and MySQL/MariaDB).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReplicaSql {
-    /// On the primary: its current position, as text.
-    pub position: &'static str,
-    /// On a replica, with the position bound: 1 when it has replayed it.
-    pub reached: &'static str,
-}
 
 /// One replica: its own pool and what the health checks found.
 pub(crate) struct Replica {
@@ -263,7 +255,7 @@ async fn position_of(primary: &Db, sql: ReplicaSql) -> Result<String> {
         sql: sql.position.into(),
         params: Vec::new(),
     };
-    let conn = crate::exec::Conn::Db(primary);
+    let conn = super::exec::Conn::Db(primary);
     let rows = conn.fetch_unrouted(st, |r| <String as FieldType>::decode(r, 0)).await?;
     rows.into_iter().next().ok_or_else(|| Error::Connection {
         message: "the primary reported no position".into(),
@@ -279,7 +271,7 @@ async fn reached(replica: &Db, sql: ReplicaSql, position: &str) -> Result<bool> 
         sql: sql.reached.into(),
         params: vec![Value::String(position.to_owned())],
     };
-    let conn = crate::exec::Conn::Db(replica);
+    let conn = super::exec::Conn::Db(replica);
     let rows = conn.fetch_unrouted(st, |r| <i64 as FieldType>::decode(r, 0)).await?;
     Ok(rows.first().copied() == Some(1))
 }

@@ -1,4 +1,18 @@
-//! `Db`: the pooled connection handle, its builder, and statement logging.
+//! The connection layer: `Db` (the pooled handle, its builder, statement
+//! logging) with its submodules `exec` (the `Executor` trait and the one
+//! statement runner), `transaction` (transactions, savepoints, held
+//! connections) and `replica` (read routing and health checks). They refer
+//! to each other's types (a transaction holds its `Db`, a `Db` its
+//! replicas' `Db`s), so they live in one module.
+
+mod exec;
+pub(crate) mod replica;
+mod transaction;
+
+pub use exec::Executor;
+pub(crate) use exec::{Conn, stream_rows};
+pub use replica::ReplicaStatus;
+pub use transaction::{Connection, Isolation, Transaction};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -59,7 +73,7 @@ pub(crate) struct DbInner {
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
     pub(crate) max_statement_bytes: Option<usize>,
     /// Read replicas (`DbBuilder::read_replica`), if any.
-    pub(crate) replicas: Option<crate::replica::Replicas>,
+    pub(crate) replicas: Option<replica::Replicas>,
 }
 
 /// A cheap-to-clone handle over one connection pool. Create it once per process.
@@ -77,7 +91,7 @@ pub(crate) struct DbInner {
 pub struct Db {
     pub(crate) inner: Arc<DbInner>,
     /// Which pools this handle reads from (replicas, the primary, a session).
-    pub(crate) route: crate::replica::Route,
+    pub(crate) route: replica::Route,
 }
 
 impl std::fmt::Debug for Db {
@@ -116,7 +130,7 @@ impl Db {
     pub(crate) fn from_inner(inner: Arc<DbInner>) -> Db {
         Db {
             inner,
-            route: crate::replica::Route::Any,
+            route: replica::Route::Any,
         }
     }
 
@@ -133,7 +147,7 @@ impl Db {
     pub fn primary(&self) -> Db {
         Db {
             inner: self.inner.clone(),
-            route: crate::replica::Route::Primary,
+            route: replica::Route::Primary,
         }
     }
 
@@ -153,36 +167,20 @@ impl Db {
     pub fn session(&self) -> Db {
         Db {
             inner: self.inner.clone(),
-            route: crate::replica::Route::Session(Default::default()),
+            route: replica::Route::Session(Default::default()),
         }
     }
 
     /// Each read replica's state: healthy or skipped (and why), how long
     /// since it was last caught up with the primary, reads served. Empty
     /// without replicas.
-    pub fn replica_status(&self) -> Vec<crate::replica::ReplicaStatus> {
+    pub fn replica_status(&self) -> Vec<crate::db::ReplicaStatus> {
         self.inner.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
     }
 
     /// The dialect this pool speaks.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
-    }
-
-    /// One round trip to the server; a dead database is an error, never a
-    /// hang. With read replicas, each is checked too (see
-    /// [`replica_status`](Self::replica_status)); a replica down is not an
-    /// error while the primary answers.
-    pub async fn authenticate(&self) -> Result<()> {
-        let st = crate::dialect::Statement {
-            sql: "SELECT 1".into(),
-            params: Vec::new(),
-        };
-        crate::exec::Conn::Db(self).execute_unrouted(st).await?;
-        if let Some(r) = &self.inner.replicas {
-            r.check(self).await;
-        }
-        Ok(())
     }
 
     /// Close every connection of the pool.
@@ -354,7 +352,7 @@ impl DbBuilder {
                 let db = Box::pin(builder.connect()).await?;
                 dbs.push((db, crate::driver::redacted(&url)));
             }
-            replicas = Some(crate::replica::Replicas::new(
+            replicas = Some(replica::Replicas::new(
                 dbs,
                 self.max_replica_lag,
                 self.session_wait,
@@ -374,7 +372,7 @@ impl DbBuilder {
             if let Some(r) = &db.inner.replicas {
                 r.check(&db).await;
             }
-            crate::replica::spawn_checks(Arc::downgrade(&db.inner), self.replica_check_interval);
+            replica::spawn_checks(Arc::downgrade(&db.inner), self.replica_check_interval);
         }
         Ok(db)
     }

@@ -10,14 +10,15 @@
 //! gets its own alias from [`Aliases`], so self-references, one table
 //! joined twice and two associations to one table cannot collide.
 
+use super::{Assoc, Key, KeyHasher};
 use crate::association::{LinkRow, Loaded};
 use crate::ast::{Cond, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
+use crate::db::Conn;
 use crate::error::{Error, Result};
-use crate::exec::Conn;
 use crate::field::{FieldType, IntoValue};
-use crate::include::{Assoc, Key, KeyHasher};
-use crate::model::{AssocKind, AssocMeta, Model, ModelMeta};
+use crate::meta::{AssocKind, AssocMeta, ModelMeta};
+use crate::model::Model;
 use crate::row::RowRef;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -89,11 +90,11 @@ impl ViaJoins<'_> {
                 let inner = self.cond(*inner)?;
                 if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) {
                     let target = (a.target)();
-                    let filter = match crate::query::live_rows(target) {
+                    let filter = match crate::ast::live_rows(target) {
                         Some(live) => Cond::And(vec![live, inner]),
                         None => inner,
                     };
-                    crate::include::association_exists(self.parent, a, Some(filter))
+                    super::association_exists(self.parent, a, Some(filter))
                 } else {
                     Cond::Qualified(self.alias(a)?, Box::new(inner))
                 }
@@ -160,7 +161,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
         .map(|t| v.term(t))
         .collect::<Result<_>>()?;
     for (a, alias) in v.joins {
-        let (parent_col, target_col) = crate::include::key_columns(parent, a);
+        let (parent_col, target_col) = super::key_columns(parent, a);
         let target = (a.target)();
         s.joins.push(Join {
             table: target.table,
@@ -168,7 +169,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
             left: (alias, target_col),
             right: (parent_ref, parent_col),
             outer: true,
-            on: crate::query::live_rows(target),
+            on: crate::ast::live_rows(target),
         });
     }
     qualify_parent(s, parent_ref);
@@ -190,7 +191,7 @@ pub(crate) struct JoinPlan<'s> {
 /// terms their own `order_by`s add after the owners' order.
 pub(crate) fn plan_includes<P>(
     s: &mut Select,
-    loaders: &[Box<dyn crate::include::Loader<P>>],
+    loaders: &[Box<dyn super::Loader<P>>],
     owner_ref: &'static str,
 ) -> Result<(Collectors<P>, Vec<OrderTerm>)> {
     let mut plan = JoinPlan {
@@ -237,7 +238,7 @@ pub(crate) enum RowKey {
 /// The key of the model's row whose columns start at `base` (None when it
 /// is NULL: a LEFT JOIN without a match).
 pub(crate) fn row_key(row: RowRef<'_>, meta: &ModelMeta, base: usize) -> Result<Option<RowKey>> {
-    let decode = |i: usize| crate::include::decode_key(row, base + i, meta.columns[i].sql_type);
+    let decode = |i: usize| super::decode_key(row, base + i, meta.columns[i].sql_type);
     if !meta.composite_pk() {
         return Ok(decode(meta.primary_key)?.map(RowKey::One));
     }
@@ -393,7 +394,7 @@ impl<P: Model, C: Model + Clone> JoinCollector<P, C> {
             }
         }
         if self.to_many && self.assoc.order.is_empty() {
-            crate::include::sort_by_key_of(groups.iter_mut(), child);
+            super::sort_by_key_of(groups.iter_mut(), child);
         }
         groups
     }

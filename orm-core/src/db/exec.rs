@@ -1,12 +1,12 @@
 //! Running statements: the [`Executor`] trait that `&Db` and transactions
 //! share, logging, and error mapping.
 
+use super::transaction::Transaction;
 use crate::db::Db;
 use crate::dialect::{Dialect, Statement};
 pub(crate) use crate::driver::Done;
 use crate::error::{Error, Result};
 use crate::row::RowRef;
-use crate::transaction::Transaction;
 use std::time::Instant;
 
 /// Anything statements can run on: a [`Db`] (a pooled connection per
@@ -37,7 +37,7 @@ impl Executor for Transaction {
     }
 }
 
-impl Executor for crate::transaction::Connection {
+impl Executor for super::transaction::Connection {
     fn __conn(&self) -> Conn<'_> {
         Conn::Tx(self.tx())
     }
@@ -128,9 +128,9 @@ impl Conn<'_> {
             && let Some(replicas) = &db.inner.replicas
         {
             let pick = match &db.route {
-                crate::replica::Route::Any => replicas.pick(),
-                crate::replica::Route::Primary => None,
-                crate::replica::Route::Session(s) => replicas.pick_for(s).await,
+                super::replica::Route::Any => replicas.pick(),
+                super::replica::Route::Primary => None,
+                super::replica::Route::Session(s) => replicas.pick_for(s).await,
             };
             if let Some(i) = pick {
                 let mut decoded = 0usize;
@@ -168,7 +168,7 @@ impl Conn<'_> {
     /// The replica to stream a read of `db` from, if the handle routes there.
     pub(crate) fn stream_target(db: &Db) -> Option<&Db> {
         let replicas = db.inner.replicas.as_ref()?;
-        if !matches!(db.route, crate::replica::Route::Any) {
+        if !matches!(db.route, super::replica::Route::Any) {
             return None;
         }
         let i = replicas.pick()?;
@@ -179,7 +179,7 @@ impl Conn<'_> {
     /// Through a session with replicas: remember the primary's position.
     async fn after_write(&self) {
         if let Conn::Db(db) = self {
-            crate::replica::session_wrote(db).await;
+            super::replica::session_wrote(db).await;
         }
     }
 
@@ -307,4 +307,33 @@ pub(crate) fn stream_rows<'a, T: Send + 'a>(
         .stream(st)
         .map(move |row| decode(RowRef::new(&*row?)))
         .boxed()
+}
+
+impl Db {
+    /// One round trip to the server; a dead database is an error, never a
+    /// hang. With read replicas, each is checked too (see
+    /// [`replica_status`](Self::replica_status)); a replica down is not an
+    /// error while the primary answers.
+    pub async fn authenticate(&self) -> Result<()> {
+        let st = Statement {
+            sql: "SELECT 1".into(),
+            params: Vec::new(),
+        };
+        Conn::Db(self).execute_unrouted(st).await?;
+        if let Some(r) = &self.inner.replicas {
+            r.check(self).await;
+        }
+        Ok(())
+    }
+}
+
+impl Transaction {
+    /// One round trip on the transaction's connection.
+    pub async fn authenticate(&self) -> Result<()> {
+        let st = Statement {
+            sql: "SELECT 1".into(),
+            params: Vec::new(),
+        };
+        Conn::Tx(self).execute(st).await.map(|_| ())
+    }
 }
