@@ -7,6 +7,7 @@ use crate::value::{SqlType, Value};
 /// One column of a model, as the derive describes it (read it through
 /// [`ModelMeta::column`]; the example on [`ModelMeta`] shows it).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct ColumnMeta {
     /// Column name in the database.
     pub name: &'static str,
@@ -31,6 +32,66 @@ pub struct ColumnMeta {
     pub default_sql: Option<&'static str>,
 }
 
+impl ColumnMeta {
+    /// A plain column: not null, no key, no index, no default. The
+    /// `with_*` methods add the rest (all `const`, for the derive's statics).
+    ///
+    /// ```
+    /// use orm_core::{ColumnMeta, SqlType};
+    /// const EMAIL: ColumnMeta = ColumnMeta::new("email", "email", SqlType::Varchar(255)).with_unique(true);
+    /// assert!(EMAIL.unique && !EMAIL.nullable);
+    /// ```
+    pub const fn new(name: &'static str, field: &'static str, sql_type: SqlType) -> Self {
+        ColumnMeta {
+            name,
+            field,
+            sql_type,
+            nullable: false,
+            primary_key: false,
+            auto_increment: false,
+            unique: false,
+            index: false,
+            default: None,
+            default_sql: None,
+        }
+    }
+    /// Whether the column accepts NULL.
+    pub const fn with_nullable(mut self, on: bool) -> Self {
+        self.nullable = on;
+        self
+    }
+    /// Part of the primary key.
+    pub const fn with_primary_key(mut self, on: bool) -> Self {
+        self.primary_key = on;
+        self
+    }
+    /// Filled by the database.
+    pub const fn with_auto_increment(mut self, on: bool) -> Self {
+        self.auto_increment = on;
+        self
+    }
+    /// Has a UNIQUE constraint.
+    pub const fn with_unique(mut self, on: bool) -> Self {
+        self.unique = on;
+        self
+    }
+    /// Has an index.
+    pub const fn with_index(mut self, on: bool) -> Self {
+        self.index = on;
+        self
+    }
+    /// A constant default (Rust and SQL).
+    pub const fn with_default(mut self, default: Option<fn() -> Value>) -> Self {
+        self.default = default;
+        self
+    }
+    /// A default the database computes (`default_sql`).
+    pub const fn with_default_sql(mut self, sql: Option<&'static str>) -> Self {
+        self.default_sql = sql;
+        self
+    }
+}
+
 /// The kind of an association (see the example on [`ModelMeta`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -48,6 +109,7 @@ pub enum AssocKind {
 /// One association of a model, as the derive describes it (see the
 /// example on [`ModelMeta`]).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct AssocMeta {
     /// The field name (`posts`).
     pub name: &'static str,
@@ -66,6 +128,41 @@ pub struct AssocMeta {
     pub on_delete: Option<&'static str>,
     /// `ON UPDATE` action for the foreign key.
     pub on_update: Option<&'static str>,
+}
+
+impl AssocMeta {
+    /// An association of `kind` to the model `target` returns, through
+    /// `foreign_key` (and, for many-to-many, the join table `through` and
+    /// its `other_key`; empty strings otherwise).
+    pub const fn new(
+        name: &'static str,
+        kind: AssocKind,
+        target: fn() -> &'static ModelMeta,
+        foreign_key: &'static str,
+        other_key: &'static str,
+        through: &'static str,
+    ) -> Self {
+        AssocMeta {
+            name,
+            kind,
+            target,
+            foreign_key,
+            other_key,
+            through,
+            on_delete: None,
+            on_update: None,
+        }
+    }
+    /// `ON DELETE` action of the foreign key.
+    pub const fn with_on_delete(mut self, action: Option<&'static str>) -> Self {
+        self.on_delete = action;
+        self
+    }
+    /// `ON UPDATE` action of the foreign key.
+    pub const fn with_on_update(mut self, action: Option<&'static str>) -> Self {
+        self.on_update = action;
+        self
+    }
 }
 
 /// Associations are compared by identity (each is one static).
@@ -94,6 +191,7 @@ impl PartialEq for AssocMeta {
 /// # use orm_core::AssocKind;
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ModelMeta {
     /// The Rust struct name.
     pub name: &'static str,
@@ -120,6 +218,66 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// A table of `columns` keyed by the columns at `primary_keys` (one, or
+    /// several for a composite key; `column_names` in the same order as
+    /// `columns`). The `with_*` methods add the rest (all `const`).
+    ///
+    /// ```
+    /// use orm_core::{ColumnMeta, ModelMeta, SqlType};
+    /// static COLUMNS: [ColumnMeta; 2] = [
+    ///     ColumnMeta::new("id", "id", SqlType::BigInt).with_primary_key(true).with_auto_increment(true),
+    ///     ColumnMeta::new("name", "name", SqlType::Varchar(255)),
+    /// ];
+    /// static TAGS: ModelMeta = ModelMeta::new("Tag", "tags", &COLUMNS, &["id", "name"], &[0]);
+    /// assert_eq!(TAGS.pk().name, "id");
+    /// ```
+    pub const fn new(
+        name: &'static str,
+        table: &'static str,
+        columns: &'static [ColumnMeta],
+        column_names: &'static [&'static str],
+        primary_keys: &'static [usize],
+    ) -> Self {
+        ModelMeta {
+            name,
+            table,
+            columns,
+            column_names,
+            primary_key: primary_keys[0],
+            primary_keys,
+            created_at: None,
+            updated_at: None,
+            associations: &[],
+            deleted_at: None,
+            version: None,
+        }
+    }
+    /// The managed `created_at` column's index.
+    pub const fn with_created_at(mut self, index: Option<usize>) -> Self {
+        self.created_at = index;
+        self
+    }
+    /// The managed `updated_at` column's index.
+    pub const fn with_updated_at(mut self, index: Option<usize>) -> Self {
+        self.updated_at = index;
+        self
+    }
+    /// The soft-delete column's index (a paranoid model).
+    pub const fn with_deleted_at(mut self, index: Option<usize>) -> Self {
+        self.deleted_at = index;
+        self
+    }
+    /// The optimistic-locking version column's index.
+    pub const fn with_version(mut self, index: Option<usize>) -> Self {
+        self.version = index;
+        self
+    }
+    /// The model's associations.
+    pub const fn with_associations(mut self, associations: &'static [AssocMeta]) -> Self {
+        self.associations = associations;
+        self
+    }
+
     /// The primary key column.
     pub fn pk(&self) -> &'static ColumnMeta {
         &self.columns[self.primary_key]

@@ -9,6 +9,27 @@ pub(crate) mod new_patch;
 pub(crate) mod row;
 pub(crate) mod validate;
 
+use proc_macro2::{Group, TokenStream, TokenTree};
+
+/// `tokens` with every `Self` replaced by `ty`: user expressions that were
+/// written for an `impl` of the model (`default = Self::X`) keep their
+/// meaning inside the free helper functions the derive generates (serde's
+/// `replace_receiver` does the same).
+pub(crate) fn replace_self(tokens: TokenStream, ty: &syn::Ident) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Ident(i) if i == "Self" => TokenTree::Ident(syn::Ident::new(&ty.to_string(), i.span())),
+            TokenTree::Group(g) => {
+                let mut out = Group::new(g.delimiter(), replace_self(g.stream(), ty));
+                out.set_span(g.span());
+                TokenTree::Group(out)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// Expansion snapshots: what the derives generate, pretty-printed, so a
 /// change to the generated code shows up as a reviewed diff.
 #[cfg(test)]

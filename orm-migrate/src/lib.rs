@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod build;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod history;
 mod lock;

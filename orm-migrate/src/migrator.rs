@@ -425,7 +425,8 @@ impl Migrator {
             if sql.trim_start().starts_with(NO_TRANSACTION) {
                 return self.step_in(conn, m, up, script).await;
             }
-            return in_transaction(conn, self.step_in(conn, m, up, script)).await;
+            let script = async |t: &Transaction, s: &str| t.execute_script(s).await;
+            return conn.transaction(async |tx| self.step_in(tx, m, up, script).await).await;
         }
         self.report(Self::start_event(m, up));
         let started = Instant::now();
@@ -456,17 +457,5 @@ impl Migrator {
         }
         self.report(Self::done_event(m, up, started));
         Ok(())
-    }
-}
-
-/// Run `work` between BEGIN and COMMIT on `conn` (ROLLBACK on error).
-async fn in_transaction(conn: &Connection, work: impl std::future::Future<Output = Result<()>>) -> Result<()> {
-    conn.execute_script("BEGIN").await?;
-    match work.await {
-        Ok(()) => conn.execute_script("COMMIT").await,
-        Err(e) => {
-            conn.execute_script("ROLLBACK").await?;
-            Err(e)
-        }
     }
 }

@@ -712,7 +712,63 @@ async fn crud_from_generic_code(t: &TestDb) {
     );
 }
 
+/// Field attributes that name the model as `Self`: the derive's helpers are
+/// free functions (not methods on the model), so `Self` is rewritten to the
+/// model's name inside them.
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
+pub struct Gauge {
+    pub id: i64,
+    #[orm(default = Self::START)]
+    pub level: i32,
+    #[validate(custom(function = Self::check_label))]
+    pub label: String,
+}
+
+impl Gauge {
+    const START: i32 = 7;
+
+    fn check_label(label: &str) -> Result<(), String> {
+        if label.starts_with('g') {
+            Ok(())
+        } else {
+            Err("must start with g".into())
+        }
+    }
+}
+
+async fn self_in_field_attributes(t: &TestDb) {
+    Schema::new().model::<Gauge>().sync(&t.db).await.unwrap();
+    let g = Gauge::create(
+        &t.db,
+        NewGauge {
+            level: None,
+            label: "gas".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(g.level, 7);
+    let read = Gauge::find_by_pk(g.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(read.level, 7);
+    let err = Gauge::create(
+        &t.db,
+        NewGauge {
+            level: Some(1),
+            label: "oil".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    match err {
+        Error::Validation { fields, .. } => assert_eq!(fields["label"], vec!["must start with g".to_string()]),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(Gauge::find().count(&t.db).await.unwrap(), 1);
+}
+
 dialect_tests!(
+    self_in_field_attributes,
     crate_path_through_a_reexport,
     crud_from_generic_code,
     composite_key_crud,

@@ -147,7 +147,46 @@ async fn isolation_level_is_applied(t: &TestDb) {
     tx.rollback().await.unwrap();
 }
 
-orm_tests::dialect_tests!(rollback_on_err_panic_and_drop, savepoints, isolation_level_is_applied);
+/// A transaction on a held connection (`Db::acquire`): committed, rolled
+/// back, nested, and dropped unfinished — the connection stays held and
+/// usable throughout.
+async fn transaction_on_a_held_connection(t: &TestDb) {
+    Schema::new().model::<Country>().sync(&t.db).await.unwrap();
+    let conn = t.db.acquire().await.unwrap();
+    let tx = conn.begin().await.unwrap();
+    Country::create(&tx, new("AA")).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&conn).await, 0);
+    conn.transaction(async |tx| {
+        Country::create(tx, new("BB")).await?;
+        let inner: Result<()> = tx
+            .transaction(async |sp| {
+                Country::create(sp, new("CC")).await?;
+                Err(Error::NotFound { model: "Country" })
+            })
+            .await;
+        assert!(inner.is_err());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(count(&conn).await, 1, "BB committed, CC rolled back with its savepoint");
+    {
+        let tx = conn.begin().await.unwrap();
+        Country::create(&tx, new("DD")).await.unwrap();
+        // dropped without commit
+    }
+    assert_eq!(count(&conn).await, 1, "DD rolled back before the next statement");
+    conn.release().await;
+    assert_eq!(count(&t.db).await, 1);
+}
+
+orm_tests::dialect_tests!(
+    rollback_on_err_panic_and_drop,
+    savepoints,
+    isolation_level_is_applied,
+    transaction_on_a_held_connection
+);
 
 async fn pool_exhaustion(backend: Backend) {
     let test = format!("tx::pool_{backend:?}");

@@ -85,6 +85,9 @@ pub struct Transaction {
     /// 0 for the outer transaction, n for the nth nested SAVEPOINT.
     depth: usize,
     finished: AtomicBool,
+    /// Begun on a held [`Connection`]: COMMIT/ROLLBACK leave the connection
+    /// with its holder instead of returning it to the pool.
+    on_held: bool,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -166,6 +169,7 @@ impl Transaction {
             }),
             depth: 0,
             finished: AtomicBool::new(finished),
+            on_held: false,
         }
     }
 
@@ -236,6 +240,7 @@ impl Transaction {
             shared: self.shared.clone(),
             depth,
             finished: AtomicBool::new(false),
+            on_held: false,
         })
     }
 
@@ -264,6 +269,9 @@ impl Transaction {
             };
             return self.simple(&sql).await;
         }
+        if self.on_held {
+            return self.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await;
+        }
         let mut guard = self.lock().await?;
         let mut conn = guard
             .take()
@@ -287,6 +295,13 @@ impl Drop for Transaction {
                 p.push(format!(
                     "ROLLBACK TO SAVEPOINT orm_sp_{d}; RELEASE SAVEPOINT orm_sp_{d}"
                 ));
+            }
+        }
+        // One begun on a held connection is rolled back before the
+        // connection's next statement.
+        if self.on_held && self.depth == 0 && !self.finished.load(Ordering::SeqCst) {
+            if let Ok(mut p) = self.shared.pending.lock() {
+                p.push("ROLLBACK".to_owned());
             }
         }
         // An unfinished outer transaction: its guarded connection closes
@@ -325,6 +340,46 @@ impl Connection {
         {
             conn.set_dirty(true);
         }
+    }
+
+    /// Begin a transaction on this connection (the dialect's BEGIN:
+    /// `BEGIN IMMEDIATE` on SQLite). Committed or rolled back, the
+    /// connection stays held; dropped unfinished, it is rolled back before
+    /// the connection's next statement.
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// let conn = db.acquire().await?;
+    /// conn.execute_script("CREATE TABLE t (n INTEGER)").await?;
+    /// let tx = conn.begin().await?;
+    /// tx.execute_script("INSERT INTO t VALUES (1)").await?;
+    /// tx.rollback().await?;
+    /// let n: Vec<i64> = orm_core::raw("SELECT COUNT(*) FROM t").fetch_scalars(&conn).await?;
+    /// assert_eq!(n, [0]);
+    /// conn.release().await;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn begin(&self) -> Result<Transaction> {
+        let tx = &self.0;
+        tx.simple(&tx.db.inner.dialect.sql().begin(None)).await?;
+        Ok(Transaction {
+            db: tx.db.clone(),
+            shared: tx.shared.clone(),
+            depth: 0,
+            finished: AtomicBool::new(false),
+            on_held: true,
+        })
+    }
+
+    /// Run `f` in a transaction on this connection: committed when it
+    /// returns `Ok`, rolled back on `Err` or panic; the connection stays held.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&Transaction) -> Result<T>,
+    {
+        self.begin().await?.run(f).await
     }
 
     pub(crate) fn tx(&self) -> &Transaction {

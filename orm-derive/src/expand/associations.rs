@@ -72,16 +72,9 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
             };
             let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
             quote! {
-                #orm::AssocMeta {
-                    name: #name,
-                    kind: #orm::AssocKind::#kind,
-                    target: #target_fn,
-                    foreign_key: #fk,
-                    other_key: #other,
-                    through: #through,
-                    on_delete: #on_delete,
-                    on_update: #on_update,
-                }
+                #orm::AssocMeta::new(#name, #orm::AssocKind::#kind, #target_fn, #fk, #other, #through)
+                    .with_on_delete(#on_delete)
+                    .with_on_update(#on_update)
             }
         })
         .collect()

@@ -32,13 +32,16 @@ fn default_fn_name(f: &Field<'_>) -> syn::Ident {
     format_ident!("__orm_default_{}", f.ident)
 }
 
-/// `fn __orm_default_x() -> Value`, type-checked against the column type at the expression's span.
+/// `fn __orm_default_x() -> T`, type-checked against the column type at the
+/// expression's span: a free function inside the derive's `const _` block,
+/// not a method on the user's type.
 pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
     let ident = m.ident;
     let fns = m.fields.iter().filter(|f| !f.skip).filter_map(|f| {
         let expr = f.attrs.default.as_ref()?;
         let name = default_fn_name(f);
         let inner = f.inner;
+        let expr = crate::expand::replace_self(quote!(#expr), ident);
         let typed = quote_spanned!(expr.span()=> let value: #inner = #expr;);
         Some(quote! {
             #[doc(hidden)]
@@ -48,10 +51,7 @@ pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
             }
         })
     });
-    quote! {
-        #[automatically_derived]
-        impl #ident { #(#fns)* }
-    }
+    quote! { #(#fns)* }
 }
 
 pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
@@ -60,7 +60,6 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     let name = ident.to_string();
     let table = &m.table;
     let cols: Vec<&Field<'_>> = m.fields.iter().filter(|f| !f.skip).collect();
-    let pk = cols.iter().position(|f| f.primary_key).unwrap_or(0);
     let pks = cols.iter().enumerate().filter(|(_, f)| f.primary_key).map(|(i, _)| i);
     let created = opt_index(&cols, m.created_at.map(|i| &m.fields[i]));
     let updated = opt_index(&cols, m.updated_at.map(|i| &m.fields[i]));
@@ -85,7 +84,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
                 let inner = f.inner;
                 quote!(::core::option::Option::Some({
                     fn default_value() -> #orm::Value {
-                        <#inner as #orm::FieldType>::to_value(&#ident::#fname())
+                        <#inner as #orm::FieldType>::to_value(&#fname())
                     }
                     default_value
                 }))
@@ -98,38 +97,39 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         };
         let nullable = quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::NULLABLE);
         quote! {
-            #orm::ColumnMeta {
-                name: #col,
-                field: #field,
-                sql_type: #sql_type,
-                nullable: #nullable,
-                primary_key: #primary_key,
-                auto_increment: #auto_increment,
-                unique: #unique,
-                index: #index,
-                default: #default,
-                default_sql: #default_sql,
-            }
+            #orm::ColumnMeta::new(#col, #field, #sql_type)
+                .with_nullable(#nullable)
+                .with_primary_key(#primary_key)
+                .with_auto_increment(#auto_increment)
+                .with_unique(#unique)
+                .with_index(#index)
+                .with_default(#default)
+                .with_default_sql(#default_sql)
         }
     });
     let defaults = default_fns(m);
     let associations = crate::expand::associations::metas(m);
+    let n_columns = cols.len();
+    let n_assocs = associations.len();
     quote! {
         #defaults
         #[doc(hidden)]
-        static __ORM_META: #orm::ModelMeta = #orm::ModelMeta {
-            name: #name,
-            table: #table,
-            columns: &[#(#columns),*],
-            column_names: &[#(#names),*],
-            primary_key: #pk,
-            primary_keys: &[#(#pks),*],
-            created_at: #created,
-            updated_at: #updated,
-            associations: &[#(#associations),*],
-            deleted_at: #deleted,
-            version: #version,
-        };
+        static __ORM_COLUMNS: [#orm::ColumnMeta; #n_columns] = [#(#columns),*];
+        #[doc(hidden)]
+        static __ORM_ASSOCIATIONS: [#orm::AssocMeta; #n_assocs] = [#(#associations),*];
+        #[doc(hidden)]
+        static __ORM_META: #orm::ModelMeta = #orm::ModelMeta::new(
+            #name,
+            #table,
+            &__ORM_COLUMNS,
+            &[#(#names),*],
+            &[#(#pks),*],
+        )
+        .with_created_at(#created)
+        .with_updated_at(#updated)
+        .with_associations(&__ORM_ASSOCIATIONS)
+        .with_deleted_at(#deleted)
+        .with_version(#version);
     }
 }
 

@@ -42,9 +42,9 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         } else if f.attrs.default.is_some() {
             let dfn = quote::format_ident!("__orm_default_{}", f.ident);
             if f.nullable {
-                quote!(#name: ::core::option::Option::Some(new.#name.unwrap_or_else(#ident::#dfn)))
+                quote!(#name: ::core::option::Option::Some(new.#name.unwrap_or_else(#dfn)))
             } else {
-                quote!(#name: new.#name.unwrap_or_else(#ident::#dfn))
+                quote!(#name: new.#name.unwrap_or_else(#dfn))
             }
         } else {
             quote!(#name: new.#name)
@@ -159,9 +159,9 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
             let name = f.ident;
             let vfn = crate::expand::validate::fn_name(f);
             if f.nullable {
-                quote!(if let ::core::option::Option::Some(v) = &self.#name { #ident::#vfn(v, errors); })
+                quote!(if let ::core::option::Option::Some(v) = &self.#name { #vfn(v, errors); })
             } else {
-                quote!(#ident::#vfn(&self.#name, errors);)
+                quote!(#vfn(&self.#name, errors);)
             }
         });
     let patch_fields: Vec<_> = m.fields.iter().filter(|f| f.in_patch()).collect();
@@ -169,9 +169,9 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         let name = f.ident;
         let vfn = crate::expand::validate::fn_name(f);
         if f.nullable {
-            quote!(if let ::core::option::Option::Some(::core::option::Option::Some(v)) = &patch.#name { #ident::#vfn(v, errors); })
+            quote!(if let ::core::option::Option::Some(::core::option::Option::Some(v)) = &patch.#name { #vfn(v, errors); })
         } else {
-            quote!(if let ::core::option::Option::Some(v) = &patch.#name { #ident::#vfn(v, errors); })
+            quote!(if let ::core::option::Option::Some(v) = &patch.#name { #vfn(v, errors); })
         }
     });
     let patch_values = patch_fields.iter().map(|f| {

@@ -25,7 +25,8 @@ fn describe(e: &Option<syn::Expr>) -> Option<String> {
     e.as_ref().map(|e| quote!(#e).to_string())
 }
 
-/// `fn __orm_validate_<field>(v: &Inner, errors)` for each field with rules.
+/// `fn __orm_validate_<field>(v: &Inner, errors)` for each field with rules:
+/// free functions inside the derive's `const _` block.
 pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
     let orm = &m.krate;
     let ident = m.ident;
@@ -96,6 +97,7 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
                     (quote!(#p::validator::ValidateContains::validate_contains(v, #pat)), msg)
                 }
                 RuleKind::Custom(path) => {
+                    let path = crate::expand::replace_self(quote!(#path), ident);
                     checks.push(quote!(#p::check_custom(errors, #field, #path(v));));
                     continue;
                 }
@@ -111,16 +113,12 @@ pub(crate) fn field_validators(m: &Model<'_>) -> TokenStream {
             }
         }
     });
-    quote! {
-        #[automatically_derived]
-        impl #ident { #(#fns)* }
-    }
+    quote! { #(#fns)* }
 }
 
 /// `NewX::validate()`.
 pub(crate) fn new_validate(m: &Model<'_>) -> TokenStream {
     let orm = &m.krate;
-    let ident = m.ident;
     let new_ident = &m.new_ident;
     let name = new_ident.to_string();
     let p = quote!(#orm::__private);
@@ -128,9 +126,9 @@ pub(crate) fn new_validate(m: &Model<'_>) -> TokenStream {
         let field = f.ident;
         let vfn = fn_name(f);
         if f.optional_in_new() {
-            quote!(if let ::core::option::Option::Some(v) = &self.#field { #ident::#vfn(v, &mut errors); })
+            quote!(if let ::core::option::Option::Some(v) = &self.#field { #vfn(v, &mut errors); })
         } else {
-            quote!(#ident::#vfn(&self.#field, &mut errors);)
+            quote!(#vfn(&self.#field, &mut errors);)
         }
     });
     quote! {
