@@ -299,10 +299,12 @@ impl Drop for Transaction {
         }
         // One begun on a held connection is rolled back before the
         // connection's next statement.
-        if self.on_held && self.depth == 0 && !self.finished.load(Ordering::SeqCst) {
-            if let Ok(mut p) = self.shared.pending.lock() {
-                p.push("ROLLBACK".to_owned());
-            }
+        if self.on_held
+            && self.depth == 0
+            && !self.finished.load(Ordering::SeqCst)
+            && let Ok(mut p) = self.shared.pending.lock()
+        {
+            p.push("ROLLBACK".to_owned());
         }
         // An unfinished outer transaction: its guarded connection closes
         // when the last handle goes, and the server rolls back.
