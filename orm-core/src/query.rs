@@ -360,9 +360,6 @@ impl<M: Model> Find<M> {
             return futures_util::stream::iter([Err(e)]).boxed();
         }
         let st = render_select(conn.dialect().sql(), &self.rows_select());
-        if let Err(e) = conn.check_size(&st) {
-            return futures_util::stream::iter([Err(e)]).boxed();
-        }
         match conn {
             Conn::Db(d) if self.use_primary => crate::db::stream_rows(d, st, M::__from_row),
             Conn::Db(d) => crate::db::stream_rows(Conn::stream_target(d).unwrap_or(d), st, M::__from_row),

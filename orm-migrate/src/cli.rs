@@ -44,6 +44,11 @@ pub enum Cmd {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Lint the pending migrations first (DDL that rewrites or locks a
+        /// large table, each with the safer form); with any finding, apply
+        /// nothing and fail. A statement after `-- orm:safe` is exempt.
+        #[arg(long)]
+        check_safety: bool,
     },
     /// Revert the last migration (or all, or down to a version).
     Undo {
@@ -237,11 +242,24 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
         Cmd::Migrate {
             allow_edited,
             allow_out_of_order,
+            check_safety,
         } => {
             migrator = migrator.options(Options {
                 allow_edited: *allow_edited,
                 allow_out_of_order: *allow_out_of_order,
             });
+            if *check_safety {
+                let found = migrator.check_safety(db).await?;
+                for (file, w) in &found {
+                    out(format!("warning: {file}: {w}"));
+                }
+                if !found.is_empty() {
+                    return Err(fail(format!(
+                        "{} unsafe statement(s) in pending migrations; nothing was applied (mark a reviewed statement with `-- orm:safe` on the line before it)",
+                        found.len()
+                    )));
+                }
+            }
             let r = migrator.run(db).await;
             drain(&mut receiver);
             r.map(|v| {

@@ -21,6 +21,7 @@ mod history;
 mod lock;
 mod migrator;
 pub mod plan;
+pub mod safety;
 mod source;
 mod split;
 

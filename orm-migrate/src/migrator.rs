@@ -153,6 +153,23 @@ impl Migrator {
         self.execute(db, Command::Migrate).await
     }
 
+    /// The safety lint's findings ([`crate::safety`]) for the up scripts of
+    /// the migrations `run` would apply on `db`'s dialect, each with its
+    /// file (`<version>_<name>/up.sql`). Nothing is applied.
+    pub async fn check_safety(&self, db: &Db) -> Result<Vec<(String, crate::safety::SafetyWarning)>> {
+        let db = &db.primary();
+        let d = db.dialect();
+        let mut out = Vec::new();
+        for step in self.plan_on(db, Command::Migrate).await? {
+            if let Step::Apply(v) = step {
+                let m = self.find(v)?;
+                let (file, sql) = Self::script(m, d, true)?;
+                out.extend(crate::safety::lint(&sql, d).into_iter().map(|w| (file.clone(), w)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Revert migrations; returns the versions reverted.
     pub async fn undo(&self, db: &Db, target: UndoTarget) -> Result<Vec<u64>> {
         self.execute(db, Command::Undo(target)).await

@@ -304,6 +304,71 @@ async fn cli_end_to_end(t: &TestDb) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `migrate --check-safety`: pending DDL that would rewrite or lock a large
+/// table is listed with its safer form and nothing is applied; a statement
+/// marked `-- orm:safe` passes. SQLite has no such rules.
+async fn cli_check_safety(t: &TestDb) {
+    let dir = std::env::temp_dir().join(format!("orm-safety-{:?}-{}", t.backend, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = dir.join("migrations/20260101000000_safety_users");
+    let second = dir.join("migrations/20260101000001_safety_index");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(
+        first.join("up.sql"),
+        "CREATE TABLE safety_users (id INTEGER PRIMARY KEY, name VARCHAR(40));\n",
+    )
+    .unwrap();
+    std::fs::write(first.join("down.sql"), "DROP TABLE safety_users;\n").unwrap();
+    let write_second = |marker: &str| {
+        let pg = "CREATE INDEX safety_users_name_idx ON safety_users (name);\n";
+        let my = "ALTER TABLE safety_users MODIFY name VARCHAR(80);\n";
+        std::fs::write(second.join("up.postgres.sql"), format!("{marker}{pg}")).unwrap();
+        std::fs::write(second.join("up.mysql.sql"), format!("{marker}{my}")).unwrap();
+        std::fs::write(second.join("up.sql"), pg).unwrap();
+        std::fs::write(second.join("down.postgres.sql"), "DROP INDEX safety_users_name_idx;\n").unwrap();
+        std::fs::write(
+            second.join("down.mysql.sql"),
+            "ALTER TABLE safety_users MODIFY name VARCHAR(40);\n",
+        )
+        .unwrap();
+        std::fs::write(second.join("down.sql"), "DROP INDEX safety_users_name_idx;\n").unwrap();
+    };
+    write_second("");
+    let (ok, out, err) = cli(&dir, &t.url, &["migrate", "--check-safety"]);
+    if t.backend == Backend::Sqlite {
+        assert!(ok, "SQLite has no safety rules: {out}{err}");
+        assert!(table_exists(t, "safety_users").await);
+    } else {
+        assert!(!ok, "an unsafe statement fails the check: {out}");
+        let file = if t.backend == Backend::Postgres {
+            "20260101000001_safety_index/up.postgres.sql"
+        } else {
+            "20260101000001_safety_index/up.mysql.sql"
+        };
+        assert!(out.contains(&format!("warning: {file}: ")), "{out}");
+        let safer = if t.backend == Backend::Postgres {
+            "safer: CREATE INDEX CONCURRENTLY"
+        } else {
+            "safer: add a new column"
+        };
+        assert!(out.contains(safer), "{out}");
+        assert!(
+            err.contains("1 unsafe statement(s)") && err.contains("nothing was applied"),
+            "{err}"
+        );
+        assert!(!table_exists(t, "safety_users").await, "nothing was applied");
+        write_second("-- orm:safe\n");
+        let (ok, out, err) = cli(&dir, &t.url, &["migrate", "--check-safety"]);
+        assert!(ok, "a reviewed statement passes: {out}{err}");
+        assert!(table_exists(t, "safety_users").await);
+    }
+    let (ok, out, err) = cli(&dir, &t.url, &["undo", "--all"]);
+    assert!(ok, "{out}{err}");
+    assert!(!table_exists(t, "safety_users").await);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Drift through the CLI: a late older version, a one-byte edit and a
 /// deleted applied folder each exit non-zero naming the file; a CRLF-only
 /// change is accepted.
@@ -394,5 +459,6 @@ shared_tests!(
     drift_is_refused_and_crlf_accepted,
     failed_migration_leaves_database_as_before,
     cli_end_to_end,
-    cli_refuses_drift
+    cli_refuses_drift,
+    cli_check_safety
 );

@@ -58,6 +58,21 @@ async fn logging_sees_every_statement(backend: Backend) {
         lines.iter().all(|l| !l.contains("l@example.com")),
         "values are bound, never in the SQL text"
     );
+    // A stream is one statement event too, sent when its last row was read.
+    log.lock().unwrap().clear();
+    {
+        use futures_util::StreamExt;
+        let mut rows = User::find().stream(&t.db);
+        let mut n = 0;
+        while let Some(r) = rows.next().await {
+            r.unwrap();
+            n += 1;
+        }
+        assert_eq!(n, 1);
+    }
+    let lines = log.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].starts_with("SELECT"), "{}", lines[0]);
     t.cleanup().await;
 }
 

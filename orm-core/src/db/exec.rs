@@ -295,18 +295,61 @@ impl Conn<'_> {
     }
 }
 
-/// Stream a query's rows from a pool, decoding each as it arrives.
+/// Stream a query's rows from a pool, decoding each as it arrives: the
+/// runner's size check first, one statement event (rows, time to the last
+/// row) when the stream ends.
 pub(crate) fn stream_rows<'a, T: Send + 'a>(
     db: &'a Db,
     st: Statement,
     decode: fn(RowRef<'_>) -> Result<T>,
 ) -> futures_util::stream::BoxStream<'a, Result<T>> {
     use futures_util::StreamExt;
-    db.inner
-        .driver
-        .stream(st)
-        .map(move |row| decode(RowRef::new(&*row?)))
-        .boxed()
+    let conn = Conn::Db(db);
+    if let Err(e) = conn.check_size(&st) {
+        return futures_util::stream::iter([Err(e)]).boxed();
+    }
+    let log = StreamLog {
+        conn,
+        sql: conn.logs().then(|| st.sql.clone()),
+        values: conn.logged_values(&st),
+        params: st.params.len(),
+        started: Instant::now(),
+        rows: 0,
+        ok: true,
+    };
+    let rows = db.inner.driver.stream(st);
+    futures_util::stream::unfold((rows, Some(log)), move |(mut rows, mut log)| async move {
+        let state = log.as_mut()?;
+        match rows.next().await {
+            Some(Ok(row)) => {
+                state.rows += 1;
+                Some((decode(RowRef::new(&*row)), (rows, log)))
+            }
+            Some(Err(e)) => {
+                state.ok = false;
+                Some((Err(e), (rows, log)))
+            }
+            None => {
+                if let Some(l) = log.take() {
+                    l.conn
+                        .log(l.sql.as_deref(), l.params, &l.values, l.started, l.rows, l.ok);
+                }
+                None
+            }
+        }
+    })
+    .boxed()
+}
+
+/// What a stream's statement event needs, kept until its last row.
+struct StreamLog<'a> {
+    conn: Conn<'a>,
+    sql: Option<String>,
+    values: Vec<crate::Value>,
+    params: usize,
+    started: Instant,
+    rows: u64,
+    ok: bool,
 }
 
 impl Db {
