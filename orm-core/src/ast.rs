@@ -205,6 +205,10 @@ pub(crate) enum OrderTerm {
     Via(&'static crate::meta::AssocMeta, Box<OrderTerm>),
     /// A term whose columns are qualified by this alias.
     Qualified(&'static str, Box<OrderTerm>),
+    /// A column of a to-many association, one value per parent: the
+    /// smallest of its rows' values ascending, the largest descending (a
+    /// correlated `MIN`/`MAX` over the rows `Exists` selects).
+    Related(Box<Exists>, &'static str, Direction),
 }
 
 /// One item of a select list.
@@ -339,7 +343,11 @@ impl Select {
             .iter()
             .filter_map(|t| match t {
                 OrderTerm::Column(c, _) => Some(*c),
-                OrderTerm::Sql(..) | OrderTerm::Expr(..) | OrderTerm::Via(..) | OrderTerm::Qualified(..) => None,
+                OrderTerm::Sql(..)
+                | OrderTerm::Expr(..)
+                | OrderTerm::Via(..)
+                | OrderTerm::Qualified(..)
+                | OrderTerm::Related(..) => None,
             })
             .filter(|c| {
                 meta.column(c)

@@ -16,6 +16,9 @@ pub struct Cli {
     /// The migrations folder.
     #[arg(long, global = true, default_value = "migrations")]
     pub dir: PathBuf,
+    /// The seeders folder (for `seed`).
+    #[arg(long, global = true, default_value = "seeders")]
+    pub seeders_dir: PathBuf,
     /// Seconds to wait for another runner's lock.
     #[arg(long, global = true, default_value_t = 60)]
     pub lock_timeout: u64,
@@ -69,6 +72,13 @@ pub enum Cmd {
     },
     /// Forget migrations left dirty by a failed run (after fixing the database by hand).
     Repair,
+    /// Seeders: `seed` applies the pending ones (recorded in `orm_seeds`),
+    /// `seed generate --name x` makes a folder, `seed undo [--all]` reverts.
+    Seed {
+        /// What to do (default: apply the pending seeders).
+        #[command(subcommand)]
+        action: Option<SeedCmd>,
+    },
     /// Apply every migration to a scratch database (a temporary SQLite
     /// file, and one on each `--server-url`) and compare the result with
     /// the models; a difference is listed and the command fails. Needs the
@@ -78,6 +88,23 @@ pub enum Cmd {
         /// schema or database is created there and dropped); repeatable.
         #[arg(long = "server-url")]
         server_urls: Vec<String>,
+    },
+}
+
+/// The `seed` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SeedCmd {
+    /// Create a new timestamped seeder folder with empty up/down scripts.
+    Generate {
+        /// The seeder's name (`demo-users` becomes `..._demo_users`).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revert the last seeder (or all of them, newest first).
+    Undo {
+        /// Revert every applied seeder.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -206,6 +233,9 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
     match &cli.command {
         Cmd::Init => return init(&cli.dir).map(|lines| lines.into_iter().for_each(out)),
         Cmd::Generate { name } => return generate(&cli.dir, name).map(|lines| lines.into_iter().for_each(out)),
+        Cmd::Seed {
+            action: Some(SeedCmd::Generate { name }),
+        } => return generate(&cli.seeders_dir, name).map(|lines| lines.into_iter().for_each(out)),
         Cmd::Check { server_urls } => {
             let schema = schema.ok_or_else(|| {
                 fail("`check` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
@@ -226,9 +256,16 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
 }
 
 async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
-    let migrations = load_dir(&cli.dir)?;
+    let seeding = matches!(cli.command, Cmd::Seed { .. });
+    let folder = if seeding { &cli.seeders_dir } else { &cli.dir };
+    let migrations = load_dir(folder)?;
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let mut migrator = Migrator::new(migrations)
+    let runner = if seeding {
+        Migrator::seeders(migrations)
+    } else {
+        Migrator::new(migrations)
+    };
+    let mut migrator = runner
         .lock_timeout(std::time::Duration::from_secs(cli.lock_timeout))
         .on_event(move |e: &Event| {
             let _ = sender.send(e.to_string());
@@ -316,6 +353,21 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
                 out(format!("forgot dirty migration {v}; it will run again"));
             }
             Ok(())
+        }
+        Cmd::Seed { action } => {
+            let r = match action {
+                Some(SeedCmd::Undo { all }) => {
+                    let target = if *all { UndoTarget::All } else { UndoTarget::Last };
+                    migrator.undo(db, target).await
+                }
+                _ => migrator.run(db).await,
+            };
+            drain(&mut receiver);
+            r.map(|v| {
+                if v.is_empty() {
+                    out("No seeders were executed.".into())
+                }
+            })
         }
         Cmd::Init | Cmd::Generate { .. } | Cmd::Check { .. } => Ok(()),
     };

@@ -95,4 +95,17 @@ impl Migrations {
     pub async fn status(&self, db: &orm_core::Db) -> orm_core::Result<Vec<StatusRow>> {
         self.migrator()?.status(db).await
     }
+
+    /// These folders as seeders: a runner that records in `orm_seeds`
+    /// ([`Migrator::seeders`]). Embed a seeders folder with the same macro:
+    /// `static SEEDERS: Migrations = embed_migrations!("seeders");`.
+    pub fn seeder(&self) -> orm_core::Result<Migrator> {
+        Ok(Migrator::seeders(self.migrations()?))
+    }
+
+    /// Apply the pending seeders (once each, whatever the number of
+    /// instances starting at once); returns their versions.
+    pub async fn seed(&self, db: &orm_core::Db) -> orm_core::Result<Vec<u64>> {
+        self.seeder()?.run(db).await
+    }
 }

@@ -1,7 +1,7 @@
 //! The runner: takes the lock, re-reads the history, plans, and applies or
 //! reverts each migration in a transaction where the dialect allows it.
 
-use crate::history::{HistoryRow, NewHistoryRow};
+use crate::history::Table;
 use crate::lock::MigrationLock;
 use crate::plan::{self, Applied, Available, Command, Options, Step, UndoTarget};
 use crate::source::{Migration, NO_TRANSACTION};
@@ -78,6 +78,8 @@ pub struct Migrator {
     options: Options,
     lock_timeout: Duration,
     reporter: Option<Reporter>,
+    /// Where applied ones are recorded (`orm_migrations`, or `orm_seeds`).
+    table: Table,
 }
 
 fn fail(message: String) -> Error {
@@ -102,6 +104,34 @@ impl Migrator {
             options: Options::default(),
             lock_timeout: Duration::from_secs(60),
             reporter: None,
+            table: Table::Migrations,
+        }
+    }
+
+    /// A runner for seeders: the same folders, scripts, locking, planning
+    /// and output as migrations, recorded in `orm_seeds` instead of
+    /// `orm_migrations` (so the two histories are independent).
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_migrate::{Migration, Migrator, UndoTarget};
+    /// let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// orm_core::raw("CREATE TABLE tags (name TEXT)").execute(&db).await?;
+    /// let files = vec![
+    ///     ("up.sql".to_string(), "INSERT INTO tags (name) VALUES ('rust')".to_string()),
+    ///     ("down.sql".to_string(), "DELETE FROM tags WHERE name = 'rust'".to_string()),
+    /// ];
+    /// let seeders = Migrator::seeders(vec![Migration::new("20260101000000_demo_tags", files)?]);
+    /// assert_eq!(seeders.run(&db).await?, vec![20260101000000]);
+    /// assert_eq!(seeders.run(&db).await?, Vec::<u64>::new());   // once
+    /// assert_eq!(seeders.undo(&db, UndoTarget::All).await?, vec![20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn seeders(seeders: Vec<Migration>) -> Migrator {
+        Migrator {
+            table: Table::Seeds,
+            ..Migrator::new(seeders)
         }
     }
 
@@ -185,29 +215,19 @@ impl Migrator {
     pub async fn repair(&self, db: &Db) -> Result<Vec<u64>> {
         // Migrations act on the primary, never on a read replica.
         let db = &db.primary();
-        Schema::new().model::<HistoryRow>().sync(db).await?;
-        let dirty: Vec<u64> = HistoryRow::find()
-            .filter(HistoryRow::DIRTY.eq(true))
-            .all(db)
-            .await?
-            .iter()
-            .map(|r| r.version as u64)
-            .collect();
-        if !dirty.is_empty() {
-            HistoryRow::find().filter(HistoryRow::DIRTY.eq(true)).delete(db).await?;
-        }
-        Ok(dirty)
+        self.table.sync(db).await?;
+        self.table.remove_dirty(db).await
     }
 
     /// Every migration with its state.
     pub async fn status(&self, db: &Db) -> Result<Vec<StatusRow>> {
         let db = &db.primary();
-        Schema::new().model::<HistoryRow>().sync(db).await?;
-        let rows = HistoryRow::find().order_by(HistoryRow::VERSION).all(db).await?;
+        self.table.sync(db).await?;
+        let rows = self.table.entries(db).await?;
         let d = db.dialect();
         let mut out = Vec::new();
         for m in &self.migrations {
-            let row = rows.iter().find(|r| r.version as u64 == m.version);
+            let row = rows.iter().find(|r| r.version == m.version);
             let state = match row {
                 None => "pending",
                 Some(r) if r.dirty => "dirty",
@@ -223,10 +243,10 @@ impl Migrator {
         }
         for r in rows
             .iter()
-            .filter(|r| !self.migrations.iter().any(|m| m.version == r.version as u64))
+            .filter(|r| !self.migrations.iter().any(|m| m.version == r.version))
         {
             out.push(StatusRow {
-                version: r.version as u64,
+                version: r.version,
                 id: format!("{}_{}", r.version, r.name),
                 state: "missing",
                 applied_at: Some(r.applied_at.to_rfc3339()),
@@ -237,13 +257,8 @@ impl Migrator {
     }
 
     async fn plan_on<E: Executor + ?Sized>(&self, db: &E, cmd: Command) -> Result<Vec<Step>> {
-        Schema::new().model::<HistoryRow>().sync(db).await?;
-        let applied: Vec<Applied> = HistoryRow::find()
-            .all(db)
-            .await?
-            .iter()
-            .map(HistoryRow::applied)
-            .collect();
+        self.table.sync(db).await?;
+        let applied: Vec<Applied> = self.table.entries(db).await?.iter().map(|e| e.applied()).collect();
         let available = self.available(db.dialect());
         let steps = plan::plan(&applied, &available, cmd, self.options).map_err(|e| fail(e.to_string()))?;
         if self.options.allow_edited {
@@ -254,13 +269,8 @@ impl Migrator {
                     .iter()
                     .find(|m| m.version == a.version && m.checksum != a.checksum)
                 {
-                    let patch = crate::history::HistoryRowPatch {
-                        checksum: Some(m.checksum.clone()),
-                        ..Default::default()
-                    };
-                    HistoryRow::find()
-                        .filter(HistoryRow::VERSION.eq(a.version as i64))
-                        .update(db, patch)
+                    self.table
+                        .set(db, a.version, Some(m.checksum.clone()), None, None)
                         .await?;
                 }
             }
@@ -369,21 +379,17 @@ impl Migrator {
     }
 
     async fn record<E: Executor + ?Sized>(
+        &self,
         exec: &E,
         m: &Migration,
         d: Dialect,
         started: Instant,
         dirty: bool,
     ) -> Result<()> {
-        let row = NewHistoryRow {
-            version: m.version as i64,
-            name: m.name.clone(),
-            checksum: m.checksum(d),
-            applied_at: orm_core::__private::Utc::now(),
-            execution_ms: started.elapsed().as_millis() as i64,
-            dirty,
-        };
-        HistoryRow::create(exec, row).await.map(|_| ())
+        let ms = started.elapsed().as_millis() as i64;
+        self.table
+            .record(exec, m.version, &m.name, m.checksum(d), ms, dirty)
+            .await
     }
 
     fn start_event(m: &Migration, up: bool) -> Event {
@@ -402,10 +408,6 @@ impl Migrator {
         }
     }
 
-    fn by_version(m: &Migration) -> orm_core::Find<HistoryRow> {
-        HistoryRow::find().filter(HistoryRow::VERSION.eq(m.version as i64))
-    }
-
     /// Apply (`up`) or revert one migration: its statements, then its
     /// history row (recorded or removed). The caller wraps both in a
     /// transaction where the dialect allows it.
@@ -422,9 +424,9 @@ impl Migrator {
         let started = Instant::now();
         Self::run_script(exec, &file, &sql, run).await?;
         if up {
-            Self::record(exec, m, d, started, false).await?;
+            self.record(exec, m, d, started, false).await?;
         } else {
-            Self::by_version(m).delete(exec).await?;
+            self.table.remove(exec, m.version).await?;
         }
         self.report(Self::done_event(m, up, started));
         Ok(())
@@ -447,14 +449,10 @@ impl Migrator {
         }
         self.report(Self::start_event(m, up));
         let started = Instant::now();
-        let dirty = |flag: bool| crate::history::HistoryRowPatch {
-            dirty: Some(flag),
-            ..Default::default()
-        };
         if up {
-            Self::record(conn, m, d, started, true).await?;
+            self.record(conn, m, d, started, true).await?;
         } else {
-            Self::by_version(m).update(conn, dirty(true)).await?;
+            self.table.set(conn, m.version, None, Some(true), None).await?;
         }
         Self::run_script(conn, &file, &sql, script).await.map_err(|e| {
             fail(format!(
@@ -464,13 +462,10 @@ impl Migrator {
             ))
         })?;
         if up {
-            let patch = crate::history::HistoryRowPatch {
-                execution_ms: Some(started.elapsed().as_millis() as i64),
-                ..dirty(false)
-            };
-            Self::by_version(m).update(conn, patch).await?;
+            let ms = started.elapsed().as_millis() as i64;
+            self.table.set(conn, m.version, None, Some(false), Some(ms)).await?;
         } else {
-            Self::by_version(m).delete(conn).await?;
+            self.table.remove(conn, m.version).await?;
         }
         self.report(Self::done_event(m, up, started));
         Ok(())

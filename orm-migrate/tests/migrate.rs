@@ -430,30 +430,7 @@ async fn cli_refuses_drift(t: &TestDb) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-macro_rules! shared_tests {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                use super::*;
-                async fn run(backend: Backend) {
-                    let test = concat!("migrate::", stringify!($name));
-                    if let Some(t) = TestDb::setup_shared(backend, test).await {
-                        super::$name(&t).await;
-                        t.cleanup().await;
-                    }
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { run(Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { run(Backend::Postgres).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn mysql() { run(Backend::MySql).await }
-            }
-        )*
-    };
-}
-
-shared_tests!(
+orm_tests::shared_dialect_tests!(
     embedded_runner,
     concurrent_runners_apply_each_migration_once,
     drift_is_refused_and_crlf_accepted,

@@ -271,3 +271,30 @@ macro_rules! dialect_tests {
         }
     };
 }
+
+/// Like [`dialect_tests!`], with [`TestDb::setup_shared`]: SQLite gets a
+/// file, so other pools and processes (a CLI run, concurrent runners) see
+/// the same database. Each test is a module with `sqlite`, `postgres` and
+/// `mysql` tests.
+#[macro_export]
+macro_rules! shared_dialect_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                async fn run(backend: $crate::Backend) {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    if let Some(t) = $crate::TestDb::setup_shared(backend, test).await {
+                        super::$name(&t).await;
+                        t.cleanup().await;
+                    }
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { run($crate::Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { run($crate::Backend::Postgres).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() { run($crate::Backend::MySql).await }
+            }
+        )*
+    };
+}

@@ -268,10 +268,27 @@ impl<'d> Writer<'d> {
     }
 
     fn exists(&mut self, e: &Exists) {
+        self.push("EXISTS ");
+        self.correlated(e, None);
+    }
+
+    /// `(SELECT 1 | AGG(target.col) FROM target [via join table] WHERE
+    /// target.key = outer.key [AND filter])`.
+    fn correlated(&mut self, e: &Exists, agg: Option<(&str, &'static str)>) {
         self.alias_seq += 1;
         let target = format!("s{}", self.alias_seq);
         let outer = self.outer.clone();
-        self.push("EXISTS (SELECT 1 FROM ");
+        self.push("(SELECT ");
+        match agg {
+            Some((f, col)) => {
+                self.push(f);
+                self.push("(");
+                self.qualified(&target, col);
+                self.push(")");
+            }
+            None => self.push("1"),
+        }
+        self.push(" FROM ");
         let correlated = match e.via {
             Some((join_table, to_outer, to_target)) => {
                 let j = format!("j{}", self.alias_seq);
@@ -422,6 +439,14 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, la
             let saved = w.qualifier.replace(a.name.to_owned());
             write_order_term(d, w, inner, &[]);
             w.qualifier = saved;
+        }
+        OrderTerm::Related(e, col, direction) => {
+            let f = match direction {
+                Direction::Asc => "MIN",
+                Direction::Desc => "MAX",
+            };
+            w.correlated(e, Some((f, col)));
+            dir(w, direction);
         }
     }
 }

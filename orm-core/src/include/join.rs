@@ -108,6 +108,16 @@ impl ViaJoins<'_> {
 
     fn term(&mut self, t: OrderTerm) -> Result<OrderTerm> {
         Ok(match t {
+            OrderTerm::Via(a, inner) if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) => {
+                let OrderTerm::Column(col, direction) = *inner else {
+                    return Err(Error::invalid(format!(
+                        "only a column of the to-many association `{}` can order its parents",
+                        a.name
+                    )));
+                };
+                let rows = super::association_rows(self.parent, a, crate::ast::live_rows((a.target)()));
+                OrderTerm::Related(Box::new(rows), col, direction)
+            }
             OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, inner),
             other => other,
         })
@@ -504,20 +514,20 @@ impl<P, C, T> AssocColumn<P, C, T> {
     }
 
     fn order(&self, o: Order<C>) -> Order<P> {
-        assert!(
-            !matches!(self.assoc.kind, AssocKind::HasMany | AssocKind::BelongsToMany),
-            "cannot order by a column of the to-many association `{}`: each parent has many rows",
-            self.assoc.name
-        );
         Order::from_term(OrderTerm::Via(self.assoc, Box::new(o.term)))
     }
 
-    /// Ascending order on the associated column.
+    /// Ascending order on the associated column. On a to-many association
+    /// (each parent has many rows) parents are ordered by the smallest of
+    /// their rows' values (`MIN`); parents without rows have NULL there,
+    /// which each dialect places as it places NULLs.
     pub fn asc(&self) -> Order<P> {
         self.order(self.column.asc())
     }
 
-    /// Descending order on the associated column.
+    /// Descending order on the associated column; on a to-many association,
+    /// by the largest of each parent's values (`MAX`): "users by their
+    /// latest post".
     pub fn desc(&self) -> Order<P> {
         self.order(self.column.desc())
     }

@@ -626,9 +626,15 @@ pub(crate) fn key_columns(parent: &ModelMeta, m: &AssocMeta) -> (&'static str, &
 /// for the parent's row: required includes, `Assoc::exists`, and a filter
 /// on a to-many association's column.
 pub(crate) fn association_exists(parent: &ModelMeta, m: &AssocMeta, filter: Option<Cond>) -> Cond {
+    Cond::Exists(Box::new(association_rows(parent, m, filter)))
+}
+
+/// The rows of association `m` that belong to the outer `parent` row (for
+/// `EXISTS`, and for ordering parents by a to-many association's column).
+pub(crate) fn association_rows(parent: &ModelMeta, m: &AssocMeta, filter: Option<Cond>) -> Exists {
     let target = (m.target)();
     let (parent_col, target_col) = key_columns(parent, m);
-    Cond::Exists(Box::new(match m.kind {
+    match m.kind {
         AssocKind::BelongsToMany => Exists {
             table: target.table,
             via: Some((m.through, m.foreign_key, m.other_key)),
@@ -643,7 +649,7 @@ pub(crate) fn association_exists(parent: &ModelMeta, m: &AssocMeta, filter: Opti
             outer: parent_col,
             filter,
         },
-    }))
+    }
 }
 
 /// Put each group in key order (numeric keys by value, text by bytes),
