@@ -125,10 +125,19 @@ fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<T>, value: T, meta: &ParseNested
     }
 }
 
+/// An expression without the invisible group a `macro_rules!` fragment
+/// (`$table:literal`) is wrapped in.
+fn ungroup(expr: Expr) -> Expr {
+    match expr {
+        Expr::Group(g) => ungroup(*g.expr),
+        other => other,
+    }
+}
+
 fn lit_str(meta: &ParseNestedMeta<'_>, name: &str, example: &str) -> syn::Result<LitStr> {
     let v = meta.value()?;
     let expr: Expr = v.parse()?;
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s), ..
         }) => Ok(s),
@@ -142,7 +151,7 @@ fn lit_str(meta: &ParseNestedMeta<'_>, name: &str, example: &str) -> syn::Result
 fn lit_bool(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<LitBool> {
     let v = meta.value()?;
     let expr: Expr = v.parse()?;
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Bool(b), ..
         }) => Ok(b),
@@ -155,7 +164,7 @@ fn lit_bool(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<LitBool> {
 
 fn lit_u32(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<(u32, Span)> {
     let v = meta.value()?;
-    let expr: Expr = v.parse()?;
+    let expr: Expr = ungroup(v.parse()?);
     match &expr {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Int(i), ..

@@ -5,33 +5,36 @@
 use orm_core::__private::{DateTime, Utc};
 use orm_core::prelude::*;
 
-/// One applied (or, on MySQL, started) migration.
-#[derive(Model, Debug, Clone)]
-#[orm(table = "orm_migrations", timestamps = false)]
-pub(crate) struct HistoryRow {
-    #[orm(primary_key, auto_increment = false)]
-    pub version: i64,
-    pub name: String,
-    #[orm(length = 64)]
-    pub checksum: String,
-    pub applied_at: DateTime<Utc>,
-    pub execution_ms: i64,
-    pub dirty: bool,
+/// A history table as a model: one row per applied (or, on MySQL,
+/// started) migration or seeder.
+macro_rules! history_table {
+    ($(#[$doc:meta])* $name:ident, $table:literal) => {
+        $(#[$doc])*
+        #[derive(Model, Debug, Clone)]
+        #[orm(table = $table, timestamps = false)]
+        pub(crate) struct $name {
+            #[orm(primary_key, auto_increment = false)]
+            pub version: i64,
+            pub name: String,
+            #[orm(length = 64)]
+            pub checksum: String,
+            pub applied_at: DateTime<Utc>,
+            pub execution_ms: i64,
+            pub dirty: bool,
+        }
+    };
 }
 
-/// One applied (or, on MySQL, started) seeder.
-#[derive(Model, Debug, Clone)]
-#[orm(table = "orm_seeds", timestamps = false)]
-pub(crate) struct SeedRow {
-    #[orm(primary_key, auto_increment = false)]
-    pub version: i64,
-    pub name: String,
-    #[orm(length = 64)]
-    pub checksum: String,
-    pub applied_at: DateTime<Utc>,
-    pub execution_ms: i64,
-    pub dirty: bool,
-}
+history_table!(
+    /// `orm_migrations`.
+    HistoryRow,
+    "orm_migrations"
+);
+history_table!(
+    /// `orm_seeds`.
+    SeedRow,
+    "orm_seeds"
+);
 
 /// A row of either table.
 #[derive(Debug, Clone)]

@@ -1,11 +1,12 @@
 //! orm-migrate against real databases: the embedded runner, 8 concurrent
 //! runners, drift detection, failed migrations, and the CLI end to end.
 
+mod common;
+use common::{cli, table_exists};
 use orm_core::{Db, Dialect, Error, raw};
 use orm_migrate::{Migrations, Migrator, UndoTarget, embed_migrations, load_dir};
 use orm_tests::{Backend, TestDb};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 static MIGRATIONS: Migrations = embed_migrations!("tests/fixtures/migrations");
 
@@ -38,13 +39,6 @@ async fn history_count(db: &Db) -> i64 {
         .fetch_scalars::<i64, _>(db)
         .await
         .unwrap()[0]
-}
-
-async fn table_exists(t: &TestDb, table: &str) -> bool {
-    raw(format!("SELECT COUNT(*) FROM {}", t.q(table)))
-        .fetch_scalars::<i64, _>(&t.db)
-        .await
-        .is_ok()
 }
 
 async fn embedded_runner(t: &TestDb) {
@@ -214,20 +208,6 @@ async fn failed_migration_leaves_database_as_before(t: &TestDb) {
         "fixed, it applies"
     );
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-fn cli(dir: &Path, url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orm-migrate"))
-        .args(args)
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("run orm-migrate");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 async fn cli_end_to_end(t: &TestDb) {

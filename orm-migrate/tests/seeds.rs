@@ -2,11 +2,11 @@
 //! concurrent runners and undone newest first, recorded in `orm_seeds`
 //! apart from migrations; and the `seed` commands of the CLI end to end.
 
+mod common;
+use common::{cli, table_exists};
 use orm_core::{Db, raw};
 use orm_migrate::{Migrations, UndoTarget, embed_migrations};
 use orm_tests::TestDb;
-use std::path::Path;
-use std::process::Command;
 
 static SEEDERS: Migrations = embed_migrations!("tests/fixtures/seeders");
 
@@ -29,13 +29,6 @@ async fn seeds_recorded(db: &Db) -> Vec<i64> {
         .fetch_scalars(db)
         .await
         .unwrap()
-}
-
-async fn table_exists(t: &TestDb, table: &str) -> bool {
-    raw(format!("SELECT 1 FROM {} WHERE 1 = 0", t.db.dialect().quote(table)))
-        .execute(&t.db)
-        .await
-        .is_ok()
 }
 
 async fn seeders_apply_once_and_undo_newest_first(t: &TestDb) {
@@ -90,20 +83,6 @@ async fn seeders_apply_once_and_undo_newest_first(t: &TestDb) {
     assert!(tags(&t.db).await.is_empty());
     assert!(seeds_recorded(&t.db).await.is_empty());
     assert_eq!(SEEDERS.seed(&t.db).await.unwrap().len(), 3, "applied again after undo");
-}
-
-fn cli(dir: &Path, url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orm-migrate"))
-        .args(args)
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("run orm-migrate");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 async fn cli_seed_commands(t: &TestDb) {

@@ -737,7 +737,28 @@ impl Gauge {
     }
 }
 
+/// A model declared by a `macro_rules!` whose attribute values are
+/// fragments (`$table:literal`, passed in an invisible group).
+macro_rules! macro_made_model {
+    ($name:ident, $table:literal, $length:literal) => {
+        #[derive(Model, Debug, Clone)]
+        #[orm(table = $table, timestamps = false)]
+        pub struct $name {
+            pub id: i64,
+            #[orm(length = $length)]
+            pub code: String,
+        }
+    };
+}
+
+macro_made_model!(MacroMade, "macro_made", 8);
+
 async fn self_in_field_attributes(t: &TestDb) {
+    assert_eq!(<MacroMade as Model>::META.table, "macro_made");
+    assert_eq!(
+        <MacroMade as Model>::META.column("code").unwrap().sql_type,
+        orm_core::SqlType::Varchar(8)
+    );
     Schema::new().model::<Gauge>().sync(&t.db).await.unwrap();
     let g = Gauge::create(
         &t.db,
