@@ -205,6 +205,9 @@ pub(crate) enum OrderTerm {
     Via(&'static crate::meta::AssocMeta, Box<OrderTerm>),
     /// A term whose columns are qualified by this alias.
     Qualified(&'static str, Box<OrderTerm>),
+    /// An enum column ordered by its labels (a native ENUM orders by
+    /// declaration position on MySQL; the other dialects store the label).
+    Label(&'static str, Direction),
     /// A column of a to-many association, one value per parent: the
     /// smallest of its rows' values ascending, the largest descending (a
     /// correlated `MIN`/`MAX` over the rows `Exists` selects).
@@ -347,6 +350,7 @@ impl Select {
                 | OrderTerm::Expr(..)
                 | OrderTerm::Via(..)
                 | OrderTerm::Qualified(..)
+                | OrderTerm::Label(..)
                 | OrderTerm::Related(..) => None,
             })
             .filter(|c| {

@@ -558,6 +558,16 @@ pub struct Entry {
     pub level: Level,
 }
 
+/// A row that belongs to an `Entry`.
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
+pub struct EntryNote {
+    pub id: i64,
+    pub entry_id: i64,
+    pub text: String,
+    pub entry: BelongsTo<Entry>,
+}
+
 /// Case 12: `group_by(..).count()` is ordered by key on every dialect (MariaDB
 /// ordered a native ENUM by declaration position).
 async fn group_by_an_enum_orders_by_label(t: &TestDb) {
@@ -581,6 +591,35 @@ async fn group_by_an_enum_orders_by_label(t: &TestDb) {
         .map(|e| e.level)
         .collect();
     assert_eq!(ordered[0], Level::Alpha);
+    // Through an association's column, and inside a joined include, too.
+    Schema::new().model::<EntryNote>().sync(&t.db).await.unwrap();
+    let entries = Entry::find().order_by(Entry::ID).all(&t.db).await.unwrap();
+    for (e, text) in entries.iter().zip(["z1", "a1", "z2"]) {
+        EntryNote::create(
+            &t.db,
+            NewEntryNote {
+                entry_id: e.id,
+                text: text.into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let notes = EntryNote::find()
+        .order_by(EntryNote::entry().col(Entry::LEVEL).asc())
+        .order_by(EntryNote::ID)
+        .all(&t.db)
+        .await
+        .unwrap();
+    let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, ["a1", "z1", "z2"], "alpha before zeta by label");
+    let joined = EntryNote::find()
+        .order_by(EntryNote::ID)
+        .include(EntryNote::entry().join())
+        .all(&t.db)
+        .await
+        .unwrap();
+    assert_eq!(joined.len(), 3);
 }
 
 /// Case 12: `find_or_create` whose condition disagrees with its values

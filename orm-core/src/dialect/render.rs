@@ -440,6 +440,10 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, la
             write_order_term(d, w, inner, &[]);
             w.qualifier = saved;
         }
+        OrderTerm::Label(col, direction) => {
+            d.write_label_order(w, col);
+            dir(w, direction);
+        }
         OrderTerm::Related(e, col, direction) => {
             let f = match direction {
                 Direction::Asc => "MIN",

@@ -118,9 +118,24 @@ impl ViaJoins<'_> {
                 let rows = super::association_rows(self.parent, a, crate::ast::live_rows((a.target)()));
                 OrderTerm::Related(Box::new(rows), col, direction)
             }
-            OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, inner),
+            OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, Box::new(by_label((a.target)(), *inner))),
             other => other,
         })
+    }
+}
+
+/// A term on an enum column of `meta` ordered by its labels (as the
+/// parent's own enum columns are, through `Select::set_order`).
+pub(crate) fn by_label(meta: &ModelMeta, term: OrderTerm) -> OrderTerm {
+    match term {
+        OrderTerm::Column(col, direction)
+            if meta
+                .column(col)
+                .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_))) =>
+        {
+            OrderTerm::Label(col, direction)
+        }
+        other => other,
     }
 }
 
@@ -335,7 +350,7 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
         assoc
             .order
             .iter()
-            .map(|t| OrderTerm::Qualified(alias, Box::new(t.clone()))),
+            .map(|t| OrderTerm::Qualified(alias, Box::new(by_label(target, t.clone())))),
     );
     let mut nested = Vec::new();
     for n in &assoc.nested {

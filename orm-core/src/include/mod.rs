@@ -426,7 +426,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     partition,
                     order: order
                         .into_iter()
-                        .map(|t| crate::ast::OrderTerm::Qualified(tref, Box::new(t)))
+                        .map(|t| crate::ast::OrderTerm::Qualified(tref, Box::new(join::by_label(target, t))))
                         .collect(),
                     offset: self.offset.unwrap_or(0),
                     limit: self.limit,
