@@ -25,7 +25,7 @@ use crate::value::Value;
 ///
 /// Rows that leave `default_sql` columns to the database are inserted in
 /// groups with the same columns and then read back by key (one SELECT per
-/// such row), so every returned instance holds what was stored.
+/// chunk of keys), so every returned instance holds what was stored.
 pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::New>, validate: bool) -> Result<Vec<M>> {
     let stamp = now();
     let conn = db.__conn();
@@ -110,8 +110,8 @@ async fn after_bulk_create<M: Model>(conn: &Conn<'_>, models: &[M]) -> Result<()
 }
 
 /// `bulk_create` when some rows leave columns to `default_sql`: runs of
-/// rows with the same omitted columns are inserted together, then each row
-/// that omitted columns is read back.
+/// rows with the same omitted columns are inserted together, then the rows
+/// that omitted columns are read back by their keys.
 async fn insert_with_sql_defaults<M: Model>(
     conn: &Conn<'_>,
     models: &mut [M],
@@ -133,9 +133,7 @@ async fn insert_with_sql_defaults<M: Model>(
         let chunks = chunk_rows::<M>(conn, &rows);
         insert_chunks_omitting(conn, part, rows, &chunks, omit).await?;
         if !omit.is_empty() {
-            for m in part.iter_mut() {
-                crate::runtime::reload_on(m, conn).await?;
-            }
+            crate::runtime::reload_all_on(part, conn).await?;
         }
         start = end;
     }

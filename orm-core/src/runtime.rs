@@ -407,6 +407,37 @@ pub(crate) async fn reload_on<M: Model>(m: &mut M, conn: &Conn<'_>) -> Result<()
     }
 }
 
+/// Read these instances back by key, one SELECT per chunk of keys (under
+/// the dialect's key-list limit): what `bulk_create` does for rows whose
+/// `default_sql` columns the database filled.
+pub(crate) async fn reload_all_on<M: Model>(models: &mut [M], conn: &Conn<'_>) -> Result<()> {
+    use crate::include::{Key, KeyHasher, key_of};
+    let meta = M::META;
+    let key = |m: &M| -> Option<Vec<Key>> { m.__pk_values().iter().map(key_of).collect() };
+    let per_key = meta.primary_keys.len().max(1);
+    let chunk = (conn.dialect().sql().caps().max_keys_per_statement / per_key).clamp(1, 1000);
+    for part in models.chunks_mut(chunk) {
+        let mut s = Select::new(meta.table);
+        s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+        let refs: Vec<&M> = part.iter().collect();
+        s.filter = Some(keys_filter(&refs, false));
+        let st = render_select(conn.dialect().sql(), &s);
+        let mut fresh: std::collections::HashMap<Vec<Key>, M, KeyHasher> = conn
+            .fetch(st, M::__from_row)
+            .await?
+            .into_iter()
+            .filter_map(|f| Some((key(&f)?, f)))
+            .collect();
+        for m in part.iter_mut() {
+            match key(m).and_then(|k| fresh.remove(&k)) {
+                Some(f) => *m = f,
+                None => return Err(Error::NotFound { model: meta.name }),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Fetch one row by primary key.
 pub async fn find_by_key<M: Model, E: Executor + ?Sized>(db: &E, pk: Value) -> Result<Option<M>> {
     let meta = M::META;

@@ -393,6 +393,19 @@ async fn defaults_per_insert_and_in_sql(t: &TestDb) {
     // default_sql: the database filled listed_at, and the instances hold it.
     let stored = Listing::find_by_pk(made[17].id).one(&t.db).await.unwrap().unwrap();
     assert_eq!(stored.listed_at, made[17].listed_at);
+    // Every row was read back (by chunks of keys), each into its own place.
+    let all: std::collections::HashMap<Uuid, DateTime<Utc>> = Listing::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.listed_at))
+        .collect();
+    assert!(made.iter().all(|l| all[&l.id] == l.listed_at));
+    assert!(
+        made.iter().enumerate().all(|(i, l)| l.price == i as i64),
+        "each instance in its input position"
+    );
     let age = Utc::now() - made[17].listed_at;
     assert!(
         age.num_seconds().abs() < 600,
