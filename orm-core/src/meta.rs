@@ -390,3 +390,19 @@ pub(crate) fn enrich(mut err: crate::Error, meta: &'static ModelMeta) -> crate::
     }
     err
 }
+
+/// Fill in the table and column of a constraint error from a join table
+/// (`through`, with its two key columns): link statements have no model
+/// of their own to [`enrich`] from.
+pub(crate) fn enrich_join(mut err: crate::Error, through: &'static str, keys: [&'static str; 2]) -> crate::Error {
+    if let Some((table, constraint, columns)) = err.constraint_parts_mut() {
+        table.get_or_insert_with(|| through.to_owned());
+        if columns.is_empty()
+            && let Some(c) = constraint.as_deref()
+            && let Some(k) = keys.iter().find(|k| ModelMeta::foreign_key_name(through, k) == c)
+        {
+            columns.push((*k).to_owned());
+        }
+    }
+    err
+}

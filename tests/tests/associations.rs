@@ -131,6 +131,16 @@ async fn belongs_to_many_methods(t: &TestDb) {
         .expect("adding twice keeps one link");
     post.add_tags(&t.db, &tags[1..]).await.unwrap();
     assert_eq!(post.count_tags(&t.db).await.unwrap(), 3);
+    // A link to a row that is gone: the join table's foreign key refuses
+    // it, and the error names the join table on every dialect.
+    let mut gone = tags[2].clone();
+    gone.id += 1000;
+    let err = post.add_tag(&t.db, &gone).await.unwrap_err();
+    match &err {
+        Error::ForeignKeyViolation { table, .. } => assert_eq!(table.as_deref(), Some("post_tags"), "{err:?}"),
+        other => panic!("expected a foreign key violation, got {other:?}"),
+    }
+    assert_eq!(post.count_tags(&t.db).await.unwrap(), 3);
     assert!(post.has_tag(&t.db, &tags[1]).await.unwrap());
     post.remove_tag(&t.db, &tags[1]).await.unwrap();
     assert!(!post.has_tag(&t.db, &tags[1]).await.unwrap());

@@ -1,5 +1,7 @@
 //! Running statements: the [`Executor`] trait that `&Db` and transactions
-//! share, logging, and error mapping.
+//! share, and the statement runner (`Conn`): size check, read/write
+//! routing (replicas, sessions), logging. Errors arrive mapped from the
+//! driver.
 
 use super::transaction::Transaction;
 use crate::db::Db;

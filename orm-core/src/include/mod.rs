@@ -756,7 +756,10 @@ pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         returning_all: Vec::new(),
     };
     let st = render_insert(conn.dialect().sql(), ins);
-    conn.execute(st).await.map(|_| ())
+    conn.execute(st)
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::meta::enrich_join(e, m.through, [m.foreign_key, m.other_key]))
 }
 
 /// Remove links through the join table: to `only` these targets, or all
@@ -780,7 +783,11 @@ pub async fn unlink<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         filter: Some(Cond::And(parts)),
     };
     let st = crate::dialect::render_delete(conn.dialect().sql(), &del);
-    Ok(conn.execute(st).await?.rows_affected)
+    let done = conn
+        .execute(st)
+        .await
+        .map_err(|e| crate::meta::enrich_join(e, m.through, [m.foreign_key, m.other_key]))?;
+    Ok(done.rows_affected)
 }
 
 /// Whether the parent is linked to `target` through the join table.
