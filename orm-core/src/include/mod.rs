@@ -59,18 +59,16 @@ fn key_value(k: &Key) -> Value {
 
 /// Decode a key column of type `ty` at `idx`.
 pub(crate) fn decode_key(row: RowRef<'_>, idx: usize, ty: SqlType) -> Result<Option<Key>> {
-    if row.is_null(idx)? {
-        return Ok(None);
-    }
-    let v = match ty {
-        SqlType::SmallInt => Value::I16(i16::decode(row, idx)?),
-        SqlType::Int => Value::I32(i32::decode(row, idx)?),
-        SqlType::BigInt => Value::I64(i64::decode(row, idx)?),
-        SqlType::Uuid => Value::Uuid(uuid::Uuid::decode(row, idx)?),
-        SqlType::Bytes => Value::Bytes(Vec::<u8>::decode(row, idx)?),
-        _ => Value::String(String::decode(row, idx)?),
-    };
-    Ok(key_of(&v))
+    // One read per key (NULL is `None`), straight into the key's form
+    // (what `key_of` makes of the same value).
+    Ok(match ty {
+        SqlType::SmallInt => i16::decode_nullable(row, idx)?.map(|n| Key::Int(n.into())),
+        SqlType::Int => i32::decode_nullable(row, idx)?.map(|n| Key::Int(n.into())),
+        SqlType::BigInt => i64::decode_nullable(row, idx)?.map(Key::Int),
+        SqlType::Uuid => uuid::Uuid::decode_nullable(row, idx)?.map(Key::Uuid),
+        SqlType::Bytes => Vec::<u8>::decode_nullable(row, idx)?.map(Key::Bytes),
+        _ => String::decode_nullable(row, idx)?.map(Key::Text),
+    })
 }
 
 pub(crate) fn col_index(meta: &ModelMeta, name: &str) -> Result<usize> {
