@@ -42,7 +42,7 @@ impl<M> Find<M> {
     }
 
     /// With [`lock`](Find::lock): fail at once with
-    /// [`Error::LockNotAvailable`] when a row is locked by another transaction.
+    /// [`Error::LockNotAvailable`](crate::Error::LockNotAvailable) when a row is locked by another transaction.
     pub fn nowait(self) -> Self {
         self.lock_wait(LockWait::NoWait)
     }
