@@ -1,0 +1,165 @@
+//! DDL from [`TableDef`]s, for one dialect: CREATE TABLE (with keys,
+//! unique and CHECK constraints, inline indexes where the dialect wants
+//! them, foreign keys), CREATE INDEX, column definitions.
+
+use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use crate::dialect::SqlDialect;
+use crate::value::SqlType;
+
+/// The CREATE TABLE statement, then any CREATE INDEX statements.
+pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef) -> Vec<String> {
+    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+    d.quote_ident(&t.name, &mut sql);
+    sql.push_str(" (\n");
+    let mut parts: Vec<String> = Vec::new();
+    for c in &t.columns {
+        let mut def = String::from("  ");
+        column_def(d, t, c, &mut def);
+        parts.push(def);
+    }
+    if t.composite_pk() {
+        let mut def = String::from("  PRIMARY KEY (");
+        for (i, c) in t.primary_key.iter().enumerate() {
+            if i > 0 {
+                def.push_str(", ");
+            }
+            d.quote_ident(c, &mut def);
+        }
+        def.push(')');
+        parts.push(def);
+    }
+    for c in t.columns.iter().filter(|c| c.unique) {
+        let mut def = String::from("  CONSTRAINT ");
+        d.quote_ident(&t.unique_name(&c.name), &mut def);
+        def.push_str(" UNIQUE (");
+        d.quote_ident(&c.name, &mut def);
+        def.push(')');
+        parts.push(def);
+    }
+    if d.caps().enum_check {
+        for c in &t.columns {
+            if let SqlType::Enum(values) = c.sql_type {
+                let mut def = String::from("  CONSTRAINT ");
+                d.quote_ident(&t.check_name(&c.name), &mut def);
+                def.push_str(" CHECK (");
+                d.quote_ident(&c.name, &mut def);
+                def.push_str(" IN (");
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        def.push_str(", ");
+                    }
+                    d.string_literal(v, &mut def);
+                }
+                def.push_str("))");
+                parts.push(def);
+            }
+        }
+    }
+    let inline_indexes = !d.caps().create_index_if_not_exists;
+    if inline_indexes && !t.join_table {
+        for c in &t.indexes {
+            let mut def = String::from("  INDEX ");
+            d.quote_ident(&t.index_name(c), &mut def);
+            def.push_str(" (");
+            d.quote_ident(c, &mut def);
+            def.push(')');
+            parts.push(def);
+        }
+    }
+    for fk in &t.foreign_keys {
+        parts.push(foreign_key_def(d, t, fk));
+    }
+    sql.push_str(&parts.join(",\n"));
+    sql.push_str("\n)");
+    sql.push_str(d.table_options());
+    let mut out = vec![sql];
+    if !inline_indexes {
+        for c in &t.indexes {
+            out.push(create_index(d, &t.name, &t.index_name(c), c, false, true));
+        }
+    }
+    out
+}
+
+/// `"name" TYPE [NOT NULL] [DEFAULT x] [PRIMARY KEY]`, or the auto key.
+pub(crate) fn column_def(d: &dyn SqlDialect, t: &TableDef, c: &ColumnDef, out: &mut String) {
+    d.quote_ident(&c.name, out);
+    out.push(' ');
+    let in_key = t.primary_key.contains(&c.name);
+    if in_key && c.auto_increment {
+        out.push_str(&d.auto_pk(c.sql_type));
+        return;
+    }
+    out.push_str(&d.column_type(c.sql_type));
+    if !c.nullable {
+        out.push_str(" NOT NULL");
+    }
+    if let Some(default) = &c.default {
+        out.push_str(" DEFAULT ");
+        d.literal(default, out);
+    } else if let Some(sql) = &c.default_sql {
+        out.push_str(" DEFAULT ");
+        out.push_str(sql);
+    }
+    if in_key && !t.composite_pk() {
+        out.push_str(" PRIMARY KEY");
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (column)`.
+pub(crate) fn create_index(
+    d: &dyn SqlDialect,
+    table: &str,
+    name: &str,
+    column: &str,
+    unique: bool,
+    if_not_exists: bool,
+) -> String {
+    let mut sql = String::from(if unique {
+        "CREATE UNIQUE INDEX "
+    } else {
+        "CREATE INDEX "
+    });
+    if if_not_exists {
+        sql.push_str("IF NOT EXISTS ");
+    }
+    d.quote_ident(name, &mut sql);
+    sql.push_str(" ON ");
+    d.quote_ident(table, &mut sql);
+    sql.push_str(" (");
+    d.quote_ident(column, &mut sql);
+    sql.push(')');
+    sql
+}
+
+fn action(a: &str) -> &'static str {
+    match a.to_ascii_lowercase().as_str() {
+        "cascade" => "CASCADE",
+        "set null" => "SET NULL",
+        "set default" => "SET DEFAULT",
+        "no action" => "NO ACTION",
+        _ => "RESTRICT",
+    }
+}
+
+/// `CONSTRAINT name FOREIGN KEY (col) REFERENCES table (col) [actions]`.
+fn foreign_key_def(d: &dyn SqlDialect, t: &TableDef, fk: &ForeignKeyDef) -> String {
+    let mut def = String::from("  CONSTRAINT ");
+    d.quote_ident(&t.foreign_key_name(&fk.column), &mut def);
+    def.push_str(" FOREIGN KEY (");
+    d.quote_ident(&fk.column, &mut def);
+    def.push_str(") REFERENCES ");
+    d.quote_ident(&fk.ref_table, &mut def);
+    def.push_str(" (");
+    d.quote_ident(&fk.ref_column, &mut def);
+    def.push(')');
+    if let Some(a) = &fk.on_delete {
+        def.push_str(" ON DELETE ");
+        def.push_str(action(a));
+    }
+    if let Some(a) = &fk.on_update {
+        def.push_str(" ON UPDATE ");
+        def.push_str(action(a));
+    }
+    def
+}

@@ -1,0 +1,177 @@
+//! `Schema`: CREATE TABLE (and friends) from models, for every dialect.
+//! The models become owned table descriptions (`def.rs`), which `ddl.rs`
+//! renders per dialect.
+
+mod ddl;
+mod def;
+
+use crate::db::Executor;
+use crate::dialect::{Dialect, SqlDialect, Statement};
+use crate::error::Result;
+use crate::meta::ModelMeta;
+use crate::model::Model;
+use ddl::{column_def, create_index, create_table};
+use def::{foreign_keys, join_tables, model_table};
+
+/// A set of models whose tables can be created, altered or recreated.
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # struct User { id: i64, #[orm(unique)] email: String }
+/// let ddl = Schema::new().model::<User>().to_sql(Dialect::Sqlite);
+/// assert!(ddl.starts_with("CREATE TABLE IF NOT EXISTS `users`"));
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct Schema {
+    pub(crate) models: Vec<&'static ModelMeta>,
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn new() -> Self {
+        Schema::default()
+    }
+
+    /// Add a model's table. Add parents before children.
+    pub fn model<M: Model>(mut self) -> Self {
+        crate::meta::register(M::META);
+        if !self.models.iter().any(|m| std::ptr::eq(*m, M::META)) {
+            self.models.push(M::META);
+        }
+        self
+    }
+
+    /// The DDL for every table, separated by `;\n`.
+    pub fn to_sql(&self, dialect: Dialect) -> String {
+        let mut s = self.create_statements(dialect.sql()).join(";\n");
+        s.push(';');
+        s
+    }
+
+    /// Models in foreign-key order (referenced tables first).
+    fn ordered(&self) -> Vec<&'static ModelMeta> {
+        let fks = foreign_keys(&self.models);
+        let mut done: Vec<&'static ModelMeta> = Vec::new();
+        let mut left: Vec<&'static ModelMeta> = self.models.clone();
+        while !left.is_empty() {
+            let ready = left.iter().position(|m| {
+                fks.iter()
+                    .filter(|fk| fk.table == m.table && fk.key.ref_table != m.table)
+                    .all(|fk| {
+                        let parent = fk.key.ref_table.as_str();
+                        done.iter().any(|d| d.table == parent) || !left.iter().any(|l| l.table == parent)
+                    })
+            });
+            // A cycle: keep the declared order for what remains.
+            let i = ready.unwrap_or(0);
+            done.push(left.remove(i));
+        }
+        done
+    }
+
+    fn create_statements(&self, d: &dyn SqlDialect) -> Vec<String> {
+        let fks = foreign_keys(&self.models);
+        let mut out = Vec::new();
+        for m in self.ordered() {
+            out.extend(create_table(d, &model_table(m, &fks)));
+        }
+        for j in join_tables(&self.models) {
+            out.extend(create_table(d, &j));
+        }
+        out
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for every model (and its indexes).
+    pub async fn sync<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
+        let conn = db.__conn();
+        for sql in self.create_statements(conn.dialect().sql()) {
+            conn.execute(stmt(sql)).await?;
+        }
+        Ok(())
+    }
+
+    /// Like [`sync`](Schema::sync), then add the columns and indexes that
+    /// existing tables lack. Nothing is dropped.
+    pub async fn sync_alter<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
+        let conn = db.__conn();
+        let d = conn.dialect().sql();
+        let fks = foreign_keys(&self.models);
+        for m in self.ordered() {
+            let (sql, params) = d.introspect_columns(m.table);
+            let existing: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
+            let table = model_table(m, &fks);
+            if existing.is_empty() {
+                for sql in create_table(d, &table) {
+                    conn.execute(stmt(sql)).await?;
+                }
+                continue;
+            }
+            for c in table.columns.iter().filter(|c| !existing.contains(&c.name)) {
+                let mut sql = String::from("ALTER TABLE ");
+                d.quote_ident(m.table, &mut sql);
+                sql.push_str(" ADD COLUMN ");
+                column_def(d, &table, c, &mut sql);
+                conn.execute(stmt(sql)).await?;
+            }
+            let (sql, params) = d.introspect_indexes(m.table);
+            let indexes: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
+            for c in m.columns.iter().filter(|c| !c.primary_key) {
+                let unique = m.unique_constraint_name(c.name);
+                if c.unique && !indexes.contains(&unique) {
+                    conn.execute(stmt(create_index(d, m.table, &unique, c.name, true, false)))
+                        .await?;
+                }
+                let index = m.index_name(c.name);
+                if c.index && !indexes.contains(&index) {
+                    conn.execute(stmt(create_index(d, m.table, &index, c.name, false, false)))
+                        .await?;
+                }
+            }
+        }
+        for j in join_tables(&self.models) {
+            for sql in create_table(d, &j) {
+                conn.execute(stmt(sql)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop every table (children first) and create them again. Data is
+    /// lost: for development and tests only.
+    pub async fn sync_force<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
+        let conn = db.__conn();
+        let d = conn.dialect().sql();
+        let joins = join_tables(&self.models);
+        let ordered = self.ordered();
+        let tables = joins
+            .iter()
+            .map(|j| j.name.as_str())
+            .chain(ordered.iter().rev().map(|m| m.table));
+        for table in tables {
+            let mut sql = String::from("DROP TABLE IF EXISTS ");
+            d.quote_ident(table, &mut sql);
+            sql.push_str(d.drop_table_suffix());
+            conn.execute(stmt(sql)).await?;
+        }
+        self.sync(db).await
+    }
+}
+
+trait DecodeCol: Sized {
+    fn decode_col(r: crate::row::RowRef<'_>) -> Result<Self>;
+}
+
+impl DecodeCol for String {
+    fn decode_col(r: crate::row::RowRef<'_>) -> Result<Self> {
+        <String as crate::field::FieldType>::decode(r, 0)
+    }
+}
+
+fn stmt(sql: String) -> Statement {
+    Statement {
+        sql,
+        params: Vec::new(),
+    }
+}
