@@ -119,6 +119,45 @@ async fn logged_parameters(backend: Backend) {
     t.cleanup().await;
 }
 
+/// `idle_timeout`: a connection idle for longer is not handed out again
+/// (a new one is), which a session's temporary table shows; one used
+/// within the timeout is the same connection.
+async fn idle_connections_expire(backend: Backend) {
+    let test = format!("connect::idle_{backend:?}");
+    let Some(t) = TestDb::setup_with(backend, &test, |b| {
+        b.max_connections(1).idle_timeout(std::time::Duration::from_millis(300))
+    })
+    .await
+    else {
+        return;
+    };
+    let temp = "CREATE TEMPORARY TABLE idle_probe (n INTEGER)";
+    raw(temp).execute(&t.db).await.unwrap();
+    let probe = || raw("SELECT COUNT(*) FROM idle_probe").fetch_scalars::<i64, _>(&t.db);
+    assert_eq!(probe().await.unwrap(), [0], "the same connection within the timeout");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(
+        probe().await.is_err(),
+        "a new connection after the timeout: no temporary table"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn idle_connections_expire_sqlite() {
+    idle_connections_expire(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn idle_connections_expire_postgres() {
+    idle_connections_expire(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn idle_connections_expire_mysql() {
+    idle_connections_expire(Backend::MySql).await;
+}
+
 #[tokio::test]
 async fn logged_parameters_sqlite() {
     logged_parameters(Backend::Sqlite).await;

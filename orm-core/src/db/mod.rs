@@ -266,7 +266,9 @@ impl DbBuilder {
         self.min_connections = n;
         self
     }
-    /// Close connections idle for longer than this (default 10 minutes).
+    /// Close connections idle for longer than this (default 10 minutes):
+    /// an expired connection is closed when it would next be handed out,
+    /// and another one is used (connections also live at most 30 minutes).
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = Some(d);
         self

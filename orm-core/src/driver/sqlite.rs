@@ -36,10 +36,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     }
     let mut options = sqlx_pool::pool_options::<Sqlite>(o);
     if in_memory {
-        options = options
-            .min_connections(o.min_connections.max(1))
-            .idle_timeout(None)
-            .max_lifetime(None);
+        options = options.min_connections(o.min_connections.max(1));
     }
     Ok(Connected {
         driver: Arc::new(SqlxPool::<Sqlite> {
