@@ -320,6 +320,14 @@ pub(crate) enum LockWait {
 }
 
 impl Select {
+    /// `SELECT` every column of a model's table, in field order (what
+    /// `M::__from_row` decodes).
+    pub(crate) fn of_model(meta: &crate::meta::ModelMeta) -> Self {
+        let mut s = Select::new(meta.table);
+        s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+        s
+    }
+
     pub(crate) fn new(table: &'static str) -> Self {
         Select {
             table,

@@ -2,7 +2,7 @@
 //! chunked under the dialect's parameter limit), `upsert`, and race-safe
 //! `find_or_create`.
 
-use crate::ast::{Cond, OnConflict, Select, SelectItem};
+use crate::ast::{Cond, OnConflict, Select};
 use crate::column::Condition;
 use crate::db::{Conn, Executor};
 use crate::dialect::{InsertId, render_insert, render_select};
@@ -337,8 +337,7 @@ async fn upsert_row<M: Model>(
         _ => m.__value_at(meta.column_index(target_name).unwrap_or(meta.primary_key)),
     };
     let column = if by_last_id { meta.pk().name } else { target_name };
-    let mut s = Select::new(meta.table);
-    s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+    let mut s = Select::of_model(meta);
     s.filter = Some(if whole_key {
         crate::runtime::key_filter(m)
     } else {

@@ -393,8 +393,7 @@ pub async fn reload<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result
 /// Read an instance's row again by its (possibly composite) key.
 pub(crate) async fn reload_on<M: Model>(m: &mut M, conn: &Conn<'_>) -> Result<()> {
     let meta = M::META;
-    let mut s = Select::new(meta.table);
-    s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+    let mut s = Select::of_model(meta);
     s.filter = Some(key_filter(m));
     let st = render_select(conn.dialect().sql(), &s);
     let fresh = conn.fetch(st, M::__from_row).await?.into_iter().next();
@@ -417,8 +416,7 @@ pub(crate) async fn reload_all_on<M: Model>(models: &mut [M], conn: &Conn<'_>) -
     let per_key = meta.primary_keys.len().max(1);
     let chunk = (conn.dialect().sql().caps().max_keys_per_statement / per_key).clamp(1, 1000);
     for part in models.chunks_mut(chunk) {
-        let mut s = Select::new(meta.table);
-        s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+        let mut s = Select::of_model(meta);
         let refs: Vec<&M> = part.iter().collect();
         s.filter = Some(keys_filter(&refs, false));
         let st = render_select(conn.dialect().sql(), &s);
@@ -442,8 +440,7 @@ pub(crate) async fn reload_all_on<M: Model>(models: &mut [M], conn: &Conn<'_>) -
 pub async fn find_by_key<M: Model, E: Executor + ?Sized>(db: &E, pk: Value) -> Result<Option<M>> {
     let meta = M::META;
     let conn = db.__conn();
-    let mut s = Select::new(meta.table);
-    s.items = meta.column_names.iter().map(|c| SelectItem::Column(c)).collect();
+    let mut s = Select::of_model(meta);
     s.filter = Some(pk_filter(meta, pk));
     let st = render_select(conn.dialect().sql(), &s);
     Ok(conn.fetch(st, M::__from_row).await?.into_iter().next())

@@ -213,10 +213,7 @@ impl Conn<'_> {
             Conn::Db(db) => db.inner.driver.fetch(st, &mut take).await,
             Conn::Tx(tx) => {
                 let mut guard = tx.lock().await?;
-                match guard.as_mut() {
-                    Some(conn) => conn.fetch(st, &mut take).await,
-                    None => Err(Error::invalid("the transaction has already ended")),
-                }
+                super::transaction::held(&mut guard)?.fetch(st, &mut take).await
             }
         };
         self.log(
@@ -253,10 +250,7 @@ impl Conn<'_> {
             Conn::Db(db) => db.inner.driver.execute(st).await,
             Conn::Tx(tx) => {
                 let mut guard = tx.lock().await?;
-                match guard.as_mut() {
-                    Some(conn) => conn.execute(st).await,
-                    None => Err(Error::invalid("the transaction has already ended")),
-                }
+                super::transaction::held(&mut guard)?.execute(st).await
             }
         };
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);

@@ -55,6 +55,12 @@ impl Isolation {
 /// which closes or rolls back itself when dropped dirty).
 pub(crate) type TxConn = Box<dyn DriverConn>;
 
+/// The connection in a transaction's guard, or the error for one that ended.
+pub(crate) fn held(conn: &mut Option<TxConn>) -> Result<&mut TxConn> {
+    conn.as_mut()
+        .ok_or_else(|| Error::invalid("the transaction has already ended"))
+}
+
 /// What nested transactions share with the outer one.
 struct Shared {
     conn: Mutex<Option<TxConn>>,
@@ -192,10 +198,7 @@ impl Transaction {
 
     async fn simple(&self, sql: &str) -> Result<()> {
         let mut guard = self.lock().await?;
-        let conn = guard
-            .as_mut()
-            .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
-        conn.simple(sql).await
+        held(&mut guard)?.simple(sql).await
     }
 
     async fn run<T, F>(self, f: F) -> Result<T>
