@@ -13,7 +13,7 @@ use crate::value::{SqlType, Value};
 #[cfg(feature = "postgres")]
 pub(crate) use postgres::{ArrayKind, array_kind as pg_array_kind};
 pub use render::Statement;
-pub(crate) use render::{Writer, render_delete, render_insert, render_select, render_update};
+pub(crate) use render::{Writer, literal_text, render_delete, render_insert, render_select, render_update};
 
 /// A SQL dialect the ORM can generate SQL for.
 ///
@@ -166,10 +166,44 @@ pub(crate) struct Capabilities {
     pub transactional_ddl: bool,
 }
 
+/// How a dialect changes an existing table, as data: `schema/alter.rs`
+/// renders `generate --auto`'s migrations from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlterSyntax {
+    /// How a column's type, nullability or default changes in place.
+    pub column_change: ColumnChange,
+    /// `DROP INDEX name` names its table too (`DROP INDEX name ON table`).
+    pub drop_index_on_table: bool,
+    /// The ALTER TABLE clause that drops a UNIQUE constraint.
+    pub drop_unique: &'static str,
+    /// The ALTER TABLE clause that drops a foreign key.
+    pub drop_foreign_key: &'static str,
+    /// UNIQUE, CHECK and foreign-key constraints can be added to or dropped
+    /// from an existing table (else the table is rebuilt).
+    pub alter_constraints: bool,
+    /// ADD COLUMN takes only a column that is nullable or has a constant
+    /// default, without UNIQUE, CHECK or REFERENCES (else: rebuild).
+    pub add_column_simple_only: bool,
+}
+
+/// How a column changes in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnChange {
+    /// `ALTER COLUMN c TYPE t USING c::t`, `SET/DROP NOT NULL`, `SET/DROP DEFAULT`.
+    AlterColumn,
+    /// `MODIFY COLUMN` with the whole new definition.
+    Modify,
+    /// Not at all: the table is rebuilt (SQLite's documented procedure).
+    Rebuild,
+}
+
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     /// What the server can do, as data (kept apart from the rendering hooks).
     fn caps(&self) -> &'static Capabilities;
+
+    /// How the server alters an existing table, as data.
+    fn alter_syntax(&self) -> &'static AlterSyntax;
 
     fn quote_ident(&self, name: &str, out: &mut String) {
         quote_with('"', name, out);
@@ -396,6 +430,9 @@ pub(crate) trait SqlDialect: Sync {
     /// The statements that list a table's existing columns and indexes for `sync_alter`.
     fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
+    /// A table's single-column keys as `(kind, column)` rows, kind one of
+    /// `index`, `unique`, `fk` (a key's first column; the primary key left out).
+    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>);
 }
 
 /// A JSON path for MySQL and SQLite: `$."key"[0]` (keys of digits are

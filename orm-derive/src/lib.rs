@@ -41,3 +41,12 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+/// A user's span for generated code: errors point at the user's tokens,
+/// but names resolve where the derive's own code does. A model written by a
+/// `macro_rules!` macro has its fields' tokens from another hygiene context
+/// than its struct; code spanned at a field would not see the derive's
+/// locals (`row`, `base`, `v`).
+fn hygienic(span: proc_macro2::Span) -> proc_macro2::Span {
+    span.resolved_at(proc_macro2::Span::call_site())
+}

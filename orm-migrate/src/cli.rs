@@ -32,11 +32,21 @@ pub struct Cli {
 pub enum Cmd {
     /// Create `migrations/` and `orm.toml`.
     Init,
-    /// Create a new timestamped migration folder with empty up/down scripts.
+    /// Create a new timestamped migration folder with empty up/down
+    /// scripts; with `--auto`, scripts for every dialect with what changed
+    /// in the models since `migrations/schema.json` (then updated).
     Generate {
         /// The migration's name (`add-users` becomes `..._add_users`).
         #[arg(long)]
         name: String,
+        /// Write the scripts from the models' changes (needs the models:
+        /// run it through `orm_migrate::cli::main_with(schema)`).
+        #[arg(long)]
+        auto: bool,
+        /// A renamed column, `table.old:new` (else a dropped and an added
+        /// column); repeatable.
+        #[arg(long = "rename", requires = "auto")]
+        renames: Vec<String>,
     },
     /// Apply every pending migration, oldest first.
     #[command(alias = "up")]
@@ -110,7 +120,7 @@ pub enum SeedCmd {
 
 const ORM_TOML: &str = "# Database URLs per environment; ORM_ENV picks one (default: development).\n# DATABASE_URL or --database-url override them.\n\n[development]\nurl = \"sqlite://dev.db\"\n\n[test]\nurl = \"sqlite://test.db\"\n\n[production]\nurl = \"postgres://user:password@localhost:5432/app\"\n";
 
-fn fail(message: impl Into<String>) -> Error {
+pub(crate) fn fail(message: impl Into<String>) -> Error {
     Error::Migration {
         message: message.into(),
     }
@@ -162,22 +172,7 @@ fn init(dir: &Path) -> Result<Vec<String>> {
 }
 
 fn generate(dir: &Path, name: &str) -> Result<Vec<String>> {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean.trim_matches('_').is_empty() {
-        return Err(fail("--name needs letters or digits"));
-    }
-    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
-    let folder = dir.join(format!("{stamp}_{}", clean.trim_matches('_')));
-    std::fs::create_dir_all(&folder).map_err(|e| fail(e.to_string()))?;
+    let folder = crate::auto::new_folder(dir, name)?;
     std::fs::write(folder.join("up.sql"), "-- Write the forward migration here.\n").map_err(|e| fail(e.to_string()))?;
     std::fs::write(folder.join("down.sql"), "-- Write the reverse of up.sql here.\n")
         .map_err(|e| fail(e.to_string()))?;
@@ -232,7 +227,19 @@ pub async fn run(cli: Cli, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
 pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
     match &cli.command {
         Cmd::Init => return init(&cli.dir).map(|lines| lines.into_iter().for_each(out)),
-        Cmd::Generate { name } => return generate(&cli.dir, name).map(|lines| lines.into_iter().for_each(out)),
+        Cmd::Generate { name, auto: false, .. } => {
+            return generate(&cli.dir, name).map(|lines| lines.into_iter().for_each(out));
+        }
+        Cmd::Generate {
+            name,
+            auto: true,
+            renames,
+        } => {
+            let schema = schema.ok_or_else(|| {
+                fail("`generate --auto` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
+            })?;
+            return crate::auto::generate(&cli.dir, name, schema, renames, out);
+        }
         Cmd::Seed {
             action: Some(SeedCmd::Generate { name }),
         } => return generate(&cli.seeders_dir, name).map(|lines| lines.into_iter().for_each(out)),

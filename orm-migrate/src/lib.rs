@@ -14,6 +14,7 @@
 //! once; each runs in a transaction where the dialect allows DDL in one.
 #![warn(missing_docs)]
 
+pub mod auto;
 pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;

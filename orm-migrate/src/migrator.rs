@@ -309,12 +309,59 @@ impl Migrator {
 
     /// SQLite: the runner's IMMEDIATE transaction is the lock; each
     /// migration runs in a savepoint inside it.
+    /// SQLite: one `BEGIN IMMEDIATE` transaction is the lock, a savepoint
+    /// per step. When a planned script starts with
+    /// [`FOREIGN_KEYS_OFF`](orm_core::FOREIGN_KEYS_OFF) (a table rebuild),
+    /// foreign keys go off on the connection before the transaction (they
+    /// cannot change inside one) and are checked before it commits.
     async fn execute_sqlite(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
-        let tx = db
-            .begin()
-            .await
-            .map_err(|e| fail(format!("could not take the migration lock: {e}")))?;
-        let steps = self.plan_on(&tx, cmd).await?;
+        let conn = db.acquire().await?;
+        let mut keys_off = false;
+        let result = loop {
+            let tx = conn
+                .begin()
+                .await
+                .map_err(|e| fail(format!("could not take the migration lock: {e}")))?;
+            let steps = match self.plan_on(&tx, cmd).await {
+                Ok(steps) => steps,
+                Err(e) => break Err(e),
+            };
+            if !keys_off && steps.iter().any(|s| self.turns_keys_off(*s)) {
+                tx.rollback().await?;
+                conn.execute_script("PRAGMA foreign_keys = OFF").await?;
+                keys_off = true;
+                continue;
+            }
+            break self.run_sqlite_steps(tx, steps, keys_off).await;
+        };
+        if keys_off {
+            conn.execute_script("PRAGMA foreign_keys = ON").await?;
+        }
+        conn.release().await;
+        result
+    }
+
+    fn turns_keys_off(&self, step: Step) -> bool {
+        let (Step::Apply(v) | Step::Revert(v)) = step;
+        let up = matches!(step, Step::Apply(_));
+        self.find(v)
+            .ok()
+            .and_then(|m| {
+                if up {
+                    m.up(Dialect::Sqlite)
+                } else {
+                    m.down(Dialect::Sqlite)
+                }
+            })
+            .is_some_and(|(_, sql)| sql.trim_start().starts_with(orm_core::FOREIGN_KEYS_OFF))
+    }
+
+    async fn run_sqlite_steps(
+        &self,
+        tx: orm_core::Transaction,
+        steps: Vec<Step>,
+        check_keys: bool,
+    ) -> Result<Vec<u64>> {
         let script = async |t: &orm_core::Transaction, s: &str| t.execute_script(s).await;
         let mut done = Vec::new();
         let mut failure = None;
@@ -323,6 +370,10 @@ impl Migrator {
             let res = match step {
                 Step::Apply(v) => self.step_in(&sp, self.find(v)?, true, script).await,
                 Step::Revert(v) => self.step_in(&sp, self.find(v)?, false, script).await,
+            };
+            let res = match res {
+                Ok(()) if check_keys => broken_keys(&sp).await,
+                other => other,
             };
             match res {
                 Ok(()) => {
@@ -469,5 +520,20 @@ impl Migrator {
         }
         self.report(Self::done_event(m, up, started));
         Ok(())
+    }
+}
+
+/// With foreign keys off, what a step left pointing nowhere, as an error.
+async fn broken_keys(tx: &orm_core::Transaction) -> Result<()> {
+    let rows: Vec<(String, i64, String)> =
+        orm_core::raw("SELECT \"table\", COALESCE(rowid, 0), parent FROM pragma_foreign_key_check")
+            .fetch_as(tx)
+            .await?;
+    match rows.first() {
+        None => Ok(()),
+        Some((table, rowid, parent)) => Err(fail(format!(
+            "{} row(s) would reference rows that are gone (first: `{table}` rowid {rowid} -> `{parent}`); nothing was applied",
+            rows.len()
+        ))),
     }
 }

@@ -2,13 +2,24 @@
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
 use super::ValueLimits;
-use super::{Capabilities, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
+    fn alter_syntax(&self) -> &'static AlterSyntax {
+        &AlterSyntax {
+            column_change: ColumnChange::Modify,
+            drop_index_on_table: true,
+            drop_unique: "DROP INDEX",
+            drop_foreign_key: "DROP FOREIGN KEY",
+            alter_constraints: true,
+            add_column_simple_only: false,
+        }
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::LastInsertId,
@@ -348,6 +359,18 @@ impl SqlDialect for MySql {
         (
             "SELECT DISTINCT CAST(INDEX_NAME AS CHAR) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?".into(),
             vec![Value::String(table.into())],
+        )
+    }
+
+    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT CAST(CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE 'index' END AS CHAR), CAST(COLUMN_NAME AS CHAR) \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+             AND INDEX_NAME <> 'PRIMARY' AND SEQ_IN_INDEX = 1 \
+             UNION ALL SELECT CAST('fk' AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL"
+                .into(),
+            vec![Value::String(table.into()), Value::String(table.into())],
         )
     }
 }

@@ -1,7 +1,7 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
 use super::ValueLimits;
-use super::{Capabilities, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
@@ -12,6 +12,17 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
+    fn alter_syntax(&self) -> &'static AlterSyntax {
+        &AlterSyntax {
+            column_change: ColumnChange::AlterColumn,
+            drop_index_on_table: false,
+            drop_unique: "DROP CONSTRAINT",
+            drop_foreign_key: "DROP CONSTRAINT",
+            alter_constraints: true,
+            add_column_simple_only: false,
+        }
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::Returning,
@@ -225,6 +236,22 @@ impl SqlDialect for Postgres {
     fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
         (
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1".into(),
+            vec![Value::String(table.into())],
+        )
+    }
+
+    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT CASE WHEN ix.indisunique THEN 'unique' ELSE 'index' END, a.attname::text \
+             FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0] \
+             WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT ix.indisprimary \
+             UNION ALL SELECT 'fk', a.attname::text FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
+             WHERE n.nspname = current_schema() AND t.relname = $1 AND c.contype = 'f'"
+                .into(),
             vec![Value::String(table.into())],
         )
     }

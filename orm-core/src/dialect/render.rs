@@ -635,8 +635,11 @@ pub(crate) fn render_delete(d: &dyn SqlDialect, del: &Delete) -> Statement {
 /// The shared literal writer behind [`SqlDialect::literal`].
 pub(crate) fn default_literal<D: SqlDialect + ?Sized>(d: &D, v: &Value, out: &mut String) {
     use std::fmt::Write;
+    if let Some(text) = literal_text(v) {
+        return d.string_literal(&text, out);
+    }
     match v {
-        Value::Null(_) => out.push_str("NULL"),
+        Value::Null(_) | Value::Array(_) => out.push_str("NULL"),
         Value::Bool(b) => out.push_str(d.bool_literal(*b)),
         Value::I16(n) => write!(out, "{n}").unwrap_or(()),
         Value::I32(n) => write!(out, "{n}").unwrap_or(()),
@@ -644,17 +647,25 @@ pub(crate) fn default_literal<D: SqlDialect + ?Sized>(d: &D, v: &Value, out: &mu
         Value::F32(n) => write!(out, "{n:?}").unwrap_or(()),
         Value::F64(n) => write!(out, "{n:?}").unwrap_or(()),
         Value::Decimal(n) => write!(out, "{n}").unwrap_or(()),
-        Value::String(s) => d.string_literal(s, out),
-        Value::Str(s) => d.string_literal(s, out),
         Value::Bytes(b) => d.bytes_literal(b, out),
-        Value::DateTimeUtc(t) => d.string_literal(&t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), out),
-        Value::DateTime(t) => d.string_literal(&t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), out),
-        Value::Date(t) => d.string_literal(&t.to_string(), out),
-        Value::Time(t) => d.string_literal(&t.format("%H:%M:%S%.6f").to_string(), out),
-        Value::Uuid(u) => d.string_literal(&u.to_string(), out),
-        Value::Json(j) => d.string_literal(&j.to_string(), out),
-        Value::Array(_) => out.push_str("NULL"),
+        _ => {}
     }
+}
+
+/// The text of a value written as a quoted string literal (strings, times,
+/// UUIDs, JSON); `None` for the rest.
+pub(crate) fn literal_text(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::String(s) => s.clone(),
+        Value::Str(s) => (*s).to_owned(),
+        Value::DateTimeUtc(t) => t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        Value::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        Value::Date(t) => t.to_string(),
+        Value::Time(t) => t.format("%H:%M:%S%.6f").to_string(),
+        Value::Uuid(u) => u.to_string(),
+        Value::Json(j) => j.to_string(),
+        _ => return None,
+    })
 }
 
 /// The standard `ON CONFLICT (..) DO UPDATE SET col = EXCLUDED.col` (PostgreSQL, SQLite).

@@ -1,13 +1,26 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
 use super::ValueLimits;
-use super::{Capabilities, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn alter_syntax(&self) -> &'static AlterSyntax {
+        // ALTER TABLE adds, renames and drops plain columns; anything else
+        // rebuilds the table (https://www.sqlite.org/lang_altertable.html).
+        &AlterSyntax {
+            column_change: ColumnChange::Rebuild,
+            drop_index_on_table: false,
+            drop_unique: "",
+            drop_foreign_key: "",
+            alter_constraints: false,
+            add_column_simple_only: true,
+        }
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::Returning,
@@ -227,6 +240,17 @@ impl SqlDialect for Sqlite {
         (
             "SELECT name FROM pragma_index_list(?)".into(),
             vec![Value::String(table.into())],
+        )
+    }
+
+    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT CASE WHEN il.\"unique\" = 1 THEN 'unique' ELSE 'index' END, ii.name \
+             FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii \
+             WHERE il.origin <> 'pk' AND ii.seqno = 0 \
+             UNION ALL SELECT 'fk', \"from\" FROM pragma_foreign_key_list(?)"
+                .into(),
+            vec![Value::String(table.into()), Value::String(table.into())],
         )
     }
 }

@@ -2,13 +2,20 @@
 //! unique and CHECK constraints, inline indexes where the dialect wants
 //! them, foreign keys), CREATE INDEX, column definitions.
 
+use super::alter::check_def;
 use super::def::{ColumnDef, ForeignKeyDef, TableDef};
 use crate::dialect::SqlDialect;
 use crate::value::SqlType;
 
-/// The CREATE TABLE statement, then any CREATE INDEX statements.
-pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef) -> Vec<String> {
-    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+/// The CREATE TABLE statement, then any CREATE INDEX statements (all
+/// `IF NOT EXISTS` when `if_not_exists`, for `sync`; a migration wants
+/// plain ones, which fail on a table already there).
+pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef, if_not_exists: bool) -> Vec<String> {
+    let mut sql = String::from(if if_not_exists {
+        "CREATE TABLE IF NOT EXISTS "
+    } else {
+        "CREATE TABLE "
+    });
     d.quote_ident(&t.name, &mut sql);
     sql.push_str(" (\n");
     let mut parts: Vec<String> = Vec::new();
@@ -37,22 +44,8 @@ pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef) -> Vec<String> {
         parts.push(def);
     }
     if d.caps().enum_check {
-        for c in &t.columns {
-            if let SqlType::Enum(values) = c.sql_type {
-                let mut def = String::from("  CONSTRAINT ");
-                d.quote_ident(&t.check_name(&c.name), &mut def);
-                def.push_str(" CHECK (");
-                d.quote_ident(&c.name, &mut def);
-                def.push_str(" IN (");
-                for (i, v) in values.iter().enumerate() {
-                    if i > 0 {
-                        def.push_str(", ");
-                    }
-                    d.string_literal(v, &mut def);
-                }
-                def.push_str("))");
-                parts.push(def);
-            }
+        for c in t.columns.iter().filter(|c| matches!(c.sql_type, SqlType::Enum(_))) {
+            parts.push(format!("  {}", check_def(d, t, c)));
         }
     }
     let inline_indexes = !d.caps().create_index_if_not_exists;
@@ -75,7 +68,7 @@ pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef) -> Vec<String> {
     let mut out = vec![sql];
     if !inline_indexes {
         for c in &t.indexes {
-            out.push(create_index(d, &t.name, &t.index_name(c), c, false, true));
+            out.push(create_index(d, &t.name, &t.index_name(c), c, false, if_not_exists));
         }
     }
     out
@@ -143,7 +136,7 @@ fn action(a: &str) -> &'static str {
 }
 
 /// `CONSTRAINT name FOREIGN KEY (col) REFERENCES table (col) [actions]`.
-fn foreign_key_def(d: &dyn SqlDialect, t: &TableDef, fk: &ForeignKeyDef) -> String {
+pub(crate) fn foreign_key_def(d: &dyn SqlDialect, t: &TableDef, fk: &ForeignKeyDef) -> String {
     let mut def = String::from("  CONSTRAINT ");
     d.quote_ident(&t.foreign_key_name(&fk.column), &mut def);
     def.push_str(" FOREIGN KEY (");

@@ -2,8 +2,12 @@
 //! The models become owned table descriptions (`def.rs`), which `ddl.rs`
 //! renders per dialect.
 
+mod alter;
+mod check;
 mod ddl;
 mod def;
+mod diff;
+mod snapshot;
 
 use crate::db::Executor;
 use crate::dialect::{Dialect, SqlDialect, Statement};
@@ -12,6 +16,10 @@ use crate::meta::ModelMeta;
 use crate::model::Model;
 use ddl::{column_def, create_index, create_table};
 use def::{foreign_keys, join_tables, model_table};
+
+pub use alter::FOREIGN_KEYS_OFF;
+pub use diff::ColumnRename;
+pub use snapshot::{SchemaDiff, Snapshot};
 
 /// A set of models whose tables can be created, altered or recreated.
 ///
@@ -75,10 +83,10 @@ impl Schema {
         let fks = foreign_keys(&self.models);
         let mut out = Vec::new();
         for m in self.ordered() {
-            out.extend(create_table(d, &model_table(m, &fks)));
+            out.extend(create_table(d, &model_table(m, &fks), true));
         }
         for j in join_tables(&self.models) {
-            out.extend(create_table(d, &j));
+            out.extend(create_table(d, &j, true));
         }
         out
     }
@@ -103,7 +111,7 @@ impl Schema {
             let existing: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
             let table = model_table(m, &fks);
             if existing.is_empty() {
-                for sql in create_table(d, &table) {
+                for sql in create_table(d, &table, true) {
                     conn.execute(stmt(sql)).await?;
                 }
                 continue;
@@ -131,7 +139,7 @@ impl Schema {
             }
         }
         for j in join_tables(&self.models) {
-            for sql in create_table(d, &j) {
+            for sql in create_table(d, &j, true) {
                 conn.execute(stmt(sql)).await?;
             }
         }

@@ -42,7 +42,7 @@ pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
         let name = default_fn_name(f);
         let inner = f.inner;
         let expr = crate::expand::replace_self(quote!(#expr), ident);
-        let typed = quote_spanned!(expr.span()=> let value: #inner = #expr;);
+        let typed = quote_spanned!(crate::hygienic(expr.span())=> let value: #inner = #expr;);
         Some(quote! {
             #[doc(hidden)]
             fn #name() -> #inner {
@@ -73,7 +73,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         let sql_type = match (&f.attrs.text, &f.attrs.length) {
             (Some(_), _) => quote!(#orm::SqlType::Text),
             (None, Some((n, _))) => quote!(#orm::SqlType::Varchar(#n)),
-            _ => quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::SQL_TYPE),
+            _ => quote_spanned!(crate::hygienic(ty.span())=> <#ty as #orm::FieldType>::SQL_TYPE),
         };
         let (primary_key, auto_increment) = (f.primary_key, f.auto_increment);
         let unique = f.attrs.unique.is_some();
@@ -95,7 +95,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
             Some(sql) => quote!(::core::option::Option::Some(#sql)),
             None => quote!(::core::option::Option::None),
         };
-        let nullable = quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::NULLABLE);
+        let nullable = quote_spanned!(crate::hygienic(ty.span())=> <#ty as #orm::FieldType>::NULLABLE);
         quote! {
             #orm::ColumnMeta::new(#col, #field, #sql_type)
                 .with_nullable(#nullable)

@@ -22,7 +22,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         } else {
             let i = idx;
             idx += 1;
-            quote_spanned!(ty.span()=> #name: <#ty as #orm::FieldType>::decode(row, base + #i)?)
+            quote_spanned!(crate::hygienic(ty.span())=> #name: <#ty as #orm::FieldType>::decode(row, base + #i)?)
         }
     });
 
@@ -54,12 +54,12 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let cols: Vec<_> = m.fields.iter().filter(|f| !f.skip).collect();
     let values = cols.iter().map(|f| {
         let (name, ty) = (f.ident, f.ty);
-        quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::to_value(&self.#name))
+        quote_spanned!(crate::hygienic(ty.span())=> <#ty as #orm::FieldType>::to_value(&self.#name))
     });
     let n_cols = cols.len();
     let value_at = cols.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (f.ident, f.ty);
-        quote_spanned!(ty.span()=> #i => <#ty as #orm::FieldType>::to_value(&self.#name),)
+        quote_spanned!(crate::hygienic(ty.span())=> #i => <#ty as #orm::FieldType>::to_value(&self.#name),)
     });
     let pk = &m.fields[m.pk];
     let pk_name = pk.ident;
@@ -115,7 +115,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     // span, so a wrong signature is reported at the path they wrote.
     let default_scope = match &m.default_scope {
         Some(f) => {
-            let typed = quote_spanned!(f.span()=>
+            let typed = quote_spanned!(crate::hygienic(f.span())=>
                 let scope: fn(#orm::Find<Self>) -> #orm::Find<Self> = #f;
             );
             quote! {
@@ -129,7 +129,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     };
     let model_check = match &m.validate {
         Some(f) => {
-            let typed = quote_spanned!(f.span()=>
+            let typed = quote_spanned!(crate::hygienic(f.span())=>
                 let check: fn(&Self) -> #p::Result<(), #p::FieldErrors> = #f;
             );
             quote! {
@@ -177,7 +177,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
     let patch_values = patch_fields.iter().map(|f| {
         let (name, ty) = (f.ident, f.ty);
         let col = &f.column;
-        let value = quote_spanned!(ty.span()=> <#ty as #orm::FieldType>::to_value(v));
+        let value = quote_spanned!(crate::hygienic(ty.span())=> <#ty as #orm::FieldType>::to_value(v));
         quote!(if let ::core::option::Option::Some(v) = &patch.#name { out.push((#col, #value)); })
     });
     let apply_patch = patch_fields.iter().map(|f| {

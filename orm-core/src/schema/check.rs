@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::field::FieldType;
 use crate::meta::{ColumnMeta, ModelMeta};
 use crate::schema::Schema;
+use crate::schema::def::{TableDef, foreign_keys, model_table};
 use crate::value::SqlType;
 
 /// One column as the catalog describes it.
@@ -17,9 +18,11 @@ struct LiveColumn {
 
 impl Schema {
     /// Compare every model with the live catalog: a missing table or
-    /// column, a column of another type (or varchar length), or a
-    /// nullability difference is listed in [`Error::SchemaMismatch`]. Extra
-    /// columns in the database are allowed (the model may read a subset).
+    /// column, a column of another type (or varchar length), a nullability
+    /// difference, a missing index, UNIQUE constraint or foreign key, or a
+    /// UNIQUE constraint the model does not declare is listed in
+    /// [`Error::SchemaMismatch`]. Extra columns and indexes in the database
+    /// are allowed (the model may read a subset; an index may be a DBA's).
     ///
     /// ```
     /// # use orm_core::prelude::*;
@@ -38,6 +41,7 @@ impl Schema {
         let conn = db.__conn();
         let d = conn.dialect().sql();
         let mut problems = Vec::new();
+        let fks = foreign_keys(&self.models);
         for m in &self.models {
             let (sql, params) = d.introspect_schema(m.table);
             let live = conn
@@ -50,6 +54,16 @@ impl Schema {
                 })
                 .await?;
             compare(d, m, &live, &mut problems);
+            if live.is_empty() {
+                continue;
+            }
+            let (sql, params) = d.introspect_keys(m.table);
+            let keys = conn
+                .fetch(Statement { sql, params }, |r| {
+                    Ok((String::decode(r, 0)?, String::decode(r, 1)?))
+                })
+                .await?;
+            compare_keys(&model_table(m, &fks), &keys, &mut problems);
         }
         if problems.is_empty() {
             Ok(())
@@ -89,6 +103,47 @@ fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mu
             problems.push(format!(
                 "column `{}`.`{}` is {is}; the model's {} is {wants}",
                 m.table, c.name, c.field
+            ));
+        }
+    }
+}
+
+/// Indexes, UNIQUE constraints and foreign keys, by column.
+fn compare_keys(t: &TableDef, live: &[(String, String)], problems: &mut Vec<String>) {
+    let has = |kinds: &[&str], column: &str| live.iter().any(|(k, c)| c == column && kinds.contains(&k.as_str()));
+    for c in t.columns.iter().filter(|c| c.unique) {
+        if !has(&["unique"], &c.name) {
+            problems.push(format!(
+                "column `{}`.`{}` has no UNIQUE constraint; the model's is unique",
+                t.name, c.name
+            ));
+        }
+    }
+    for c in t
+        .columns
+        .iter()
+        .filter(|c| !c.unique && !t.primary_key.contains(&c.name))
+    {
+        if has(&["unique"], &c.name) {
+            problems.push(format!(
+                "column `{}`.`{}` has a UNIQUE constraint the model does not declare",
+                t.name, c.name
+            ));
+        }
+    }
+    for c in &t.indexes {
+        if !has(&["index", "unique"], c) {
+            problems.push(format!(
+                "column `{}`.`{c}` has no index; the model's is indexed",
+                t.name
+            ));
+        }
+    }
+    for fk in &t.foreign_keys {
+        if !has(&["fk"], &fk.column) {
+            problems.push(format!(
+                "column `{}`.`{}` has no foreign key; the model's references `{}`",
+                t.name, fk.column, fk.ref_table
             ));
         }
     }
