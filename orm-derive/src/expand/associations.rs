@@ -25,7 +25,7 @@ fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> T
         AssocKind::HasOne | AssocKind::HasMany => {
             let target = a.target;
             let konst = format_ident!("{}", a.foreign_key.to_uppercase(), span = a.fk_span);
-            quote_spanned!(crate::hygienic(a.fk_span)=> <#target>::#konst.name())
+            quote_spanned!(a.fk_span=> <#target>::#konst.name())
         }
         AssocKind::BelongsTo => {
             let col = m
@@ -55,7 +55,7 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 AssocKind::BelongsToMany => quote!(BelongsToMany),
             };
             let target = a.target;
-            let target_fn = quote_spanned!(crate::hygienic(target.span())=> {
+            let target_fn = quote_spanned!(target.span()=> {
                 fn target() -> &'static #orm::ModelMeta {
                     <#target as #orm::Model>::META
                 }
@@ -64,7 +64,7 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
             let fk = foreign_key_expr(m, f, a);
             let other = &a.other_key;
             let through = match &a.through_model {
-                Some(t) => quote_spanned!(crate::hygienic(t.span())=> <#t as #orm::Model>::META.table),
+                Some(t) => quote_spanned!(t.span()=> <#t as #orm::Model>::META.table),
                 None => {
                     let t = &a.through;
                     quote!(#t)
@@ -97,10 +97,10 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let one = &a.singular;
         let doc = format!("The `{field}` association, for `include` and the association methods.");
         let with_links = match a.link {
-            Some(l) => quote_spanned!(crate::hygienic(l.span())=> .__with_links::<#l>()),
+            Some(l) => quote_spanned!(l.span()=> .__with_links::<#l>()),
             None => quote!(),
         };
-        let handle = quote_spanned! {crate::hygienic(target.span())=>
+        let handle = quote_spanned! {target.span()=>
             #[doc = #doc]
             #vis fn #field() -> #orm::Assoc<#ident, #target> {
                 #orm::Assoc::new(
@@ -122,7 +122,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 let add_many = format_ident!("add_{}", field);
                 let remove = format_ident!("remove_{}", one);
                 let has = format_ident!("has_{}", one);
-                quote_spanned! {crate::hygienic(span)=>
+                quote_spanned! {span=>
                 /// Point `target`'s foreign key at this row (one UPDATE; `target` itself is not changed).
                 #vis async fn #add<#exec>(&self, db: &E, target: &#target) -> #r<()> {
                     #p::adopt(self, db, #ident::#field(), &[target]).await
@@ -161,7 +161,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
                 }
             }
-            AssocKind::HasOne => quote_spanned! {crate::hygienic(span)=>
+            AssocKind::HasOne => quote_spanned! {span=>
                 /// The associated row, if any.
                 #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
                     ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
@@ -178,7 +178,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     #p::create::<#target, E>(db, new).await
                 }
             },
-            AssocKind::BelongsTo => quote_spanned! {crate::hygienic(span)=>
+            AssocKind::BelongsTo => quote_spanned! {span=>
                 /// The row this one belongs to, if any.
                 #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
                     ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
@@ -199,7 +199,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                         let add_with = format_ident!("add_{}_with", one);
                         let fk = format_ident!("{}", a.foreign_key);
                         let other = format_ident!("{}", a.other_key);
-                        quote_spanned! {crate::hygienic(through.span())=>
+                        quote_spanned! {through.span()=>
                             /// Link one row with the link row's own values (`link`'s two keys are set here); returns the stored link row.
                             #vis async fn #add_with<#exec>(&self, db: &E, target: &#target, link: <#through as #orm::Model>::New) -> #r<#through> {
                                 let mut link = link;
@@ -211,7 +211,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     }
                     None => quote!(),
                 };
-                quote_spanned! {crate::hygienic(span)=>
+                quote_spanned! {span=>
                     #add_with
                     /// The linked rows.
                     #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
@@ -248,7 +248,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         };
         // One impl block per association, bounded at the target's span: a
         // target without `Clone` is one error there, not one per method.
-        let bound = quote_spanned!(crate::hygienic(span)=> #target: #orm::Model + ::core::clone::Clone);
+        let bound = quote_spanned!(span=> #target: #orm::Model + ::core::clone::Clone);
         quote! {
             #[automatically_derived]
             #[allow(dead_code, clippy::useless_conversion)]

@@ -61,7 +61,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     cx.check()?;
     let name = ident.to_string();
     // `NewX`/`XPatch` are serde types: say so at the enum, not inside a model.
-    let serde_check = quote_spanned! {crate::hygienic(ident.span())=>
+    let serde_check = quote_spanned! {ident.span()=>
         const _: fn() = || #orm::__private::db_enum_needs_serde::<#ident>();
     };
     Ok(quote! {
