@@ -316,3 +316,72 @@ fn compare_with_golden(dir: &Path) {
 }
 
 orm_tests::shared_dialect_tests!(model_changes_migrate_and_undo);
+
+/// The command line: `generate --auto` needs the models, checks its
+/// `--rename` hints, and writes a folder per dialect's scripts.
+#[tokio::test]
+async fn generate_auto_through_the_cli() {
+    use clap::Parser;
+    use orm_migrate::cli::{Cli, run, run_with};
+    let dir = scratch("cli");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "orm-migrate",
+            "--dir",
+            dir.to_str().unwrap(),
+            "generate",
+            "--name",
+            "first",
+            "--auto",
+        ];
+        a.extend_from_slice(extra);
+        Cli::try_parse_from(a).unwrap()
+    };
+    let err = run(args(&[]), &|_| {}).await.unwrap_err();
+    assert!(err.to_string().contains("main_with"), "{err}");
+    let schema = Schema::new().model::<s1::Author>().model::<s1::Book>();
+    let err = run_with(args(&["--rename", "aut_authors.nick:name"]), Some(&schema), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("aut_authors"), "{err}");
+    let bad = run_with(args(&["--rename", "no-dot"]), Some(&schema), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("table.old_column:new_column"), "{bad}");
+    assert!(
+        Cli::try_parse_from(["orm-migrate", "generate", "--name", "x", "--rename", "a.b:c"]).is_err(),
+        "--rename needs --auto"
+    );
+    let lines = std::sync::Mutex::new(Vec::new());
+    run_with(args(&[]), Some(&schema), &|l| lines.lock().unwrap().push(l))
+        .await
+        .unwrap();
+    let lines = lines.into_inner().unwrap();
+    assert_eq!(
+        lines[1..],
+        ["  create table aut_authors", "  create table aut_books"],
+        "{lines:?}"
+    );
+    let folder: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(&folder[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "down.mysql.sql",
+            "down.postgres.sql",
+            "down.sqlite.sql",
+            "up.mysql.sql",
+            "up.postgres.sql",
+            "up.sqlite.sql"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,27 +42,6 @@ fn migrations(tag: &str, extra: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-/// The servers to check on too: reachable ones, or all in CI (where an
-/// unreachable one is a failure).
-async fn servers() -> Vec<String> {
-    let mut out = Vec::new();
-    for url in [
-        std::env::var("ORM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
-        std::env::var("ORM_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
-    ] {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        match Db::connect(&url).await {
-            Ok(db) => {
-                db.close().await;
-                out.push(url);
-            }
-            Err(_) if ci => out.push(url),
-            Err(e) => println!("skipped {url}: unreachable ({e})"),
-        }
-    }
-    out
-}
-
 async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Result<()>, Vec<String>) {
     let mut args = vec![
         "orm-migrate".to_string(),
@@ -86,7 +65,7 @@ async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Resu
 
 #[tokio::test]
 async fn check_passes_when_the_migrations_give_the_models() {
-    let servers = servers().await;
+    let servers = orm_tests::server_urls().await;
     let dir = migrations("ok", &[]);
     let (res, lines) = run_check(&dir, &servers).await;
     res.unwrap();
@@ -101,7 +80,7 @@ async fn check_passes_when_the_migrations_give_the_models() {
 
 #[tokio::test]
 async fn check_lists_each_difference_and_fails() {
-    let servers = servers().await;
+    let servers = orm_tests::server_urls().await;
     // A later migration drops `qty` on every dialect: the models still have it.
     let dir = migrations(
         "drift",

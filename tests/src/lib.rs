@@ -58,6 +58,24 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// The PostgreSQL and MySQL server URLs to run a server-side check on
+/// (`orm-migrate check --server-url`): the reachable ones, each skipped one
+/// printed; in CI all of them (an unreachable server then fails the test).
+pub async fn server_urls() -> Vec<String> {
+    let mut out = Vec::new();
+    for url in [pg_server(), mysql_server()] {
+        match orm_core::Db::connect(&url).await {
+            Ok(db) => {
+                db.close().await;
+                out.push(url);
+            }
+            Err(_) if in_ci() => out.push(url),
+            Err(e) => println!("skipped {url}: unreachable ({e})"),
+        }
+    }
+    out
+}
+
 /// A short identifier unique to the test.
 fn namespace(test: &str) -> String {
     use std::hash::{Hash, Hasher};

@@ -16,6 +16,12 @@ use orm_migrate::{Migrations, embed_migrations};
 /// The app's migrations, compiled into the binary.
 pub static MIGRATIONS: Migrations = embed_migrations!("migrations");
 
+/// The app's models, for `Schema` tools: the `migrate` binary's
+/// `generate --auto` and `check`.
+pub fn schema() -> Schema {
+    Schema::new().model::<User>().model::<models::Post>()
+}
+
 /// Apply pending migrations, then load the demo data into an empty database.
 pub async fn prepare(db: &Db) -> Result<()> {
     MIGRATIONS.run(db).await?;
