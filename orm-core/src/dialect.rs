@@ -197,6 +197,20 @@ pub(crate) enum ColumnChange {
     Rebuild,
 }
 
+/// The catalog queries `introspect` runs, as data. Every column is text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CatalogSql {
+    /// `(table, column, type, nullable YES/NO, default or NULL, database-filled
+    /// YES/NO, position in the primary key or 0)` for every base table, in order.
+    pub columns: &'static str,
+    /// `(table, column, referenced table, referenced column, on delete)`.
+    pub foreign_keys: &'static str,
+    /// `(table, text holding its CHECK constraints)`.
+    pub checks: &'static str,
+    /// `(type, label)` of enum types, labels in order (PostgreSQL).
+    pub enum_types: Option<&'static str>,
+}
+
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     /// What the server can do, as data (kept apart from the rendering hooks).
@@ -204,6 +218,18 @@ pub(crate) trait SqlDialect: Sync {
 
     /// How the server alters an existing table, as data.
     fn alter_syntax(&self) -> &'static AlterSyntax;
+
+    /// The catalog queries for `introspect`.
+    fn catalog(&self) -> &'static CatalogSql;
+
+    /// The column type a catalog's type text stands for (`None`: no Rust type maps it).
+    fn catalog_type(&self, raw: &str) -> Option<SqlType>;
+
+    /// The `column IN ('a', 'b')` CHECK constraints in a catalog's text:
+    /// `(column, labels)`.
+    fn catalog_enum_checks(&self, _text: &str) -> Vec<(String, Vec<String>)> {
+        Vec::new()
+    }
 
     fn quote_ident(&self, name: &str, out: &mut String) {
         quote_with('"', name, out);
@@ -558,4 +584,53 @@ pub(crate) fn classify(d: Dialect, err: crate::error::DbError) -> Error {
         }
     }
     v.into_error(kind, err.message)
+}
+
+/// The single-quoted literals in `text`, unescaped (`''` is a quote).
+pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut lit = String::new();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    lit.push('\'');
+                    continue;
+                }
+                break;
+            }
+            lit.push(c);
+        }
+        out.push(lit);
+    }
+    out
+}
+
+/// `varchar(80)` -> `("varchar", Some("80"))`, lower-cased and trimmed.
+pub(crate) fn split_type(raw: &str) -> (String, Option<String>) {
+    let raw = raw.trim().to_ascii_lowercase();
+    match raw.split_once('(') {
+        Some((base, rest)) => {
+            let args = rest.split_once(')').map_or(rest, |(a, _)| a);
+            (base.trim().to_owned(), Some(args.trim().to_owned()))
+        }
+        None => (raw, None),
+    }
+}
+
+/// Enum labels read at run time (a snapshot file, a catalog), kept for the
+/// process: a `SqlType::Enum` holds static labels, as a model's are.
+pub(crate) fn leak_labels(labels: Vec<String>) -> &'static [&'static str] {
+    Box::leak(
+        labels
+            .into_iter()
+            .map(|l| &*Box::leak(l.into_boxed_str()))
+            .collect::<Vec<&'static str>>()
+            .into_boxed_slice(),
+    )
 }

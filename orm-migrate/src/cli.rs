@@ -89,6 +89,13 @@ pub enum Cmd {
         #[command(subcommand)]
         action: Option<SeedCmd>,
     },
+    /// Print `#[derive(Model)]` source for the database's tables (columns
+    /// no Rust type maps are listed, as comments and on stderr).
+    Introspect {
+        /// Only these tables (comma separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+    },
     /// Apply every migration to a scratch database (a temporary SQLite
     /// file, and one on each `--server-url`) and compare the result with
     /// the models; a difference is listed and the command fails. Needs the
@@ -257,7 +264,10 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
         .acquire_timeout(std::time::Duration::from_secs(30))
         .connect()
         .await?;
-    let result = command(&cli, &db, out).await;
+    let result = match &cli.command {
+        Cmd::Introspect { tables } => introspect(&db, tables, out).await,
+        _ => command(&cli, &db, out).await,
+    };
     db.close().await;
     result
 }
@@ -376,10 +386,23 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
                 }
             })
         }
-        Cmd::Init | Cmd::Generate { .. } | Cmd::Check { .. } => Ok(()),
+        Cmd::Init | Cmd::Generate { .. } | Cmd::Check { .. } | Cmd::Introspect { .. } => Ok(()),
     };
     drain(&mut receiver);
     res
+}
+
+/// `introspect`: the source on `out`; unmapped columns as comments and on stderr.
+async fn introspect(db: &Db, tables: &[String], out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    let found = orm_core::Snapshot::introspect(db, tables).await?;
+    let mut source = String::new();
+    for u in &found.unmapped {
+        eprintln!("warning: {u} has no Rust type; the column is left out");
+        source.push_str(&format!("// NOT MAPPED (left out, no Rust type): {u}\n"));
+    }
+    source.push_str(&found.snapshot.to_rust());
+    out(source.trim_end().to_owned());
+    Ok(())
 }
 
 /// `check`: the migrations applied to scratch databases, compared with the models.

@@ -385,3 +385,52 @@ async fn generate_auto_through_the_cli() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `orm-migrate introspect` as a process: the source on stdout, a column
+/// no Rust type maps as a comment there and a warning on stderr.
+#[tokio::test]
+async fn introspect_through_the_binary() {
+    let dir = scratch("introspect");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    let db = Db::connect(&url).await.unwrap();
+    raw("CREATE TABLE line_items (id INTEGER PRIMARY KEY AUTOINCREMENT, sku VARCHAR(20) NOT NULL UNIQUE, qty INTEGER NOT NULL DEFAULT 1, shape GEOMETRY)")
+        .execute(&db)
+        .await
+        .unwrap();
+    raw("CREATE TABLE other (id INTEGER PRIMARY KEY)")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orm-migrate"))
+        .args(["--database-url", &url, "introspect", "--tables", "line_items"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("// NOT MAPPED (left out, no Rust type): line_items.shape: GEOMETRY"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("#[orm(table = \"line_items\", timestamps = false)]\npub struct LineItem {"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    #[orm(length = 20, unique)]\n    pub sku: String,"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    #[orm(default = 1)]\n    pub qty: i64,"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("struct Other"), "--tables limits the output");
+    assert!(
+        stderr.contains("warning: line_items.shape: GEOMETRY has no Rust type"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,13 +2,64 @@
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
+    fn catalog(&self) -> &'static CatalogSql {
+        &CatalogSql {
+            columns: "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), \
+                CAST(c.IS_NULLABLE AS CHAR), CAST(c.COLUMN_DEFAULT AS CHAR), \
+                CAST(IF(c.EXTRA LIKE '%auto_increment%', 'YES', 'NO') AS CHAR), \
+                CAST(COALESCE((SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k \
+                  WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME \
+                  AND k.CONSTRAINT_NAME = 'PRIMARY' AND k.COLUMN_NAME = c.COLUMN_NAME), 0) AS CHAR) \
+                FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+                ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+                WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+                ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+            foreign_keys: "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
+                CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), CAST(LOWER(r.DELETE_RULE) AS CHAR) \
+                FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
+                WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL AND k.ORDINAL_POSITION = 1 \
+                ORDER BY 1, 2",
+            // Enums are ENUM columns: their labels are in the column's type.
+            checks: "SELECT CAST('' AS CHAR), CAST('' AS CHAR) FROM DUAL WHERE 1 = 0",
+            enum_types: None,
+        }
+    }
+
+    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
+        let (base, args) = super::split_type(raw);
+        if raw.to_ascii_lowercase().contains("unsigned") {
+            return None;
+        }
+        Some(match base.as_str() {
+            "tinyint" if args.as_deref() == Some("1") => SqlType::Bool,
+            "boolean" | "bool" => SqlType::Bool,
+            "smallint" => SqlType::SmallInt,
+            "int" | "integer" | "mediumint" => SqlType::Int,
+            "bigint" => SqlType::BigInt,
+            "float" => SqlType::Real,
+            "double" => SqlType::Double,
+            "char" if args.as_deref() == Some("36") => SqlType::Uuid,
+            "varchar" | "char" => SqlType::Varchar(args?.parse().ok()?),
+            "text" | "tinytext" | "mediumtext" | "longtext" => SqlType::Text,
+            "blob" | "tinyblob" | "mediumblob" | "longblob" | "varbinary" | "binary" => SqlType::Bytes,
+            "datetime" | "timestamp" => SqlType::TimestampTz,
+            "date" => SqlType::Date,
+            "time" => SqlType::Time,
+            "json" => SqlType::Json,
+            "decimal" | "numeric" => SqlType::Decimal,
+            "enum" => SqlType::Enum(super::leak_labels(super::quoted_literals(&raw[raw.find('(')?..]))),
+            _ => return None,
+        })
+    }
+
     fn alter_syntax(&self) -> &'static AlterSyntax {
         &AlterSyntax {
             column_change: ColumnChange::Modify,

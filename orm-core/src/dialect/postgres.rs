@@ -1,7 +1,7 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
@@ -12,6 +12,79 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
+    fn catalog(&self) -> &'static CatalogSql {
+        &CatalogSql {
+            columns: "SELECT c.table_name::text, c.column_name::text, \
+                CASE WHEN c.data_type = 'USER-DEFINED' THEN 'enum:' || c.udt_name::text \
+                WHEN c.character_maximum_length IS NOT NULL THEN c.udt_name::text || '(' || c.character_maximum_length || ')' \
+                ELSE c.udt_name::text END, \
+                c.is_nullable::text, c.column_default::text, \
+                CASE WHEN c.is_identity = 'YES' OR c.column_default LIKE 'nextval(%' THEN 'YES' ELSE 'NO' END, \
+                COALESCE((SELECT k.ordinal_position::text FROM information_schema.table_constraints tc \
+                  JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name \
+                  AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name \
+                  WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name \
+                  AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name), '0') \
+                FROM information_schema.columns c JOIN information_schema.tables t \
+                ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+                WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+                ORDER BY c.table_name, c.ordinal_position",
+            foreign_keys: "SELECT cl.relname::text, a.attname::text, rcl.relname::text, ra.attname::text, \
+                CASE c.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
+                WHEN 'r' THEN 'restrict' ELSE 'no action' END \
+                FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid \
+                JOIN pg_namespace n ON n.oid = cl.relnamespace \
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                JOIN pg_class rcl ON rcl.oid = c.confrelid \
+                JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1] \
+                WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2",
+            checks: "SELECT cl.relname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+                JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
+                WHERE c.contype = 'c' AND n.nspname = current_schema()",
+            enum_types: Some(
+                "SELECT t.typname::text, e.enumlabel::text FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+                 ORDER BY t.typname, e.enumsortorder",
+            ),
+        }
+    }
+
+    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
+        let (base, args) = super::split_type(raw);
+        Some(match base.as_str() {
+            "int2" => SqlType::SmallInt,
+            "int4" => SqlType::Int,
+            "int8" => SqlType::BigInt,
+            "float4" => SqlType::Real,
+            "float8" => SqlType::Double,
+            "bool" => SqlType::Bool,
+            "varchar" | "bpchar" => match args.and_then(|a| a.parse().ok()) {
+                Some(n) => SqlType::Varchar(n),
+                None => SqlType::Text,
+            },
+            "text" => SqlType::Text,
+            "bytea" => SqlType::Bytes,
+            "timestamptz" => SqlType::TimestampTz,
+            "timestamp" => SqlType::Timestamp,
+            "date" => SqlType::Date,
+            "time" => SqlType::Time,
+            "uuid" => SqlType::Uuid,
+            "json" | "jsonb" => SqlType::Json,
+            "numeric" => SqlType::Decimal,
+            _ => return None,
+        })
+    }
+
+    /// `CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text])))`.
+    fn catalog_enum_checks(&self, text: &str) -> Vec<(String, Vec<String>)> {
+        let Some(rest) = text.trim().strip_prefix("CHECK ((") else {
+            return Vec::new();
+        };
+        let Some((column, list)) = rest.split_once(" = ANY (ARRAY[") else {
+            return Vec::new();
+        };
+        vec![(column.trim_matches('"').to_owned(), super::quoted_literals(list))]
+    }
+
     fn alter_syntax(&self) -> &'static AlterSyntax {
         &AlterSyntax {
             column_change: ColumnChange::AlterColumn,

@@ -1,13 +1,69 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
+    fn catalog(&self) -> &'static CatalogSql {
+        &CatalogSql {
+            columns: "SELECT m.name, p.name, p.type, \
+                CASE WHEN p.\"notnull\" = 0 AND p.pk = 0 THEN 'YES' ELSE 'NO' END, p.dflt_value, \
+                CASE WHEN p.pk = 1 AND upper(p.type) = 'INTEGER' \
+                  AND (SELECT COUNT(*) FROM pragma_table_info(m.name) k WHERE k.pk > 0) = 1 THEN 'YES' ELSE 'NO' END, \
+                CAST(p.pk AS TEXT) \
+                FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+            foreign_keys: "SELECT m.name, f.\"from\", f.\"table\", \
+                COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = 1)), lower(f.on_delete) \
+                FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+                WHERE m.type = 'table' AND f.seq = 0 ORDER BY 1, 2",
+            checks: "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            enum_types: None,
+        }
+    }
+
+    /// Declared types: SQLite keeps the text it was given, so the
+    /// timestamps, UUIDs, decimals and JSON this crate stores as TEXT come
+    /// back as text.
+    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
+        let (base, args) = super::split_type(raw);
+        Some(match base.as_str() {
+            "integer" | "int" | "bigint" | "smallint" => SqlType::BigInt,
+            "real" | "double" | "float" | "double precision" => SqlType::Double,
+            "boolean" | "bool" => SqlType::Bool,
+            "varchar" => SqlType::Varchar(args?.parse().ok()?),
+            "text" | "clob" => SqlType::Text,
+            "blob" => SqlType::Bytes,
+            "date" => SqlType::Date,
+            "datetime" | "timestamp" => SqlType::Timestamp,
+            "numeric" | "decimal" => SqlType::Decimal,
+            _ => return None,
+        })
+    }
+
+    /// `CHECK (`role` IN ('admin', 'member'))` inside a CREATE TABLE.
+    fn catalog_enum_checks(&self, text: &str) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("CHECK (") {
+            rest = &rest[at + "CHECK (".len()..];
+            let Some((column, after)) = rest.split_once(" IN (") else {
+                continue;
+            };
+            let column = column.trim().trim_matches(['`', '"']);
+            if column.contains([' ', '(']) {
+                continue;
+            }
+            let list = after.split_once("))").map_or(after, |(l, _)| l);
+            out.push((column.to_owned(), super::quoted_literals(list)));
+        }
+        out
+    }
+
     fn alter_syntax(&self) -> &'static AlterSyntax {
         // ALTER TABLE adds, renames and drops plain columns; anything else
         // rebuilds the table (https://www.sqlite.org/lang_altertable.html).

@@ -7,6 +7,8 @@ mod check;
 mod ddl;
 mod def;
 mod diff;
+mod introspect;
+mod rust;
 mod snapshot;
 
 use crate::db::Executor;
@@ -19,6 +21,7 @@ use def::{foreign_keys, join_tables, model_table};
 
 pub use alter::FOREIGN_KEYS_OFF;
 pub use diff::ColumnRename;
+pub use introspect::Introspection;
 pub use snapshot::{SchemaDiff, Snapshot};
 
 /// A set of models whose tables can be created, altered or recreated.

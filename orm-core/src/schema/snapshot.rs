@@ -414,13 +414,7 @@ fn parse_type(name: &str, values: Vec<String>) -> Option<SqlType> {
         "decimal" => SqlType::Decimal,
         // A snapshot is read once per command: its enums' labels live as
         // long as the process, as a model's do.
-        "enum" => SqlType::Enum(Box::leak(
-            values
-                .into_iter()
-                .map(|v| &*Box::leak(v.into_boxed_str()))
-                .collect::<Vec<&'static str>>()
-                .into_boxed_slice(),
-        )),
+        "enum" => SqlType::Enum(crate::dialect::leak_labels(values)),
         other => {
             let n = other.strip_prefix("varchar(")?.strip_suffix(')')?.parse().ok()?;
             SqlType::Varchar(n)

@@ -41,8 +41,20 @@ pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
         let expr = f.attrs.default.as_ref()?;
         let name = default_fn_name(f);
         let inner = f.inner;
+        // A string literal is a constant for a `String` field too.
+        let is_str = matches!(
+            expr,
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(_),
+                ..
+            })
+        );
         let expr = crate::expand::replace_self(quote!(#expr), ident);
-        let typed = quote_spanned!(crate::hygienic(expr.span())=> let value: #inner = #expr;);
+        let typed = if is_str {
+            quote_spanned!(crate::hygienic(expr.span())=> let value: #inner = ::core::convert::Into::into(#expr);)
+        } else {
+            quote_spanned!(crate::hygienic(expr.span())=> let value: #inner = #expr;)
+        };
         Some(quote! {
             #[doc(hidden)]
             fn #name() -> #inner {

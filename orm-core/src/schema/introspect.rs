@@ -1,0 +1,229 @@
+//! A live database's tables read back into [`TableDef`]s (`introspect`):
+//! columns with their types, nullability and defaults, primary keys, UNIQUE
+//! and indexed columns, foreign keys, enums (PostgreSQL enum types, MySQL
+//! ENUM, CHECK `IN` lists), join tables. The queries and the type names
+//! are each dialect's (`SqlDialect::catalog`, `catalog_type`).
+
+use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use super::snapshot::Snapshot;
+use crate::db::Executor;
+use crate::dialect::{Statement, quoted_literals};
+use crate::error::Result;
+use crate::field::FieldType;
+use crate::value::{SqlType, Value};
+use std::collections::HashMap;
+
+/// What [`Snapshot::introspect`] read: the tables, and the columns no Rust
+/// type maps (reported, never dropped silently).
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    /// The tables, in name order.
+    pub snapshot: Snapshot,
+    /// `table.column: type` for each column left out.
+    pub unmapped: Vec<String>,
+}
+
+/// Tables of the tooling itself, never introspected.
+fn is_internal(table: &str) -> bool {
+    matches!(table, "orm_migrations" | "orm_seeds") || table.starts_with("_orm_")
+}
+
+impl Snapshot {
+    /// Read the tables of a live database (all, or those named in `only`).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::Snapshot;
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// raw("CREATE TABLE books (id INTEGER PRIMARY KEY AUTOINCREMENT, title VARCHAR(80) NOT NULL)").execute(&db).await?;
+    /// let found = Snapshot::introspect(&db, &[]).await?;
+    /// assert_eq!(found.snapshot.table_names(), ["books"]);
+    /// assert!(found.snapshot.to_rust().contains("pub title: String,"));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn introspect<E: Executor + ?Sized>(db: &E, only: &[String]) -> Result<Introspection> {
+        let conn = db.__conn();
+        let d = conn.dialect().sql();
+        let catalog = d.catalog();
+        let text = |r: crate::row::RowRef<'_>, i: usize| <Option<String> as FieldType>::decode(r, i);
+        let fetch = async |sql: &str, width: usize| -> Result<Vec<Vec<Option<String>>>> {
+            conn.fetch(
+                Statement {
+                    sql: sql.to_owned(),
+                    params: Vec::new(),
+                },
+                |r| (0..width).map(|i| text(r, i)).collect(),
+            )
+            .await
+        };
+        let wanted = |t: &str| !is_internal(t) && (only.is_empty() || only.iter().any(|o| o == t));
+        let s = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        let mut enum_types: HashMap<String, Vec<String>> = HashMap::new();
+        if let Some(sql) = catalog.enum_types {
+            for row in fetch(sql, 2).await? {
+                enum_types.entry(s(&row, 0)).or_default().push(s(&row, 1));
+            }
+        }
+        let mut checks: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for row in fetch(catalog.checks, 2).await? {
+            for (column, labels) in d.catalog_enum_checks(&s(&row, 1)) {
+                checks.insert((s(&row, 0), column), labels);
+            }
+        }
+        let mut tables: Vec<TableDef> = Vec::new();
+        let mut keys: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+        let mut unmapped = Vec::new();
+        for row in fetch(catalog.columns, 7).await? {
+            let (table, column, raw) = (s(&row, 0), s(&row, 1), s(&row, 2));
+            if !wanted(&table) {
+                continue;
+            }
+            if tables.last().is_none_or(|t| t.name != table) {
+                tables.push(empty_table(&table));
+            }
+            let t = tables.last_mut().expect("pushed above");
+            let position: usize = s(&row, 6).parse().unwrap_or(0);
+            if position > 0 {
+                keys.entry(table.clone()).or_default().push((column.clone(), position));
+            }
+            let sql_type = match raw.strip_prefix("enum:") {
+                Some(name) => enum_types.get(name).map(|l| SqlType::Enum(leak(l.clone()))),
+                None => d.catalog_type(&raw),
+            };
+            let sql_type = match (sql_type, checks.get(&(table.clone(), column.clone()))) {
+                (Some(SqlType::Text | SqlType::Varchar(_)), Some(labels)) => Some(SqlType::Enum(leak(labels.clone()))),
+                (ty, _) => ty,
+            };
+            let Some(sql_type) = sql_type else {
+                unmapped.push(format!("{table}.{column}: {raw}"));
+                continue;
+            };
+            let auto_increment = s(&row, 5) == "YES";
+            let (default, default_sql) = match (&row[4], auto_increment) {
+                (Some(raw), false) => parse_default(raw, sql_type),
+                _ => (None, None),
+            };
+            t.columns.push(ColumnDef {
+                name: column,
+                sql_type,
+                nullable: s(&row, 3) == "YES",
+                auto_increment,
+                unique: false,
+                default,
+                default_sql,
+            });
+        }
+        for row in fetch(catalog.foreign_keys, 5).await? {
+            if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
+                let action = s(&row, 4);
+                t.foreign_keys.push(ForeignKeyDef {
+                    column: s(&row, 1),
+                    ref_table: s(&row, 2),
+                    ref_column: s(&row, 3),
+                    on_delete: (!matches!(action.as_str(), "" | "no action")).then_some(action),
+                    on_update: None,
+                });
+            }
+        }
+        for t in &mut tables {
+            let mut pk = keys.remove(&t.name).unwrap_or_default();
+            pk.sort_by_key(|(_, p)| *p);
+            t.primary_key = pk.into_iter().map(|(c, _)| c).collect();
+            let (sql, params) = d.introspect_keys(&t.name);
+            let found: Vec<(String, String)> = conn
+                .fetch(Statement { sql, params }, |r| {
+                    Ok((String::decode(r, 0)?, String::decode(r, 1)?))
+                })
+                .await?;
+            for c in &mut t.columns {
+                c.unique = found.iter().any(|(k, col)| k == "unique" && *col == c.name);
+            }
+            for (kind, column) in &found {
+                let plain = kind == "index" && t.primary_key.first().is_none_or(|p| p != column);
+                if plain && !t.indexes.contains(column) && t.columns.iter().any(|c| c.name == *column) {
+                    t.indexes.push(column.clone());
+                }
+            }
+            t.join_table = t.columns.len() == 2
+                && t.primary_key.len() == 2
+                && t.columns
+                    .iter()
+                    .all(|c| t.foreign_keys.iter().any(|f| f.column == c.name));
+        }
+        Ok(Introspection {
+            snapshot: Snapshot { tables },
+            unmapped,
+        })
+    }
+}
+
+fn empty_table(name: &str) -> TableDef {
+    TableDef {
+        name: name.to_owned(),
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        indexes: Vec::new(),
+        foreign_keys: Vec::new(),
+        join_table: false,
+    }
+}
+
+fn leak(labels: Vec<String>) -> &'static [&'static str] {
+    crate::dialect::leak_labels(labels)
+}
+
+/// A catalog's default: a constant the column's Rust type can hold, or the
+/// SQL the database computes (`CURRENT_TIMESTAMP`).
+fn parse_default(raw: &str, ty: SqlType) -> (Option<Value>, Option<String>) {
+    let t = raw.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("null") || t.starts_with("nextval(") || t.starts_with("NULL::") {
+        return (None, None);
+    }
+    // PostgreSQL writes `'member'::text` and `'-1'::integer`.
+    let literal = match t.strip_prefix('\'') {
+        Some(_) => quoted_literals(t).into_iter().next(),
+        None => None,
+    };
+    let text = literal.as_deref().unwrap_or(t);
+    let value = match ty {
+        SqlType::SmallInt => text.parse().ok().map(Value::I16),
+        SqlType::Int => text.parse().ok().map(Value::I32),
+        SqlType::BigInt => text.parse().ok().map(Value::I64),
+        SqlType::Real => text.parse().ok().map(Value::F32),
+        SqlType::Double => text.parse().ok().map(Value::F64),
+        SqlType::Decimal => text.parse().ok().map(Value::Decimal),
+        SqlType::Bool => match text.to_ascii_lowercase().as_str() {
+            "1" | "true" => Some(Value::Bool(true)),
+            "0" | "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        SqlType::Text | SqlType::Varchar(_) | SqlType::Enum(_) => literal.clone().map(Value::String),
+        _ => None,
+    };
+    match value {
+        Some(v) => (Some(v), None),
+        None => (None, Some(t.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let s = |v: &str| Some(Value::String(v.into()));
+        assert_eq!(parse_default("'member'::text", SqlType::Text).0, s("member"));
+        assert_eq!(parse_default("'it''s'", SqlType::Varchar(9)).0, s("it's"));
+        assert_eq!(parse_default("'-1'::integer", SqlType::Int).0, Some(Value::I32(-1)));
+        assert_eq!(parse_default("0", SqlType::BigInt).0, Some(Value::I64(0)));
+        assert_eq!(parse_default("1", SqlType::Bool).0, Some(Value::Bool(true)));
+        assert_eq!(parse_default("NULL", SqlType::Text), (None, None));
+        assert_eq!(
+            parse_default("current_timestamp(6)", SqlType::TimestampTz),
+            (None, Some("current_timestamp(6)".into()))
+        );
+    }
+}
