@@ -211,6 +211,15 @@ pub(crate) struct CatalogSql {
     pub enum_types: Option<&'static str>,
 }
 
+/// A CHECK constraint's meaning for `introspect`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CheckFact {
+    /// The column holds one of these labels.
+    Labels(String, Vec<String>),
+    /// The column holds JSON documents (MariaDB's JSON is LONGTEXT plus this check).
+    Json(String),
+}
+
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     /// What the server can do, as data (kept apart from the rendering hooks).
@@ -225,9 +234,9 @@ pub(crate) trait SqlDialect: Sync {
     /// The column type a catalog's type text stands for (`None`: no Rust type maps it).
     fn catalog_type(&self, raw: &str) -> Option<SqlType>;
 
-    /// The `column IN ('a', 'b')` CHECK constraints in a catalog's text:
-    /// `(column, labels)`.
-    fn catalog_enum_checks(&self, _text: &str) -> Vec<(String, Vec<String>)> {
+    /// What the CHECK constraints in a catalog's text say about columns:
+    /// `column IN ('a', 'b')` (an enum), `json_valid(column)` (JSON kept as text).
+    fn catalog_checks(&self, _text: &str) -> Vec<CheckFact> {
         Vec::new()
     }
 

@@ -173,6 +173,23 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
         }
         let lines = generate(&dir, name, schema, renames);
         assert!(lines[0].starts_with("created "), "step {name}: {lines:?}");
+        if *name == "index-age" {
+            // The safety lint reads what was written: an index on an existing table.
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("safety: up.postgres.sql:") && l.contains("CONCURRENTLY")),
+                "{lines:?}"
+            );
+        }
+        if *name == "drop-age" {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l == "warning: column `aut_authors`.`age` is dropped, with its data"),
+                "{lines:?}"
+            );
+        }
         let applied = Migrator::new(load_dir(&dir).unwrap()).run(&t.db).await;
         assert_eq!(
             applied.unwrap_or_else(|e| panic!("step {name}: {e}")).len(),

@@ -2,7 +2,7 @@
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
@@ -22,15 +22,30 @@ impl SqlDialect for MySql {
                 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
                 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
             foreign_keys: "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
-                CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), CAST(LOWER(r.DELETE_RULE) AS CHAR) \
+                CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), \
+                CAST(IF(r.DELETE_RULE = 'RESTRICT', 'no action', LOWER(r.DELETE_RULE)) AS CHAR) \
                 FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL AND k.ORDINAL_POSITION = 1 \
                 ORDER BY 1, 2",
-            // Enums are ENUM columns: their labels are in the column's type.
-            checks: "SELECT CAST('' AS CHAR), CAST('' AS CHAR) FROM DUAL WHERE 1 = 0",
+            // Enums are ENUM columns (their labels are in the type); the
+            // checks tell MariaDB's JSON (LONGTEXT + json_valid) from text.
+            checks: "SELECT CAST(TABLE_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS \
+                WHERE CONSTRAINT_SCHEMA = DATABASE()",
             enum_types: None,
         }
+    }
+
+    /// `json_valid(`doc`)`: MariaDB's JSON column.
+    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
+        let column = text
+            .trim()
+            .strip_prefix("json_valid(")
+            .and_then(|r| r.strip_suffix(')'));
+        column
+            .map(|c| CheckFact::Json(c.trim_matches('`').to_owned()))
+            .into_iter()
+            .collect()
     }
 
     fn catalog_type(&self, raw: &str) -> Option<SqlType> {

@@ -1,7 +1,7 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
@@ -75,14 +75,17 @@ impl SqlDialect for Postgres {
     }
 
     /// `CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text])))`.
-    fn catalog_enum_checks(&self, text: &str) -> Vec<(String, Vec<String>)> {
+    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
         let Some(rest) = text.trim().strip_prefix("CHECK ((") else {
             return Vec::new();
         };
         let Some((column, list)) = rest.split_once(" = ANY (ARRAY[") else {
             return Vec::new();
         };
-        vec![(column.trim_matches('"').to_owned(), super::quoted_literals(list))]
+        vec![CheckFact::Labels(
+            column.trim_matches('"').to_owned(),
+            super::quoted_literals(list),
+        )]
     }
 
     fn alter_syntax(&self) -> &'static AlterSyntax {

@@ -1,7 +1,7 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
 use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, ColumnChange, InsertId, SqlDialect, Writer};
+use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation};
 use crate::value::{SqlType, Value};
 
@@ -46,7 +46,7 @@ impl SqlDialect for Sqlite {
     }
 
     /// `CHECK (`role` IN ('admin', 'member'))` inside a CREATE TABLE.
-    fn catalog_enum_checks(&self, text: &str) -> Vec<(String, Vec<String>)> {
+    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
         let mut out = Vec::new();
         let mut rest = text;
         while let Some(at) = rest.find("CHECK (") {
@@ -59,7 +59,7 @@ impl SqlDialect for Sqlite {
                 continue;
             }
             let list = after.split_once("))").map_or(after, |(l, _)| l);
-            out.push((column.to_owned(), super::quoted_literals(list)));
+            out.push(CheckFact::Labels(column.to_owned(), super::quoted_literals(list)));
         }
         out
     }

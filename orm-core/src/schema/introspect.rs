@@ -7,7 +7,7 @@
 use super::def::{ColumnDef, ForeignKeyDef, TableDef};
 use super::snapshot::Snapshot;
 use crate::db::Executor;
-use crate::dialect::{Statement, quoted_literals};
+use crate::dialect::{CheckFact, Statement, quoted_literals};
 use crate::error::Result;
 use crate::field::FieldType;
 use crate::value::{SqlType, Value};
@@ -66,10 +66,11 @@ impl Snapshot {
                 enum_types.entry(s(&row, 0)).or_default().push(s(&row, 1));
             }
         }
-        let mut checks: HashMap<(String, String), Vec<String>> = HashMap::new();
+        let mut checks: HashMap<(String, String), CheckFact> = HashMap::new();
         for row in fetch(catalog.checks, 2).await? {
-            for (column, labels) in d.catalog_enum_checks(&s(&row, 1)) {
-                checks.insert((s(&row, 0), column), labels);
+            for fact in d.catalog_checks(&s(&row, 1)) {
+                let (CheckFact::Labels(column, _) | CheckFact::Json(column)) = &fact;
+                checks.insert((s(&row, 0), column.clone()), fact);
             }
         }
         let mut tables: Vec<TableDef> = Vec::new();
@@ -93,7 +94,10 @@ impl Snapshot {
                 None => d.catalog_type(&raw),
             };
             let sql_type = match (sql_type, checks.get(&(table.clone(), column.clone()))) {
-                (Some(SqlType::Text | SqlType::Varchar(_)), Some(labels)) => Some(SqlType::Enum(leak(labels.clone()))),
+                (Some(SqlType::Text | SqlType::Varchar(_)), Some(CheckFact::Labels(_, labels))) => {
+                    Some(SqlType::Enum(leak(labels.clone())))
+                }
+                (Some(SqlType::Text), Some(CheckFact::Json(_))) => Some(SqlType::Json),
                 (ty, _) => ty,
             };
             let Some(sql_type) = sql_type else {
@@ -115,6 +119,8 @@ impl Snapshot {
                 default_sql,
             });
         }
+        // One order on every server (collations sort `_` differently).
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
         for row in fetch(catalog.foreign_keys, 5).await? {
             if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
                 let action = s(&row, 4);
