@@ -50,6 +50,13 @@ pub fn generate(
     renames: &[String],
     out: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
+    if !dir.join(SNAPSHOT_FILE).exists() && has_migrations(dir) {
+        return Err(fail(format!(
+            "{} has migrations but no {SNAPSHOT_FILE}: the models would be written as new tables. \
+             If the migrations give the models' schema, record it with `generate --auto --baseline` (and confirm with `check`)",
+            dir.display()
+        )));
+    }
     let old = read_snapshot(dir)?;
     let target = schema.snapshot();
     let mut renames: Vec<ColumnRename> = renames.iter().map(|r| r.parse()).collect::<Result<_>>()?;
@@ -90,6 +97,27 @@ pub fn generate(
         }
     }
     Ok(())
+}
+
+/// `generate --auto --baseline`: the models recorded as what the existing
+/// migrations produce, without a migration.
+pub fn baseline(dir: &Path, schema: &Schema, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let path = dir.join(SNAPSHOT_FILE);
+    std::fs::write(&path, schema.snapshot().to_json()).map_err(|e| fail(e.to_string()))?;
+    out(format!(
+        "wrote {}: the models as the schema the migrations give (`check` confirms it)",
+        path.display()
+    ));
+    Ok(())
+}
+
+fn has_migrations(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| crate::source::parse_folder(&e.file_name().to_string_lossy()).is_some())
 }
 
 fn ask_rename(r: &ColumnRename) -> bool {

@@ -47,6 +47,11 @@ pub enum Cmd {
         /// column); repeatable.
         #[arg(long = "rename", requires = "auto")]
         renames: Vec<String>,
+        /// Write no migration: record the models as the schema the existing
+        /// (hand-written) migrations produce, in `schema.json` (then run
+        /// `check` to confirm it).
+        #[arg(long, requires = "auto", conflicts_with = "renames")]
+        baseline: bool,
     },
     /// Apply every pending migration, oldest first.
     #[command(alias = "up")]
@@ -241,10 +246,14 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
             name,
             auto: true,
             renames,
+            baseline,
         } => {
             let schema = schema.ok_or_else(|| {
                 fail("`generate --auto` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
             })?;
+            if *baseline {
+                return crate::auto::baseline(&cli.dir, schema, out);
+            }
             return crate::auto::generate(&cli.dir, name, schema, renames, out);
         }
         Cmd::Seed {

@@ -1,7 +1,8 @@
 //! `generate --auto` against real databases: nine model changes (add
 //! tables, add a column with a default, make one nullable, add an index, a
 //! unique, a foreign key, rename with a hint, drop a column, add an enum
-//! value), each generated, migrated and checked against the models, the
+//! value, add a model with a join table), each generated, migrated and
+//! checked against the models, the
 //! rows kept; then undone one by one, checked at every step, back to
 //! nothing. The scripts are compared with golden files
 //! (`tests/golden/auto/`; `ORM_BLESS=1` rewrites them).
@@ -99,6 +100,22 @@ mod s9 {
     books!(fk);
 }
 
+mod s10 {
+    use orm_core::prelude::*;
+    authors!(Status { Active, Away, Gone }, { #[orm(length = 80, unique)] pub full_name: Option<String>, });
+    books!(fk);
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "aut_tags", timestamps = false)]
+    pub struct Tag {
+        pub id: i64,
+        #[orm(length = 30)]
+        pub label: String,
+        #[orm(through = "aut_author_tags", foreign_key = "tag_id", other_key = "author_id")]
+        pub authors: BelongsToMany<Author>,
+    }
+}
+
 /// (migration name, models, renames) per step.
 fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
     macro_rules! schema {
@@ -120,6 +137,7 @@ fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
         ),
         ("drop-age", schema!(s8), vec![]),
         ("status-gone", schema!(s9), vec![]),
+        ("tags", schema!(s10).model::<s10::Tag>(), vec![]),
     ]
 }
 
@@ -245,6 +263,26 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
         .execute(&t.db)
         .await
         .unwrap();
+    // The join table links authors and tags, and only existing ones.
+    raw(format!(
+        "INSERT INTO {} (id, label) VALUES (1, 'poet')",
+        t.q("aut_tags")
+    ))
+    .execute(&t.db)
+    .await
+    .unwrap();
+    let link = |author: i64| {
+        format!(
+            "INSERT INTO {} (author_id, tag_id) VALUES ({author}, 1)",
+            t.q("aut_author_tags")
+        )
+    };
+    raw(link(1)).execute(&t.db).await.expect("a link between existing rows");
+    let dangling = raw(link(99)).execute(&t.db).await;
+    assert!(
+        matches!(dangling, Err(Error::ForeignKeyViolation { .. })),
+        "{dangling:?}"
+    );
     // The models unchanged: nothing to write.
     let (_, last, _) = steps.last().unwrap();
     let before = std::fs::read_dir(&dir).unwrap().count();
@@ -260,6 +298,9 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
     for i in (0..steps.len()).rev() {
         let undone = migrator.undo(&t.db, UndoTarget::Last).await;
         assert_eq!(undone.unwrap_or_else(|e| panic!("undo {}: {e}", steps[i].0)).len(), 1);
+        if steps[i].0 == "tags" {
+            assert!(!table_exists(t, "aut_author_tags").await && !table_exists(t, "aut_tags").await);
+        }
         match i.checked_sub(1) {
             Some(prev) => {
                 steps[prev]

@@ -42,13 +42,16 @@ pub(crate) fn default_fns(m: &Model<'_>) -> TokenStream {
         let name = default_fn_name(f);
         let inner = f.inner;
         // A string literal is a constant for a `String` field too.
-        let is_str = matches!(
-            expr,
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(_),
-                ..
-            })
-        );
+        let string_field =
+            matches!(inner, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"));
+        let is_str = string_field
+            && matches!(
+                expr,
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(_),
+                    ..
+                })
+            );
         let expr = crate::expand::replace_self(quote!(#expr), ident);
         let typed = if is_str {
             quote_spanned!(crate::hygienic(expr.span())=> let value: #inner = ::core::convert::Into::into(#expr);)
