@@ -155,6 +155,14 @@ fn generate(dir: &Path, name: &str, schema: &Schema, renames: &[String]) -> Vec<
     lines.into_inner().unwrap()
 }
 
+/// A book whose author does not exist.
+const ORPHAN_BOOK: &str = "INSERT INTO {table} (id, title, author_id) VALUES (3, 'x', 99)";
+
+/// Run a statement; `{table}` in it is the quoted table name.
+async fn exec(t: &TestDb, table: &str, sql: &str) -> orm_core::Result<u64> {
+    raw(sql.replace("{table}", &t.q(table))).execute(&t.db).await
+}
+
 async fn count(t: &TestDb, table: &str) -> i64 {
     raw(format!("SELECT COUNT(*) FROM {}", t.q(table)))
         .fetch_scalars::<i64, _>(&t.db)
@@ -219,20 +227,10 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
             .await
             .unwrap_or_else(|e| panic!("after step {name}: {e}"));
         if i == 0 {
-            raw(format!(
-                "INSERT INTO {} (id, status, name) VALUES (1, 'active', 'ann'), (2, 'away', 'bob')",
-                t.q("aut_authors")
-            ))
-            .execute(&t.db)
-            .await
-            .unwrap();
-            raw(format!(
-                "INSERT INTO {} (id, title, author_id) VALUES (1, 'b1', 1), (2, 'b2', 2)",
-                t.q("aut_books")
-            ))
-            .execute(&t.db)
-            .await
-            .unwrap();
+            let authors = "INSERT INTO {table} (id, status, name) VALUES (1, 'active', 'ann'), (2, 'away', 'bob')";
+            exec(t, "aut_authors", authors).await.unwrap();
+            let books = "INSERT INTO {table} (id, title, author_id) VALUES (1, 'b1', 1), (2, 'b2', 2)";
+            exec(t, "aut_books", books).await.unwrap();
         }
         // No step loses a row: the table rebuilds (SQLite) neither, nor
         // the cascade a rebuilt parent would set off with foreign keys on.
@@ -245,40 +243,22 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
     let ann_bob = vec![Some("ann".to_string()), Some("bob".to_string())];
     assert_eq!(names(t, "full_name").await, ann_bob, "the rename kept the data");
     // The new enum value is accepted; the foreign key holds.
-    raw(format!(
-        "INSERT INTO {} (id, status) VALUES (3, 'gone')",
-        t.q("aut_authors")
-    ))
-    .execute(&t.db)
-    .await
-    .expect("the added enum value");
-    let orphan = raw(format!(
-        "INSERT INTO {} (id, title, author_id) VALUES (3, 'x', 99)",
-        t.q("aut_books")
-    ))
-    .execute(&t.db)
-    .await;
+    let gone = "INSERT INTO {table} (id, status) VALUES (3, 'gone')";
+    exec(t, "aut_authors", gone).await.expect("the added enum value");
+    let orphan = exec(t, "aut_books", ORPHAN_BOOK).await;
     assert!(matches!(orphan, Err(Error::ForeignKeyViolation { .. })), "{orphan:?}");
-    raw(format!("DELETE FROM {} WHERE id = 3", t.q("aut_authors")))
-        .execute(&t.db)
+    exec(t, "aut_authors", "DELETE FROM {table} WHERE id = 3")
         .await
         .unwrap();
     // The join table links authors and tags, and only existing ones.
-    raw(format!(
-        "INSERT INTO {} (id, label) VALUES (1, 'poet')",
-        t.q("aut_tags")
-    ))
-    .execute(&t.db)
-    .await
-    .unwrap();
-    let link = |author: i64| {
-        format!(
-            "INSERT INTO {} (author_id, tag_id) VALUES ({author}, 1)",
-            t.q("aut_author_tags")
-        )
-    };
-    raw(link(1)).execute(&t.db).await.expect("a link between existing rows");
-    let dangling = raw(link(99)).execute(&t.db).await;
+    exec(t, "aut_tags", "INSERT INTO {table} (id, label) VALUES (1, 'poet')")
+        .await
+        .unwrap();
+    let link = |author: i64| format!("INSERT INTO {{table}} (author_id, tag_id) VALUES ({author}, 1)");
+    exec(t, "aut_author_tags", &link(1))
+        .await
+        .expect("a link between existing rows");
+    let dangling = exec(t, "aut_author_tags", &link(99)).await;
     assert!(
         matches!(dangling, Err(Error::ForeignKeyViolation { .. })),
         "{dangling:?}"
@@ -314,18 +294,10 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
                 }
                 if prev == 4 {
                     // The foreign key is gone with its migration.
-                    let orphan = format!(
-                        "INSERT INTO {} (id, title, author_id) VALUES (3, 'x', 99)",
-                        t.q("aut_books")
-                    );
-                    raw(orphan)
-                        .execute(&t.db)
+                    exec(t, "aut_books", ORPHAN_BOOK)
                         .await
                         .expect("no foreign key after undoing it");
-                    raw(format!("DELETE FROM {} WHERE id = 3", t.q("aut_books")))
-                        .execute(&t.db)
-                        .await
-                        .unwrap();
+                    exec(t, "aut_books", "DELETE FROM {table} WHERE id = 3").await.unwrap();
                 }
             }
             None => {
