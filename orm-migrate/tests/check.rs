@@ -100,3 +100,84 @@ async fn check_needs_the_models() {
     let err = orm_migrate::cli::run(cli, &|_l: String| {}).await.unwrap_err();
     assert!(err.to_string().contains("main_with"), "{err}");
 }
+
+mod badges_then {
+    use orm_core::prelude::*;
+
+    #[derive(DbEnum, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Metal {
+        Gold,
+        Silver,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "badges", timestamps = false)]
+    pub struct Badge {
+        pub id: i64,
+        pub metal: Metal,
+    }
+}
+
+mod badges_now {
+    use orm_core::prelude::*;
+
+    #[derive(DbEnum, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Metal {
+        Gold,
+        Silver,
+        Bronze,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "badges", timestamps = false)]
+    pub struct Badge {
+        pub id: i64,
+        pub metal: Metal,
+    }
+}
+
+/// A migration whose enum has fewer labels than the model's `DbEnum`
+/// (a CHECK on PostgreSQL and SQLite, an ENUM on MariaDB): listed on each.
+#[tokio::test]
+async fn check_finds_enum_labels_the_migrations_lack() {
+    let servers = orm_tests::server_urls().await;
+    let dir = std::env::temp_dir().join(format!("orm-check-labels-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = dir.join("20260101000000_badges");
+    std::fs::create_dir_all(&first).unwrap();
+    for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        let sql = Schema::new().model::<badges_then::Badge>().to_sql(d);
+        std::fs::write(first.join(format!("up.{}.sql", d.name())), sql).unwrap();
+    }
+    std::fs::write(first.join("down.sql"), "DROP TABLE badges").unwrap();
+    let mut args = vec![
+        "orm-migrate".to_string(),
+        "--dir".into(),
+        dir.display().to_string(),
+        "check".into(),
+    ];
+    for s in &servers {
+        args.push("--server-url".into());
+        args.push(s.clone());
+    }
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let schema = Schema::new().model::<badges_now::Badge>();
+    let res = run_with(Cli::try_parse_from(args).unwrap(), Some(&schema), &move |l| {
+        sink.lock().unwrap().push(l)
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert!(err.to_string().contains("bronze"), "{err}");
+    let lines = lines.lock().unwrap().clone();
+    let drift: Vec<&String> = lines
+        .iter()
+        .filter(|l| {
+            l.contains("column `badges`.`metal` allows gold, silver; the model's metal has gold, silver, bronze")
+        })
+        .collect();
+    assert_eq!(drift.len(), 1 + servers.len(), "{lines:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,7 +19,8 @@ struct LiveColumn {
 impl Schema {
     /// Compare every model with the live catalog: a missing table or
     /// column, a column of another type (or varchar length), a nullability
-    /// difference, a missing index, UNIQUE constraint or foreign key, or a
+    /// difference, enum labels other than the model's, a missing index,
+    /// UNIQUE constraint or foreign key, or a
     /// UNIQUE constraint the model does not declare is listed in
     /// [`Error::SchemaMismatch`]. Extra columns and indexes in the database
     /// are allowed (the model may read a subset; an index may be a DBA's).
@@ -42,6 +43,8 @@ impl Schema {
         let d = conn.dialect().sql();
         let mut problems = Vec::new();
         let fks = foreign_keys(&self.models);
+        let tables: Vec<String> = self.models.iter().map(|m| m.table.to_owned()).collect();
+        let catalog = super::Snapshot::introspect(db, &tables).await?.snapshot;
         for m in &self.models {
             let (sql, params) = d.introspect_schema(m.table);
             let live = conn
@@ -64,6 +67,9 @@ impl Schema {
                 })
                 .await?;
             compare_keys(&model_table(m, &fks), &keys, &mut problems);
+            if let Some(t) = catalog.tables.iter().find(|t| t.name == m.table) {
+                compare_labels(m, t, &mut problems);
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -103,6 +109,32 @@ fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mu
             problems.push(format!(
                 "column `{}`.`{}` is {is}; the model's {} is {wants}",
                 m.table, c.name, c.field
+            ));
+        }
+    }
+}
+
+/// An enum column's labels (a CHECK's `IN` list, MySQL's ENUM) against the
+/// model's `DbEnum`, as sets.
+fn compare_labels(m: &ModelMeta, live: &TableDef, problems: &mut Vec<String>) {
+    for c in m.columns {
+        let SqlType::Enum(want) = c.sql_type else { continue };
+        let Some(SqlType::Enum(have)) = live.columns.iter().find(|l| l.name == c.name).map(|l| l.sql_type) else {
+            continue;
+        };
+        let sorted = |l: &[&str]| {
+            let mut v: Vec<String> = l.iter().map(|s| (*s).to_owned()).collect();
+            v.sort();
+            v
+        };
+        if sorted(want) != sorted(have) {
+            problems.push(format!(
+                "column `{}`.`{}` allows {}; the model's {} has {}",
+                m.table,
+                c.name,
+                have.join(", "),
+                c.field,
+                want.join(", ")
             ));
         }
     }
