@@ -77,3 +77,78 @@ async fn check_passes_on_every_dialect() {
         "{lines:?}"
     );
 }
+
+/// With a terminal attached (`script` gives the command one), a table's one
+/// dropped and one added column are asked about: yes writes a rename, no a
+/// drop and an add with a warning.
+#[test]
+fn the_rename_prompt_asks_at_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        println!("skipped: no `script` (util-linux) to give the command a terminal");
+        return;
+    }
+    for (answer, expected) in [
+        ("y", "ALTER TABLE \"posts\" RENAME COLUMN \"heading\" TO \"title\";"),
+        ("n", "ALTER TABLE \"posts\" DROP COLUMN \"heading\";"),
+    ] {
+        // The blog's migrations, with a snapshot in which `posts.title` was `heading`.
+        let dir = std::env::temp_dir().join(format!("orm-blog-prompt-{answer}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(migrations()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                let to = dir.join(path.file_name().unwrap());
+                std::fs::create_dir_all(&to).unwrap();
+                for f in std::fs::read_dir(&path).unwrap() {
+                    let f = f.unwrap().path();
+                    std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+                }
+            }
+        }
+        let snapshot = std::fs::read_to_string(migrations().join("schema.json")).unwrap();
+        std::fs::write(
+            dir.join("schema.json"),
+            snapshot.replace("\"name\": \"title\"", "\"name\": \"heading\""),
+        )
+        .unwrap();
+        let command = format!(
+            "{} --dir {} generate --name retitle --auto",
+            env!("CARGO_BIN_EXE_migrate"),
+            dir.display()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{shown}");
+        assert!(
+            shown.contains("Was `posts`.`heading` renamed to `title`? [y/N]"),
+            "{shown}"
+        );
+        let folder = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("_retitle"))
+            .expect("a migration");
+        let up = std::fs::read_to_string(folder.join("up.postgres.sql")).unwrap();
+        assert!(up.contains(expected), "answer {answer}: {up}");
+        assert_eq!(
+            up.contains("-- WARNING: column `posts`.`heading` is dropped"),
+            answer == "n",
+            "{up}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
