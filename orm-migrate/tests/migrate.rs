@@ -419,3 +419,32 @@ orm_tests::shared_dialect_tests!(
     cli_refuses_drift,
     cli_check_safety
 );
+
+/// A run refused at planning (an edited migration) leaves no transaction
+/// open on a pooled connection: later writes through the same pool are
+/// committed (on SQLite, where the runner's transaction is the lock).
+#[tokio::test]
+async fn a_refused_run_leaves_no_transaction_behind() {
+    let dir = scratch("refused-sqlite");
+    let file = dir.join("app.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let db = Db::builder(&url).max_connections(1).connect().await.unwrap();
+    Migrator::new(load_dir(&dir).unwrap()).run(&db).await.unwrap();
+    let up = dir.join("20260101000001_create_log/up.sql");
+    let body = std::fs::read_to_string(&up).unwrap();
+    std::fs::write(&up, format!("{body}\n-- edited")).unwrap();
+    let refused = Migrator::new(load_dir(&dir).unwrap()).run(&db).await;
+    assert!(refused.is_err(), "the edit is refused");
+    raw("INSERT INTO mig_log (id, note) VALUES (99, 'after')")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let again = Db::connect(&url).await.unwrap();
+    assert!(
+        log_ids(&again).await.contains(&99),
+        "the write after the refusal was committed"
+    );
+    again.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
