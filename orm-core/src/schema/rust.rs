@@ -216,8 +216,9 @@ fn associations(
         for fk in &pointing {
             let one = child.columns.iter().any(|c| c.name == fk.column && c.unique);
             let base = if one { singular(&child.name) } else { child.name.clone() };
+            // Several keys to this table: `author_posts`, `editor_posts`.
             let base = if pointing.len() > 1 {
-                format!("{base}_by_{}", fk.column.strip_suffix("_id").unwrap_or(&fk.column))
+                format!("{}_{base}", fk.column.strip_suffix("_id").unwrap_or(&fk.column))
             } else {
                 base
             };
