@@ -14,6 +14,7 @@ use crate::value::{SqlType, Value};
 pub(crate) use postgres::{ArrayKind, array_kind as pg_array_kind};
 pub use render::Statement;
 pub(crate) use render::{Writer, literal_text, render_delete, render_insert, render_select, render_update};
+pub(crate) use sqlite::date_text as sqlite_date_text;
 
 /// A SQL dialect the ORM can generate SQL for.
 ///

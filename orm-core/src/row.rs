@@ -38,7 +38,7 @@ impl std::fmt::Debug for RowRef<'_> {
 /// Typed reads of one result row by column index. Each getter returns
 /// `None` for SQL NULL and [`Error::Decode`] for a column that does not hold
 /// the type. The defaults read types a database stores as text.
-pub(crate) trait RowAccess: Sync {
+pub(crate) trait RowAccess {
     fn is_null(&self, idx: usize) -> Result<bool>;
     fn get_i16(&self, idx: usize) -> Result<Option<i16>>;
     fn get_i32(&self, idx: usize) -> Result<Option<i32>>;

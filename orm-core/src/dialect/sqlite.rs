@@ -321,8 +321,9 @@ fn json_list(values: &[Value]) -> Option<String> {
     Some(serde_json::Value::Array(items?).to_string())
 }
 
-/// The text sqlx stores for a time on SQLite.
-fn date_text(v: &Value) -> Option<String> {
+/// The text a time is stored as on SQLite (the forms sqlx wrote, so
+/// databases written before keep comparing and sorting the same).
+pub(crate) fn date_text(v: &Value) -> Option<String> {
     use chrono::SecondsFormat;
     Some(match v {
         Value::DateTimeUtc(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, false),

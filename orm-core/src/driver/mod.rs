@@ -31,6 +31,8 @@ mod mysql;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_values;
 mod sqlx_pool;
 
 use crate::dialect::{Dialect, Statement};

@@ -459,7 +459,7 @@ macro_rules! bind_fn {
 pub(super) use bind_fn;
 
 /// Lists bind as one array parameter on PostgreSQL only.
-#[cfg(any(feature = "mysql", feature = "sqlite"))]
+#[cfg(feature = "mysql")]
 pub(super) fn no_array() -> std::result::Result<(), BoxDynError> {
     Err("array parameters are PostgreSQL-only".into())
 }
