@@ -179,6 +179,35 @@ fn row(name: &str, s: &Stats) -> String {
 }
 
 /// W1: the first `n` users.
+/// SQLite's floor for W1: the same query with rusqlite on the calling
+/// thread, one connection, the statement cached, rows into a struct.
+struct Floor(rusqlite::Connection);
+
+impl Floor {
+    fn open() -> Floor {
+        let path = std::env::temp_dir().join("orm_bench.db");
+        let conn = rusqlite::Connection::open(path).expect("open the benchmark database");
+        Floor(conn)
+    }
+
+    fn users(&self, n: i64) -> Vec<raw::RUser> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT ?")
+            .unwrap();
+        st.query_map([n], |r| {
+            Ok(raw::RUser {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                hair_color: r.get(2)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+    }
+}
+
 async fn orm_users(db: &Db, n: u64) -> Vec<BUser> {
     BUser::find().order_by(BUser::ID).limit(n).all(db).await.unwrap()
 }
@@ -516,6 +545,24 @@ async fn main() {
         )
         .await;
         println!("{}", row("W1 select users, 10,000 rows", &s));
+        if dialect == "sqlite" {
+            // The in-thread floor, in place of raw sqlx on the right.
+            let floor = Floor::open();
+            for (n, iters, name) in [
+                (1, 200, "W1 1 row: ORM / rusqlite floor"),
+                (10_000, 5, "W1 10,000 rows: ORM / rusqlite floor"),
+            ] {
+                let s = compare(
+                    rounds,
+                    iters,
+                    &mut rng,
+                    || async { assert_eq!(orm_users(&db, n as u64).await.len(), n as usize) },
+                    || async { assert_eq!(floor.users(n).len(), n as usize) },
+                )
+                .await;
+                println!("{}", row(name, &s));
+            }
+        }
         let s = compare(
             rounds,
             5,

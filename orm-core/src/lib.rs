@@ -1,8 +1,9 @@
 //! # orm-core
 //!
-//! A Sequelize-style ORM for Rust over sqlx: models from `#[derive(Model)]`,
-//! typed queries, validation before SQL, transactions, and schema sync, on
-//! PostgreSQL, MySQL/MariaDB and SQLite.
+//! A Sequelize-style ORM for Rust: models from `#[derive(Model)]`, typed
+//! queries, validation before SQL, transactions, and schema sync, on
+//! PostgreSQL and MySQL/MariaDB (over sqlx) and SQLite (over rusqlite, in
+//! process).
 //!
 //! ```
 //! use orm_core::prelude::*;

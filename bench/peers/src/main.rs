@@ -860,8 +860,20 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
+/// A current-thread runtime, as before; `PEERS_RUNTIME=multi` runs on a
+/// multi-threaded one (2 workers, as a server would), where our SQLite
+/// driver runs statements on the calling thread instead of the blocking pool.
+fn main() {
+    let multi = std::env::var("PEERS_RUNTIME").is_ok_and(|v| v == "multi");
+    let runtime = if multi {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    runtime.expect("a tokio runtime").block_on(start());
+}
+
+async fn start() {
     if std::env::args().any(|a| a == "--chart") {
         if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
             eprintln!("chart not drawn: {e}");
