@@ -549,8 +549,8 @@ async fn main() {
             // The in-thread floor, in place of raw sqlx on the right.
             let floor = Floor::open();
             for (n, iters, name) in [
-                (1, 200, "W1 1 row: ORM / rusqlite floor"),
-                (10_000, 5, "W1 10,000 rows: ORM / rusqlite floor"),
+                (1, 200, "floor: W1 1 row, ORM / rusqlite on the calling thread"),
+                (10_000, 5, "floor: W1 10,000 rows, ORM / rusqlite on the calling thread"),
             ] {
                 let s = compare(
                     rounds,

@@ -860,20 +860,32 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
     }
 }
 
-/// A current-thread runtime, as before; `PEERS_RUNTIME=multi` runs on a
-/// multi-threaded one (2 workers, as a server would), where our SQLite
-/// driver runs statements on the calling thread instead of the blocking pool.
+/// The servers' comparisons on a current-thread runtime (as before: sqlx's
+/// async I/O then wakes the thread that waits for it), SQLite's on a
+/// multi-threaded one (as a server runs; our SQLite driver then runs each
+/// statement in place, where a current-thread runtime costs it a hop to
+/// the blocking pool per statement). `PEERS_RUNTIME=current|multi` runs
+/// everything on one kind instead.
 fn main() {
-    let multi = std::env::var("PEERS_RUNTIME").is_ok_and(|v| v == "multi");
-    let runtime = if multi {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
-    } else {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    let current = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
     };
-    runtime.expect("a tokio runtime").block_on(start());
-}
-
-async fn start() {
+    let multi = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    };
+    let pick = |dialect: &str| match std::env::var("PEERS_RUNTIME").as_deref() {
+        Ok("current") => current(),
+        Ok("multi") => multi(),
+        _ if dialect == "sqlite" => multi(),
+        _ => current(),
+    };
     if std::env::args().any(|a| a == "--chart") {
         if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
             eprintln!("chart not drawn: {e}");
@@ -883,12 +895,12 @@ async fn start() {
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
     if let Some(dialect) = std::env::args().nth(2) {
         // `<rounds> mysql|sqlite`: that comparison only.
-        ours_vs_peers(&dialect, rounds).await;
+        pick(&dialect).block_on(ours_vs_peers(&dialect, rounds));
         return;
     }
-    postgres_all(rounds).await;
-    ours_vs_peers("mysql", rounds).await;
-    ours_vs_peers("sqlite", rounds).await;
+    pick("postgres").block_on(postgres_all(rounds));
+    pick("mysql").block_on(ours_vs_peers("mysql", rounds));
+    pick("sqlite").block_on(ours_vs_peers("sqlite", rounds));
     write_ours();
     if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
         eprintln!("chart not drawn: {e}");
