@@ -11,8 +11,11 @@
 //! other tasks to another thread. On a current-thread runtime that would
 //! stall every other task — including one holding the write lock this
 //! statement waits for, which would deadlock until the busy timeout — so
-//! there it runs on the blocking pool (`spawn_blocking`), the cheapest safe
-//! fallback. The longest a statement blocks is its own run time plus, when
+//! there a write runs on the blocking pool (`spawn_blocking`), the
+//! cheapest safe fallback; a read-only statement on a WAL database runs in
+//! place there too, since WAL readers never wait for a writer (`:memory:`
+//! databases, whose shared cache has table locks, and non-WAL files hop
+//! for reads as well). The longest a statement blocks is its own run time plus, when
 //! another connection holds the write lock, the busy timeout (10 s).
 //!
 //! A held connection (a transaction's) keeps its pool slot across awaits;
@@ -63,6 +66,8 @@ struct PoolInner {
     acquire_timeout: Duration,
     idle_timeout: Option<Duration>,
     closed: AtomicBool,
+    /// The database file is in WAL mode: its readers never wait for a writer.
+    wal: bool,
     /// Keeps a shared in-memory database alive while the pool lives.
     anchor: Mutex<Option<Connection>>,
 }
@@ -171,7 +176,12 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     let target = Arc::new(target(&o.url)?);
     let opening = target.clone();
     let first = on_thread(move || open(&opening)).await?;
+    let wal = !target.memory
+        && first
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .is_ok_and(|m| m.eq_ignore_ascii_case("wal"));
     let inner = Arc::new(PoolInner {
+        wal,
         idle: Mutex::new(Vec::new()),
         slots: Arc::new(Semaphore::new(o.max_connections.max(1) as usize)),
         acquire_timeout: o.acquire_timeout,
@@ -294,6 +304,11 @@ fn fetch_on(conn: &Connection, st: &Statement, sink: &mut RowSink<'_>) -> Result
     Ok(())
 }
 
+/// Whether `sql` only reads (SQLite's own verdict on the prepared statement).
+fn reads_only(conn: &Connection, sql: &str) -> bool {
+    conn.prepare_cached(sql).is_ok_and(|st| st.readonly())
+}
+
 /// Run `st` and copy its rows out (for a read that leaves the calling thread).
 fn fetch_owned(conn: &Connection, st: &Statement) -> Result<Vec<OwnedCells>> {
     let mut stmt = conn.prepare_cached(&st.sql).map_err(error)?;
@@ -344,7 +359,10 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[crate::value::Value]
 /// A fetch on a connection: in place, or (current-thread runtime) on the
 /// blocking pool with the rows copied and decoded back here.
 async fn fetch(mut held: Pooled, st: Statement, sink: &mut RowSink<'_>) -> (Pooled, Result<()>) {
-    if must_hop() {
+    // A read on a WAL database never waits for a lock, so it is safe in
+    // place on a current-thread runtime too (see the module docs).
+    let hop = must_hop() && !(held.pool.wal && reads_only(held.conn(), &st.sql));
+    if hop {
         let (held, rows) = match tokio::task::spawn_blocking(move || {
             let rows = fetch_owned(held.conn(), &st);
             (held, rows)
