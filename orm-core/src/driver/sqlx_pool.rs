@@ -19,8 +19,6 @@ use std::time::Duration;
 pub(super) trait SqlxDb: sqlx::Database {
     /// The dialect whose hooks classify this database's errors.
     const DIALECT: Dialect;
-    /// Take every row of a result before decoding any (see `sqlite.rs`).
-    const BUFFER_ROWS: bool = false;
     /// Bind the statement's values.
     fn args(params: Vec<Value>) -> std::result::Result<Self::Arguments, BoxDynError>;
     /// A write's row count and generated key.
@@ -364,19 +362,10 @@ macro_rules! sqlx_driver {
         let err = |e| $crate::driver::sqlx_pool::error::<$db>(e, $timeout);
         let args = <$db>::args(st.params).map_err($crate::driver::sqlx_pool::bind_error)?;
         let q = sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args);
-        if <$db>::BUFFER_ROWS {
-            let rows = q.fetch_all($exec).await.map_err(err)?;
-            for row in &rows {
-                if !($sink)($crate::RowRef::new(row)) {
-                    break;
-                }
-            }
-        } else {
-            let mut stream = q.fetch($exec);
-            while let Some(row) = stream.try_next().await.map_err(err)? {
-                if !($sink)($crate::RowRef::new(&row)) {
-                    break;
-                }
+        let mut stream = q.fetch($exec);
+        while let Some(row) = stream.try_next().await.map_err(err)? {
+            if !($sink)($crate::RowRef::new(&row)) {
+                break;
             }
         }
         Ok(())
