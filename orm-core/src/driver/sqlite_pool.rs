@@ -1,0 +1,231 @@
+//! The SQLite driver's pool (`sqlite.rs` runs statements on it): where
+//! connections open and how, the slots, idle connections and their expiry,
+//! the held connection's rollback on drop, and where SQLite work runs.
+
+use super::sqlite_values::error;
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Connections older than this are replaced when next acquired.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
+
+/// Where the connections open.
+pub(super) struct Target {
+    /// The URL, for messages.
+    pub(super) url: String,
+    /// A path, or a `file:` URI for the shared in-memory database.
+    pub(super) path: String,
+    /// How it opens (read-only, create, URI, no mutex).
+    pub(super) flags: OpenFlags,
+    /// The pool's shared in-memory database.
+    pub(super) memory: bool,
+}
+
+/// A connection waiting in the pool.
+pub(super) struct Idle {
+    pub(super) conn: Connection,
+    pub(super) created: Instant,
+    pub(super) used: Instant,
+}
+
+pub(super) struct PoolInner {
+    pub(super) target: Arc<Target>,
+    pub(super) idle: Mutex<Vec<Idle>>,
+    pub(super) slots: Arc<Semaphore>,
+    pub(super) acquire_timeout: Duration,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) closed: AtomicBool,
+    /// The database file is in WAL mode: its readers never wait for a writer.
+    pub(super) wal: bool,
+    /// Keeps a shared in-memory database alive while the pool lives.
+    pub(super) anchor: Mutex<Option<Connection>>,
+}
+
+/// A connection taken from the pool with its slot; back to the pool on
+/// drop (a dirty held one rolled back first if a transaction is open).
+pub(super) struct Pooled {
+    pub(super) conn: Option<Connection>,
+    /// Held by a caller and dirty (see `DriverConn`): an open transaction
+    /// is rolled back before the connection returns to the pool.
+    pub(super) rollback_on_drop: bool,
+    pub(super) created: Instant,
+    pub(super) pool: Arc<PoolInner>,
+    pub(super) _slot: OwnedSemaphorePermit,
+}
+
+impl Pooled {
+    pub(super) fn conn(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if self.rollback_on_drop && !conn.is_autocommit() {
+            // A transaction left open (a dropped `Transaction`, a cancelled
+            // commit): undone before anyone else gets the connection.
+            // ROLLBACK never waits for a lock.
+            if conn.execute_batch("ROLLBACK").is_err() {
+                return;
+            }
+        }
+        if self.pool.closed.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Ok(mut idle) = self.pool.idle.lock() {
+            idle.push(Idle {
+                conn,
+                created: self.created,
+                used: Instant::now(),
+            });
+        }
+    }
+}
+
+static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
+
+/// `sqlite::memory:`, `sqlite://path[?mode=..]`, `sqlite:path`, `sqlite:///abs`.
+pub(super) fn target(url: &str) -> Result<Target> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| Error::Connection {
+            message: format!("not a SQLite URL: {url}"),
+        })?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
+    if memory {
+        // One database shared by the pool's connections, private to the pool.
+        let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+        return Ok(Target {
+            url: url.to_owned(),
+            path: format!("file:orm-memory-{}-{n}?mode=memory&cache=shared", std::process::id()),
+            flags: OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            memory: true,
+        });
+    }
+    let read_only = query.split('&').any(|p| p == "mode=ro");
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    };
+    Ok(Target {
+        url: url.to_owned(),
+        path: path.to_owned(),
+        flags: flags | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        memory: false,
+    })
+}
+
+pub(super) fn open(t: &Target) -> Result<Connection> {
+    let conn = Connection::open_with_flags(&t.path, t.flags).map_err(|e| Error::Connection {
+        message: format!("could not connect to {}: {e}", t.url),
+    })?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let mut pragmas = String::from("PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;");
+    if !t.memory && !t.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        pragmas.push_str(" PRAGMA journal_mode = WAL;");
+    }
+    conn.execute_batch(&pragmas).map_err(|e| Error::Connection {
+        message: format!("could not connect to {}: {e}", t.url),
+    })?;
+    Ok(conn)
+}
+
+pub(super) fn poisoned<T>(_: T) -> Error {
+    Error::Connection {
+        message: "the SQLite pool's lock was poisoned by a panic".into(),
+    }
+}
+
+/// Run SQLite work on this thread (multi-threaded runtime, or no runtime).
+pub(super) fn in_place<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Whether work must leave this thread: a current-thread runtime, whose
+/// other tasks (one may hold the lock this statement waits for) would stall.
+pub(super) fn must_hop() -> bool {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread)
+}
+
+/// Run `f` where SQLite work runs (see the module docs).
+pub(super) async fn on_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    if must_hop() {
+        match tokio::task::spawn_blocking(f).await {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    } else {
+        in_place(f)
+    }
+}
+
+impl PoolInner {
+    pub(super) async fn acquire(self: &Arc<Self>) -> Result<Pooled> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(closed());
+        }
+        let slot = match tokio::time::timeout(self.acquire_timeout, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) => return Err(closed()),
+            Err(_) => {
+                return Err(Error::PoolTimeout {
+                    waited: self.acquire_timeout,
+                });
+            }
+        };
+        let now = Instant::now();
+        let reused = {
+            let mut idle = self.idle.lock().map_err(poisoned)?;
+            let mut found = None;
+            while let Some(c) = idle.pop() {
+                let expired = self.idle_timeout.is_some_and(|t| now - c.used > t) || now - c.created > MAX_LIFETIME;
+                if !expired {
+                    found = Some(c);
+                    break;
+                }
+            }
+            found
+        };
+        let (conn, created) = match reused {
+            Some(c) => (c.conn, c.created),
+            None => {
+                let target = self.target.clone();
+                (on_thread(move || open(&target)).await?, now)
+            }
+        };
+        Ok(Pooled {
+            conn: Some(conn),
+            rollback_on_drop: false,
+            created,
+            pool: self.clone(),
+            _slot: slot,
+        })
+    }
+}
+
+fn closed() -> Error {
+    Error::Connection {
+        message: "the pool is closed".into(),
+    }
+}
