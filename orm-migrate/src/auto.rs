@@ -3,7 +3,8 @@
 //! produce), and the difference written as up and down scripts for every
 //! dialect, with the snapshot brought up to date.
 
-use orm_core::{ColumnRename, Dialect, Error, Result, Schema, Snapshot};
+use crate::fail;
+use orm_core::{ColumnRename, Dialect, Result, Schema, Snapshot};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -12,12 +13,6 @@ pub const SNAPSHOT_FILE: &str = "schema.json";
 
 /// The dialects every generated migration has scripts for.
 pub const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite];
-
-fn fail(message: impl Into<String>) -> Error {
-    Error::Migration {
-        message: message.into(),
-    }
-}
 
 /// The snapshot stored in `dir` (empty when there is none yet).
 pub fn read_snapshot(dir: &Path) -> Result<Snapshot> {

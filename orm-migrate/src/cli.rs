@@ -1,5 +1,6 @@
 //! The `orm-migrate` command line: clap definitions and the commands.
 
+use crate::fail;
 use crate::{Event, Migrator, Options, UndoTarget, load_dir};
 use clap::{Parser, Subcommand};
 use orm_core::{Db, Dialect, Error, Result, Schema, raw};
@@ -131,12 +132,6 @@ pub enum SeedCmd {
 }
 
 const ORM_TOML: &str = "# Database URLs per environment; ORM_ENV picks one (default: development).\n# DATABASE_URL or --database-url override them.\n\n[development]\nurl = \"sqlite://dev.db\"\n\n[test]\nurl = \"sqlite://test.db\"\n\n[production]\nurl = \"postgres://user:password@localhost:5432/app\"\n";
-
-pub(crate) fn fail(message: impl Into<String>) -> Error {
-    Error::Migration {
-        message: message.into(),
-    }
-}
 
 /// The URL for the environment from a minimal `orm.toml` (`[env]` then `url = "..."`).
 pub fn url_from_toml(text: &str, env: &str) -> Option<String> {

@@ -27,6 +27,13 @@ mod source;
 mod split;
 
 pub use migrator::{Event, Migrator, StatusRow};
+
+/// An `Error::Migration` with this message (every module's failures).
+pub(crate) fn fail(message: impl Into<String>) -> orm_core::Error {
+    orm_core::Error::Migration {
+        message: message.into(),
+    }
+}
 pub use plan::{Options, UndoTarget};
 pub use source::{Migration, load_dir, parse_folder};
 pub use split::split_statements;

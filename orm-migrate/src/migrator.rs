@@ -1,6 +1,7 @@
 //! The runner: takes the lock, re-reads the history, plans, and applies or
 //! reverts each migration in a transaction where the dialect allows it.
 
+use crate::fail;
 use crate::history::Table;
 use crate::lock::MigrationLock;
 use crate::plan::{self, Applied, Available, Command, Options, Step, UndoTarget};
@@ -80,10 +81,6 @@ pub struct Migrator {
     reporter: Option<Reporter>,
     /// Where applied ones are recorded (`orm_migrations`, or `orm_seeds`).
     table: Table,
-}
-
-fn fail(message: String) -> Error {
-    Error::Migration { message }
 }
 
 /// An error's text without the `migration error:` prefix when it is one

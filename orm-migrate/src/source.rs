@@ -2,7 +2,8 @@
 //! `up.sql` / `down.sql` and optional per-dialect overrides
 //! (`up.postgres.sql`, `up.mysql.sql`, `up.sqlite.sql`).
 
-use orm_core::{Dialect, Error, Result};
+use crate::fail as err;
+use orm_core::{Dialect, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -22,10 +23,6 @@ pub struct Migration {
 
 fn dialect_suffix(d: Dialect) -> &'static str {
     d.name()
-}
-
-fn err(message: String) -> Error {
-    Error::Migration { message }
 }
 
 impl Migration {

@@ -42,7 +42,7 @@ fn migrations(tag: &str, extra: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Result<()>, Vec<String>) {
+async fn run_check(dir: &std::path::Path, servers: &[String], schema: &Schema) -> (orm_core::Result<()>, Vec<String>) {
     let mut args = vec![
         "orm-migrate".to_string(),
         "--dir".into(),
@@ -57,8 +57,7 @@ async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Resu
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
     let out = move |l: String| sink.lock().unwrap().push(l);
-    let schema = Schema::new().model::<Gadget>();
-    let res = run_with(cli, Some(&schema), &out).await;
+    let res = run_with(cli, Some(schema), &out).await;
     let lines = lines.lock().unwrap().clone();
     (res, lines)
 }
@@ -67,7 +66,7 @@ async fn run_check(dir: &std::path::Path, servers: &[String]) -> (orm_core::Resu
 async fn check_passes_when_the_migrations_give_the_models() {
     let servers = orm_tests::server_urls().await;
     let dir = migrations("ok", &[]);
-    let (res, lines) = run_check(&dir, &servers).await;
+    let (res, lines) = run_check(&dir, &servers, &Schema::new().model::<Gadget>()).await;
     res.unwrap();
     assert_eq!(lines.len(), 1 + servers.len(), "{lines:?}");
     assert!(
@@ -86,7 +85,7 @@ async fn check_lists_each_difference_and_fails() {
         "drift",
         &[("20260102000000_drop_qty", "ALTER TABLE gadgets DROP COLUMN qty")],
     );
-    let (res, lines) = run_check(&dir, &servers).await;
+    let (res, lines) = run_check(&dir, &servers, &Schema::new().model::<Gadget>()).await;
     let err = res.unwrap_err();
     assert!(err.to_string().contains("qty"), "{err}");
     let per_dialect: Vec<&String> = lines.iter().filter(|l| l.contains("qty")).collect();
@@ -152,26 +151,9 @@ async fn check_finds_enum_labels_the_migrations_lack() {
         std::fs::write(first.join(format!("up.{}.sql", d.name())), sql).unwrap();
     }
     std::fs::write(first.join("down.sql"), "DROP TABLE badges").unwrap();
-    let mut args = vec![
-        "orm-migrate".to_string(),
-        "--dir".into(),
-        dir.display().to_string(),
-        "check".into(),
-    ];
-    for s in &servers {
-        args.push("--server-url".into());
-        args.push(s.clone());
-    }
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let schema = Schema::new().model::<badges_now::Badge>();
-    let res = run_with(Cli::try_parse_from(args).unwrap(), Some(&schema), &move |l| {
-        sink.lock().unwrap().push(l)
-    })
-    .await;
+    let (res, lines) = run_check(&dir, &servers, &Schema::new().model::<badges_now::Badge>()).await;
     let err = res.unwrap_err();
     assert!(err.to_string().contains("bronze"), "{err}");
-    let lines = lines.lock().unwrap().clone();
     let drift: Vec<&String> = lines
         .iter()
         .filter(|l| {

@@ -193,21 +193,22 @@ async fn seed(t: &TestDb) {
     Sample::create(&t.db, sample).await.unwrap();
 }
 
-fn metas() -> Vec<&'static ModelMeta> {
-    vec![
-        User::META,
-        Post::META,
-        Tag::META,
-        Comment::META,
-        Profile::META,
-        Employee::META,
-        Sample::META,
-        Country::META,
-        Note::META,
-        Doc::META,
-        Audited::META,
-    ]
+/// The suite's eleven models, as metadata and as a `Schema`.
+macro_rules! suite {
+    ($($m:ident),*) => {
+        fn metas() -> Vec<&'static ModelMeta> {
+            vec![$($m::META),*]
+        }
+
+        fn schema() -> Schema {
+            Schema::new()$(.model::<$m>())*
+        }
+    };
 }
+
+suite!(
+    User, Post, Tag, Comment, Profile, Employee, Sample, Country, Note, Doc, Audited
+);
 
 /// The columns whose type the dialect's catalog cannot tell apart from another's.
 fn untellable(d: Dialect) -> Vec<String> {
@@ -236,21 +237,6 @@ fn untellable(d: Dialect) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn schema() -> Schema {
-    Schema::new()
-        .model::<User>()
-        .model::<Post>()
-        .model::<Tag>()
-        .model::<Comment>()
-        .model::<Profile>()
-        .model::<Employee>()
-        .model::<Sample>()
-        .model::<Country>()
-        .model::<Note>()
-        .model::<Doc>()
-        .model::<Audited>()
 }
 
 async fn the_suite_schema_reads_back(t: &TestDb) {

@@ -57,17 +57,8 @@ impl Schema {
                 })
                 .await?;
             compare(d, m, &live, &mut problems);
-            if live.is_empty() {
-                continue;
-            }
-            let (sql, params) = d.introspect_keys(m.table);
-            let keys = conn
-                .fetch(Statement { sql, params }, |r| {
-                    Ok((String::decode(r, 0)?, String::decode(r, 1)?))
-                })
-                .await?;
-            compare_keys(&model_table(m, &fks), &keys, &mut problems);
             if let Some(t) = catalog.tables.iter().find(|t| t.name == m.table) {
+                compare_keys(&model_table(m, &fks), t, &mut problems);
                 compare_labels(m, t, &mut problems);
             }
         }
@@ -140,11 +131,12 @@ fn compare_labels(m: &ModelMeta, live: &TableDef, problems: &mut Vec<String>) {
     }
 }
 
-/// Indexes, UNIQUE constraints and foreign keys, by column.
-fn compare_keys(t: &TableDef, live: &[(String, String)], problems: &mut Vec<String>) {
-    let has = |kinds: &[&str], column: &str| live.iter().any(|(k, c)| c == column && kinds.contains(&k.as_str()));
+/// Indexes, UNIQUE constraints and foreign keys, by column: the model's
+/// table against the one read from the catalog.
+fn compare_keys(t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
+    let unique = |column: &str| live.columns.iter().any(|c| c.name == column && c.unique);
     for c in t.columns.iter().filter(|c| c.unique) {
-        if !has(&["unique"], &c.name) {
+        if !unique(&c.name) {
             problems.push(format!(
                 "column `{}`.`{}` has no UNIQUE constraint; the model's is unique",
                 t.name, c.name
@@ -156,7 +148,7 @@ fn compare_keys(t: &TableDef, live: &[(String, String)], problems: &mut Vec<Stri
         .iter()
         .filter(|c| !c.unique && !t.primary_key.contains(&c.name))
     {
-        if has(&["unique"], &c.name) {
+        if unique(&c.name) {
             problems.push(format!(
                 "column `{}`.`{}` has a UNIQUE constraint the model does not declare",
                 t.name, c.name
@@ -164,7 +156,7 @@ fn compare_keys(t: &TableDef, live: &[(String, String)], problems: &mut Vec<Stri
         }
     }
     for c in &t.indexes {
-        if !has(&["index", "unique"], c) {
+        if !live.indexes.contains(c) && !unique(c) {
             problems.push(format!(
                 "column `{}`.`{c}` has no index; the model's is indexed",
                 t.name
@@ -172,7 +164,7 @@ fn compare_keys(t: &TableDef, live: &[(String, String)], problems: &mut Vec<Stri
         }
     }
     for fk in &t.foreign_keys {
-        if !has(&["fk"], &fk.column) {
+        if !live.foreign_keys.iter().any(|l| l.column == fk.column) {
             problems.push(format!(
                 "column `{}`.`{}` has no foreign key; the model's references `{}`",
                 t.name, fk.column, fk.ref_table

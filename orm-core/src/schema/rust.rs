@@ -132,10 +132,17 @@ fn column_attrs(t: &TableDef, c: &ColumnDef, model: &str) -> Vec<String> {
     if let Some(v) = &c.default {
         match default_expr(v, c, model) {
             Some(expr) => attrs.push(format!("default = {expr}")),
+            // A constant Rust cannot write as a literal (a date, a UUID, a
+            // decimal): the database's own default, as standard SQL.
             None => {
-                let mut sql = String::new();
-                crate::dialect::Dialect::Postgres.sql().literal(v, &mut sql);
-                attrs.push(format!("default_sql = {sql:?}"));
+                let sql = match (v, crate::dialect::literal_text(v)) {
+                    (Value::Decimal(n), _) => n.to_string(),
+                    (_, Some(text)) => format!("'{}'", text.replace('\'', "''")),
+                    _ => String::new(),
+                };
+                if !sql.is_empty() {
+                    attrs.push(format!("default_sql = {sql:?}"));
+                }
             }
         }
     } else if let Some(sql) = &c.default_sql {
