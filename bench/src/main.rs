@@ -104,7 +104,7 @@ async fn setup(dialect: &str) -> Option<(Db, RawPool, usize)> {
                 .execute(&admin)
                 .await
                 .ok()?;
-            orm_core::raw("CREATE DATABASE orm_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            orm_core::raw("CREATE DATABASE orm_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin")
                 .execute(&admin)
                 .await
                 .ok()?;

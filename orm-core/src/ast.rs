@@ -223,7 +223,9 @@ pub(crate) enum SelectItem {
     CountStar,
     /// `AGG(column)`, cast as asked (SUM and AVG: so every dialect
     /// returns the same type).
-    Agg(AggFn, &'static str, Option<AggCast>),
+    /// The column's type lets the dialect pick the function or collation
+    /// that computes it as Rust would.
+    Agg(AggFn, &'static str, Option<AggCast>, crate::value::SqlType),
 }
 
 /// The type an aggregate is cast to.
@@ -273,9 +275,11 @@ pub(crate) struct Select {
     pub group_by: Vec<&'static str>,
     pub having: Option<Cond>,
     pub order: Vec<OrderTerm>,
-    /// The ordered columns that hold `DbEnum` labels: every dialect orders
-    /// them by label (MySQL would order a native ENUM by position).
-    pub label_order: Vec<&'static str>,
+    /// The model's columns among the ORDER BY terms, with their type and
+    /// nullability: enums order by label (MySQL would order a native ENUM
+    /// by position), and each dialect may need a collation or a NULLS
+    /// clause to order as Rust does (`SqlDialect::write_order_column`).
+    pub ordered: Vec<OrderedColumn>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     /// `FOR UPDATE` / `FOR SHARE`, with NOWAIT or SKIP LOCKED.
@@ -285,6 +289,14 @@ pub(crate) struct Select {
     /// Rows numbered per partition and cut to a range: the statement becomes
     /// `SELECT * FROM (<this select>, ROW_NUMBER() OVER (..)) WHERE rn in range`.
     pub window: Option<Window>,
+}
+
+/// A model column in an ORDER BY, as its dialect must know it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct OrderedColumn {
+    pub name: &'static str,
+    pub sql_type: crate::value::SqlType,
+    pub nullable: bool,
 }
 
 /// A per-partition row range (each parent's first N children): the select's
@@ -339,7 +351,7 @@ impl Select {
             group_by: Vec::new(),
             having: None,
             order: Vec::new(),
-            label_order: Vec::new(),
+            ordered: Vec::new(),
             limit: None,
             offset: None,
             lock: None,
@@ -348,9 +360,9 @@ impl Select {
         }
     }
 
-    /// Order by `order`, marking the enum columns of `meta` among them.
+    /// Order by `order`, noting the type of each of `meta`'s columns among them.
     pub(crate) fn set_order(&mut self, meta: &crate::meta::ModelMeta, order: Vec<OrderTerm>) {
-        self.label_order = order
+        self.ordered = order
             .iter()
             .filter_map(|t| match t {
                 OrderTerm::Column(c, _) => Some(*c),
@@ -361,9 +373,11 @@ impl Select {
                 | OrderTerm::Label(..)
                 | OrderTerm::Related(..) => None,
             })
-            .filter(|c| {
-                meta.column(c)
-                    .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_)))
+            .filter_map(|c| meta.column(c))
+            .map(|c| OrderedColumn {
+                name: c.name,
+                sql_type: c.sql_type,
+                nullable: c.nullable,
             })
             .collect();
         self.order = order;

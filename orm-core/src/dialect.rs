@@ -267,6 +267,56 @@ pub(crate) trait SqlDialect: Sync {
         w.param(v.clone());
     }
 
+    /// `AGG(column)` in a select list, computed as Rust would for the
+    /// column's type; the default is the plain function, cast as asked.
+    fn write_aggregate(
+        &self,
+        w: &mut Writer<'_>,
+        f: crate::ast::AggFn,
+        column: &str,
+        cast: Option<crate::ast::AggCast>,
+        _ty: SqlType,
+    ) {
+        render::aggregate(w.d, w, f, column, cast);
+    }
+
+    /// A model column in ORDER BY: enums by label, with the collation its
+    /// type needs, NULLs first ascending and last descending (Rust's
+    /// `Option` order) when it is nullable.
+    fn write_order_column(&self, w: &mut Writer<'_>, c: &crate::ast::OrderedColumn, direction: crate::ast::Direction) {
+        use crate::ast::Direction;
+        if matches!(c.sql_type, SqlType::Enum(_)) {
+            self.write_label_order(w, c.name);
+        } else {
+            w.col(c.name);
+            if let Some(collation) = self.collation(c.sql_type) {
+                w.push(" COLLATE ");
+                w.push(collation);
+            }
+        }
+        w.push(match direction {
+            Direction::Asc => " ASC",
+            Direction::Desc => " DESC",
+        });
+        if c.nullable {
+            w.push(self.nulls_order(direction));
+        }
+    }
+
+    /// The collation comparisons and orders on a column of this type need
+    /// to follow Rust's order (SQLite's decimals, stored as text). None: the
+    /// column's own.
+    fn collation(&self, _ty: SqlType) -> Option<&'static str> {
+        None
+    }
+
+    /// After a nullable column's direction in ORDER BY: what puts NULLs
+    /// first ascending and last descending. The default is nothing, for
+    /// databases where NULL orders as the smallest value.
+    fn nulls_order(&self, _direction: crate::ast::Direction) -> &'static str {
+        ""
+    }
+
     /// An enum column in ORDER BY, ordered by its label.
     fn write_label_order(&self, w: &mut Writer<'_>, column: &'static str) {
         w.col(column);
@@ -356,9 +406,9 @@ pub(crate) trait SqlDialect: Sync {
         w.push(")");
     }
 
-    /// `field op value` for a field of a JSON column: strings compare as
-    /// text, numbers as numbers. The default (SQLite) reads the field as
-    /// its SQL value, which does both.
+    /// `field op value` for a field of a JSON column, by [`JsonOperand`]'s
+    /// rule. The default is SQLite's: `json_type` picks the field's kind,
+    /// numbers compare as REAL, strings by bytes (BINARY), booleans as 1/0.
     fn write_json_cmp(
         &self,
         w: &mut Writer<'_>,
@@ -367,9 +417,28 @@ pub(crate) trait SqlDialect: Sync {
         op: crate::ast::CmpOp,
         v: &Value,
     ) {
-        self.write_json_text(w, column, keys);
+        let path = Value::String(json_path(keys));
+        let (kinds, cast, operand) = match JsonOperand::of(v) {
+            JsonOperand::Number(n) => ("IN ('integer', 'real')", true, Value::F64(n)),
+            JsonOperand::Text(s) => ("= 'text'", false, Value::String(s)),
+            JsonOperand::Bool(b) => ("IN ('true', 'false')", false, Value::I64(i64::from(b))),
+            JsonOperand::Nothing => return w.push("1 = 0"),
+        };
+        w.push("(json_type(");
+        w.col(column);
+        w.push(", ");
+        w.param(path.clone());
+        w.push(") ");
+        w.push(kinds);
+        w.push(" AND ");
+        w.push(if cast { "CAST(json_extract(" } else { "json_extract(" });
+        w.col(column);
+        w.push(", ");
+        w.param(path);
+        w.push(if cast { ") AS REAL)" } else { ")" });
         w.push(op.sql());
-        w.param(v.clone());
+        w.param(operand);
+        w.push(")");
     }
 
     /// Whether a server error means a row lock could not be taken in time
@@ -518,11 +587,41 @@ pub(crate) fn json_scalar(v: &Value, date_text: fn(&Value) -> Option<String>) ->
 }
 
 /// Whether a value compares as a number.
-pub(crate) fn is_number(v: &Value) -> bool {
-    matches!(
-        v,
-        Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::F32(_) | Value::F64(_) | Value::Decimal(_)
-    )
+/// What a JSON field is compared with, by the one rule every dialect
+/// renders: a number matches JSON numbers only, both read as `f64` (as
+/// serde_json's `as_f64`: `42 == 42.0`); a string matches JSON strings only,
+/// by their bytes; a boolean matches JSON booleans only (`false < true`).
+/// A missing key, a JSON null, array or object matches no comparison, `ne`
+/// included; so does an operand of another type (NULL, bytes, times:
+/// compare their JSON text as a string instead).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum JsonOperand {
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    Nothing,
+}
+
+impl JsonOperand {
+    pub(crate) fn of(v: &Value) -> JsonOperand {
+        match v {
+            Value::I16(n) => JsonOperand::Number(f64::from(*n)),
+            Value::I32(n) => JsonOperand::Number(f64::from(*n)),
+            Value::I64(n) => JsonOperand::Number(*n as f64),
+            Value::F32(n) if n.is_nan() => JsonOperand::Nothing,
+            Value::F32(n) => JsonOperand::Number(f64::from(*n)),
+            Value::F64(n) if n.is_nan() => JsonOperand::Nothing,
+            Value::F64(n) => JsonOperand::Number(*n),
+            Value::Decimal(d) => {
+                use rust_decimal::prelude::ToPrimitive;
+                d.to_f64().map_or(JsonOperand::Nothing, JsonOperand::Number)
+            }
+            Value::String(s) => JsonOperand::Text(s.clone()),
+            Value::Str(s) => JsonOperand::Text((*s).to_owned()),
+            Value::Bool(b) => JsonOperand::Bool(*b),
+            _ => JsonOperand::Nothing,
+        }
+    }
 }
 
 /// ` NOWAIT` / ` SKIP LOCKED` after a lock clause.

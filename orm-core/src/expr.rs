@@ -207,7 +207,7 @@ impl<M, T: FieldType<Compare = serde_json::Value>> Column<M, T> {
     /// # #[orm(timestamps = false)]
     /// # struct Event { id: i64, data: serde_json::Value }
     /// let st = Event::find().filter(Event::DATA.get("kind").eq("signup")).to_sql(Dialect::Sqlite);
-    /// assert!(st.sql.ends_with("WHERE json_extract(`data`, ?) = ?"));
+    /// assert!(st.sql.ends_with("WHERE (json_type(`data`, ?) = 'text' AND json_extract(`data`, ?) = ?)"));
     /// ```
     pub fn get(self, key: impl Into<String>) -> JsonField<M> {
         self.path([key])

@@ -52,14 +52,14 @@ impl<M: Model> Find<M> {
     /// `SUM(column)` over the matching rows (`None` when no row matches):
     /// an `i64` for integer columns, `f64` for floats.
     pub async fn sum<T: Summable, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T::Sum>> {
-        self.aggregate(db, AggFn::Sum, column.name(), T::CAST)
+        self.aggregate(db, AggFn::Sum, column.name(), T::CAST, T::SQL_TYPE)
             .await
             .map_err(|e| crate::runtime::out_of_range(e, M::META, column.name()))
     }
 
     /// `AVG(column)` over the matching rows, as `f64`.
     pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
-        self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float))
+        self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float), T::SQL_TYPE)
             .await
     }
 
@@ -253,7 +253,7 @@ impl<M: Model, K: Send> Grouped<M, K> {
         column: Column<M, T>,
         db: &E,
     ) -> Result<Vec<(K, Option<T::Sum>)>> {
-        let item = SelectItem::Agg(AggFn::Sum, column.name(), T::CAST);
+        let item = SelectItem::Agg(AggFn::Sum, column.name(), T::CAST, T::SQL_TYPE);
         self.run(db, item, Option::<T::Sum>::decode)
             .await
             .map_err(|e| crate::runtime::out_of_range(e, M::META, column.name()))
@@ -265,7 +265,7 @@ impl<M: Model, K: Send> Grouped<M, K> {
         column: Column<M, T>,
         db: &E,
     ) -> Result<Vec<(K, Option<f64>)>> {
-        let item = SelectItem::Agg(AggFn::Avg, column.name(), Some(AggCast::Float));
+        let item = SelectItem::Agg(AggFn::Avg, column.name(), Some(AggCast::Float), T::SQL_TYPE);
         self.run(db, item, Option::<f64>::decode).await
     }
 }

@@ -146,7 +146,5 @@ pub async fn is_child<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     assoc: Assoc<P, C>,
     target: &C,
 ) -> Result<bool> {
-    let (key, fk) = keys(parent, &assoc)?;
-    let filter = Cond::And(vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)]);
-    Ok(count_children::<C>(&db.__conn(), filter).await? > 0)
+    crate::include::is_related(parent, db, assoc, target).await
 }

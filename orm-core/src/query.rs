@@ -391,10 +391,11 @@ impl<M: Model> Find<M> {
         f: AggFn,
         col: &'static str,
         cast: Option<AggCast>,
+        ty: crate::value::SqlType,
     ) -> Result<Option<T>> {
         let mut primary = None;
         let conn = self.routed(db.__conn(), &mut primary);
-        let mut s = self.select_items(vec![SelectItem::Agg(f, col, cast)]);
+        let mut s = self.select_items(vec![SelectItem::Agg(f, col, cast, ty)]);
         s.order.clear();
         s.limit = None;
         s.offset = None;
@@ -409,12 +410,12 @@ impl<M: Model> Find<M> {
 
     /// `MIN(column)` over the matching rows.
     pub async fn min<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
-        self.aggregate(db, AggFn::Min, column.name(), None).await
+        self.aggregate(db, AggFn::Min, column.name(), None, T::SQL_TYPE).await
     }
 
     /// `MAX(column)` over the matching rows.
     pub async fn max<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
-        self.aggregate(db, AggFn::Max, column.name(), None).await
+        self.aggregate(db, AggFn::Max, column.name(), None, T::SQL_TYPE).await
     }
 
     /// Fetch only these columns, as a tuple: `.attributes((User::ID, User::NAME))`.

@@ -155,7 +155,7 @@ impl TestDb {
                     .await
                     .expect("drop database");
                 raw(format!(
-                    "CREATE DATABASE `{ns}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                    "CREATE DATABASE `{ns}` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
                 ))
                 .execute(&admin)
                 .await

@@ -158,7 +158,7 @@ fn ddl_per_dialect() {
     );
     assert!(my.contains("INDEX `users_age_idx` (`age`)"), "{my}");
     assert!(
-        my.contains("ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+        my.contains("ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"),
         "{my}"
     );
     assert!(!my.contains("CHECK"), "MySQL enforces enums natively: {my}");
@@ -284,35 +284,39 @@ fn json_fields_per_dialect() {
         id: i64,
         data: serde_json::Value,
     }
+    // One rule on every dialect (dialect.rs `JsonOperand`): the field's JSON
+    // kind is checked, numbers compare as doubles, strings by bytes.
     let q = || Event::find().filter(Event::DATA.path(["user", "id"]).eq(42));
-    assert!(
-        q().to_sql(Dialect::Postgres)
-            .sql
-            .ends_with(r#"WHERE ("data" #> $1) = to_jsonb($2)"#)
+    assert_eq!(
+        q().to_sql(Dialect::Postgres).sql,
+        r#"SELECT "id", "data" FROM "events" WHERE CASE WHEN jsonb_typeof("data" #> $1) = 'number' THEN ("data" #>> $2)::float8 END = $3"#
     );
-    assert!(
-        q().to_sql(Dialect::MySql)
-            .sql
-            .ends_with("WHERE JSON_EXTRACT(`data`, ?) = ?")
-    );
-    assert!(
-        q().to_sql(Dialect::Sqlite)
-            .sql
-            .ends_with("WHERE json_extract(`data`, ?) = ?")
-    );
+    assert_eq!(q().to_sql(Dialect::Postgres).params[2], orm_core::Value::F64(42.0));
+    assert!(q().to_sql(Dialect::MySql).sql.ends_with(
+        "WHERE (JSON_TYPE(JSON_EXTRACT(`data`, ?)) IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER') \
+         AND JSON_UNQUOTE(JSON_EXTRACT(`data`, ?)) + 0e0 = ?)"
+    ));
+    assert!(q().to_sql(Dialect::Sqlite).sql.ends_with(
+        "WHERE (json_type(`data`, ?) IN ('integer', 'real') AND CAST(json_extract(`data`, ?) AS REAL) = ?)"
+    ));
     let st = q().to_sql(Dialect::Sqlite);
     assert_eq!(st.params[0], orm_core::Value::String(r#"$."user"."id""#.into()));
     let s = || Event::find().filter(Event::DATA.get("kind").eq("signup"));
-    assert!(
-        s().to_sql(Dialect::Postgres)
-            .sql
-            .ends_with(r#"WHERE ("data" #>> $1) = $2"#)
-    );
-    assert!(
-        s().to_sql(Dialect::MySql)
-            .sql
-            .ends_with("WHERE JSON_UNQUOTE(JSON_EXTRACT(`data`, ?)) = ?")
-    );
+    assert!(s().to_sql(Dialect::Postgres).sql.ends_with(
+        r#"WHERE CASE WHEN jsonb_typeof("data" #> $1) = 'string' THEN ("data" #>> $2) COLLATE "C" END = $3"#
+    ));
+    assert!(s().to_sql(Dialect::MySql).sql.ends_with(
+        "WHERE (JSON_TYPE(JSON_EXTRACT(`data`, ?)) = 'STRING' \
+         AND CAST(JSON_UNQUOTE(JSON_EXTRACT(`data`, ?)) AS BINARY) = CAST(? AS BINARY))"
+    ));
+    // Booleans and other operands.
+    let b = Event::find().filter(Event::DATA.get("on").eq(true)).to_sql(Dialect::Sqlite);
+    assert!(b.sql.ends_with("WHERE (json_type(`data`, ?) IN ('true', 'false') AND json_extract(`data`, ?) = ?)"));
+    assert_eq!(b.params[2], orm_core::Value::I64(1));
+    let none = Event::find()
+        .filter(Event::DATA.get("x").eq(orm_core::Value::Null(orm_core::SqlType::Json)))
+        .to_sql(Dialect::Postgres);
+    assert!(none.sql.ends_with("WHERE 1 = 0"), "{}", none.sql);
 }
 
 #[test]

@@ -223,7 +223,7 @@ impl SqlDialect for MySql {
     fn write_label_order(&self, w: &mut Writer<'_>, column: &'static str) {
         w.push("CAST(");
         w.col(column);
-        w.push(" AS CHAR) COLLATE utf8mb4_bin");
+        w.push(" AS CHAR) COLLATE utf8mb4_nopad_bin");
     }
 
     fn write_keys(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value]) {
@@ -238,8 +238,10 @@ impl SqlDialect for MySql {
         w.push("))");
     }
 
-    /// Strings unquoted and compared as text; numbers compared with the
-    /// extracted value as numbers.
+    /// By [`JsonOperand`](super::JsonOperand)'s rule: `JSON_TYPE` picks the
+    /// field's kind; numbers compare as DOUBLE (`+ 0e0`), strings as bytes
+    /// (`CAST(.. AS BINARY)`: no trailing-space padding), booleans by their
+    /// unquoted text (`'false' < 'true'`).
     fn write_json_cmp(
         &self,
         w: &mut Writer<'_>,
@@ -248,17 +250,44 @@ impl SqlDialect for MySql {
         op: crate::ast::CmpOp,
         v: &Value,
     ) {
-        if super::is_number(v) {
-            w.push("JSON_EXTRACT(");
-            w.col(column);
-            w.push(", ");
-            w.param(Value::String(super::json_path(keys)));
-            w.push(")");
-        } else {
-            self.write_json_text(w, column, keys);
+        use super::JsonOperand;
+        let path = Value::String(super::json_path(keys));
+        let (kinds, operand) = match JsonOperand::of(v) {
+            JsonOperand::Number(n) => ("IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER')", Value::F64(n)),
+            JsonOperand::Text(s) => ("= 'STRING'", Value::String(s)),
+            JsonOperand::Bool(b) => ("= 'BOOLEAN'", Value::Str(if b { "true" } else { "false" })),
+            JsonOperand::Nothing => return w.push("1 = 0"),
+        };
+        let text = matches!(operand, Value::String(_));
+        w.push("(JSON_TYPE(JSON_EXTRACT(");
+        w.col(column);
+        w.push(", ");
+        w.param(path.clone());
+        w.push(")) ");
+        w.push(kinds);
+        w.push(" AND ");
+        if text {
+            w.push("CAST(");
+        }
+        w.push("JSON_UNQUOTE(JSON_EXTRACT(");
+        w.col(column);
+        w.push(", ");
+        w.param(path);
+        w.push("))");
+        match &operand {
+            Value::F64(_) => w.push(" + 0e0"),
+            Value::String(_) => w.push(" AS BINARY)"),
+            _ => {}
         }
         w.push(op.sql());
-        w.param(v.clone());
+        if text {
+            w.push("CAST(");
+            w.param(operand);
+            w.push(" AS BINARY))");
+        } else {
+            w.param(operand);
+            w.push(")");
+        }
     }
 
     /// `INSERT IGNORE` would also hide foreign-key errors; a no-op update does not.
@@ -309,7 +338,7 @@ impl SqlDialect for MySql {
     }
 
     fn table_options(&self) -> &'static str {
-        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
     }
 
     fn string_literal(&self, s: &str, out: &mut String) {
@@ -453,8 +482,8 @@ fn json_list(values: &[Value]) -> Option<(String, &'static str)> {
             Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::Bool(_) => "BIGINT",
             Value::F32(f) if f.is_finite() => "DOUBLE",
             Value::F64(f) if f.is_finite() => "DOUBLE",
-            Value::String(_) | Value::Str(_) => "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-            Value::Uuid(_) => "CHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+            Value::String(_) | Value::Str(_) => "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+            Value::Uuid(_) => "CHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
             Value::Decimal(_) => "DECIMAL(38, 10)",
             Value::DateTimeUtc(_) | Value::DateTime(_) => "DATETIME(6)",
             Value::Date(_) => "DATE",

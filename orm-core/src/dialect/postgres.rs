@@ -167,29 +167,75 @@ impl SqlDialect for Postgres {
         w.push(")");
     }
 
-    /// Text for strings; numbers and booleans as jsonb, which compares
-    /// numbers by value (`42 = 42.0`).
-    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: CmpOp, v: &Value) {
-        let keys = Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect());
-        if super::is_number(v) || matches!(v, Value::Bool(_)) {
-            w.push("(");
-            w.col(column);
-            w.push(" #> ");
-            w.param(keys);
-            w.push(")");
-            w.push(op.sql());
-            w.push("to_jsonb(");
-            w.param(v.clone());
-            w.push(")");
-        } else {
-            w.push("(");
-            w.col(column);
-            w.push(" #>> ");
-            w.param(keys);
-            w.push(")");
-            w.push(op.sql());
-            w.param(v.clone());
+    /// No MIN/MAX for booleans (`bool_and`/`bool_or` are) or UUIDs (their
+    /// text orders as their bytes do); float4 sums are added as float8, as
+    /// `f64` would (a float4 sum overflows at 3.4e38).
+    fn write_aggregate(
+        &self,
+        w: &mut Writer<'_>,
+        f: crate::ast::AggFn,
+        column: &str,
+        cast: Option<crate::ast::AggCast>,
+        ty: SqlType,
+    ) {
+        use crate::ast::AggFn;
+        match (f, ty) {
+            (AggFn::Min | AggFn::Max, SqlType::Bool) => {
+                w.push(if f == AggFn::Min { "bool_and(" } else { "bool_or(" });
+                w.col(column);
+                w.push(")");
+            }
+            (AggFn::Min | AggFn::Max, SqlType::Uuid) => {
+                w.push(f.sql());
+                w.push("(");
+                w.col(column);
+                w.push("::text)::uuid");
+            }
+            (AggFn::Sum, SqlType::Real) => {
+                w.push("SUM(");
+                w.col(column);
+                w.push("::float8)");
+            }
+            _ => super::render::aggregate(self, w, f, column, cast),
         }
+    }
+
+    /// NULL orders as the largest value here; Rust's `Option` puts `None` first.
+    fn nulls_order(&self, direction: crate::ast::Direction) -> &'static str {
+        match direction {
+            crate::ast::Direction::Asc => " NULLS FIRST",
+            crate::ast::Direction::Desc => " NULLS LAST",
+        }
+    }
+
+    /// By [`JsonOperand`](super::JsonOperand)'s rule: `jsonb_typeof` picks
+    /// the field's kind; numbers compare as float8, strings in byte order
+    /// (`COLLATE "C"`), booleans as booleans. Each kind has its own SQL
+    /// text and parameter type, so a prepared statement never sees two.
+    fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: CmpOp, v: &Value) {
+        use super::JsonOperand;
+        let keys = Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect());
+        let (kind, read, operand) = match JsonOperand::of(v) {
+            JsonOperand::Number(n) => ("'number'", ")::float8", Value::F64(n)),
+            JsonOperand::Text(s) => ("'string'", ") COLLATE \"C\"", Value::String(s)),
+            JsonOperand::Bool(b) => ("'boolean'", ")::boolean", Value::Bool(b)),
+            JsonOperand::Nothing => return w.push("1 = 0"),
+        };
+        // CASE, not AND: only CASE keeps the cast from reading another kind.
+        w.push("CASE WHEN jsonb_typeof(");
+        w.col(column);
+        w.push(" #> ");
+        w.param(keys.clone());
+        w.push(") = ");
+        w.push(kind);
+        w.push(" THEN (");
+        w.col(column);
+        w.push(" #>> ");
+        w.param(keys);
+        w.push(read);
+        w.push(" END");
+        w.push(op.sql());
+        w.param(operand);
     }
 
     /// Text cannot hold NUL; timestamps and dates are kept from 4712 BC

@@ -3,8 +3,8 @@
 
 use super::SqlDialect;
 use crate::ast::{
-    AggCast, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand,
-    OrderTerm, Select, SelectItem, Update, Window,
+    AggCast, AggFn, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand,
+    OrderTerm, OrderedColumn, Select, SelectItem, Update, Window,
 };
 use crate::value::Value;
 
@@ -26,7 +26,7 @@ pub struct Statement {
 
 /// Accumulates SQL text and parameters for one statement.
 pub(crate) struct Writer<'d> {
-    d: &'d dyn SqlDialect,
+    pub(crate) d: &'d dyn SqlDialect,
     sql: String,
     params: Vec<Value>,
     /// Alias that qualifies column names in conditions, when set.
@@ -97,12 +97,12 @@ impl<'d> Writer<'d> {
     pub(crate) fn cond(&mut self, c: &Cond) {
         match c {
             Cond::Cmp(col, op, v) => {
-                self.col(col);
+                self.compared_col(col, Some(v));
                 self.push(op.sql());
                 self.param(v.clone());
             }
             Cond::Between(col, lo, hi) => {
-                self.col(col);
+                self.compared_col(col, Some(lo));
                 self.push(" BETWEEN ");
                 self.param(lo.clone());
                 self.push(" AND ");
@@ -235,8 +235,22 @@ impl<'d> Writer<'d> {
     }
 
     /// `col IN (...)` with one parameter per value (the default).
-    pub(crate) fn in_list(&mut self, col: &str, values: &[Value], negated: bool) {
+    /// A column compared with `v`, with the collation the dialect needs for
+    /// the value's type to compare as Rust does (SQLite's decimals).
+    pub(crate) fn compared_col(&mut self, col: &str, v: Option<&Value>) {
         self.col(col);
+        let ty = match v {
+            Some(Value::Decimal(_)) => Some(crate::value::SqlType::Decimal),
+            _ => None,
+        };
+        if let Some(collation) = ty.and_then(|ty| self.d.collation(ty)) {
+            self.push(" COLLATE ");
+            self.push(collation);
+        }
+    }
+
+    pub(crate) fn in_list(&mut self, col: &str, values: &[Value], negated: bool) {
+        self.compared_col(col, values.first());
         self.push(if negated { " NOT IN (" } else { " IN (" });
         for (i, v) in values.iter().enumerate() {
             if i > 0 {
@@ -400,16 +414,16 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
     w.ident("rn_");
 }
 
-fn write_order_terms(d: &dyn SqlDialect, w: &mut Writer<'_>, terms: &[OrderTerm], label_order: &[&'static str]) {
+fn write_order_terms(d: &dyn SqlDialect, w: &mut Writer<'_>, terms: &[OrderTerm], ordered: &[OrderedColumn]) {
     for (i, term) in terms.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        write_order_term(d, w, term, label_order);
+        write_order_term(d, w, term, ordered);
     }
 }
 
-fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, label_order: &[&'static str]) {
+fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, ordered: &[OrderedColumn]) {
     let dir = |w: &mut Writer<'_>, dir: &Direction| {
         w.push(match dir {
             Direction::Asc => " ASC",
@@ -417,14 +431,13 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, la
         })
     };
     match term {
-        OrderTerm::Column(col, direction) => {
-            if label_order.contains(col) {
-                d.write_label_order(w, col);
-            } else {
+        OrderTerm::Column(col, direction) => match ordered.iter().find(|c| c.name == *col) {
+            Some(c) => d.write_order_column(w, c, *direction),
+            None => {
                 w.col(col);
+                dir(w, direction);
             }
-            dir(w, direction);
-        }
+        },
         OrderTerm::Expr(e, direction) => {
             w.expr(e);
             dir(w, direction);
@@ -485,7 +498,7 @@ fn write_plain_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select, win: O
     }
     if !s.order.is_empty() {
         w.push(" ORDER BY ");
-        write_order_terms(d, w, &s.order, &s.label_order);
+        write_order_terms(d, w, &s.order, &s.ordered);
     }
     d.write_limit(w, s.limit, s.offset);
     if let Some(lock) = &s.lock {
@@ -499,25 +512,29 @@ fn write_item(d: &dyn SqlDialect, w: &mut Writer<'_>, item: &SelectItem) {
             SelectItem::Column(c) => w.ident(c),
             SelectItem::Qualified(a, c) => w.qualified(a, c),
             SelectItem::CountStar => w.push("COUNT(*)"),
-            SelectItem::Agg(f, c, cast) => {
-                let cast = cast.and_then(|cast| match cast {
-                    AggCast::Float => Some(d.float_type()),
-                    AggCast::Integer => d.integer_cast_type(),
-                });
-                if cast.is_some() {
-                    w.push("CAST(");
-                }
-                w.push(f.sql());
-                w.push("(");
-                w.col(c);
-                w.push(")");
-                if let Some(ty) = cast {
-                    w.push(" AS ");
-                    w.push(ty);
-                    w.push(")");
-                }
-            }
+            SelectItem::Agg(f, c, cast, ty) => d.write_aggregate(w, *f, c, *cast, *ty),
         }
+    }
+}
+
+/// `AGG(column)`, cast as asked: the shared form of
+/// [`SqlDialect::write_aggregate`].
+pub(crate) fn aggregate(d: &dyn SqlDialect, w: &mut Writer<'_>, f: AggFn, c: &str, cast: Option<AggCast>) {
+    let cast = cast.and_then(|cast| match cast {
+        AggCast::Float => Some(d.float_type()),
+        AggCast::Integer => d.integer_cast_type(),
+    });
+    if cast.is_some() {
+        w.push("CAST(");
+    }
+    w.push(f.sql());
+    w.push("(");
+    w.col(c);
+    w.push(")");
+    if let Some(ty) = cast {
+        w.push(" AS ");
+        w.push(ty);
+        w.push(")");
     }
 }
 

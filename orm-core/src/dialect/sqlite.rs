@@ -173,7 +173,7 @@ impl SqlDialect for Sqlite {
     fn write_in(&self, w: &mut Writer<'_>, column: &'static str, values: &[Value], negated: bool) {
         match (values.len() > LONG_LIST).then(|| json_list(values)).flatten() {
             Some(json) => {
-                w.col(column);
+                w.compared_col(column, values.first());
                 w.push(if negated {
                     " NOT IN (SELECT value FROM json_each("
                 } else {
@@ -206,6 +206,49 @@ impl SqlDialect for Sqlite {
 
     fn is_out_of_range(&self, _code: &str, message: &str) -> bool {
         message == "integer overflow"
+    }
+
+    /// Integer sums in 128 bits (SQLite's SUM fails when a partial sum
+    /// leaves i64, even if the total fits), decimal sums exactly and decimal
+    /// extremes by value: the functions and collation registered on every
+    /// connection (driver/sqlite_functions.rs).
+    fn write_aggregate(
+        &self,
+        w: &mut Writer<'_>,
+        f: crate::ast::AggFn,
+        column: &str,
+        cast: Option<crate::ast::AggCast>,
+        ty: SqlType,
+    ) {
+        use crate::ast::{AggCast, AggFn};
+        match (f, ty, cast) {
+            (AggFn::Sum, _, Some(AggCast::Integer)) => {
+                w.push("orm_integer_sum(");
+                w.col(column);
+                w.push(")");
+            }
+            (AggFn::Sum, SqlType::Decimal, _) => {
+                w.push("orm_decimal_sum(");
+                w.col(column);
+                w.push(")");
+            }
+            (AggFn::Min | AggFn::Max, SqlType::Decimal, _) => {
+                w.push(f.sql());
+                w.push("(");
+                w.col(column);
+                w.push(" COLLATE orm_decimal)");
+            }
+            _ => super::render::aggregate(self, w, f, column, cast),
+        }
+    }
+
+    /// Decimals are stored as text; `orm_decimal` (registered on every
+    /// connection, driver/sqlite_functions.rs) compares them as numbers.
+    fn collation(&self, ty: SqlType) -> Option<&'static str> {
+        match ty {
+            SqlType::Decimal => Some("orm_decimal"),
+            _ => None,
+        }
     }
 
     fn write_no_limit(&self, w: &mut Writer<'_>) {

@@ -32,6 +32,8 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
+mod sqlite_functions;
+#[cfg(feature = "sqlite")]
 mod sqlite_pool;
 #[cfg(feature = "sqlite")]
 mod sqlite_values;

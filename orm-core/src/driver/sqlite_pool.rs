@@ -136,6 +136,7 @@ pub(super) fn open(t: &Target) -> Result<Connection> {
     })?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    super::sqlite_functions::register(&conn).map_err(error)?;
     let mut pragmas = String::from("PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;");
     if !t.memory && !t.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
         pragmas.push_str(" PRAGMA journal_mode = WAL;");

@@ -795,22 +795,24 @@ pub async fn is_linked<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     assoc: Assoc<P, C>,
     target: &C,
 ) -> Result<bool> {
-    let m = assoc.meta;
-    let conn = db.__conn();
-    let mut s = Select::new(m.through);
-    s.items = vec![SelectItem::CountStar];
-    s.filter = Some(Cond::And(vec![
-        Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, parent.__pk()),
-        Cond::Cmp(m.other_key, crate::ast::CmpOp::Eq, target.__pk()),
-    ]));
-    let st = render_select(conn.dialect().sql(), &s);
-    Ok(conn
-        .fetch(st, |r| i64::decode(r, 0))
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or(0)
-        > 0)
+    is_related(parent, db, assoc, target).await
+}
+
+/// Whether `target` is among the parent's associated rows as every other
+/// association statement sees them: a soft-deleted target, or one outside
+/// its model's default scope, is not (`has_x` on any association kind).
+pub(crate) async fn is_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    mut assoc: Assoc<P, C>,
+    target: &C,
+) -> Result<bool> {
+    let key = crate::runtime::key_filter(target);
+    assoc.filter = Some(match assoc.filter.take() {
+        Some(f) => Cond::And(vec![f, key]),
+        None => key,
+    });
+    Ok(count_related(parent, db, assoc).await? > 0)
 }
 
 /// Replace the parent's links with exactly `targets`, atomically.

@@ -8,7 +8,7 @@ CREATE TABLE `users` (
   `created_at` DATETIME(6) NOT NULL,
   `updated_at` DATETIME(6) NOT NULL,
   CONSTRAINT `users_email_key` UNIQUE (`email`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `posts` (
   `id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -17,4 +17,4 @@ CREATE TABLE `posts` (
   `author_id` BIGINT NOT NULL,
   INDEX `posts_author_id_idx` (`author_id`),
   CONSTRAINT `posts_author_id_fkey` FOREIGN KEY (`author_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
