@@ -310,8 +310,13 @@ fn json_fields_per_dialect() {
          AND CAST(JSON_UNQUOTE(JSON_EXTRACT(`data`, ?)) AS BINARY) = CAST(? AS BINARY))"
     ));
     // Booleans and other operands.
-    let b = Event::find().filter(Event::DATA.get("on").eq(true)).to_sql(Dialect::Sqlite);
-    assert!(b.sql.ends_with("WHERE (json_type(`data`, ?) IN ('true', 'false') AND json_extract(`data`, ?) = ?)"));
+    let b = Event::find()
+        .filter(Event::DATA.get("on").eq(true))
+        .to_sql(Dialect::Sqlite);
+    assert!(
+        b.sql
+            .ends_with("WHERE (json_type(`data`, ?) IN ('true', 'false') AND json_extract(`data`, ?) = ?)")
+    );
     assert_eq!(b.params[2], orm_core::Value::I64(1));
     let none = Event::find()
         .filter(Event::DATA.get("x").eq(orm_core::Value::Null(orm_core::SqlType::Json)))

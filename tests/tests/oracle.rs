@@ -216,7 +216,7 @@ fn row(runner: &mut TestRunner, i: usize) -> NewProbe {
     let leaf = leaves[draw(runner, 0..leaves.len())].clone();
     let doc = if i % 7 == 3 {
         json!({})
-    } else if leaf.is_null() && i % 2 == 0 {
+    } else if leaf.is_null() && i.is_multiple_of(2) {
         json!({"w": 1})
     } else {
         json!({"v": leaf, "n": {"v": leaf}})
@@ -226,7 +226,10 @@ fn row(runner: &mut TestRunner, i: usize) -> NewProbe {
         grp: draw(runner, 0i16..4),
         small: draw(runner, edge(i16::MIN as i64, i16::MAX as i64)) as i16,
         medium: draw(runner, edge(i32::MIN as i64, i32::MAX as i64)) as i32,
-        big: draw(runner, prop_oneof![Just(i64::MIN), Just(i64::MAX), -1000i64..1000, any::<i64>()]),
+        big: draw(
+            runner,
+            prop_oneof![Just(i64::MIN), Just(i64::MAX), -1000i64..1000, any::<i64>()],
+        ),
         single: draw(runner, f32s()),
         double: draw(runner, f64s()),
         price: draw(runner, decimal()),
@@ -255,7 +258,17 @@ enum Op {
     NotIn,
 }
 
-const OPS: [Op; 9] = [Op::Eq, Op::Ne, Op::Gt, Op::Gte, Op::Lt, Op::Lte, Op::Between, Op::In, Op::NotIn];
+const OPS: [Op; 9] = [
+    Op::Eq,
+    Op::Ne,
+    Op::Gt,
+    Op::Gte,
+    Op::Lt,
+    Op::Lte,
+    Op::Between,
+    Op::In,
+    Op::NotIn,
+];
 
 /// Rust's answer for `value op operands`.
 fn holds<T: PartialOrd>(value: &T, op: Op, a: &T, b: &T, list: &[T]) -> bool {
@@ -269,12 +282,20 @@ fn holds<T: PartialOrd>(value: &T, op: Op, a: &T, b: &T, list: &[T]) -> bool {
         Op::Lte => matches!(c, Some(Ordering::Less | Ordering::Equal)),
         Op::Between => value >= a && value <= b,
         Op::In => list.iter().any(|x| value.partial_cmp(x) == Some(Ordering::Equal)),
-        Op::NotIn => list.iter().all(|x| matches!(value.partial_cmp(x), Some(Ordering::Less | Ordering::Greater))),
+        Op::NotIn => list
+            .iter()
+            .all(|x| matches!(value.partial_cmp(x), Some(Ordering::Less | Ordering::Greater))),
     }
 }
 
 /// The condition for `column op operands`.
-fn condition<T: FieldType<Compare = T> + Clone>(column: Column<Probe, T>, op: Op, a: &T, b: &T, list: &[T]) -> Condition<Probe> {
+fn condition<T: FieldType<Compare = T> + Clone>(
+    column: Column<Probe, T>,
+    op: Op,
+    a: &T,
+    b: &T,
+    list: &[T],
+) -> Condition<Probe> {
     match op {
         Op::Eq => column.eq(a.clone()),
         Op::Ne => column.ne(a.clone()),
@@ -302,7 +323,9 @@ impl Findings {
         self.asked += 1;
         match got {
             Ok(got) if got == want => {}
-            Ok(got) => self.differences.push(format!("{what}\n    database: {got:?}\n    rust:     {want:?}")),
+            Ok(got) => self
+                .differences
+                .push(format!("{what}\n    database: {got:?}\n    rust:     {want:?}")),
             Err(Error::InvalidQuery { message }) => {
                 self.refused += 1;
                 self.refusals.push(format!("{what}: {message}"));
@@ -344,7 +367,11 @@ macro_rules! filter_case {
         let list: Vec<_> = (0..draw($runner, 0usize..5)).map(|_| pick($runner)).collect();
         let want = want_ids(rows, |r| holds(&r.$field, op, &a, &b, &list));
         let got = ids($t, condition($col, op, &a, &b, &list)).await;
-        $f.check(format!("{} {op:?} {a:?} / {b:?} / {list:?}", stringify!($field)), got, want);
+        $f.check(
+            format!("{} {op:?} {a:?} / {b:?} / {list:?}", stringify!($field)),
+            got,
+            want,
+        );
     }};
 }
 
@@ -370,7 +397,15 @@ async fn filters(f: &mut Findings, t: &TestDb, runner: &mut TestRunner, rows: &[
                 at,
                 datetime().prop_map(|d| Utc.from_utc_datetime(&d))
             ),
-            11 => filter_case!(f, t, runner, rows, Probe::UID, uid, any::<u128>().prop_map(Uuid::from_u128)),
+            11 => filter_case!(
+                f,
+                t,
+                runner,
+                rows,
+                Probe::UID,
+                uid,
+                any::<u128>().prop_map(Uuid::from_u128)
+            ),
             _ => nullable_case(f, t, runner, rows).await,
         }
     }
@@ -524,15 +559,29 @@ async fn extremes(f: &mut Findings, t: &TestDb, rows: &[Probe]) {
         ($col:expr, $field:ident) => {
             for grp in [None, Some(1i16)] {
                 let subset: Vec<&Probe> = rows.iter().filter(|r| grp.is_none_or(|g| r.grp == g)).collect();
-                let min = subset.iter().map(|r| r.$field.clone()).reduce(|a, b| if b < a { b } else { a });
-                let max = subset.iter().map(|r| r.$field.clone()).reduce(|a, b| if b > a { b } else { a });
+                let min = subset
+                    .iter()
+                    .map(|r| r.$field.clone())
+                    .reduce(|a, b| if b < a { b } else { a });
+                let max = subset
+                    .iter()
+                    .map(|r| r.$field.clone())
+                    .reduce(|a, b| if b > a { b } else { a });
                 let find = || match grp {
                     Some(g) => Probe::find().filter(Probe::GRP.eq(g)),
                     None => Probe::find(),
                 };
                 let what = stringify!($field);
-                f.check(format!("min {what} grp={grp:?}"), find().min($col, &t.db).await, min);
-                f.check(format!("max {what} grp={grp:?}"), find().max($col, &t.db).await, max);
+                f.check(
+                    format!("min {what} grp={grp:?}"),
+                    find().min($col, &t.db).await,
+                    min,
+                );
+                f.check(
+                    format!("max {what} grp={grp:?}"),
+                    find().max($col, &t.db).await,
+                    max,
+                );
             }
         };
     }
@@ -582,7 +631,8 @@ async fn aggregates(f: &mut Findings, t: &TestDb, rows: &[Probe]) {
                     None => {
                         f.asked += 1;
                         if !matches!(got, Err(Error::OutOfRange { .. })) {
-                            f.differences.push(format!("{what}: past i64 should be OutOfRange, got {got:?}"));
+                            f.differences
+                                .push(format!("{what}: past i64 should be OutOfRange, got {got:?}"));
                         }
                     }
                 }
@@ -627,7 +677,11 @@ async fn aggregates(f: &mut Findings, t: &TestDb, rows: &[Probe]) {
         e.1 += r.medium as i64;
     }
     let want: Vec<(i16, i64)> = groups.iter().map(|(k, v)| (*k, v.0)).collect();
-    f.check("group_by grp count".into(), Probe::find().group_by(Probe::GRP).count(&t.db).await, want);
+    f.check(
+        "group_by grp count".into(),
+        Probe::find().group_by(Probe::GRP).count(&t.db).await,
+        want,
+    );
     let want: Vec<(i16, Option<i64>)> = groups.iter().map(|(k, v)| (*k, Some(v.1))).collect();
     f.check(
         "group_by grp sum medium".into(),
@@ -671,7 +725,13 @@ fn edge_rows() -> Vec<NewProbe> {
         base("10", "10.00", 16777216.0, 0.30000000000000004, "1970-01-01T00:00:00Z"),
         base("1.5", "1.5", 1.5, 1.5, "1960-06-15T12:30:00.5Z"),
         base("1.50", "1.50", -1.5, -1e-300, "2038-01-19T03:14:08.000001Z"),
-        base("a%b_c", "1234567890123456789.0123456789", 3.4e38, 1e299, "1000-01-01T00:00:00Z"),
+        base(
+            "a%b_c",
+            "1234567890123456789.0123456789",
+            3.4e38,
+            1e299,
+            "1000-01-01T00:00:00Z",
+        ),
         base("A%B_C", "-0.0000000001", -3.4e38, -1e299, "9999-12-31T23:59:59.999999Z"),
     ]
 }

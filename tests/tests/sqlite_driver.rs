@@ -66,3 +66,45 @@ async fn a_parked_transaction_blocks_neither_reads_nor_the_thread() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+/// A held connection whose user turned foreign keys off (as the migration
+/// runner does around a table rebuild) and was cancelled there goes back
+/// to the pool as a new one starts: the next orphan insert fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_holder_leaves_foreign_keys_on() {
+    let (url, path) = file_url("fk-reset");
+    let db = Db::builder(&url).max_connections(1).connect().await.unwrap();
+    raw("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        .execute(&db)
+        .await
+        .unwrap();
+    raw("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id))")
+        .execute(&db)
+        .await
+        .unwrap();
+    {
+        let held = db.acquire().await.unwrap();
+        held.execute_script("PRAGMA foreign_keys = OFF; BEGIN").await.unwrap();
+        // Cancelled here: a timeout around the holder's work fires.
+        let parked = tokio::time::timeout(Duration::from_millis(50), std::future::pending::<()>()).await;
+        assert!(parked.is_err());
+        drop(held);
+    }
+    // The one connection of the pool is the one that was held.
+    let orphan = raw("INSERT INTO child (id, parent_id) VALUES (1, 42)")
+        .execute(&db)
+        .await;
+    assert!(
+        matches!(orphan, Err(orm_core::Error::ForeignKeyViolation { .. })),
+        "{orphan:?}"
+    );
+    let rows = raw("SELECT COUNT(*) FROM child")
+        .fetch_scalars::<i64, _>(&db)
+        .await
+        .unwrap()[0];
+    assert_eq!(rows, 0);
+    db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

@@ -262,6 +262,7 @@ impl Driver for SqlitePool {
         Box::pin(async move {
             let mut held = self.0.acquire().await?;
             held.rollback_on_drop = true;
+            held.held = true;
             Ok(Box::new(Held { held: Some(held) }) as Box<dyn DriverConn>)
         })
     }

@@ -56,6 +56,9 @@ pub(super) struct Pooled {
     /// Held by a caller and dirty (see `DriverConn`): an open transaction
     /// is rolled back before the connection returns to the pool.
     pub(super) rollback_on_drop: bool,
+    /// Held by a caller (a transaction, `Db::acquire`), who may have changed
+    /// session state: reset before the connection returns to the pool.
+    pub(super) held: bool,
     pub(super) created: Instant,
     pub(super) pool: Arc<PoolInner>,
     pub(super) _slot: OwnedSemaphorePermit,
@@ -70,13 +73,19 @@ impl Pooled {
 impl Drop for Pooled {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        if self.rollback_on_drop && !conn.is_autocommit() {
+        if (self.rollback_on_drop || self.held) && !conn.is_autocommit() {
             // A transaction left open (a dropped `Transaction`, a cancelled
             // commit): undone before anyone else gets the connection.
             // ROLLBACK never waits for a lock.
             if conn.execute_batch("ROLLBACK").is_err() {
                 return;
             }
+        }
+        // A held connection goes back as a new one starts (the migration
+        // runner turns foreign keys off around a table rebuild, and a
+        // timeout can cancel it there), or not at all.
+        if self.held && conn.execute_batch(SESSION_DEFAULTS).is_err() {
+            return;
         }
         if self.pool.closed.load(Ordering::SeqCst) {
             return;
@@ -130,6 +139,10 @@ pub(super) fn target(url: &str) -> Result<Target> {
     })
 }
 
+/// The session settings every connection starts with, and a held one is
+/// given back before it returns to the pool.
+const SESSION_DEFAULTS: &str = "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;";
+
 pub(super) fn open(t: &Target) -> Result<Connection> {
     let conn = Connection::open_with_flags(&t.path, t.flags).map_err(|e| Error::Connection {
         message: format!("could not connect to {}: {e}", t.url),
@@ -137,7 +150,7 @@ pub(super) fn open(t: &Target) -> Result<Connection> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     super::sqlite_functions::register(&conn).map_err(error)?;
-    let mut pragmas = String::from("PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;");
+    let mut pragmas = String::from(SESSION_DEFAULTS);
     if !t.memory && !t.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
         pragmas.push_str(" PRAGMA journal_mode = WAL;");
     }
@@ -218,6 +231,7 @@ impl PoolInner {
         Ok(Pooled {
             conn: Some(conn),
             rollback_on_drop: false,
+            held: false,
             created,
             pool: self.clone(),
             _slot: slot,

@@ -90,7 +90,7 @@ impl ViaJoins<'_> {
                 let inner = self.cond(*inner)?;
                 if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) {
                     let target = (a.target)();
-                    let filter = match crate::ast::live_rows(target) {
+                    let filter = match target.visible_rows() {
                         Some(live) => Cond::And(vec![live, inner]),
                         None => inner,
                     };
@@ -115,7 +115,7 @@ impl ViaJoins<'_> {
                         a.name
                     )));
                 };
-                let rows = super::association_rows(self.parent, a, crate::ast::live_rows((a.target)()));
+                let rows = super::association_rows(self.parent, a, (a.target)().visible_rows());
                 OrderTerm::Related(Box::new(rows), col, direction)
             }
             OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, Box::new(by_label((a.target)(), *inner))),
@@ -194,7 +194,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
             left: (alias, target_col),
             right: (parent_ref, parent_col),
             outer: true,
-            on: crate::ast::live_rows(target),
+            on: target.visible_rows(),
         });
     }
     qualify_parent(s, parent_ref);
