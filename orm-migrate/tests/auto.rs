@@ -231,6 +231,18 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
             exec(t, "aut_authors", authors).await.unwrap();
             let books = "INSERT INTO {table} (id, title, author_id) VALUES (1, 'b1', 1), (2, 'b2', 2)";
             exec(t, "aut_books", books).await.unwrap();
+            if t.dialect() == orm_core::Dialect::Sqlite {
+                // The AUTOINCREMENT counter passes 3, then the row goes:
+                // no rebuild below may hand id 3 out again.
+                exec(
+                    t,
+                    "aut_books",
+                    "INSERT INTO {table} (title, author_id) VALUES ('b3', 1)",
+                )
+                .await
+                .unwrap();
+                exec(t, "aut_books", "DELETE FROM {table} WHERE id = 3").await.unwrap();
+            }
         }
         // No step loses a row: the table rebuilds (SQLite) neither, nor
         // the cascade a rebuilt parent would set off with foreign keys on.
@@ -245,6 +257,21 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
     // The new enum value is accepted; the foreign key holds.
     let gone = "INSERT INTO {table} (id, status) VALUES (3, 'gone')";
     exec(t, "aut_authors", gone).await.expect("the added enum value");
+    if t.dialect() == orm_core::Dialect::Sqlite {
+        exec(
+            t,
+            "aut_books",
+            "INSERT INTO {table} (title, author_id) VALUES ('b4', 1)",
+        )
+        .await
+        .unwrap();
+        let ids = raw(format!("SELECT MAX(id) FROM {}", t.q("aut_books")))
+            .fetch_scalars::<i64, _>(&t.db)
+            .await
+            .unwrap();
+        assert_eq!(ids, [4], "the rebuilds kept the AUTOINCREMENT counter");
+        exec(t, "aut_books", "DELETE FROM {table} WHERE id = 4").await.unwrap();
+    }
     let orphan = exec(t, "aut_books", ORPHAN_BOOK).await;
     assert!(matches!(orphan, Err(Error::ForeignKeyViolation { .. })), "{orphan:?}");
     exec(t, "aut_authors", "DELETE FROM {table} WHERE id = 3")

@@ -259,6 +259,19 @@ fn rebuild(d: &dyn SqlDialect, t: &TableChange) -> Vec<String> {
             quoted(d, &t.old.name)
         ));
     }
+    if t.new.columns.iter().any(|c| c.auto_increment) && t.old.columns.iter().any(|c| c.auto_increment) {
+        // The AUTOINCREMENT counter moves with the rows (else ids of rows
+        // deleted before the rebuild would be handed out again).
+        let (old, new) = (sql_string(&t.old.name), sql_string(&temp));
+        out.push(format!(
+            "UPDATE sqlite_sequence SET seq = (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old}) \
+             WHERE name = {new} AND seq < (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old})"
+        ));
+        out.push(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {new}, s.seq FROM sqlite_sequence AS s \
+             WHERE s.name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = {new})"
+        ));
+    }
     out.push(format!("DROP TABLE {}", quoted(d, &t.old.name)));
     out.push(format!(
         "ALTER TABLE {} RENAME TO {}",
@@ -267,6 +280,11 @@ fn rebuild(d: &dyn SqlDialect, t: &TableChange) -> Vec<String> {
     ));
     out.extend(indexes);
     out
+}
+
+/// A name as an SQL string literal.
+fn sql_string(name: &str) -> String {
+    format!("'{}'", name.replace('\'', "''"))
 }
 
 fn quoted(d: &dyn SqlDialect, name: &str) -> String {

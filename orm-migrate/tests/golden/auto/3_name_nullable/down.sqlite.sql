@@ -12,6 +12,10 @@ CREATE TABLE `_orm_new_aut_authors` (
 
 INSERT INTO `_orm_new_aut_authors` (`id`, `status`, `name`, `age`) SELECT `id`, `status`, `name`, `age` FROM `aut_authors`;
 
+UPDATE sqlite_sequence SET seq = (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_authors') WHERE name = '_orm_new_aut_authors' AND seq < (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_authors');
+
+INSERT INTO sqlite_sequence (name, seq) SELECT '_orm_new_aut_authors', s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_authors' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = '_orm_new_aut_authors');
+
 DROP TABLE `aut_authors`;
 
 ALTER TABLE `_orm_new_aut_authors` RENAME TO `aut_authors`;

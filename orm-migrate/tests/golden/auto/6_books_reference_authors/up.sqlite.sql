@@ -11,6 +11,10 @@ CREATE TABLE `_orm_new_aut_books` (
 
 INSERT INTO `_orm_new_aut_books` (`id`, `title`, `author_id`) SELECT `id`, `title`, `author_id` FROM `aut_books`;
 
+UPDATE sqlite_sequence SET seq = (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_books') WHERE name = '_orm_new_aut_books' AND seq < (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_books');
+
+INSERT INTO sqlite_sequence (name, seq) SELECT '_orm_new_aut_books', s.seq FROM sqlite_sequence AS s WHERE s.name = 'aut_books' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = '_orm_new_aut_books');
+
 DROP TABLE `aut_books`;
 
 ALTER TABLE `_orm_new_aut_books` RENAME TO `aut_books`;
