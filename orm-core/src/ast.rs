@@ -71,7 +71,9 @@ pub(crate) enum Cond {
     /// A condition on a to-one association's columns (`Post::author().col(..)`):
     /// the query joins the association once and qualifies the inner
     /// condition by its alias (see `join.rs`).
-    Via(&'static crate::meta::AssocMeta, Box<Cond>),
+    /// The third part is the target's default scope, which the association's
+    /// rows must satisfy (soft delete is read from the target's meta).
+    Via(&'static crate::meta::AssocMeta, Box<Cond>, Option<Box<Cond>>),
 }
 
 impl Cond {
@@ -84,7 +86,8 @@ impl Cond {
             Cond::In(_, values, _) | Cond::Keys(_, values) => values.len(),
             Cond::Null(..) => 0,
             Cond::And(parts) | Cond::Or(parts) => parts.iter().map(Cond::max_params).sum(),
-            Cond::Not(inner) | Cond::Qualified(_, inner) | Cond::Via(_, inner) => inner.max_params(),
+            Cond::Not(inner) | Cond::Qualified(_, inner) => inner.max_params(),
+            Cond::Via(_, inner, scope) => inner.max_params() + scope.as_ref().map_or(0, |s| s.max_params()),
             Cond::Exists(e) => e.filter.as_ref().map_or(0, Cond::max_params),
             Cond::Expr(e, _, o) => e.max_params() + o.max_params(),
             Cond::Sql(_, values) => values.len(),
@@ -196,22 +199,22 @@ pub(crate) enum Direction {
 /// One ORDER BY term.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum OrderTerm {
-    Column(&'static str, Direction),
+    /// A model column, with what its dialect must know to order it as Rust
+    /// orders the values (`SqlDialect::write_order_column`).
+    Column(TypedColumn, Direction),
     /// A computed value (`User::NAME.lower().asc()`).
     Expr(Expr, Direction),
     /// A fragment of the user's (`Order::sql`), with `?` values.
     Sql(String, Vec<Value>),
     /// A term on a to-one association's columns (joined, as `Cond::Via`).
-    Via(&'static crate::meta::AssocMeta, Box<OrderTerm>),
+    /// With the target's default scope, as `Cond::Via`.
+    Via(&'static crate::meta::AssocMeta, Box<OrderTerm>, Option<Box<Cond>>),
     /// A term whose columns are qualified by this alias.
     Qualified(&'static str, Box<OrderTerm>),
-    /// An enum column ordered by its labels (a native ENUM orders by
-    /// declaration position on MySQL; the other dialects store the label).
-    Label(&'static str, Direction),
     /// A column of a to-many association, one value per parent: the
     /// smallest of its rows' values ascending, the largest descending (a
     /// correlated `MIN`/`MAX` over the rows `Exists` selects).
-    Related(Box<Exists>, &'static str, Direction),
+    Related(Box<Exists>, TypedColumn, Direction),
 }
 
 /// One item of a select list.
@@ -272,14 +275,9 @@ pub(crate) struct Select {
     pub qualifier: Option<&'static str>,
     pub items: Vec<SelectItem>,
     pub filter: Option<Cond>,
-    pub group_by: Vec<&'static str>,
+    pub group_by: Vec<TypedColumn>,
     pub having: Option<Cond>,
     pub order: Vec<OrderTerm>,
-    /// The model's columns among the ORDER BY terms, with their type and
-    /// nullability: enums order by label (MySQL would order a native ENUM
-    /// by position), and each dialect may need a collation or a NULLS
-    /// clause to order as Rust does (`SqlDialect::write_order_column`).
-    pub ordered: Vec<OrderedColumn>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     /// `FOR UPDATE` / `FOR SHARE`, with NOWAIT or SKIP LOCKED.
@@ -291,12 +289,39 @@ pub(crate) struct Select {
     pub window: Option<Window>,
 }
 
-/// A model column in an ORDER BY, as its dialect must know it.
+/// A model column in an ORDER BY or GROUP BY, as its dialect must know it
+/// to order and group as Rust compares the values: enums order by label
+/// (MySQL would order a native ENUM by position); a type may need a
+/// collation (SQLite's decimals), NULLs a NULLS clause. `sql_type` is
+/// `None` for a column the builder knows only by name.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct OrderedColumn {
+pub(crate) struct TypedColumn {
     pub name: &'static str,
-    pub sql_type: crate::value::SqlType,
+    pub sql_type: Option<crate::value::SqlType>,
     pub nullable: bool,
+}
+
+impl TypedColumn {
+    /// A column as its model describes it.
+    pub(crate) fn of(c: &crate::meta::ColumnMeta) -> Self {
+        TypedColumn {
+            name: c.name,
+            sql_type: Some(c.sql_type),
+            nullable: c.nullable,
+        }
+    }
+
+    /// The column `name` of `meta` (by name only if `meta` has none).
+    pub(crate) fn named(meta: &crate::meta::ModelMeta, name: &'static str) -> Self {
+        meta.column(name).map_or(
+            TypedColumn {
+                name,
+                sql_type: None,
+                nullable: false,
+            },
+            TypedColumn::of,
+        )
+    }
 }
 
 /// A per-partition row range (each parent's first N children): the select's
@@ -351,36 +376,12 @@ impl Select {
             group_by: Vec::new(),
             having: None,
             order: Vec::new(),
-            ordered: Vec::new(),
             limit: None,
             offset: None,
             lock: None,
             from_query: None,
             window: None,
         }
-    }
-
-    /// Order by `order`, noting the type of each of `meta`'s columns among them.
-    pub(crate) fn set_order(&mut self, meta: &crate::meta::ModelMeta, order: Vec<OrderTerm>) {
-        self.ordered = order
-            .iter()
-            .filter_map(|t| match t {
-                OrderTerm::Column(c, _) => Some(*c),
-                OrderTerm::Sql(..)
-                | OrderTerm::Expr(..)
-                | OrderTerm::Via(..)
-                | OrderTerm::Qualified(..)
-                | OrderTerm::Label(..)
-                | OrderTerm::Related(..) => None,
-            })
-            .filter_map(|c| meta.column(c))
-            .map(|c| OrderedColumn {
-                name: c.name,
-                sql_type: c.sql_type,
-                nullable: c.nullable,
-            })
-            .collect();
-        self.order = order;
     }
 }
 

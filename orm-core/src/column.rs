@@ -49,16 +49,6 @@ impl<M, T> Column<M, T> {
         self.name
     }
 
-    /// Ascending order on this column.
-    pub fn asc(self) -> Order<M> {
-        Order::new(self.name, Direction::Asc)
-    }
-
-    /// Descending order on this column.
-    pub fn desc(self) -> Order<M> {
-        Order::new(self.name, Direction::Desc)
-    }
-
     /// `column IS NULL`
     pub fn is_null(self) -> Condition<M> {
         Condition::new(Cond::Null(self.name, false))
@@ -71,6 +61,25 @@ impl<M, T> Column<M, T> {
 }
 
 impl<M, T: FieldType> Column<M, T> {
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order<M> {
+        self.order(Direction::Asc)
+    }
+
+    /// Descending order on this column.
+    pub fn desc(self) -> Order<M> {
+        self.order(Direction::Desc)
+    }
+
+    fn order(self, direction: Direction) -> Order<M> {
+        let column = crate::ast::TypedColumn {
+            name: self.name,
+            sql_type: Some(T::SQL_TYPE),
+            nullable: T::NULLABLE,
+        };
+        Order::from_term(OrderTerm::Column(column, direction))
+    }
+
     fn cmp(self, op: CmpOp, v: impl IntoOperand<M, T::Compare>) -> Condition<M> {
         compare(self.name, op, v.into_operand())
     }
@@ -288,10 +297,6 @@ pub struct Order<M> {
 }
 
 impl<M> Order<M> {
-    fn new(column: &'static str, direction: Direction) -> Self {
-        Self::from_term(OrderTerm::Column(column, direction))
-    }
-
     pub(crate) fn from_term(term: OrderTerm) -> Self {
         Order {
             term,
@@ -329,7 +334,7 @@ impl<M> Order<M> {
     }
 }
 
-impl<M, T> From<Column<M, T>> for Order<M> {
+impl<M, T: FieldType> From<Column<M, T>> for Order<M> {
     fn from(c: Column<M, T>) -> Self {
         c.asc()
     }

@@ -185,6 +185,10 @@ pub(crate) struct AlterSyntax {
     /// ADD COLUMN takes only a column that is nullable or has a constant
     /// default, without UNIQUE, CHECK or REFERENCES (else: rebuild).
     pub add_column_simple_only: bool,
+    /// Statements a table rebuild runs before dropping the old table so the
+    /// new one keeps its auto-increment counter (`{old}` and `{new}` stand
+    /// for the two table names as string literals); none where no rebuild.
+    pub rebuild_keeps_counter: &'static [&'static str],
 }
 
 /// How a column changes in place.
@@ -283,13 +287,13 @@ pub(crate) trait SqlDialect: Sync {
     /// A model column in ORDER BY: enums by label, with the collation its
     /// type needs, NULLs first ascending and last descending (Rust's
     /// `Option` order) when it is nullable.
-    fn write_order_column(&self, w: &mut Writer<'_>, c: &crate::ast::OrderedColumn, direction: crate::ast::Direction) {
+    fn write_order_column(&self, w: &mut Writer<'_>, c: &crate::ast::TypedColumn, direction: crate::ast::Direction) {
         use crate::ast::Direction;
-        if matches!(c.sql_type, SqlType::Enum(_)) {
+        if matches!(c.sql_type, Some(SqlType::Enum(_))) {
             self.write_label_order(w, c.name);
         } else {
             w.col(c.name);
-            if let Some(collation) = self.collation(c.sql_type) {
+            if let Some(collation) = c.sql_type.and_then(|ty| self.collation(ty)) {
                 w.push(" COLLATE ");
                 w.push(collation);
             }
@@ -586,7 +590,6 @@ pub(crate) fn json_scalar(v: &Value, date_text: fn(&Value) -> Option<String>) ->
     })
 }
 
-/// Whether a value compares as a number.
 /// What a JSON field is compared with, by the one rule every dialect
 /// renders: a number matches JSON numbers only, both read as `f64` (as
 /// serde_json's `as_f64`: `42 == 42.0`); a string matches JSON strings only,

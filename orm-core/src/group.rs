@@ -1,7 +1,7 @@
 //! Aggregates and grouping: `sum`/`avg` with their result types,
 //! `group_by` on one column or a tuple of columns, and `having`.
 
-use crate::ast::{AggCast, AggFn, CmpOp, Cond, Direction, OrderTerm, SelectItem};
+use crate::ast::{AggCast, AggFn, CmpOp, Cond, Direction, OrderTerm, SelectItem, TypedColumn};
 use crate::column::Column;
 use crate::db::Executor;
 use crate::dialect::render_select;
@@ -227,15 +227,18 @@ impl<M: Model, K: Send> Grouped<M, K> {
         let mut items: Vec<SelectItem> = self.keys.iter().map(|k| SelectItem::Column(k)).collect();
         items.push(item);
         let mut s = self.find.select_items(items);
-        s.group_by = self.keys.clone();
+        s.group_by = self.keys.iter().map(|k| TypedColumn::named(M::META, k)).collect();
         s.having = match self.having.len() {
             0 => None,
             1 => self.having.into_iter().next(),
             _ => Some(Cond::And(self.having)),
         };
         if s.order.is_empty() {
-            let order = self.keys.iter().map(|k| OrderTerm::Column(k, Direction::Asc)).collect();
-            s.set_order(M::META, order);
+            s.order = self
+                .keys
+                .iter()
+                .map(|k| OrderTerm::Column(TypedColumn::named(M::META, k), Direction::Asc))
+                .collect();
         }
         let st = render_select(conn.dialect().sql(), &s);
         let decode = self.decode;

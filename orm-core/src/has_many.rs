@@ -1,6 +1,7 @@
 //! The has-many methods beyond get/count/create: `add_x`, `add_xs`,
-//! `remove_x`, `set_xs`, `has_x` (Sequelize's addPost, removePost, ...).
-//! Each is one UPDATE (or COUNT) of the targets' foreign key.
+//! `remove_x`, `set_xs` (Sequelize's addPost, removePost, ...), each one
+//! UPDATE of the targets' foreign key; and `has_x` for every association
+//! kind (one COUNT through `count_related`).
 
 use crate::ast::{Assign, CmpOp, Cond, Select, SelectItem, Update};
 use crate::db::{Conn, Executor};
@@ -139,12 +140,20 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     }
 }
 
-/// `user.has_post(&db, &post)`: whether the target points at the parent.
-pub async fn is_child<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+/// `user.has_post(&db, &post)`, `post.has_tag(&db, &tag)`: whether the
+/// target is among the parent's associated rows as every other association
+/// statement sees them (any association kind): a soft-deleted target, or
+/// one outside its model's default scope, is not.
+pub async fn is_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     parent: &P,
     db: &E,
-    assoc: Assoc<P, C>,
+    mut assoc: Assoc<P, C>,
     target: &C,
 ) -> Result<bool> {
-    crate::include::is_related(parent, db, assoc, target).await
+    let key = crate::runtime::key_filter(target);
+    assoc.filter = Some(match assoc.filter.take() {
+        Some(f) => Cond::And(vec![f, key]),
+        None => key,
+    });
+    Ok(crate::include::count_related(parent, db, assoc).await? > 0)
 }

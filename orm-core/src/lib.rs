@@ -105,9 +105,8 @@ pub mod __private {
     pub use crate::association::{AssocField, Loaded};
     pub use crate::bulk::{bulk_create, find_or_create, upsert, upsert_on};
     pub use crate::error::FieldErrors;
-    pub use crate::has_many::{adopt, is_child, orphan, replace_children};
-    pub use crate::include::{count_related, get_related, is_linked, link, set_links, unlink};
-    pub use crate::meta::{ScopeFilter, scope_filter};
+    pub use crate::has_many::{adopt, is_related, orphan, replace_children};
+    pub use crate::include::{count_related, get_related, link, set_links, unlink};
     pub use crate::runtime::{
         create, destroy, destroy_force, find_by_key, increment, reload, restore, save, save_columns, update, validate,
     };

@@ -215,35 +215,6 @@ pub struct ModelMeta {
     pub deleted_at: Option<usize>,
     /// Index of the optimistic-locking version column.
     pub version: Option<usize>,
-    /// The model's default scope as a filter, for statements that reach its
-    /// rows through an association (set by the derive).
-    #[doc(hidden)]
-    pub default_scope: Option<fn() -> ScopeFilter>,
-}
-
-/// A model's default-scope filter, as association statements add it.
-#[doc(hidden)]
-pub struct ScopeFilter(pub(crate) Option<crate::ast::Cond>);
-
-/// The default scope of `M` as a [`ScopeFilter`] (the derive's
-/// `with_default_scope` argument).
-#[doc(hidden)]
-pub fn scope_filter<M: crate::Model>() -> ScopeFilter {
-    ScopeFilter(crate::model::default_scope_filter::<M>())
-}
-
-impl ModelMeta {
-    /// The rows of this model any statement may see: not soft-deleted, and
-    /// inside its default scope.
-    pub(crate) fn visible_rows(&self) -> Option<crate::ast::Cond> {
-        let mut parts: Vec<crate::ast::Cond> = crate::ast::live_rows(self).into_iter().collect();
-        parts.extend(self.default_scope.and_then(|f| f().0));
-        match parts.len() {
-            0 => None,
-            1 => parts.pop(),
-            _ => Some(crate::ast::Cond::And(parts)),
-        }
-    }
 }
 
 impl ModelMeta {
@@ -279,7 +250,6 @@ impl ModelMeta {
             associations: &[],
             deleted_at: None,
             version: None,
-            default_scope: None,
         }
     }
     /// The managed `created_at` column's index.
@@ -300,12 +270,6 @@ impl ModelMeta {
     /// The optimistic-locking version column's index.
     pub const fn with_version(mut self, index: Option<usize>) -> Self {
         self.version = index;
-        self
-    }
-    /// The model's default scope, for association statements.
-    #[doc(hidden)]
-    pub const fn with_default_scope(mut self, scope: Option<fn() -> ScopeFilter>) -> Self {
-        self.default_scope = scope;
         self
     }
     /// The model's associations.

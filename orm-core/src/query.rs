@@ -211,7 +211,7 @@ impl<M: Model> Find<M> {
         let mut s = Select::new(M::META.table);
         s.items = items;
         s.filter = self.where_cond();
-        s.set_order(M::META, self.order.clone());
+        s.order = self.order.clone();
         s.limit = self.limit;
         s.offset = self.offset;
         // Past 16 associations in one query the names stay unresolved and
@@ -286,7 +286,7 @@ impl<M: Model> Find<M> {
             outer.items = s.items.clone();
             outer.alias = Some(parent_ref);
             outer.from_query = Some(Box::new(s));
-            outer.set_order(M::META, self.order.clone());
+            outer.order = self.order.clone();
             crate::include::join::resolve_via(&mut outer, M::META, parent_ref)?;
             crate::include::join::qualify_parent(&mut outer, parent_ref);
             s = outer;

@@ -401,12 +401,13 @@ fn joined_includes_and_association_columns() {
             post_cols("posts").replace('"', "`")
         )
     );
-    // A to-many association's column orders its parents by MIN / MAX.
+    // A to-many association's column orders its parents by MIN / MAX; a
+    // parent without rows (NULL) is placed as `Option`'s None, last descending.
     let q = User::find().order_by(User::posts().col(Post::ID).desc());
     assert_eq!(
         q.to_sql(Dialect::Postgres).sql,
         format!(
-            "SELECT {} FROM \"users\" ORDER BY (SELECT MAX(\"s1\".\"id\") FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\") DESC",
+            "SELECT {} FROM \"users\" ORDER BY (SELECT MAX(\"s1\".\"id\") FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"users\".\"id\") DESC NULLS LAST",
             user_cols("users")
         )
     );

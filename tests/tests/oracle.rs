@@ -698,6 +698,29 @@ async fn aggregates(f: &mut Findings, t: &TestDb, rows: &[Probe]) {
         Probe::find().group_by((Probe::FLAG, Probe::GRP)).count(&t.db).await,
         want,
     );
+    // Groups of equal values: decimals by value (1.5 and 1.50 are one
+    // group), text by bytes ('a' and 'a ' are two).
+    let mut by_price: std::collections::BTreeMap<Decimal, i64> = Default::default();
+    for r in rows {
+        *by_price.entry(r.price.normalize()).or_default() += 1;
+    }
+    let want: Vec<(Decimal, i64)> = by_price.into_iter().collect();
+    let got = Probe::find()
+        .group_by(Probe::PRICE)
+        .count(&t.db)
+        .await
+        .map(|g| g.into_iter().map(|(k, n)| (k.normalize(), n)).collect::<Vec<_>>());
+    f.check("group_by price count".into(), got, want);
+    let mut by_label: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in rows {
+        *by_label.entry(r.label.clone()).or_default() += 1;
+    }
+    let want: Vec<(String, i64)> = by_label.into_iter().collect();
+    f.check(
+        "group_by label count".into(),
+        Probe::find().group_by(Probe::LABEL).count(&t.db).await,
+        want,
+    );
 }
 
 /// Fixed edge rows every run has, beside the drawn ones.

@@ -2,7 +2,8 @@
 //! `has_x` (has-many and belongs-to-many), `count_x`, `get_x`, and
 //! association-column filters and orders (`Shelf::books().col(..)`).
 //! A soft-deleted target, or one outside its model's default scope, is not
-//! there for any of them.
+//! there for any of them. Orders through associations place NULLs as
+//! Rust's `Option` does on all three dialects.
 
 use orm_core::prelude::*;
 use orm_tests::{TestDb, dialect_tests};
@@ -25,6 +26,7 @@ pub struct Book {
     pub title: String,
     pub pages: i64,
     pub in_print: bool,
+    pub subtitle: Option<String>,
     pub shelf_id: i64,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -56,11 +58,11 @@ async fn setup(t: &TestDb) -> (Shelf, Shelf, Vec<Book>, Vec<Badge>) {
     let mut books = Vec::new();
     // a: a live book (10 pages), a deleted one (500), one out of print (900);
     // b: one live book (20 pages).
-    for (title, pages, in_print, shelf) in [
-        ("live", 10, true, a.id),
-        ("deleted", 500, true, a.id),
-        ("out of print", 900, false, a.id),
-        ("other", 20, true, b.id),
+    for (title, pages, in_print, shelf, subtitle) in [
+        ("live", 10, true, a.id, Some("z")),
+        ("deleted", 500, true, a.id, None),
+        ("out of print", 900, false, a.id, None),
+        ("other", 20, true, b.id, None),
     ] {
         let book = Book::create(
             &t.db,
@@ -68,6 +70,7 @@ async fn setup(t: &TestDb) -> (Shelf, Shelf, Vec<Book>, Vec<Badge>) {
                 title: title.into(),
                 pages,
                 in_print,
+                subtitle: subtitle.map(str::to_owned),
                 shelf_id: shelf,
             },
         )
@@ -143,4 +146,61 @@ async fn association_columns_see_only_visible_rows(t: &TestDb) {
     assert_eq!(dropped, 0);
 }
 
-dialect_tests!(has_sees_only_visible_targets, association_columns_see_only_visible_rows);
+/// Orders through associations place NULLs as Rust's `Option` does (first
+/// ascending, last descending) on every dialect: a parent without rows in a
+/// to-many order, and a nullable column in an include's own order, loaded
+/// by its own statement or joined.
+async fn association_orders_place_nulls_as_option(t: &TestDb) {
+    let (a, b, _, _) = setup(t).await;
+    let c = Shelf::create(&t.db, NewShelf { name: "c".into() }).await.unwrap();
+    let ids = |shelves: Vec<Shelf>| shelves.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let asc = Shelf::find()
+        .order_by(Shelf::books().col(Book::PAGES).asc())
+        .all(&t.db)
+        .await
+        .unwrap();
+    assert_eq!(ids(asc), vec![c.id, a.id, b.id], "no books first ascending");
+    let desc = Shelf::find()
+        .order_by(Shelf::books().col(Book::PAGES).desc())
+        .all(&t.db)
+        .await
+        .unwrap();
+    assert_eq!(ids(desc), vec![b.id, a.id, c.id], "no books last descending");
+    // Shelf a's visible books after adding one without a subtitle.
+    Book::create(
+        &t.db,
+        NewBook {
+            title: "plain".into(),
+            pages: 5,
+            in_print: true,
+            subtitle: None,
+            shelf_id: a.id,
+        },
+    )
+    .await
+    .unwrap();
+    for joined in [false, true] {
+        for (order, want) in [
+            (Book::SUBTITLE.asc(), ["plain", "live"]),
+            (Book::SUBTITLE.desc(), ["live", "plain"]),
+        ] {
+            let include = Shelf::books().order_by(order);
+            let include = if joined { include.join() } else { include };
+            let shelf = Shelf::find()
+                .filter(Shelf::ID.eq(a.id))
+                .include(include)
+                .one(&t.db)
+                .await
+                .unwrap()
+                .unwrap();
+            let titles: Vec<&str> = shelf.books.get().unwrap().iter().map(|b| b.title.as_str()).collect();
+            assert_eq!(titles, want, "joined: {joined}");
+        }
+    }
+}
+
+dialect_tests!(
+    has_sees_only_visible_targets,
+    association_columns_see_only_visible_rows,
+    association_orders_place_nulls_as_option
+);

@@ -83,6 +83,7 @@ impl SqlDialect for MySql {
             drop_foreign_key: "DROP FOREIGN KEY",
             alter_constraints: true,
             add_column_simple_only: false,
+            rebuild_keeps_counter: &[],
         }
     }
 

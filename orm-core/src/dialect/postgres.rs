@@ -96,6 +96,7 @@ impl SqlDialect for Postgres {
             drop_foreign_key: "DROP CONSTRAINT",
             alter_constraints: true,
             add_column_simple_only: false,
+            rebuild_keeps_counter: &[],
         }
     }
 

@@ -4,7 +4,7 @@
 use super::SqlDialect;
 use crate::ast::{
     AggCast, AggFn, Assign, Cond, Delete, Direction, Exists, Expr, Func, Insert, Join, LikeKind, OnConflict, Operand,
-    OrderTerm, OrderedColumn, Select, SelectItem, Update, Window,
+    OrderTerm, Select, SelectItem, TypedColumn, Update, Window,
 };
 use crate::value::Value;
 
@@ -168,7 +168,7 @@ impl<'d> Writer<'d> {
             }
             // Resolved into a join and `Qualified` before rendering (join.rs);
             // unresolved, it names the association as its alias.
-            Cond::Via(a, inner) => {
+            Cond::Via(a, inner, _) => {
                 let saved = self.qualifier.replace(a.name.to_owned());
                 self.cond(inner);
                 self.qualifier = saved;
@@ -234,7 +234,6 @@ impl<'d> Writer<'d> {
         }
     }
 
-    /// `col IN (...)` with one parameter per value (the default).
     /// A column compared with `v`, with the collation the dialect needs for
     /// the value's type to compare as Rust does (SQLite's decimals).
     pub(crate) fn compared_col(&mut self, col: &str, v: Option<&Value>) {
@@ -249,6 +248,7 @@ impl<'d> Writer<'d> {
         }
     }
 
+    /// `col IN (...)` with one parameter per value (the default).
     pub(crate) fn in_list(&mut self, col: &str, values: &[Value], negated: bool) {
         self.compared_col(col, values.first());
         self.push(if negated { " NOT IN (" } else { " IN (" });
@@ -288,7 +288,7 @@ impl<'d> Writer<'d> {
 
     /// `(SELECT 1 | AGG(target.col) FROM target [via join table] WHERE
     /// target.key = outer.key [AND filter])`.
-    fn correlated(&mut self, e: &Exists, agg: Option<(&str, &'static str)>) {
+    fn correlated(&mut self, e: &Exists, agg: Option<(&str, &TypedColumn)>) {
         self.alias_seq += 1;
         let target = format!("s{}", self.alias_seq);
         let outer = self.outer.clone();
@@ -297,7 +297,11 @@ impl<'d> Writer<'d> {
             Some((f, col)) => {
                 self.push(f);
                 self.push("(");
-                self.qualified(&target, col);
+                self.qualified(&target, col.name);
+                if let Some(collation) = col.sql_type.and_then(|ty| self.d.collation(ty)) {
+                    self.push(" COLLATE ");
+                    self.push(collation);
+                }
                 self.push(")");
             }
             None => self.push("1"),
@@ -414,16 +418,16 @@ fn write_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
     w.ident("rn_");
 }
 
-fn write_order_terms(d: &dyn SqlDialect, w: &mut Writer<'_>, terms: &[OrderTerm], ordered: &[OrderedColumn]) {
+fn write_order_terms(d: &dyn SqlDialect, w: &mut Writer<'_>, terms: &[OrderTerm]) {
     for (i, term) in terms.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        write_order_term(d, w, term, ordered);
+        write_order_term(d, w, term);
     }
 }
 
-fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, ordered: &[OrderedColumn]) {
+fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm) {
     let dir = |w: &mut Writer<'_>, dir: &Direction| {
         w.push(match dir {
             Direction::Asc => " ASC",
@@ -431,13 +435,7 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, or
         })
     };
     match term {
-        OrderTerm::Column(col, direction) => match ordered.iter().find(|c| c.name == *col) {
-            Some(c) => d.write_order_column(w, c, *direction),
-            None => {
-                w.col(col);
-                dir(w, direction);
-            }
-        },
+        OrderTerm::Column(c, direction) => d.write_order_column(w, c, *direction),
         OrderTerm::Expr(e, direction) => {
             w.expr(e);
             dir(w, direction);
@@ -445,17 +443,13 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, or
         OrderTerm::Sql(sql, values) => w.fragment(sql, values),
         OrderTerm::Qualified(alias, inner) => {
             let saved = w.qualifier.replace((*alias).to_owned());
-            write_order_term(d, w, inner, &[]);
+            write_order_term(d, w, inner);
             w.qualifier = saved;
         }
-        OrderTerm::Via(a, inner) => {
+        OrderTerm::Via(a, inner, _) => {
             let saved = w.qualifier.replace(a.name.to_owned());
-            write_order_term(d, w, inner, &[]);
+            write_order_term(d, w, inner);
             w.qualifier = saved;
-        }
-        OrderTerm::Label(col, direction) => {
-            d.write_label_order(w, col);
-            dir(w, direction);
         }
         OrderTerm::Related(e, col, direction) => {
             let f = match direction {
@@ -464,6 +458,8 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm, or
             };
             w.correlated(e, Some((f, col)));
             dir(w, direction);
+            // A parent without rows has NULL here: placed as `Option`'s None.
+            w.push(d.nulls_order(*direction));
         }
     }
 }
@@ -487,7 +483,7 @@ fn write_plain_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select, win: O
         w.qualified(win.partition.0, win.partition.1);
         if !win.order.is_empty() {
             w.push(" ORDER BY ");
-            write_order_terms(d, w, &win.order, &[]);
+            write_order_terms(d, w, &win.order);
         }
         w.push(") AS ");
         w.ident("rn_");
@@ -498,7 +494,7 @@ fn write_plain_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select, win: O
     }
     if !s.order.is_empty() {
         w.push(" ORDER BY ");
-        write_order_terms(d, w, &s.order, &s.ordered);
+        write_order_terms(d, w, &s.order);
     }
     d.write_limit(w, s.limit, s.offset);
     if let Some(lock) = &s.lock {
@@ -567,7 +563,11 @@ fn write_from_where(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select) {
             if i > 0 {
                 w.push(", ");
             }
-            w.col(c);
+            w.col(c.name);
+            if let Some(collation) = c.sql_type.and_then(|ty| d.collation(ty)) {
+                w.push(" COLLATE ");
+                w.push(collation);
+            }
         }
     }
     if let Some(h) = &s.having {

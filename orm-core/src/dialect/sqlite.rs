@@ -74,6 +74,14 @@ impl SqlDialect for Sqlite {
             drop_foreign_key: "",
             alter_constraints: false,
             add_column_simple_only: true,
+            // AUTOINCREMENT keeps its high-water mark in sqlite_sequence,
+            // by table name: the rows' copy alone would lower it.
+            rebuild_keeps_counter: &[
+                "UPDATE sqlite_sequence SET seq = (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old}) \
+                 WHERE name = {new} AND seq < (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old})",
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {new}, s.seq FROM sqlite_sequence AS s \
+                 WHERE s.name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = {new})",
+            ],
         }
     }
 

@@ -86,8 +86,8 @@ impl Aggregate<Option<i128>, Option<i64>> for IntegerSum {
         let v = match ctx.get_raw(0) {
             ValueRef::Null => return Ok(()),
             ValueRef::Integer(i) => i128::from(i),
-            // SQLite's SUM fails on a REAL that is no integer too, the same way.
-            _ => return Err(user_error("integer overflow")),
+            // An integer column holds integers unless something else wrote it.
+            _ => return Err(user_error("orm_integer_sum: a value in the column is not an integer")),
         };
         *acc = Some(acc.unwrap_or(0) + v);
         Ok(())

@@ -67,36 +67,36 @@ impl Aliases {
 }
 
 /// The joins that `Assoc::col` conditions and orderings need, one per
-/// association, in the order first used.
+/// association, in the order first used, each with the target's default
+/// scope for its ON.
 struct ViaJoins<'a> {
     parent: &'static ModelMeta,
     aliases: &'a mut Aliases,
-    joins: Vec<(&'static AssocMeta, &'static str)>,
+    joins: Vec<(&'static AssocMeta, &'static str, Option<Cond>)>,
 }
 
 impl ViaJoins<'_> {
-    fn alias(&mut self, a: &'static AssocMeta) -> Result<&'static str> {
-        if let Some((_, alias)) = self.joins.iter().find(|(m, _)| std::ptr::eq(*m, a)) {
+    fn alias(&mut self, a: &'static AssocMeta, scope: Option<Box<Cond>>) -> Result<&'static str> {
+        if let Some((_, alias, _)) = self.joins.iter().find(|(m, ..)| std::ptr::eq(*m, a)) {
             return Ok(alias);
         }
         let alias = self.aliases.take()?;
-        self.joins.push((a, alias));
+        self.joins.push((a, alias, scope.map(|s| *s)));
         Ok(alias)
     }
 
     fn cond(&mut self, c: Cond) -> Result<Cond> {
         Ok(match c {
-            Cond::Via(a, inner) => {
+            Cond::Via(a, inner, scope) => {
                 let inner = self.cond(*inner)?;
                 if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) {
-                    let target = (a.target)();
-                    let filter = match target.visible_rows() {
-                        Some(live) => Cond::And(vec![live, inner]),
+                    let filter = match visible((a.target)(), scope) {
+                        Some(v) => Cond::And(vec![v, inner]),
                         None => inner,
                     };
                     super::association_exists(self.parent, a, Some(filter))
                 } else {
-                    Cond::Qualified(self.alias(a)?, Box::new(inner))
+                    Cond::Qualified(self.alias(a, scope)?, Box::new(inner))
                 }
             }
             Cond::And(parts) => Cond::And(parts.into_iter().map(|p| self.cond(p)).collect::<Result<_>>()?),
@@ -108,34 +108,32 @@ impl ViaJoins<'_> {
 
     fn term(&mut self, t: OrderTerm) -> Result<OrderTerm> {
         Ok(match t {
-            OrderTerm::Via(a, inner) if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) => {
+            OrderTerm::Via(a, inner, scope) if matches!(a.kind, AssocKind::HasMany | AssocKind::BelongsToMany) => {
                 let OrderTerm::Column(col, direction) = *inner else {
                     return Err(Error::invalid(format!(
                         "only a column of the to-many association `{}` can order its parents",
                         a.name
                     )));
                 };
-                let rows = super::association_rows(self.parent, a, (a.target)().visible_rows());
+                let rows = super::association_rows(self.parent, a, visible((a.target)(), scope));
                 OrderTerm::Related(Box::new(rows), col, direction)
             }
-            OrderTerm::Via(a, inner) => OrderTerm::Qualified(self.alias(a)?, Box::new(by_label((a.target)(), *inner))),
+            OrderTerm::Via(a, inner, scope) => OrderTerm::Qualified(self.alias(a, scope)?, inner),
             other => other,
         })
     }
 }
 
-/// A term on an enum column of `meta` ordered by its labels (as the
-/// parent's own enum columns are, through `Select::set_order`).
-pub(crate) fn by_label(meta: &ModelMeta, term: OrderTerm) -> OrderTerm {
-    match term {
-        OrderTerm::Column(col, direction)
-            if meta
-                .column(col)
-                .is_some_and(|c| matches!(c.sql_type, crate::value::SqlType::Enum(_))) =>
-        {
-            OrderTerm::Label(col, direction)
-        }
-        other => other,
+/// The rows of `target` an association statement may see: not soft-deleted,
+/// and inside its default `scope`.
+fn visible(target: &ModelMeta, scope: Option<Box<Cond>>) -> Option<Cond> {
+    let parts: Vec<Cond> = crate::ast::live_rows(target)
+        .into_iter()
+        .chain(scope.map(|s| *s))
+        .collect();
+    match parts.len() {
+        0 | 1 => parts.into_iter().next(),
+        _ => Some(Cond::And(parts)),
     }
 }
 
@@ -185,7 +183,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
         .into_iter()
         .map(|t| v.term(t))
         .collect::<Result<_>>()?;
-    for (a, alias) in v.joins {
+    for (a, alias, scope) in v.joins {
         let (parent_col, target_col) = super::key_columns(parent, a);
         let target = (a.target)();
         s.joins.push(Join {
@@ -194,7 +192,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
             left: (alias, target_col),
             right: (parent_ref, parent_col),
             outer: true,
-            on: target.visible_rows(),
+            on: visible(target, scope.map(Box::new)),
         });
     }
     qualify_parent(s, parent_ref);
@@ -350,7 +348,7 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
         assoc
             .order
             .iter()
-            .map(|t| OrderTerm::Qualified(alias, Box::new(by_label(target, t.clone())))),
+            .map(|t| OrderTerm::Qualified(alias, Box::new(t.clone()))),
     );
     let mut nested = Vec::new();
     for n in &assoc.nested {
@@ -511,31 +509,42 @@ impl<P: Model, C: Model + Clone> Collector<P> for JoinCollector<P, C> {
 /// parent query's `filter` and `order_by` ([`Assoc::col`]).
 pub struct AssocColumn<P, C, T> {
     assoc: &'static AssocMeta,
+    /// The target's default scope, which its rows must satisfy.
+    scope: Option<Cond>,
     column: crate::Column<C, T>,
     _marker: PhantomData<fn() -> P>,
 }
 
-impl<P, C, T> AssocColumn<P, C, T> {
-    pub(crate) fn new(assoc: &'static AssocMeta, column: crate::Column<C, T>) -> Self {
+impl<P, C, T: FieldType> AssocColumn<P, C, T> {
+    pub(crate) fn new(assoc: &'static AssocMeta, scope: Option<Cond>, column: crate::Column<C, T>) -> Self {
         AssocColumn {
             assoc,
+            scope,
             column,
             _marker: PhantomData,
         }
     }
 
     fn wrap(&self, c: Condition<C>) -> Condition<P> {
-        Condition::new(Cond::Via(self.assoc, Box::new(c.cond)))
+        self.via(c.cond)
+    }
+
+    fn via(&self, c: Cond) -> Condition<P> {
+        Condition::new(Cond::Via(self.assoc, Box::new(c), self.scope.clone().map(Box::new)))
     }
 
     fn order(&self, o: Order<C>) -> Order<P> {
-        Order::from_term(OrderTerm::Via(self.assoc, Box::new(o.term)))
+        Order::from_term(OrderTerm::Via(
+            self.assoc,
+            Box::new(o.term),
+            self.scope.clone().map(Box::new),
+        ))
     }
 
     /// Ascending order on the associated column. On a to-many association
     /// (each parent has many rows) parents are ordered by the smallest of
     /// their rows' values (`MIN`); parents without rows have NULL there,
-    /// which each dialect places as it places NULLs.
+    /// which order first (as `Option`'s `None`) on every dialect.
     pub fn asc(&self) -> Order<P> {
         self.order(self.column.asc())
     }
@@ -565,7 +574,7 @@ macro_rules! compare {
                 $(#[$doc])*
                 pub fn $name(&self, v: impl IntoValue<T::Compare>) -> Condition<P> {
                     let c = Cond::Cmp(self.column.name(), crate::ast::CmpOp::$op, v.into_value());
-                    Condition::new(Cond::Via(self.assoc, Box::new(c)))
+                    self.via(c)
                 }
             )*
 

@@ -245,8 +245,8 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// association is joined once (LEFT JOIN) however many conditions use
     /// it; on a to-many association a condition means "some row matches"
     /// (an `EXISTS`), and ordering by it panics.
-    pub fn col<T>(&self, column: crate::Column<C, T>) -> join::AssocColumn<P, C, T> {
-        join::AssocColumn::new(self.meta, column)
+    pub fn col<T: crate::FieldType>(&self, column: crate::Column<C, T>) -> join::AssocColumn<P, C, T> {
+        join::AssocColumn::new(self.meta, crate::model::default_scope_filter::<C>(), column)
     }
 
     /// Used by the derive: a `BelongsToMany` through the model `L` loads
@@ -415,7 +415,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                 let order = if self.order.is_empty() {
                     target
                         .pk_columns()
-                        .map(|c| crate::ast::OrderTerm::Column(c.name, crate::ast::Direction::Asc))
+                        .map(|c| {
+                            crate::ast::OrderTerm::Column(crate::ast::TypedColumn::of(c), crate::ast::Direction::Asc)
+                        })
                         .collect()
                 } else {
                     self.order.clone()
@@ -424,13 +426,13 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     partition,
                     order: order
                         .into_iter()
-                        .map(|t| crate::ast::OrderTerm::Qualified(tref, Box::new(join::by_label(target, t))))
+                        .map(|t| crate::ast::OrderTerm::Qualified(tref, Box::new(t)))
                         .collect(),
                     offset: self.offset.unwrap_or(0),
                     limit: self.limit,
                 });
             } else {
-                s.set_order(target, self.order.clone());
+                s.order = self.order.clone();
             }
             // Joined includes of the targets (a mixed plan): into this statement.
             let first_chunk = collectors.is_empty() && out.is_empty();
@@ -786,33 +788,6 @@ pub async fn unlink<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         .await
         .map_err(|e| crate::meta::enrich_join(e, m.through, [m.foreign_key, m.other_key]))?;
     Ok(done.rows_affected)
-}
-
-/// Whether the parent is linked to `target` through the join table.
-pub async fn is_linked<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-    target: &C,
-) -> Result<bool> {
-    is_related(parent, db, assoc, target).await
-}
-
-/// Whether `target` is among the parent's associated rows as every other
-/// association statement sees them: a soft-deleted target, or one outside
-/// its model's default scope, is not (`has_x` on any association kind).
-pub(crate) async fn is_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    mut assoc: Assoc<P, C>,
-    target: &C,
-) -> Result<bool> {
-    let key = crate::runtime::key_filter(target);
-    assoc.filter = Some(match assoc.filter.take() {
-        Some(f) => Cond::And(vec![f, key]),
-        None => key,
-    });
-    Ok(count_related(parent, db, assoc).await? > 0)
 }
 
 /// Replace the parent's links with exactly `targets`, atomically.

@@ -260,17 +260,15 @@ fn rebuild(d: &dyn SqlDialect, t: &TableChange) -> Vec<String> {
         ));
     }
     if t.new.columns.iter().any(|c| c.auto_increment) && t.old.columns.iter().any(|c| c.auto_increment) {
-        // The AUTOINCREMENT counter moves with the rows (else ids of rows
+        // The auto-increment counter moves with the rows (else ids of rows
         // deleted before the rebuild would be handed out again).
         let (old, new) = (sql_string(&t.old.name), sql_string(&temp));
-        out.push(format!(
-            "UPDATE sqlite_sequence SET seq = (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old}) \
-             WHERE name = {new} AND seq < (SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = {old})"
-        ));
-        out.push(format!(
-            "INSERT INTO sqlite_sequence (name, seq) SELECT {new}, s.seq FROM sqlite_sequence AS s \
-             WHERE s.name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = {new})"
-        ));
+        out.extend(
+            d.alter_syntax()
+                .rebuild_keeps_counter
+                .iter()
+                .map(|sql| sql.replace("{old}", &old).replace("{new}", &new)),
+        );
     }
     out.push(format!("DROP TABLE {}", quoted(d, &t.old.name)));
     out.push(format!(

@@ -143,7 +143,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
                 /// Whether `target` points at this row.
                 #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
-                    #p::is_child(self, db, #ident::#field(), target).await
+                    #p::is_related(self, db, #ident::#field(), target).await
                 }
                 /// The associated rows.
                 #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
@@ -241,7 +241,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     }
                     /// Whether `target` is linked.
                     #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
-                        #p::is_linked(self, db, #ident::#field(), target).await
+                        #p::is_related(self, db, #ident::#field(), target).await
                     }
                 }
             }

@@ -126,11 +126,6 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     let associations = crate::expand::associations::metas(m);
     let n_columns = cols.len();
     let n_assocs = associations.len();
-    let model = m.ident;
-    let scope = match &m.default_scope {
-        Some(_) => quote!(::core::option::Option::Some(#orm::__private::scope_filter::<#model>)),
-        None => quote!(::core::option::Option::None),
-    };
     quote! {
         #defaults
         #[doc(hidden)]
@@ -149,8 +144,7 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         .with_updated_at(#updated)
         .with_associations(&__ORM_ASSOCIATIONS)
         .with_deleted_at(#deleted)
-        .with_version(#version)
-        .with_default_scope(#scope);
+        .with_version(#version);
     }
 }
 
