@@ -84,7 +84,7 @@ impl Drop for Pooled {
         // A held connection goes back as a new one starts (the migration
         // runner turns foreign keys off around a table rebuild, and a
         // timeout can cancel it there), or not at all.
-        if self.held && conn.execute_batch(SESSION_DEFAULTS).is_err() {
+        if self.held && !foreign_keys_on(&conn) {
             return;
         }
         if self.pool.closed.load(Ordering::SeqCst) {
@@ -139,9 +139,23 @@ pub(super) fn target(url: &str) -> Result<Target> {
     })
 }
 
-/// The session settings every connection starts with, and a held one is
-/// given back before it returns to the pool.
+/// The session settings every connection starts with.
 const SESSION_DEFAULTS: &str = "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;";
+
+/// Foreign keys on (again), read first: setting the pragma expires every
+/// prepared statement of the connection, even when the value is unchanged
+/// (SQLite's flag pragmas add OP_Expire), which would cost each transaction
+/// its statement cache. `false`: the connection cannot be trusted.
+fn foreign_keys_on(conn: &Connection) -> bool {
+    let on = conn
+        .prepare_cached("PRAGMA foreign_keys")
+        .and_then(|mut st| st.query_row([], |r| r.get::<_, i64>(0)));
+    match on {
+        Ok(1) => true,
+        Ok(_) => conn.execute_batch("PRAGMA foreign_keys = ON").is_ok(),
+        Err(_) => false,
+    }
+}
 
 pub(super) fn open(t: &Target) -> Result<Connection> {
     let conn = Connection::open_with_flags(&t.path, t.flags).map_err(|e| Error::Connection {
