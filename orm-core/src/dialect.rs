@@ -484,6 +484,13 @@ pub(crate) trait SqlDialect: Sync {
         ""
     }
 
+    /// A column's `default_sql` as DDL writes it: the text unchanged,
+    /// except where the dialect stores the type in its own form (SQLite's
+    /// `CURRENT_TIMESTAMP` for a UTC time).
+    fn default_sql(&self, _ty: SqlType, sql: &str, out: &mut String) {
+        out.push_str(sql);
+    }
+
     /// Write a value as a SQL literal (for DEFAULT clauses in DDL only).
     fn literal(&self, v: &Value, out: &mut String) {
         render::default_literal(self, v, out)

@@ -159,6 +159,16 @@ pub mod __private {
         s.chars().nth(max).is_none()
     }
 
+    /// A field's decoded value, or its error naming the model, its field
+    /// and `table.column` (generated `__from_row_at` wraps every field).
+    #[inline]
+    pub fn decoded<T>(r: crate::Result<T>, meta: &'static crate::ModelMeta, idx: usize) -> crate::Result<T> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(crate::row::in_column(e, meta, idx)),
+        }
+    }
+
     /// Decode a `DbEnum` from its stored label.
     pub fn decode_enum<E: crate::DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> crate::Result<E> {
         crate::field::decode_enum(row, idx, name)

@@ -65,6 +65,38 @@ pub(crate) trait RowAccess {
     }
 }
 
+/// A decode error of column `idx` of a model's row, said again with the
+/// model, field and `table.column`; a value out of the field's range is
+/// [`Error::OutOfRange`] naming them. Other errors pass unchanged.
+#[cold]
+pub(crate) fn in_column(e: Error, meta: &crate::ModelMeta, idx: usize) -> Error {
+    let Some(col) = meta.columns.get(idx) else {
+        return e;
+    };
+    match e {
+        Error::Decode { message } => {
+            // The drivers say `[... decoding] column N: why` by position;
+            // the name replaces the position.
+            let why = message
+                .match_indices("column ")
+                .find_map(|(at, _)| {
+                    let rest = &message[at + "column ".len()..];
+                    let (n, why) = rest.split_once(": ")?;
+                    (!n.is_empty() && n.chars().all(|c| c.is_ascii_digit())).then_some(why)
+                })
+                .unwrap_or(message.as_str());
+            Error::Decode {
+                message: format!("{}.{} ({}::{}): {why}", meta.table, col.name, meta.name, col.field),
+            }
+        }
+        Error::OutOfRange { table, .. } if table.is_empty() => Error::OutOfRange {
+            table: meta.table.to_owned(),
+            column: col.name.to_owned(),
+        },
+        other => other,
+    }
+}
+
 /// Parse a column stored as text where the database has no native type.
 fn parse_text<R: RowAccess + ?Sized, T: std::str::FromStr>(row: &R, idx: usize, what: &str) -> Result<Option<T>>
 where

@@ -493,7 +493,10 @@ pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Res
 }
 
 /// `instance.restore`: clear `deleted_at` of a soft-deleted row (checking
-/// and bumping the version of a versioned model).
+/// and bumping the version of a versioned model). An instance that still
+/// reads as live (its own `destroy`, which takes `&self`, could not mark it)
+/// expects the row deleted and one version ahead: that delete is the only
+/// change accepted; anything else is [`Error::StaleRow`].
 pub async fn restore<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
     let meta = M::META;
     let Some(i) = meta.deleted_at else {
@@ -502,10 +505,41 @@ pub async fn restore<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Resul
             meta.name
         )));
     };
-    let sets = vec![(meta.columns[i].name, Assign::Value(Value::Null(SqlType::TimestampTz)))];
-    write_instance(&db.__conn(), m, sets).await?;
+    let conn = db.__conn();
+    // An instance that still reads as live saw the row before a soft
+    // delete: its own `destroy` (which takes `&self` and so cannot record
+    // it) or another's. Exactly one such delete is accepted: the row must
+    // be deleted and one version ahead; any other change is still stale.
+    let deleted_since = m.__value_at(i).is_null();
+    let mut filter = vec![key_filter(m), Cond::Null(meta.columns[i].name, true)];
+    let mut sets = vec![(meta.columns[i].name, Assign::Value(Value::Null(SqlType::TimestampTz)))];
+    if let Some(v) = meta.version {
+        let seen = m.__value_at(v);
+        let expected = match (&seen, deleted_since) {
+            (Value::I32(n), true) => Value::I32(n.wrapping_add(1)),
+            (Value::I64(n), true) => Value::I64(n.wrapping_add(1)),
+            _ => seen,
+        };
+        filter.push(Cond::Cmp(meta.columns[v].name, CmpOp::Eq, expected));
+        sets.push((meta.columns[v].name, Assign::Add(Value::I32(1))));
+    }
+    let u = Update {
+        table: meta.table,
+        sets,
+        filter: Some(Cond::And(filter)),
+    };
+    let done = conn
+        .execute(render_update(conn.dialect().sql(), &u))
+        .await
+        .map_err(|e| enrich(e, meta))?;
+    if done.rows_affected == 0 {
+        return Err(missing(&conn, m).await);
+    }
     m.__set_deleted_at(None);
     m.__bump_version();
+    if deleted_since {
+        m.__bump_version();
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use orm_core::prelude::*;
 use orm_core::raw;
 use orm_tests::models::*;
-use orm_tests::{TestDb, dialect_tests};
+use orm_tests::{Backend, TestDb, dialect_tests};
 
 fn new(email: &str) -> NewUser {
     NewUser {
@@ -160,7 +160,101 @@ async fn values_that_do_not_decode_are_decode_errors(t: &TestDb) {
     assert_eq!(err.status_code(), 500);
 }
 
+/// Two models over one table: the wide one writes what the narrow one's
+/// fields cannot hold.
+#[derive(Model, Debug, Clone)]
+#[orm(table = "gauges", timestamps = false)]
+pub struct WideGauge {
+    pub id: i64,
+    pub count: i64,
+    pub level: f64,
+    pub amount: String,
+}
+
+/// Each narrow model reads one column of `gauges` into a narrower type.
+#[derive(Model, Debug, Clone)]
+#[orm(table = "gauges", timestamps = false)]
+pub struct NarrowCount {
+    pub id: i64,
+    pub count: i32,
+}
+
+#[derive(Model, Debug, Clone)]
+#[orm(table = "gauges", timestamps = false)]
+pub struct NarrowLevel {
+    pub id: i64,
+    pub level: f32,
+}
+
+#[derive(Model, Debug, Clone)]
+#[orm(table = "gauges", timestamps = false)]
+pub struct NarrowAmount {
+    pub id: i64,
+    #[orm(column = "amount")]
+    pub exact: rust_decimal::Decimal,
+}
+
+async fn wide(t: &TestDb, count: i64, level: f64, amount: &str) {
+    WideGauge::find()
+        .filter(WideGauge::ID.gt(0))
+        .delete(&t.db)
+        .await
+        .unwrap();
+    WideGauge::create(
+        &t.db,
+        NewWideGauge {
+            count,
+            level,
+            amount: amount.into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A decode error names the table, column, model and field (issue 25 §4),
+/// not "column 1"; a value past an f32 is OutOfRange (SQLite used to read
+/// REAL 1e300 as infinity); decimal text with more digits than a Decimal
+/// holds is an error, not rounded (SQLite used to round 31 digits).
+async fn decode_errors_name_the_column_and_model(t: &TestDb) {
+    Schema::new().model::<WideGauge>().sync(&t.db).await.unwrap();
+    wide(t, 5_000_000_000, 1.5, "1.5").await;
+    let err = NarrowCount::find().all(&t.db).await.expect_err("count past i32");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(
+        text.contains("gauges.count") && text.contains("NarrowCount::count"),
+        "{text}"
+    );
+    assert!(!text.contains("column 1"), "{text}");
+
+    wide(t, 1, 1e300, "1.5").await;
+    let err = NarrowLevel::find().all(&t.db).await.expect_err("level past f32");
+    match &err {
+        Error::OutOfRange { table, column } => assert_eq!((table.as_str(), column.as_str()), ("gauges", "level")),
+        // Server columns are typed: a DOUBLE column is not an f32 at all.
+        Error::Decode { message } if t.backend != Backend::Sqlite => {
+            assert!(message.contains("gauges.level"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A string column read as a Decimal: on SQLite exactly this is how a
+    // decimal is stored; the servers' text columns are not decimals at all.
+    let digits31 = "1.234567890123456789012345678901";
+    wide(t, 1, 1.5, digits31).await;
+    let err = NarrowAmount::find().all(&t.db).await.expect_err("31 digits");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("gauges.amount"), "{err}");
+    if t.backend == Backend::Sqlite {
+        wide(t, 1, 1.5, "1.50").await;
+        let back = NarrowAmount::find().one(&t.db).await.unwrap().unwrap();
+        assert_eq!(back.exact.to_string(), "1.50", "exact text keeps its scale");
+    }
+}
+
 dialect_tests!(
+    decode_errors_name_the_column_and_model,
     values_that_do_not_decode_are_decode_errors,
     unique_violation_names_table_and_column,
     not_null_is_enforced_by_the_database,

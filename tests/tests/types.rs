@@ -1,9 +1,9 @@
 //! Every supported column type round-trips on every dialect, NULLs included.
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use orm_core::prelude::*;
 use orm_tests::models::*;
-use orm_tests::{TestDb, dialect_tests};
+use orm_tests::{Backend, TestDb, dialect_tests};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -112,4 +112,105 @@ async fn nullable_columns_can_be_set_to_null_and_back(t: &TestDb) {
     assert_eq!(stored.maybe_role, Some(Role::Admin));
 }
 
-dialect_tests!(every_type_round_trips, nullable_columns_can_be_set_to_null_and_back);
+/// A UTC time the database fills itself.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(timestamps = false)]
+pub struct Stamp {
+    pub id: i64,
+    #[orm(default_sql = "CURRENT_TIMESTAMP")]
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// The same shape over a table another program made (SQLite only).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "julian_stamps", timestamps = false)]
+pub struct JulianStamp {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// Times in the forms a database may hold compare and read exactly (issue
+/// 25 §2): SQLite's `CURRENT_TIMESTAMP` default used to store a text form
+/// that comparisons with bound times missed, and a REAL julian day before
+/// 1970 read one second late.
+async fn stored_time_forms_compare_and_read_exactly(t: &TestDb) {
+    Schema::new().model::<Stamp>().sync(&t.db).await.unwrap();
+    let before = Utc::now() - chrono::Duration::hours(1);
+    let after = Utc::now() + chrono::Duration::hours(1);
+    let made = Stamp::create(
+        &t.db,
+        NewStamp {
+            at: None,
+            note: "filled".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(made.at > before && made.at < after, "{}", made.at);
+    let q = |c: Condition<Stamp>| async move { Stamp::find().filter(c).count(&t.db).await.unwrap() };
+    assert_eq!(q(Stamp::AT.gt(before)).await, 1, "gt a bound time");
+    assert_eq!(q(Stamp::AT.lt(after)).await, 1, "lt a bound time");
+    assert_eq!(q(Stamp::AT.eq(made.at)).await, 1, "eq the value read");
+    assert_eq!(q(Stamp::AT.between(before, after)).await, 1, "between");
+    let bound = Stamp::create(
+        &t.db,
+        NewStamp {
+            at: Some(made.at + chrono::Duration::milliseconds(1)),
+            note: "bound".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let order: Vec<String> = Stamp::find()
+        .order_by(Stamp::AT.desc())
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.note)
+        .collect();
+    assert_eq!(order, ["bound", "filled"], "a default and a bound time order together");
+
+    // SQLite only: a REAL julian day (what other programs store) before,
+    // at and after 1970 reads as the instant it names, to the millisecond.
+    if t.backend == Backend::Sqlite {
+        // A column of another program's: DATETIME has NUMERIC affinity, so
+        // a REAL stays REAL (the ORM's TEXT columns would turn it into text).
+        orm_core::raw("CREATE TABLE julian_stamps (id INTEGER PRIMARY KEY, at DATETIME NOT NULL, note TEXT NOT NULL)")
+            .execute(&t.db)
+            .await
+            .unwrap();
+        orm_core::raw("INSERT INTO julian_stamps (id, at, note) VALUES (?, 0.0, 'julian')")
+            .bind(bound.id)
+            .execute(&t.db)
+            .await
+            .unwrap();
+        for (julian, want) in [
+            (
+                2_440_587.499_994_212_8,
+                Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap() + chrono::Duration::milliseconds(500),
+            ),
+            (2_440_587.5, Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap()),
+            (2_415_020.5, Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap()),
+            // (A whole number would be stored as INTEGER: Unix seconds.)
+            (2_451_545.25, Utc.with_ymd_and_hms(2000, 1, 1, 18, 0, 0).unwrap()),
+        ] {
+            orm_core::raw("UPDATE julian_stamps SET at = ? WHERE id = ?")
+                .bind(julian)
+                .bind(bound.id)
+                .execute(&t.db)
+                .await
+                .unwrap();
+            let back = JulianStamp::find_by_pk(bound.id).one(&t.db).await.unwrap().unwrap();
+            assert_eq!(back.at, want, "julian {julian}");
+        }
+    }
+}
+
+dialect_tests!(
+    stored_time_forms_compare_and_read_exactly,
+    every_type_round_trips,
+    nullable_columns_can_be_set_to_null_and_back
+);

@@ -286,6 +286,23 @@ impl SqlDialect for Sqlite {
         "INTEGER PRIMARY KEY AUTOINCREMENT".into()
     }
 
+    fn default_sql(&self, ty: SqlType, sql: &str, out: &mut String) {
+        // `CURRENT_TIMESTAMP` writes `2026-01-02 03:04:05`, but a UTC time
+        // is stored as RFC 3339 (`2026-01-02T03:04:05+00:00`), and text
+        // comparisons between the two forms miss: store the same form.
+        let now = [
+            "CURRENT_TIMESTAMP",
+            "(CURRENT_TIMESTAMP)",
+            "DATETIME('NOW')",
+            "(DATETIME('NOW'))",
+        ];
+        if ty == SqlType::TimestampTz && now.iter().any(|n| sql.trim().eq_ignore_ascii_case(n)) {
+            out.push_str("(strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'))");
+        } else {
+            out.push_str(sql);
+        }
+    }
+
     fn violation(&self, err: &DbError) -> Violation {
         // "UNIQUE constraint failed: users.email, users.name"
         // "NOT NULL constraint failed: users.name"

@@ -167,12 +167,13 @@ fn datetime(idx: usize, v: &ValueRef<'_>) -> Result<DateTime<FixedOffset>> {
         }
         ValueRef::Integer(n) => Utc.fix().timestamp_opt(*n, 0).single(),
         ValueRef::Real(julian) => {
-            let seconds = (julian - 2_440_587.5) * 86_400.0;
-            seconds.is_finite().then_some(()).and_then(|()| {
-                Utc.fix()
-                    .timestamp_opt(seconds.trunc() as i64, (seconds.fract() * 1e9).abs() as u32)
-                    .single()
-            })
+            // SQLite keeps julian days to the millisecond (its own
+            // `julianday()`), and before 1970 the offset is negative:
+            // round to the nearest millisecond, counting down for those.
+            let millis = ((julian - 2_440_587.5) * 86_400_000.0).round();
+            (millis.is_finite() && millis.abs() < 9.0e15)
+                .then(|| Utc.fix().timestamp_millis_opt(millis as i64).single())
+                .flatten()
         }
         other => return Err(mismatch(idx, "TEXT", other)),
     };
@@ -202,7 +203,26 @@ impl<C: Cells> RowAccess for C {
     }
 
     fn get_f32(&self, idx: usize) -> Result<Option<f32>> {
-        Ok(self.get_f64(idx)?.map(|f| f as f32))
+        match self.get_f64(idx)? {
+            // A finite REAL beyond f32 would read as infinity.
+            Some(f) if f.is_finite() && (f as f32).is_infinite() => Err(Error::OutOfRange {
+                table: String::new(),
+                column: String::new(),
+            }),
+            other => Ok(other.map(|f| f as f32)),
+        }
+    }
+
+    fn get_decimal(&self, idx: usize) -> Result<Option<rust_decimal::Decimal>> {
+        // Exact: text with more digits than a Decimal holds is an error, not rounded.
+        let Some(s) = self.get_string(idx)? else {
+            return Ok(None);
+        };
+        rust_decimal::Decimal::from_str_exact(s.trim())
+            .map(Some)
+            .map_err(|e| Error::Decode {
+                message: format!("column {idx}: {s:?} is not a decimal a Decimal holds exactly: {e}"),
+            })
     }
 
     fn get_f64(&self, idx: usize) -> Result<Option<f64>> {

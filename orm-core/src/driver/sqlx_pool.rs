@@ -155,7 +155,6 @@ macro_rules! common_getters {
         $crate::driver::sqlx_pool::direct_getters!(
             get_i16: i16,
             get_i32: i32,
-            get_f32: f32,
             get_f64: f64,
             get_bool: bool,
             get_string: String,
@@ -165,6 +164,22 @@ macro_rules! common_getters {
             get_date: chrono::NaiveDate,
             get_time: chrono::NaiveTime,
         );
+
+        /// A double column that MySQL narrows for an f32 field: a finite
+        /// value past f32's range is OutOfRange, not infinity.
+        fn get_f32(&self, idx: usize) -> $crate::error::Result<Option<f32>> {
+            let narrow = $crate::driver::sqlx_pool::get::<_, f32>(self, idx)?;
+            match narrow {
+                Some(f) if f.is_infinite() => match $crate::driver::sqlx_pool::get::<_, f64>(self, idx) {
+                    Ok(Some(wide)) if wide.is_finite() => Err($crate::error::Error::OutOfRange {
+                        table: String::new(),
+                        column: String::new(),
+                    }),
+                    _ => Ok(narrow),
+                },
+                _ => Ok(narrow),
+            }
+        }
     };
 }
 pub(super) use common_getters;

@@ -219,7 +219,7 @@ fn alter_column(d: &dyn SqlDialect, table: &str, before: &ColumnDef, after: &Col
         if let Some(v) = &c.default {
             d.literal(v, &mut s);
         } else if let Some(sql) = &c.default_sql {
-            s.push_str(sql);
+            d.default_sql(c.sql_type, sql, &mut s);
         }
         s
     };

@@ -92,7 +92,7 @@ pub(crate) fn column_def(d: &dyn SqlDialect, t: &TableDef, c: &ColumnDef, out: &
         d.literal(default, out);
     } else if let Some(sql) = &c.default_sql {
         out.push_str(" DEFAULT ");
-        out.push_str(sql);
+        d.default_sql(c.sql_type, sql, out);
     }
     if in_key && !t.composite_pk() {
         out.push_str(" PRIMARY KEY");

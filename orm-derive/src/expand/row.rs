@@ -22,7 +22,7 @@ pub(crate) fn model_impl(m: &Model<'_>) -> TokenStream {
         } else {
             let i = idx;
             idx += 1;
-            quote_spanned!(crate::hygienic(ty.span())=> #name: <#ty as #orm::FieldType>::decode(row, base + #i)?)
+            quote_spanned!(crate::hygienic(ty.span())=> #name: #orm::__private::decoded(<#ty as #orm::FieldType>::decode(row, base + #i), &__ORM_META, #i)?)
         }
     });
 
