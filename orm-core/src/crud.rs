@@ -58,7 +58,7 @@ pub trait Crud: Model {
     fn upsert<E: Executor + ?Sized>(db: &E, new: Self::New) -> impl Future<Output = Result<Self>> + Send {
         crate::bulk::upsert::<Self, E>(db, new)
     }
-    /// Validate and write every column (`user.save`).
+    /// Validate and write the columns the program may have changed (`user.save`).
     fn save<E: Executor + ?Sized>(&mut self, db: &E) -> impl Future<Output = Result<()>> + Send {
         crate::runtime::save(self, db)
     }

@@ -307,6 +307,14 @@ pub(crate) trait SqlDialect: Sync {
         }
     }
 
+    /// Whether a stored value of this column type can decode to a field
+    /// value that writes back differently (a JSON number beyond f64, a
+    /// boolean stored as 2): `save` then compares the stored row before
+    /// rewriting such a column it may not have changed.
+    fn decode_may_lose(&self, ty: SqlType) -> bool {
+        matches!(ty, SqlType::Json)
+    }
+
     /// The collation comparisons and orders on a column of this type need
     /// to follow Rust's order (SQLite's decimals, stored as text). None: the
     /// column's own.

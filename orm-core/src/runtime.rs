@@ -241,7 +241,9 @@ async fn write_instance<M: Model>(conn: &Conn<'_>, m: &M, mut sets: Vec<(&'stati
     Ok(())
 }
 
-/// `instance.save`: validate, bump `updated_at`, write every column.
+/// `instance.save`: validate, bump `updated_at`, write every column but
+/// those whose stored value may not survive a rewrite and that the program
+/// did not change (see `stored_unchanged`).
 pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<()> {
     m.before_validate()?;
     validate(m)?;
@@ -262,12 +264,14 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
         restore_stamp(m);
         return Err(e);
     }
+    let untouched = stored_unchanged(&conn, m, &values).await;
     let sets = meta
         .columns
         .iter()
         .zip(values)
-        .filter(|(c, _)| !c.primary_key && !matches!(meta.version, Some(v) if meta.columns[v].name == c.name))
-        .map(|(c, v)| (c.name, Assign::Value(v)))
+        .enumerate()
+        .filter(|(i, (c, _))| !c.primary_key && meta.version != Some(*i) && !untouched.contains(i))
+        .map(|(_, (c, v))| (c.name, Assign::Value(v)))
         .collect();
     if let Err(e) = write_instance(&conn, m, sets).await {
         restore_stamp(m);
@@ -277,6 +281,32 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.after_update()?;
     m.after_save()?;
     m.after_write(Event::Update, &conn).await
+}
+
+/// The columns `save` must not rewrite: those whose type may not decode
+/// back to the stored value (see `SqlDialect::decode_may_lose`) and whose
+/// stored value decodes to what the instance holds, so the program did not
+/// change them. One SELECT by key, only for models with such columns; if
+/// the row cannot be read or decoded, every column is written as before.
+async fn stored_unchanged<M: Model>(conn: &Conn<'_>, m: &M, values: &[Value]) -> Vec<usize> {
+    let meta = M::META;
+    let sql = conn.dialect().sql();
+    let lossy: Vec<usize> = (0..meta.columns.len())
+        .filter(|&i| !meta.columns[i].primary_key && sql.decode_may_lose(meta.columns[i].sql_type))
+        .collect();
+    if lossy.is_empty() {
+        return lossy;
+    }
+    let mut s = Select::of_model(meta);
+    s.filter = Some(key_filter(m));
+    let st = render_select(sql, &s);
+    let Ok(Some(stored)) = conn.fetch(st, M::__from_row).await.map(|rows| rows.into_iter().next()) else {
+        return Vec::new();
+    };
+    lossy
+        .into_iter()
+        .filter(|&i| stored.__value_at(i) == values[i])
+        .collect()
 }
 
 /// Write some column assignments of an instance, with the save hooks,

@@ -838,7 +838,80 @@ pub struct VersionedTag {
     pub version: i32,
 }
 
+/// Columns whose stored values may not decode exactly.
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
+pub struct Setting {
+    pub id: i64,
+    pub flag: bool,
+    pub doc: serde_json::Value,
+    pub note: String,
+}
+
+/// `save` writes only what the program changed (issue 25 §2): a JSON number
+/// beyond f64 and a boolean column of another program's holding 2 survive a
+/// save of another column; a changed one is written.
+async fn save_leaves_untouched_columns_as_stored(t: &TestDb) {
+    Schema::new().model::<Setting>().sync(&t.db).await.unwrap();
+    let big = "123456789012345678901234567890";
+    let s = Setting::create(
+        &t.db,
+        NewSetting {
+            flag: true,
+            doc: serde_json::json!({}),
+            note: "a".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // What another program wrote: PostgreSQL's boolean cannot hold 2.
+    let (flag_two, doc_param, as_text, as_int) = match t.backend {
+        Backend::Postgres => ("TRUE", "CAST(? AS JSONB)", "CAST(doc AS TEXT)", "CAST(flag AS INTEGER)"),
+        Backend::MySql => ("2", "?", "CAST(doc AS CHAR)", "flag"),
+        Backend::Sqlite => ("2", "?", "doc", "flag"),
+    };
+    raw(format!(
+        "UPDATE settings SET flag = {flag_two}, doc = {doc_param} WHERE id = ?"
+    ))
+    .bind(format!("{{\"n\": {big}}}"))
+    .bind(s.id)
+    .execute(&t.db)
+    .await
+    .unwrap();
+    let stored = || {
+        let sql = format!("SELECT {as_text}, {as_int} FROM settings WHERE id = ?");
+        async move {
+            raw(sql)
+                .bind(s.id)
+                .fetch_as::<(String, i64), _>(&t.db)
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let mut loaded = Setting::find_by_pk(s.id).one(&t.db).await.unwrap().unwrap();
+    assert!(loaded.flag);
+    loaded.note = "b".into();
+    loaded.save(&t.db).await.unwrap();
+    let (doc, flag) = stored().await;
+    assert!(doc.contains(big), "the JSON number was rewritten: {doc}");
+    let want_flag = if t.backend == Backend::Postgres { 1 } else { 2 };
+    assert_eq!(flag, want_flag, "the boolean was rewritten");
+    let back = Setting::find_by_pk(s.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(back.note, "b", "the changed column was written");
+    // Changed by the program: written.
+    loaded.flag = false;
+    loaded.doc = serde_json::json!({"n": 1});
+    loaded.save(&t.db).await.unwrap();
+    let (doc, flag) = stored().await;
+    assert_eq!(
+        (serde_json::from_str::<serde_json::Value>(&doc).unwrap(), flag),
+        (serde_json::json!({"n": 1}), 0)
+    );
+}
+
 dialect_tests!(
+    save_leaves_untouched_columns_as_stored,
     utc_times_outside_1970_to_2038_round_trip,
     year_10000_is_refused_where_it_cannot_be_stored,
     nan_is_stored_or_refused_never_null,

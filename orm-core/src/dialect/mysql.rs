@@ -87,6 +87,11 @@ impl SqlDialect for MySql {
         }
     }
 
+    fn decode_may_lose(&self, ty: SqlType) -> bool {
+        // A TINYINT(1) of another program's may hold 2, which reads as true.
+        matches!(ty, SqlType::Json | SqlType::Bool)
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::LastInsertId,

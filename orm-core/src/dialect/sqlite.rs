@@ -252,6 +252,11 @@ impl SqlDialect for Sqlite {
 
     /// Decimals are stored as text; `orm_decimal` (registered on every
     /// connection, driver/sqlite_functions.rs) compares them as numbers.
+    fn decode_may_lose(&self, ty: SqlType) -> bool {
+        // Booleans are integers (2 reads as true), f32 fields are REALs.
+        matches!(ty, SqlType::Json | SqlType::Bool | SqlType::Real)
+    }
+
     fn collation(&self, ty: SqlType) -> Option<&'static str> {
         match ty {
             SqlType::Decimal => Some("orm_decimal"),

@@ -60,7 +60,8 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
                 #p::create::<#ident, E>(db, new).await
             }
 
-            /// Validate, bump `updated_at`, and write every column of this instance.
+            /// Validate, bump `updated_at`, and write this instance's columns (a column
+            /// whose stored value may not decode exactly is written only if it changed).
             pub async fn save<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
                 #p::save(self, db).await
             }
