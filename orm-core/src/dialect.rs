@@ -208,7 +208,8 @@ pub(crate) struct CatalogSql {
     /// `(table, column, type, nullable YES/NO, default or NULL, database-filled
     /// YES/NO, position in the primary key or 0)` for every base table, in order.
     pub columns: &'static str,
-    /// `(table, column, referenced table, referenced column, on delete)`.
+    /// `(table, column, referenced table, referenced column, on delete, on
+    /// update)`, the actions lowercase, `no action` for none.
     pub foreign_keys: &'static str,
     /// `(table, text holding its CHECK constraints)`.
     pub checks: &'static str,

@@ -3,7 +3,7 @@
 use crate::fail;
 use crate::{Event, Migrator, Options, UndoTarget, load_dir};
 use clap::{Parser, Subcommand};
-use orm_core::{Db, Dialect, Error, Result, Schema, raw};
+use orm_core::{Db, Dialect, Result, Schema, raw};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -462,37 +462,37 @@ async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(St
 }
 
 /// Apply every migration to the database at `url` and compare it with the models.
-async fn check_one(dir: &Path, schema: &Schema, url: &str) -> Result<()> {
+async fn check_one(dir: &Path, schema: &Schema, url: &str) -> Result<orm_core::CheckReport> {
     let db = Db::connect(url).await?;
     let result = async {
         Migrator::new(load_dir(dir)?).run(&db).await?;
-        schema.check(&db).await
+        schema.check_report(&db).await
     }
     .await;
     db.close().await;
     result
 }
 
+/// Print what one dialect's check found: its problems (which fail the
+/// command) and the extras the models do not use (listed as notes).
 fn report(
     dialect: &str,
-    result: Result<()>,
+    result: Result<orm_core::CheckReport>,
     problems: &mut Vec<String>,
     out: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
-    match result {
-        Ok(()) => {
-            out(format!("{dialect}: the migrations give the models' schema"));
-            Ok(())
-        }
-        Err(Error::SchemaMismatch { problems: found }) => {
-            for p in &found {
-                out(format!("{dialect}: {p}"));
-            }
-            problems.extend(found.into_iter().map(|p| format!("{dialect}: {p}")));
-            Ok(())
-        }
-        Err(e) => Err(e),
+    let found = result?;
+    for extra in &found.extras {
+        out(format!("{dialect}: note: {extra}"));
     }
+    if found.problems.is_empty() {
+        out(format!("{dialect}: the migrations give the models' schema"));
+    }
+    for p in &found.problems {
+        out(format!("{dialect}: {p}"));
+    }
+    problems.extend(found.problems.into_iter().map(|p| format!("{dialect}: {p}")));
+    Ok(())
 }
 
 #[cfg(test)]

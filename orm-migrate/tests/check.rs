@@ -92,6 +92,48 @@ async fn check_lists_each_difference_and_fails() {
     assert_eq!(per_dialect.len(), 1 + servers.len(), "{lines:?}");
 }
 
+/// A column the models do not read is a note when it is nullable, and
+/// fails the check when it is NOT NULL without a default (every insert of
+/// the model would fail); a changed DEFAULT fails it too.
+#[tokio::test]
+async fn check_notes_extra_columns_and_fails_on_ones_that_break_inserts() {
+    let servers = orm_tests::server_urls().await;
+    let dir = migrations(
+        "extras",
+        &[(
+            "20260102000000_add_note",
+            "ALTER TABLE gadgets ADD COLUMN note VARCHAR(20)",
+        )],
+    );
+    let (res, lines) = run_check(&dir, &servers, &Schema::new().model::<Gadget>()).await;
+    res.unwrap();
+    let notes: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("note: column `gadgets`.`note` is not in the model"))
+        .collect();
+    assert_eq!(notes.len(), 1 + servers.len(), "{lines:?}");
+
+    let dir = migrations(
+        "breaking",
+        &[(
+            "20260102000000_add_code",
+            "ALTER TABLE gadgets ADD COLUMN code VARCHAR(20) NOT NULL",
+        )],
+    );
+    let (res, lines) = run_check(&dir, &servers, &Schema::new().model::<Gadget>()).await;
+    let err = res.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`gadgets`.`code` is NOT NULL without a default"),
+        "{err}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("`code`")).count(),
+        1 + servers.len(),
+        "{lines:?}"
+    );
+}
+
 #[tokio::test]
 async fn check_needs_the_models() {
     let dir = migrations("nomodels", &[]);

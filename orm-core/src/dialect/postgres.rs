@@ -31,6 +31,8 @@ impl SqlDialect for Postgres {
                 ORDER BY c.table_name, c.ordinal_position",
             foreign_keys: "SELECT cl.relname::text, a.attname::text, rcl.relname::text, ra.attname::text, \
                 CASE c.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
+                WHEN 'r' THEN 'restrict' ELSE 'no action' END, \
+                CASE c.confupdtype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
                 WHEN 'r' THEN 'restrict' ELSE 'no action' END \
                 FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid \
                 JOIN pg_namespace n ON n.oid = cl.relnamespace \

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::field::FieldType;
 use crate::meta::{ColumnMeta, ModelMeta};
 use crate::schema::Schema;
-use crate::schema::def::{TableDef, foreign_keys, model_table};
+use crate::schema::def::{ColumnDef, TableDef, foreign_keys, model_table};
 use crate::value::SqlType;
 
 /// One column as the catalog describes it.
@@ -16,14 +16,30 @@ struct LiveColumn {
     nullable: bool,
 }
 
+/// What [`Schema::check_report`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckReport {
+    /// Differences the models cannot live with: what
+    /// [`Schema::check`] fails with, one sentence each.
+    pub problems: Vec<String>,
+    /// What the database has beyond the models that does not break them:
+    /// a nullable (or defaulted) column no model reads, an index no model
+    /// declares. Listed, not failed.
+    pub extras: Vec<String>,
+}
+
 impl Schema {
     /// Compare every model with the live catalog: a missing table or
     /// column, a column of another type (or varchar length), a nullability
-    /// difference, enum labels other than the model's, a missing index,
-    /// UNIQUE constraint or foreign key, or a
-    /// UNIQUE constraint the model does not declare is listed in
-    /// [`Error::SchemaMismatch`]. Extra columns and indexes in the database
-    /// are allowed (the model may read a subset; an index may be a DBA's).
+    /// difference, another DEFAULT, enum labels other than the model's, a
+    /// missing index, UNIQUE constraint or foreign key, a foreign key to
+    /// another table or column or with other ON DELETE/ON UPDATE actions, a
+    /// UNIQUE constraint the model does not declare, or a NOT NULL column
+    /// without a default that the model lacks (every insert would fail) is
+    /// listed in [`Error::SchemaMismatch`]. Other extra columns and indexes
+    /// are allowed (the model may read a subset; an index may be a DBA's):
+    /// [`check_report`](Schema::check_report) lists them, and `check` logs
+    /// them as `tracing` warnings.
     ///
     /// ```
     /// # use orm_core::prelude::*;
@@ -39,9 +55,40 @@ impl Schema {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
     pub async fn check<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
+        let report = self.check_report(db).await?;
+        for extra in &report.extras {
+            tracing::warn!(target: "orm::schema", "{extra}");
+        }
+        if report.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::SchemaMismatch {
+                problems: report.problems,
+            })
+        }
+    }
+
+    /// What [`check`](Schema::check) compares, as a report: the problems
+    /// `check` fails with, and the extras it allows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct User { id: i64, name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// Schema::new().model::<User>().sync(&db).await?;
+    /// raw("ALTER TABLE users ADD COLUMN nickname TEXT").execute(&db).await?;
+    /// let report = Schema::new().model::<User>().check_report(&db).await?;
+    /// assert!(report.problems.is_empty());
+    /// assert_eq!(report.extras.len(), 1, "{:?}", report.extras);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn check_report<E: Executor + ?Sized>(&self, db: &E) -> Result<CheckReport> {
         let conn = db.__conn();
         let d = conn.dialect().sql();
-        let mut problems = Vec::new();
+        let mut report = CheckReport::default();
         let fks = foreign_keys(&self.models);
         let tables: Vec<String> = self.models.iter().map(|m| m.table.to_owned()).collect();
         let catalog = super::Snapshot::introspect(db, &tables).await?.snapshot;
@@ -56,17 +103,16 @@ impl Schema {
                     })
                 })
                 .await?;
-            compare(d, m, &live, &mut problems);
+            compare(d, m, &live, &mut report.problems);
             if let Some(t) = catalog.tables.iter().find(|t| t.name == m.table) {
-                compare_keys(&model_table(m, &fks), t, &mut problems);
-                compare_labels(m, t, &mut problems);
+                let model = model_table(m, &fks);
+                compare_keys(&model, t, &mut report.problems);
+                compare_labels(m, t, &mut report.problems);
+                compare_defaults(d, &model, t, &mut report.problems);
+                extras(&model, t, &live, &mut report);
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::SchemaMismatch { problems })
-        }
+        Ok(report)
     }
 }
 
@@ -164,12 +210,128 @@ fn compare_keys(t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
         }
     }
     for fk in &t.foreign_keys {
-        if !live.foreign_keys.iter().any(|l| l.column == fk.column) {
+        let Some(l) = live.foreign_keys.iter().find(|l| l.column == fk.column) else {
             problems.push(format!(
                 "column `{}`.`{}` has no foreign key; the model's references `{}`",
                 t.name, fk.column, fk.ref_table
             ));
+            continue;
+        };
+        if (&l.ref_table, &l.ref_column) != (&fk.ref_table, &fk.ref_column) {
+            problems.push(format!(
+                "column `{}`.`{}` references `{}`.`{}`; the model's references `{}`.`{}`",
+                t.name, fk.column, l.ref_table, l.ref_column, fk.ref_table, fk.ref_column
+            ));
         }
+        for (what, have, want) in [
+            ("ON DELETE", &l.on_delete, &fk.on_delete),
+            ("ON UPDATE", &l.on_update, &fk.on_update),
+        ] {
+            if action(have) != action(want) {
+                problems.push(format!(
+                    "the foreign key of `{}`.`{}` has {what} {}; the model's has {what} {}",
+                    t.name,
+                    fk.column,
+                    action(have),
+                    action(want)
+                ));
+            }
+        }
+    }
+}
+
+/// A referential action as one spelling: none, NO ACTION and RESTRICT all
+/// refuse (they differ only in when the check runs).
+fn action(a: &Option<String>) -> String {
+    match a.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("no action" | "restrict" | "") => "NO ACTION".to_owned(),
+        Some(other) => other.to_ascii_uppercase(),
+    }
+}
+
+/// A column's default as comparable text: a constant as the dialect's
+/// literal, a database-computed one (`CURRENT_TIMESTAMP`, which each
+/// catalog spells its own way) only as present.
+#[derive(PartialEq)]
+enum DefaultIs {
+    None,
+    Constant(String),
+    Computed,
+}
+
+fn default_of(d: &dyn SqlDialect, c: &ColumnDef) -> DefaultIs {
+    match (&c.default, &c.default_sql) {
+        (Some(v), _) => {
+            let mut s = String::new();
+            d.literal(v, &mut s);
+            DefaultIs::Constant(s)
+        }
+        (None, Some(_)) => DefaultIs::Computed,
+        (None, None) => DefaultIs::None,
+    }
+}
+
+/// Column DEFAULTs: a constant that differs, or one side without a default.
+fn compare_defaults(d: &dyn SqlDialect, t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
+    for c in t.columns.iter().filter(|c| !c.auto_increment) {
+        let Some(l) = live.columns.iter().find(|l| l.name == c.name) else {
+            continue;
+        };
+        let (want, have) = (default_of(d, c), default_of(d, l));
+        let differs = match (&want, &have) {
+            (DefaultIs::Constant(a), DefaultIs::Constant(b)) => a != b,
+            // A constant the catalog parser does not read back (a JSON or
+            // date literal) is kept as SQL: only its presence is compared.
+            (DefaultIs::Constant(_) | DefaultIs::Computed, DefaultIs::Constant(_) | DefaultIs::Computed) => false,
+            (DefaultIs::None, DefaultIs::None) => false,
+            _ => true,
+        };
+        if differs {
+            let say = |x: &DefaultIs| match x {
+                DefaultIs::None => "no default".to_owned(),
+                DefaultIs::Constant(s) => format!("DEFAULT {s}"),
+                DefaultIs::Computed => "a computed default".to_owned(),
+            };
+            problems.push(format!(
+                "column `{}`.`{}` has {}; the model's has {}",
+                t.name,
+                c.name,
+                say(&have),
+                say(&want)
+            ));
+        }
+    }
+}
+
+/// Columns and indexes the database has beyond the model: a NOT NULL
+/// column without a default breaks every insert (a problem); the rest are
+/// listed.
+fn extras(t: &TableDef, live: &TableDef, columns: &[LiveColumn], report: &mut CheckReport) {
+    for l in columns.iter().filter(|l| !t.columns.iter().any(|c| c.name == l.name)) {
+        let def = live.columns.iter().find(|c| c.name == l.name);
+        let defaulted = def.is_some_and(|c| c.auto_increment || c.default.is_some() || c.default_sql.is_some());
+        if !l.nullable && !defaulted {
+            report.problems.push(format!(
+                "column `{}`.`{}` is NOT NULL without a default, and no model field writes it: every insert fails",
+                t.name, l.name
+            ));
+        } else {
+            report.extras.push(format!(
+                "column `{}`.`{}` is not in the model (it is {})",
+                t.name,
+                l.name,
+                if l.nullable { "nullable" } else { "defaulted" }
+            ));
+        }
+    }
+    for i in live.indexes.iter().filter(|i| !t.indexes.contains(i)) {
+        if t.columns.iter().any(|c| c.name == *i && c.unique) || t.foreign_keys.iter().any(|f| f.column == *i) {
+            continue; // MySQL's own index of a unique or foreign-key column
+        }
+        report.extras.push(format!(
+            "column `{}`.`{i}` has an index the model does not declare",
+            t.name
+        ));
     }
 }
 

@@ -121,15 +121,15 @@ impl Snapshot {
         }
         // One order on every server (collations sort `_` differently).
         tables.sort_by(|a, b| a.name.cmp(&b.name));
-        for row in fetch(catalog.foreign_keys, 5).await? {
+        for row in fetch(catalog.foreign_keys, 6).await? {
             if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
-                let action = s(&row, 4);
+                let action = |i: usize| Some(s(&row, i)).filter(|a| !matches!(a.as_str(), "" | "no action"));
                 t.foreign_keys.push(ForeignKeyDef {
                     column: s(&row, 1),
                     ref_table: s(&row, 2),
                     ref_column: s(&row, 3),
-                    on_delete: (!matches!(action.as_str(), "" | "no action")).then_some(action),
-                    on_update: None,
+                    on_delete: action(4),
+                    on_update: action(5),
                 });
             }
         }

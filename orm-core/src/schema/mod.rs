@@ -20,6 +20,7 @@ use ddl::{column_def, create_index, create_table};
 use def::{foreign_keys, join_tables, model_table};
 
 pub use alter::FOREIGN_KEYS_OFF;
+pub use check::CheckReport;
 pub use diff::ColumnRename;
 pub use introspect::Introspection;
 pub use snapshot::{SchemaDiff, Snapshot};

@@ -208,14 +208,17 @@ fn associations(
         used.push(name.clone());
         name
     };
-    let actions = |on_delete: &Option<String>| -> Vec<String> {
-        on_delete.iter().map(|a| format!("on_delete = {a:?}")).collect()
+    let actions = |fk: &super::def::ForeignKeyDef| -> Vec<String> {
+        let on_delete = fk.on_delete.iter().map(|a| format!("on_delete = {a:?}"));
+        on_delete
+            .chain(fk.on_update.iter().map(|a| format!("on_update = {a:?}")))
+            .collect()
     };
     for fk in &t.foreign_keys {
         let base = fk.column.strip_suffix("_id").unwrap_or(&fk.column);
         let field = unique_name(field_name(base));
         let mut attrs = vec![format!("foreign_key = {:?}", fk.column)];
-        attrs.extend(actions(&fk.on_delete));
+        attrs.extend(actions(fk));
         out.push((attrs, field, format!("BelongsTo<{}>", names.of(&fk.ref_table))));
     }
     for child in all.tables.iter().filter(|c| !c.join_table) {
