@@ -2,6 +2,7 @@
 //! (`get`) and nested path (`path`): nested objects, array positions,
 //! numbers compared as numbers, strings as text, missing keys.
 
+use orm_core::Value;
 use orm_core::prelude::*;
 use orm_tests::{TestDb, dialect_tests};
 use serde::{Deserialize, Serialize};
@@ -110,4 +111,52 @@ async fn fields_and_paths(t: &TestDb) {
     assert_eq!(b.settings.size, 12, "Json<T> derefs to T");
 }
 
-dialect_tests!(fields_and_paths);
+/// One statement's text bound with values of other types on one
+/// connection (issue 25 §2): PostgreSQL's prepared statement kept the
+/// first values' types, so `CAST(? AS TEXT)` bound 7 then 2.5 read the
+/// float's bits as an integer, and raw `to_jsonb(?)` answered
+/// 4612811918334230528.
+async fn one_statement_text_with_values_of_other_types(t: &TestDb) {
+    let conn = t.db.acquire().await.unwrap();
+    let sql = match t.backend {
+        orm_tests::Backend::MySql => "SELECT CAST(? AS CHAR)",
+        _ => "SELECT CAST(? AS TEXT)",
+    };
+    let text = |v: Value| {
+        let conn = &conn;
+        async move {
+            orm_core::raw(sql)
+                .bind(v)
+                .fetch_scalars::<String, _>(conn)
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(text(Value::I64(7)).await, "7");
+        assert_eq!(text(Value::F64(2.5)).await, "2.5");
+        let yes = text(Value::Bool(true)).await;
+        assert!(["true", "1"].contains(&yes.as_str()), "{yes}");
+        assert_eq!(text(Value::String("x".into())).await, "x");
+    }
+    if t.backend == orm_tests::Backend::Postgres {
+        for _ in 0..2 {
+            for (v, want) in [
+                (Value::I64(7), json!(7)),
+                (Value::F64(2.5), json!(2.5)),
+                (Value::Bool(true), json!(true)),
+            ] {
+                let got: Vec<serde_json::Value> = orm_core::raw("SELECT to_jsonb(?)")
+                    .bind(v)
+                    .fetch_scalars(&conn)
+                    .await
+                    .unwrap();
+                assert_eq!(got, [want]);
+            }
+        }
+    }
+    conn.release().await;
+}
+
+dialect_tests!(fields_and_paths, one_statement_text_with_values_of_other_types);

@@ -40,6 +40,23 @@ impl SqlxDb for Postgres {
         pg_args(params)
     }
 
+    /// sqlx caches a prepared statement by its text, with the parameter
+    /// types of the first values it was prepared with, and binds later
+    /// values in those types: `CAST(? AS TEXT)` bound 7, then 2.5, read
+    /// the float's bits as an integer. The types go into the text (a
+    /// trailing comment), so each combination is its own statement.
+    fn statement_text(mut sql: String, params: &[Value]) -> String {
+        if params.is_empty() {
+            return sql;
+        }
+        sql.push_str("\n/* orm:");
+        for v in params {
+            type_letters(v, &mut sql);
+        }
+        sql.push_str(" */");
+        sql
+    }
+
     fn done(r: &sqlx::postgres::PgQueryResult) -> Done {
         Done {
             rows_affected: r.rows_affected(),
@@ -153,3 +170,52 @@ fn pg_array(args: &mut PgArguments, values: Vec<Value>) -> std::result::Result<(
 
 bind_fn!(pg_args, PgArguments, utc: |t| t,
     uuid: |u| u, decimal: |d| d, json: |j| Json(j), array: |a, args| pg_array(args, a)?);
+
+/// One letter per PostgreSQL parameter type a value is bound as (a NULL
+/// as its column's type; an array as `a` and its elements' letter).
+fn type_letters(v: &Value, out: &mut String) {
+    use crate::value::SqlType;
+    let letter = |ty: SqlType| match ty {
+        SqlType::SmallInt => 'h',
+        SqlType::Int => 'i',
+        SqlType::BigInt => 'l',
+        SqlType::Real => 'f',
+        SqlType::Double => 'd',
+        SqlType::Bool => 'b',
+        SqlType::Bytes => 'y',
+        SqlType::TimestampTz => 'z',
+        SqlType::Timestamp => 't',
+        SqlType::Date => 'D',
+        SqlType::Time => 'T',
+        SqlType::Uuid => 'u',
+        SqlType::Json => 'j',
+        SqlType::Decimal => 'n',
+        SqlType::Text | SqlType::Varchar(_) | SqlType::Enum(_) => 's',
+    };
+    if let Value::Array(items) = v {
+        out.push('a');
+        return match items.first() {
+            Some(first) => type_letters(first, out),
+            None => out.push('s'),
+        };
+    }
+    out.push(match v {
+        Value::Null(ty) => letter(*ty),
+        Value::Bool(_) => 'b',
+        Value::I16(_) => 'h',
+        Value::I32(_) => 'i',
+        Value::I64(_) => 'l',
+        Value::F32(_) => 'f',
+        Value::F64(_) => 'd',
+        Value::String(_) | Value::Str(_) => 's',
+        Value::Bytes(_) => 'y',
+        Value::DateTimeUtc(_) => 'z',
+        Value::DateTime(_) => 't',
+        Value::Date(_) => 'D',
+        Value::Time(_) => 'T',
+        Value::Uuid(_) => 'u',
+        Value::Json(_) => 'j',
+        Value::Decimal(_) => 'n',
+        Value::Array(_) => 'a',
+    });
+}

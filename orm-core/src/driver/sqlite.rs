@@ -1,29 +1,34 @@
 //! SQLite in-process, on rusqlite: a small pool of connections (WAL for
-//! files, foreign keys, case-sensitive LIKE, a busy timeout, the
-//! `:memory:` anchor) whose statements run on the calling thread.
+//! files, foreign keys, case-sensitive LIKE, the `:memory:` anchor) whose
+//! statements run on the calling thread.
 //!
 //! SQLite does its work inside the call: a statement costs microseconds and
 //! a hop to another thread costs more than the statement (issue 18's
 //! measurements: 6 us on the calling thread, 35 us through
 //! `spawn_blocking`, 61-71 us through a worker thread and channel as sqlx
-//! does). So on a multi-threaded tokio runtime a statement runs inside
-//! `block_in_place`: the worker thread runs it while the runtime moves its
-//! other tasks to another thread. On a current-thread runtime that would
-//! stall every other task — including one holding the write lock this
-//! statement waits for, which would deadlock until the busy timeout — so
-//! there a write runs on the blocking pool (`spawn_blocking`), the
-//! cheapest safe fallback; a read-only statement on a WAL database runs in
-//! place there too, since WAL readers never wait for a writer (`:memory:`
-//! databases, whose shared cache has table locks, and non-WAL files hop
-//! for reads as well). The longest a statement blocks is its own run time plus, when
-//! another connection holds the write lock, the busy timeout (10 s).
+//! does). So a statement runs where it is awaited (inside `block_in_place`
+//! on a multi-threaded runtime, so the runtime moves the worker's other
+//! tasks away while it runs).
+//!
+//! Lock waits never happen inside SQLite (issue 25 §3): connections have no
+//! busy timeout, so a statement that cannot take its lock returns
+//! SQLITE_BUSY at once, having done nothing, and is tried again after an
+//! async pause (`retrying`): the task yields, so the lock's holder runs —
+//! on the same thread, or in the same `join!` — and a `timeout` around the
+//! caller can fire. Past [`BUSY_TIMEOUT`] the statement is
+//! [`Error::LockNotAvailable`]. Only work that already runs on a blocking
+//! thread (a script of several statements, a stream's reader) waits inside
+//! SQLite, with SQLite's own busy timeout.
 //!
 //! A held connection (a transaction's) keeps its pool slot across awaits;
 //! dropped inside a transaction it is rolled back before it returns to the
-//! pool. Streams read on a blocking thread and hand rows over in chunks.
+//! pool. Streams read on a blocking thread and hand rows over in chunks; on
+//! a database without WAL (`:memory:`, a rollback-journal file), where a
+//! reader's lock would keep the stream's consumer from writing, the rows
+//! are read to the end first.
 
-use super::sqlite_pool::{Idle, PoolInner, Pooled, in_place, must_hop, on_thread, open, poisoned, target};
-use super::sqlite_values::{LiveRow, OwnedCells, error, owned, to_sql};
+use super::sqlite_pool::{BUSY_TIMEOUT, Idle, PoolInner, Pooled, in_place, on_thread, open, poisoned, target};
+use super::sqlite_values::{LiveRow, OwnedCells, busy, error, owned, to_sql};
 use super::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink};
 use crate::dialect::Statement;
 use crate::error::{Error, Result};
@@ -32,11 +37,13 @@ use futures_util::stream::BoxStream;
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// Rows a stream hands over at a time.
 const STREAM_CHUNK: usize = 256;
+/// The longest pause between two tries of a statement SQLite found busy.
+const MAX_PAUSE: Duration = Duration::from_millis(20);
 
 /// The SQLite pool.
 struct SqlitePool(Arc<PoolInner>);
@@ -76,25 +83,75 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     })
 }
 
-/// Bind and run `st`, handing each row to `sink` as it is stepped.
-fn fetch_on(conn: &Connection, st: &Statement, sink: &mut RowSink<'_>) -> Result<()> {
-    let mut stmt = conn.prepare_cached(&st.sql).map_err(error)?;
-    bind(&mut stmt, &st.params)?;
-    let mut rows = stmt.raw_query();
-    while let Some(row) = rows.next().map_err(error)? {
-        if !sink(crate::RowRef::new(&LiveRow(row))) {
-            break;
+/// Why one try of a statement did not finish.
+enum Failure {
+    /// SQLite could not take a lock at once and did nothing: try again.
+    Busy,
+    /// Any other error: the statement's result.
+    Failed(Error),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        if busy(&e) {
+            Failure::Busy
+        } else {
+            Failure::Failed(error(e))
         }
     }
-    Ok(())
 }
 
-/// Whether `sql` only reads (SQLite's own verdict on the prepared statement).
-fn reads_only(conn: &Connection, sql: &str) -> bool {
-    conn.prepare_cached(sql).is_ok_and(|st| st.readonly())
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Failed(e)
+    }
 }
 
-/// Run `st` and copy its rows out (for a read that leaves the calling thread).
+/// Run one statement until SQLite is not busy, pausing between tries
+/// without blocking the thread (module docs); busy for longer than
+/// [`BUSY_TIMEOUT`]: [`Error::LockNotAvailable`].
+async fn retrying<T>(
+    held: &mut Pooled,
+    mut attempt: impl FnMut(&mut Connection) -> std::result::Result<T, Failure>,
+) -> Result<T> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match in_place(|| attempt(held.conn())) {
+            Ok(v) => return Ok(v),
+            Err(Failure::Failed(e)) => return Err(e),
+            Err(Failure::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
+            Err(Failure::Busy) => return Err(Error::LockNotAvailable),
+        }
+    }
+}
+
+/// Bind and run `st`, handing each row to `sink` as it is stepped. Busy
+/// only before the first row (a reader takes its lock at the first step).
+fn fetch_on(conn: &Connection, st: &Statement, sink: &mut RowSink<'_>) -> std::result::Result<(), Failure> {
+    let mut stmt = conn.prepare_cached(&st.sql)?;
+    bind(&mut stmt, &st.params)?;
+    let mut rows = stmt.raw_query();
+    let mut delivered = false;
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => {
+                delivered = true;
+                if !sink(crate::RowRef::new(&LiveRow(row))) {
+                    return Ok(());
+                }
+            }
+            Ok(None) => return Ok(()),
+            Err(e) if delivered => return Err(Failure::Failed(error(e))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Run `st` and copy every row out (a stream's reader, on a blocking thread).
 fn fetch_owned(conn: &Connection, st: &Statement) -> Result<Vec<OwnedCells>> {
     let mut stmt = conn.prepare_cached(&st.sql).map_err(error)?;
     bind(&mut stmt, &st.params)?;
@@ -106,17 +163,17 @@ fn fetch_owned(conn: &Connection, st: &Statement) -> Result<Vec<OwnedCells>> {
     Ok(out)
 }
 
-fn execute_on(conn: &Connection, st: &Statement) -> Result<Done> {
-    let mut stmt = conn.prepare_cached(&st.sql).map_err(error)?;
+fn execute_on(conn: &Connection, st: &Statement) -> std::result::Result<Done, Failure> {
+    let mut stmt = conn.prepare_cached(&st.sql)?;
     bind(&mut stmt, &st.params)?;
     let n = if stmt.column_count() == 0 {
-        stmt.raw_execute().map_err(error)?
+        stmt.raw_execute()?
     } else {
-        // A statement that returns rows (a SELECT, `.. RETURNING`): run it
-        // to the end; a read changes nothing.
+        // A statement that returns rows (a SELECT, `.. RETURNING`, a
+        // PRAGMA): run it to the end; a read changes nothing.
         let writes = !stmt.readonly();
         let mut rows = stmt.raw_query();
-        while rows.next().map_err(error)?.is_some() {}
+        while rows.next()?.is_some() {}
         if writes { conn.changes() as usize } else { 0 }
     };
     Ok(Done {
@@ -141,63 +198,74 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[crate::value::Value]
     Ok(())
 }
 
-/// A fetch on a connection: in place, or (current-thread runtime) on the
-/// blocking pool with the rows copied and decoded back here.
-async fn fetch(mut held: Pooled, st: Statement, sink: &mut RowSink<'_>) -> (Pooled, Result<()>) {
-    // A read on a WAL database never waits for a lock, so it is safe in
-    // place on a current-thread runtime too (see the module docs).
-    let hop = must_hop() && !(held.pool.wal && reads_only(held.conn(), &st.sql));
-    if hop {
-        let (held, rows) = match tokio::task::spawn_blocking(move || {
-            let rows = fetch_owned(held.conn(), &st);
-            (held, rows)
-        })
-        .await
-        {
-            Ok(done) => done,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+async fn fetch(held: &mut Pooled, st: &Statement, sink: &mut RowSink<'_>) -> Result<()> {
+    retrying(held, |conn| fetch_on(conn, st, sink)).await
+}
+
+async fn execute(held: &mut Pooled, st: &Statement) -> Result<Done> {
+    retrying(held, |conn| execute_on(conn, st)).await
+}
+
+/// A script: one statement runs as any other; several (which cannot be
+/// tried again from where SQLite stopped) run on a blocking thread with
+/// SQLite's own busy timeout. `None` is left behind if the caller is
+/// cancelled while they run (the connection then returns from there).
+async fn simple(slot: &mut Option<Pooled>, sql: &str) -> Result<()> {
+    let held = slot.as_mut().ok_or_else(lost)?;
+    let single = match held.conn().prepare_cached(sql) {
+        Ok(_) => true,
+        Err(rusqlite::Error::MultipleStatement) => false,
+        Err(e) if busy(&e) => true,
+        Err(e) => return Err(error(e)),
+    };
+    if single {
+        let st = Statement {
+            sql: sql.to_owned(),
+            params: Vec::new(),
         };
-        let result = rows.map(|rows| {
-            for row in &rows {
-                if !sink(crate::RowRef::new(row)) {
-                    break;
-                }
-            }
-        });
-        return (held, result);
+        return execute(held, &st).await.map(drop);
     }
-    let result = in_place(|| fetch_on(held.conn(), &st, sink));
-    (held, result)
-}
-
-async fn execute(mut held: Pooled, st: Statement) -> (Pooled, Result<Done>) {
-    on_thread(move || {
-        let r = execute_on(held.conn(), &st);
+    let mut held = slot.take().ok_or_else(lost)?;
+    let sql = sql.to_owned();
+    let (held, r) = match tokio::task::spawn_blocking(move || {
+        let r = waiting_in_sqlite(held.conn(), |c| c.execute_batch(&sql).map_err(error));
         (held, r)
     })
     .await
+    {
+        Ok(done) => done,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    *slot = Some(held);
+    r
 }
 
-async fn simple(mut held: Pooled, sql: String) -> (Pooled, Result<()>) {
-    on_thread(move || {
-        let r = held.conn().execute_batch(&sql).map_err(error);
-        (held, r)
-    })
-    .await
+/// Run `f` with SQLite's busy timeout on (for work on a blocking thread).
+fn waiting_in_sqlite<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    let r = f(conn);
+    conn.busy_timeout(Duration::ZERO).map_err(error)?;
+    r
+}
+
+fn lost() -> Error {
+    Error::Connection {
+        message: "the connection was lost when a statement on it was cancelled".into(),
+    }
 }
 
 impl Driver for SqlitePool {
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let held = self.0.acquire().await?;
-            fetch(held, st, sink).await.1
+            let mut held = self.0.acquire().await?;
+            fetch(&mut held, &st, sink).await
         })
     }
 
     fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
         Box::pin(async move {
-            let held = self.0.acquire().await?;
-            execute(held, st).await.1
+            let mut held = self.0.acquire().await?;
+            execute(&mut held, &st).await
         })
     }
 
@@ -214,10 +282,24 @@ impl Driver for SqlitePool {
                 }
             };
             // The rows are read on a blocking thread, a chunk at a time;
-            // a dropped stream stops it at the next chunk.
+            // a dropped stream stops it at the next chunk. Without WAL the
+            // reader's lock would keep the consumer from writing what it
+            // reads: the rows are read to the end first.
+            let wal = pool.wal;
             let _ = tokio::task::spawn_blocking(move || {
-                let result = (|| {
-                    let mut stmt = held.conn().prepare_cached(&st.sql).map_err(error)?;
+                let result = waiting_in_sqlite(held.conn(), |conn| {
+                    if !wal {
+                        let rows = fetch_owned(conn, &st)?;
+                        let mut rows = rows.into_iter().peekable();
+                        while rows.peek().is_some() {
+                            let chunk: Vec<OwnedCells> = rows.by_ref().take(STREAM_CHUNK).collect();
+                            if tx.blocking_send(Ok(chunk)).is_err() {
+                                break;
+                            }
+                        }
+                        return Ok(());
+                    }
+                    let mut stmt = conn.prepare_cached(&st.sql).map_err(error)?;
                     bind(&mut stmt, &st.params)?;
                     let mut rows = stmt.raw_query();
                     let mut chunk = Vec::with_capacity(STREAM_CHUNK);
@@ -231,7 +313,7 @@ impl Driver for SqlitePool {
                         let _ = tx.blocking_send(Ok(chunk));
                     }
                     Ok(())
-                })();
+                });
                 if let Err(e) = result {
                     let _ = tx.blocking_send(Err(e));
                 }
@@ -297,40 +379,17 @@ struct Held {
     held: Option<Pooled>,
 }
 
-impl Held {
-    fn take(&mut self) -> Result<Pooled> {
-        self.held.take().ok_or_else(|| Error::Connection {
-            message: "the connection was lost when a statement on it was cancelled".into(),
-        })
-    }
-}
-
 impl DriverConn for Held {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let held = self.take()?;
-            let (held, r) = fetch(held, st, sink).await;
-            self.held = Some(held);
-            r
-        })
+        Box::pin(async move { fetch(self.held.as_mut().ok_or_else(lost)?, &st, sink).await })
     }
 
     fn execute(&mut self, st: Statement) -> BoxFuture<'_, Result<Done>> {
-        Box::pin(async move {
-            let held = self.take()?;
-            let (held, r) = execute(held, st).await;
-            self.held = Some(held);
-            r
-        })
+        Box::pin(async move { execute(self.held.as_mut().ok_or_else(lost)?, &st).await })
     }
 
     fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let held = self.take()?;
-            let (held, r) = simple(held, sql.to_owned()).await;
-            self.held = Some(held);
-            r
-        })
+        Box::pin(async move { simple(&mut self.held, sql).await })
     }
 
     fn set_dirty(&mut self, dirty: bool) {

@@ -12,8 +12,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Connections older than this are replaced when next acquired.
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
-/// How long a statement waits for another connection's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a statement waits for another connection's lock.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 
@@ -113,11 +113,16 @@ pub(super) fn target(url: &str) -> Result<Target> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let memory = path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
     if memory {
-        // One database shared by the pool's connections, private to the pool.
+        // One database shared by the pool's connections, private to the
+        // pool: SQLite's memdb VFS shares a name starting with `/` among a
+        // process's connections, with a file's database-level locks (which
+        // end in SQLITE_BUSY, so lock waits are the driver's: `retrying`).
+        // Not the shared cache, whose table locks wait without a timeout
+        // (unlock-notify) or fail at once. At most 1 GiB (memdb's limit).
         let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
         return Ok(Target {
             url: url.to_owned(),
-            path: format!("file:orm-memory-{}-{n}?mode=memory&cache=shared", std::process::id()),
+            path: format!("file:/orm-memory-{}-{n}?vfs=memdb", std::process::id()),
             flags: OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_URI
@@ -161,6 +166,8 @@ pub(super) fn open(t: &Target) -> Result<Connection> {
     let conn = Connection::open_with_flags(&t.path, t.flags).map_err(|e| Error::Connection {
         message: format!("could not connect to {}: {e}", t.url),
     })?;
+    // Opening runs on a blocking thread where needed (`on_thread`), so it
+    // may wait inside SQLite; statements afterwards never do (`retrying`).
     conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     super::sqlite_functions::register(&conn).map_err(error)?;
@@ -171,6 +178,7 @@ pub(super) fn open(t: &Target) -> Result<Connection> {
     conn.execute_batch(&pragmas).map_err(|e| Error::Connection {
         message: format!("could not connect to {}: {e}", t.url),
     })?;
+    conn.busy_timeout(Duration::ZERO).map_err(error)?;
     Ok(conn)
 }
 

@@ -65,6 +65,16 @@ pub(super) fn error(e: rusqlite::Error) -> Error {
     }
 }
 
+/// SQLite could not take a lock at once (SQLITE_BUSY and its recovery
+/// variant, or SQLITE_LOCKED) and did nothing: the statement may be tried
+/// again. Not BUSY_SNAPSHOT: a stale WAL read transaction never succeeds.
+pub(super) fn busy(e: &rusqlite::Error) -> bool {
+    const BUSY_SNAPSHOT: i32 = 517;
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            && f.extended_code != BUSY_SNAPSHOT)
+}
+
 /// Cells of one row by index: a live rusqlite row or an owned copy.
 pub(super) trait Cells {
     fn cell(&self, idx: usize) -> Result<ValueRef<'_>>;

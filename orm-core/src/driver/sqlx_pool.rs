@@ -23,6 +23,12 @@ pub(super) trait SqlxDb: sqlx::Database {
     fn args(params: Vec<Value>) -> std::result::Result<Self::Arguments, BoxDynError>;
     /// A write's row count and generated key.
     fn done(r: &Self::QueryResult) -> Done;
+    /// The statement's text as sent (and as the statement cache's key):
+    /// the SQL unchanged, or with what tells apart statements whose
+    /// parameters the server types from the first values it saw.
+    fn statement_text(sql: String, _params: &[Value]) -> String {
+        sql
+    }
     /// Constraint fields the driver reports beyond code and message.
     fn error_fields(_err: &dyn sqlx::error::DatabaseError, _out: &mut DbError) {}
     /// A held connection dropped dirty: by default closed (the server
@@ -298,8 +304,9 @@ macro_rules! sqlx_driver {
                 use futures_util::StreamExt;
                 use $crate::driver::sqlx_pool::SqlxDb;
                 let timeout = self.acquire_timeout;
+                let sql = <$db>::statement_text(st.sql, &st.params);
                 match <$db>::args(st.params) {
-                    Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args)
+                    Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
                         .fetch(&self.pool)
                         .map(move |row| match row {
                             Ok(r) => Ok(Box::new(r) as $crate::driver::OwnedRow),
@@ -375,8 +382,9 @@ macro_rules! sqlx_driver {
         use $crate::driver::sqlx_pool::SqlxDb;
         let st: $crate::dialect::Statement = $st;
         let err = |e| $crate::driver::sqlx_pool::error::<$db>(e, $timeout);
+        let sql = <$db>::statement_text(st.sql, &st.params);
         let args = <$db>::args(st.params).map_err($crate::driver::sqlx_pool::bind_error)?;
-        let q = sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args);
+        let q = sqlx::query_with(sqlx::AssertSqlSafe(sql), args);
         let mut stream = q.fetch($exec);
         while let Some(row) = stream.try_next().await.map_err(err)? {
             if !($sink)($crate::RowRef::new(&row)) {
@@ -388,8 +396,9 @@ macro_rules! sqlx_driver {
     (@execute $db:ty, $exec:expr, $st:expr, $timeout:expr) => {{
         use $crate::driver::sqlx_pool::SqlxDb;
         let st: $crate::dialect::Statement = $st;
+        let sql = <$db>::statement_text(st.sql, &st.params);
         let args = <$db>::args(st.params).map_err($crate::driver::sqlx_pool::bind_error)?;
-        sqlx::query_with(sqlx::AssertSqlSafe(st.sql), args)
+        sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
             .execute($exec)
             .await
             .map(|r| <$db>::done(&r))
