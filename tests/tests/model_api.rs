@@ -448,7 +448,81 @@ async fn hooks_run_in_order_and_can_abort(t: &TestDb) {
     );
 }
 
+/// Models whose names are the derive's own generic parameters used to be
+/// (`E`, `T`), and a has-many field that is its own singular (`staff`),
+/// whose `add_staff` was defined twice (issue 25 §4).
+mod awkward_names {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "es", timestamps = false)]
+    pub struct E {
+        pub id: i64,
+        pub name: String,
+        pub staff: HasMany<Staff>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "staff", timestamps = false)]
+    pub struct Staff {
+        pub id: i64,
+        pub name: String,
+        pub e_id: Option<i64>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "ts", timestamps = false)]
+    pub struct T {
+        pub id: i64,
+        pub n: i64,
+    }
+}
+
+async fn models_named_like_generics_and_self_singular_fields(t: &TestDb) {
+    use awkward_names::*;
+    Schema::new()
+        .model::<E>()
+        .model::<Staff>()
+        .model::<T>()
+        .sync(&t.db)
+        .await
+        .unwrap();
+    let mut e = E::create(&t.db, NewE { name: "e".into() }).await.unwrap();
+    e.name = "e2".into();
+    e.save(&t.db).await.unwrap();
+    let made = e
+        .create_staff(
+            &t.db,
+            NewStaff {
+                name: "one".into(),
+                e_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let loose = |name: &str| NewStaff {
+        name: name.into(),
+        e_id: None,
+    };
+    let two = Staff::create(&t.db, loose("two")).await.unwrap();
+    let more = Staff::bulk_create(&t.db, vec![loose("three"), loose("four")])
+        .await
+        .unwrap();
+    e.add_staff(&t.db, &two).await.unwrap();
+    e.add_staffs(&t.db, &more).await.unwrap();
+    assert_eq!(e.count_staff(&t.db).await.unwrap(), 4);
+    assert!(e.has_staff(&t.db, &made).await.unwrap());
+    e.remove_staff(&t.db, &made).await.unwrap();
+    assert_eq!(e.get_staff(&t.db).await.unwrap().len(), 3);
+    let mut n = T::create(&t.db, NewT { n: 1 }).await.unwrap();
+    n.increment(&t.db, T::N, 41).await.unwrap();
+    assert_eq!(n.n, 42);
+    let found = T::upsert_on(&t.db, T::ID, NewT { n: 7 }).await.unwrap();
+    assert_eq!(found.n, 7);
+}
+
 dialect_tests!(
+    models_named_like_generics_and_self_singular_fields,
     bulk_create_100k_returns_matching_ids,
     bulk_create_with_one_invalid_row_writes_nothing,
     upsert_inserts_then_updates,

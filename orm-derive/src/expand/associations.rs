@@ -84,7 +84,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
     let orm = &m.krate;
     let ident = m.ident;
     let pk = m.fields[m.pk].ident;
-    let exec = quote!(E: #orm::Executor + ?Sized);
+    let exec = quote!(__E: #orm::Executor + ?Sized);
     let r = quote!(#orm::Result);
     let items = assoc_fields(m).enumerate().map(|(i, (f, a))| {
         let field = f.ident;
@@ -119,79 +119,79 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let methods = match a.kind {
             AssocKind::HasMany => {
                 let add = format_ident!("add_{}", one);
-                let add_many = format_ident!("add_{}", field);
+                let add_many = list_method("add", field, one);
                 let remove = format_ident!("remove_{}", one);
                 let has = format_ident!("has_{}", one);
                 quote_spanned! {span=>
                 /// Point `target`'s foreign key at this row (one UPDATE; `target` itself is not changed).
-                #vis async fn #add<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                #vis async fn #add<#exec>(&self, db: &__E, target: &#target) -> #r<()> {
                     #p::adopt(self, db, #ident::#field(), &[target]).await
                 }
                 /// Point every target's foreign key at this row, in one UPDATE.
-                #vis async fn #add_many<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                #vis async fn #add_many<#exec>(&self, db: &__E, targets: &[#target]) -> #r<()> {
                     let refs: #p::Vec<&#target> = targets.iter().collect();
                     #p::adopt(self, db, #ident::#field(), &refs).await
                 }
                 /// Detach `target` (its foreign key set to NULL); refused when the key is NOT NULL.
-                #vis async fn #remove<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                #vis async fn #remove<#exec>(&self, db: &__E, target: &#target) -> #r<()> {
                     #p::orphan(self, db, #ident::#field(), target).await
                 }
                 /// Exactly these rows point at this one (others detached), in one transaction.
-                #vis async fn #set<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                #vis async fn #set<#exec>(&self, db: &__E, targets: &[#target]) -> #r<()> {
                     let refs: #p::Vec<&#target> = targets.iter().collect();
                     #p::replace_children(self, db, #ident::#field(), &refs).await
                 }
                 /// Whether `target` points at this row.
-                #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
+                #vis async fn #has<#exec>(&self, db: &__E, target: &#target) -> #r<bool> {
                     #p::is_related(self, db, #ident::#field(), target).await
                 }
                 /// The associated rows.
-                #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
+                #vis async fn #get<#exec>(&self, db: &__E) -> #r<#p::Vec<#target>> {
                     #p::get_related(self, db, #ident::#field()).await
                 }
                 /// How many associated rows there are.
-                #vis async fn #count<#exec>(&self, db: &E) -> #r<i64> {
+                #vis async fn #count<#exec>(&self, db: &__E) -> #r<i64> {
                     #p::count_related(self, db, #ident::#field()).await
                 }
                 /// Create an associated row, its foreign key set to this row.
-                #vis async fn #create<#exec>(&self, db: &E, new: <#target as #orm::Model>::New) -> #r<#target> {
+                #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
                     new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
-                    #p::create::<#target, E>(db, new).await
+                    #p::create::<#target, __E>(db, new).await
                 }
                 }
             }
             AssocKind::HasOne => quote_spanned! {span=>
                 /// The associated row, if any.
-                #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
+                #vis async fn #get<#exec>(&self, db: &__E) -> #r<::core::option::Option<#target>> {
                     ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
                 }
                 /// Point `target`'s foreign key at this row and save it.
-                #vis async fn #set<#exec>(&self, db: &E, target: &mut #target) -> #r<()> {
+                #vis async fn #set<#exec>(&self, db: &__E, target: &mut #target) -> #r<()> {
                     target.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
                     #p::save_columns(target, db, &[#fk_col]).await
                 }
                 /// Create the associated row, its foreign key set to this row.
-                #vis async fn #create<#exec>(&self, db: &E, new: <#target as #orm::Model>::New) -> #r<#target> {
+                #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
                     new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
-                    #p::create::<#target, E>(db, new).await
+                    #p::create::<#target, __E>(db, new).await
                 }
             },
             AssocKind::BelongsTo => quote_spanned! {span=>
                 /// The row this one belongs to, if any.
-                #vis async fn #get<#exec>(&self, db: &E) -> #r<::core::option::Option<#target>> {
+                #vis async fn #get<#exec>(&self, db: &__E) -> #r<::core::option::Option<#target>> {
                     ::core::result::Result::Ok(#p::get_related(self, db, #ident::#field()).await?.into_iter().next())
                 }
                 /// Point this row's foreign key at `target` and save it.
-                #vis async fn #set<#exec>(&mut self, db: &E, target: &#target) -> #r<()> {
+                #vis async fn #set<#exec>(&mut self, db: &__E, target: &#target) -> #r<()> {
                     self.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
                     #p::save_columns(self, db, &[#fk_col]).await
                 }
             },
             AssocKind::BelongsToMany => {
                 let add = format_ident!("add_{}", one);
-                let add_many = format_ident!("add_{}", field);
+                let add_many = list_method("add", field, one);
                 let remove = format_ident!("remove_{}", one);
                 let has = format_ident!("has_{}", one);
                 let add_with = match &a.through_model {
@@ -201,11 +201,11 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                         let other = format_ident!("{}", a.other_key);
                         quote_spanned! {through.span()=>
                             /// Link one row with the link row's own values (`link`'s two keys are set here); returns the stored link row.
-                            #vis async fn #add_with<#exec>(&self, db: &E, target: &#target, link: <#through as #orm::Model>::New) -> #r<#through> {
+                            #vis async fn #add_with<#exec>(&self, db: &__E, target: &#target, link: <#through as #orm::Model>::New) -> #r<#through> {
                                 let mut link = link;
                                 link.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
                                 link.#other = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
-                                #p::create::<#through, E>(db, link).await
+                                #p::create::<#through, __E>(db, link).await
                             }
                         }
                     }
@@ -214,33 +214,33 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 quote_spanned! {span=>
                     #add_with
                     /// The linked rows.
-                    #vis async fn #get<#exec>(&self, db: &E) -> #r<#p::Vec<#target>> {
+                    #vis async fn #get<#exec>(&self, db: &__E) -> #r<#p::Vec<#target>> {
                         #p::get_related(self, db, #ident::#field()).await
                     }
                     /// How many rows are linked.
-                    #vis async fn #count<#exec>(&self, db: &E) -> #r<i64> {
+                    #vis async fn #count<#exec>(&self, db: &__E) -> #r<i64> {
                         #p::count_related(self, db, #ident::#field()).await
                     }
                     /// Link one row (kept if already linked).
-                    #vis async fn #add<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                    #vis async fn #add<#exec>(&self, db: &__E, target: &#target) -> #r<()> {
                         #p::link(self, db, #ident::#field(), &[target]).await
                     }
                     /// Link several rows (those already linked are kept).
-                    #vis async fn #add_many<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                    #vis async fn #add_many<#exec>(&self, db: &__E, targets: &[#target]) -> #r<()> {
                         let refs: #p::Vec<&#target> = targets.iter().collect();
                         #p::link(self, db, #ident::#field(), &refs).await
                     }
                     /// Unlink one row.
-                    #vis async fn #remove<#exec>(&self, db: &E, target: &#target) -> #r<()> {
+                    #vis async fn #remove<#exec>(&self, db: &__E, target: &#target) -> #r<()> {
                         #p::unlink(self, db, #ident::#field(), &[target], false).await.map(|_| ())
                     }
                     /// Link exactly these rows, in one transaction.
-                    #vis async fn #set<#exec>(&self, db: &E, targets: &[#target]) -> #r<()> {
+                    #vis async fn #set<#exec>(&self, db: &__E, targets: &[#target]) -> #r<()> {
                         let refs: #p::Vec<&#target> = targets.iter().collect();
                         #p::set_links(self, db, #ident::#field(), &refs).await
                     }
                     /// Whether `target` is linked.
-                    #vis async fn #has<#exec>(&self, db: &E, target: &#target) -> #r<bool> {
+                    #vis async fn #has<#exec>(&self, db: &__E, target: &#target) -> #r<bool> {
                         #p::is_related(self, db, #ident::#field(), target).await
                     }
                 }
@@ -271,4 +271,15 @@ fn respan(tokens: impl quote::ToTokens, span: proc_macro2::Span) -> TokenStream 
             t
         })
         .collect()
+}
+
+/// `add_{field}` for a list of targets, unless the field is its own
+/// singular (`staff`, `team`): then `add_{one}` takes one target and the
+/// list form adds an `s` (`add_staffs`).
+fn list_method(verb: &str, field: &syn::Ident, one: &str) -> syn::Ident {
+    if field == one {
+        format_ident!("{}_{}s", verb, field)
+    } else {
+        format_ident!("{}_{}", verb, field)
+    }
 }

@@ -56,74 +56,74 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
             #find_by_pk
 
             /// Validate, apply defaults and timestamps, insert, and return the row with its key.
-            pub async fn create<E: #orm::Executor + ?Sized>(db: &E, new: #new_ident) -> #orm::Result<#ident> {
-                #p::create::<#ident, E>(db, new).await
+            pub async fn create<__E: #orm::Executor + ?Sized>(db: &__E, new: #new_ident) -> #orm::Result<#ident> {
+                #p::create::<#ident, __E>(db, new).await
             }
 
             /// Validate, bump `updated_at`, and write this instance's columns (a column
             /// whose stored value may not decode exactly is written only if it changed).
-            pub async fn save<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
+            pub async fn save<__E: #orm::Executor + ?Sized>(&mut self, db: &__E) -> #orm::Result<()> {
                 #p::save(self, db).await
             }
 
             /// Validate and write the columns `patch` sets, then apply them to this instance.
-            pub async fn update<E: #orm::Executor + ?Sized>(&mut self, db: &E, patch: #patch_ident) -> #orm::Result<()> {
+            pub async fn update<__E: #orm::Executor + ?Sized>(&mut self, db: &__E, patch: #patch_ident) -> #orm::Result<()> {
                 #p::update(self, db, patch).await
             }
 
             /// Read this row again from the database.
-            pub async fn reload<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
+            pub async fn reload<__E: #orm::Executor + ?Sized>(&mut self, db: &__E) -> #orm::Result<()> {
                 #p::reload(self, db).await
             }
 
             /// Delete this row.
-            pub async fn destroy<E: #orm::Executor + ?Sized>(&self, db: &E) -> #orm::Result<()> {
+            pub async fn destroy<__E: #orm::Executor + ?Sized>(&self, db: &__E) -> #orm::Result<()> {
                 #p::destroy(self, db).await
             }
 
             /// Insert many rows with multi-row INSERTs in one transaction;
             /// every row is validated first (the error names the failing row).
-            pub async fn bulk_create<E: #orm::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
-                #p::bulk_create::<#ident, E>(db, rows, true).await
+            pub async fn bulk_create<__E: #orm::Executor + ?Sized>(db: &__E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
+                #p::bulk_create::<#ident, __E>(db, rows, true).await
             }
 
             /// [`bulk_create`](Self::bulk_create) without per-row validation, for speed.
-            pub async fn bulk_create_unvalidated<E: #orm::Executor + ?Sized>(db: &E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
-                #p::bulk_create::<#ident, E>(db, rows, false).await
+            pub async fn bulk_create_unvalidated<__E: #orm::Executor + ?Sized>(db: &__E, rows: #p::Vec<#new_ident>) -> #orm::Result<#p::Vec<#ident>> {
+                #p::bulk_create::<#ident, __E>(db, rows, false).await
             }
 
             /// Insert, or update the row with the same value in the model's only unique column (the primary key when it has none); returns the stored row. A model with several unique columns names one with `upsert_on`.
-            pub async fn upsert<E: #orm::Executor + ?Sized>(db: &E, new: #new_ident) -> #orm::Result<#ident> {
-                #p::upsert::<#ident, E>(db, new).await
+            pub async fn upsert<__E: #orm::Executor + ?Sized>(db: &__E, new: #new_ident) -> #orm::Result<#ident> {
+                #p::upsert::<#ident, __E>(db, new).await
             }
 
             /// Insert, or update the row whose `target` column (unique, or the primary key) holds the same value; returns the stored row.
-            pub async fn upsert_on<T: #orm::FieldType, E: #orm::Executor + ?Sized>(db: &E, target: #orm::Column<#ident, T>, new: #new_ident) -> #orm::Result<#ident> {
-                #p::upsert_on::<#ident, E>(db, target.name(), new).await
+            pub async fn upsert_on<__T: #orm::FieldType, __E: #orm::Executor + ?Sized>(db: &__E, target: #orm::Column<#ident, __T>, new: #new_ident) -> #orm::Result<#ident> {
+                #p::upsert_on::<#ident, __E>(db, target.name(), new).await
             }
 
             /// The first row matching `cond`, or one created from `new` (`true` if created). Race-safe.
-            pub async fn find_or_create<E: #orm::Executor + ?Sized>(db: &E, cond: #orm::Condition<#ident>, new: #new_ident) -> #orm::Result<(#ident, bool)> {
-                #p::find_or_create::<#ident, E>(db, cond, new).await
+            pub async fn find_or_create<__E: #orm::Executor + ?Sized>(db: &__E, cond: #orm::Condition<#ident>, new: #new_ident) -> #orm::Result<(#ident, bool)> {
+                #p::find_or_create::<#ident, __E>(db, cond, new).await
             }
 
             /// `SET column = column + by` in SQL, then reload this instance.
-            pub async fn increment<T: #orm::FieldType, E: #orm::Executor + ?Sized>(&mut self, db: &E, column: #orm::Column<#ident, T>, by: impl #orm::IntoValue<T::Compare>) -> #orm::Result<()> {
+            pub async fn increment<__T: #orm::FieldType, __E: #orm::Executor + ?Sized>(&mut self, db: &__E, column: #orm::Column<#ident, __T>, by: impl #orm::IntoValue<__T::Compare>) -> #orm::Result<()> {
                 #p::increment(self, db, column.name(), #orm::IntoValue::into_value(by), true).await
             }
 
             /// `SET column = column - by` in SQL, then reload this instance.
-            pub async fn decrement<T: #orm::FieldType, E: #orm::Executor + ?Sized>(&mut self, db: &E, column: #orm::Column<#ident, T>, by: impl #orm::IntoValue<T::Compare>) -> #orm::Result<()> {
+            pub async fn decrement<__T: #orm::FieldType, __E: #orm::Executor + ?Sized>(&mut self, db: &__E, column: #orm::Column<#ident, __T>, by: impl #orm::IntoValue<__T::Compare>) -> #orm::Result<()> {
                 #p::increment(self, db, column.name(), #orm::IntoValue::into_value(by), false).await
             }
 
             /// Delete this row even if the model is paranoid.
-            pub async fn destroy_force<E: #orm::Executor + ?Sized>(&self, db: &E) -> #orm::Result<()> {
+            pub async fn destroy_force<__E: #orm::Executor + ?Sized>(&self, db: &__E) -> #orm::Result<()> {
                 #p::destroy_force(self, db).await
             }
 
             /// Paranoid models: undo a soft delete.
-            pub async fn restore<E: #orm::Executor + ?Sized>(&mut self, db: &E) -> #orm::Result<()> {
+            pub async fn restore<__E: #orm::Executor + ?Sized>(&mut self, db: &__E) -> #orm::Result<()> {
                 #p::restore(self, db).await
             }
 
