@@ -405,6 +405,37 @@ pub(crate) trait SqlDialect: Sync {
         write_lock_wait(w, lock.wait);
     }
 
+    /// A double column's value rounded to f32 and back (migration guards).
+    fn f32_image(&self, col: &str) -> String {
+        format!("CAST(CAST({col} AS REAL) AS DOUBLE PRECISION)")
+    }
+
+    /// The type a value is cast to for its text (`CAST(x AS TEXT)`).
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// A column of type `ty` as a number (SQLite keeps decimals as text).
+    fn as_number(&self, col: &str, _ty: SqlType) -> String {
+        col.to_owned()
+    }
+
+    /// True where a numeric column of type `ty` has a fractional part.
+    fn has_fraction(&self, col: &str, _ty: SqlType) -> String {
+        format!("{col} <> ROUND({col})")
+    }
+
+    /// True where a time column's value is at midnight exactly.
+    fn midnight(&self, col: &str) -> String {
+        format!("CAST({col} AS TIME) = '00:00:00'")
+    }
+
+    /// The value a table rebuild copies for a column whose type changes
+    /// (SQLite: its affinity alone leaves times and fractions as they were).
+    fn rebuild_value(&self, col: &str, _from: SqlType, _to: SqlType) -> String {
+        col.to_owned()
+    }
+
     /// The function that counts a string's characters, with its `(`.
     fn char_length_fn(&self) -> &'static str {
         "CHAR_LENGTH("

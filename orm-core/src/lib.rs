@@ -79,7 +79,9 @@ pub use model::Model;
 pub use query::{Find, Picked, Selection};
 pub use raw::{FromRow, Raw, raw};
 pub use row::RowRef;
-pub use schema::{CheckReport, ColumnRename, FOREIGN_KEYS_OFF, Introspection, Schema, SchemaDiff, Snapshot};
+pub use schema::{
+    CheckReport, ColumnRename, FOREIGN_KEYS_OFF, Introspection, MIGRATION_GUARD, Schema, SchemaDiff, Snapshot,
+};
 pub use subquery::Selected;
 pub use tracked::Tracked;
 pub use value::{SqlType, Value};

@@ -45,6 +45,23 @@ pub fn generate(
     renames: &[String],
     out: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
+    generate_with(dir, name, schema, renames, false, out)
+}
+
+/// [`generate`], and with `allow_lossy` the column changes that may not
+/// keep every stored value (a shorter VARCHAR, a narrower number, a float
+/// to an integer, a time to a date, ...) too; without it they are refused,
+/// each named. Either way each such change's scripts carry a guard that
+/// fails the migration before anything changes when a stored value would
+/// not survive.
+pub fn generate_with(
+    dir: &Path,
+    name: &str,
+    schema: &Schema,
+    renames: &[String],
+    allow_lossy: bool,
+    out: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
     if !dir.join(SNAPSHOT_FILE).exists() && has_migrations(dir) {
         return Err(fail(format!(
             "{} has migrations but no {SNAPSHOT_FILE}: the models would be written as new tables. \
@@ -70,6 +87,14 @@ pub fn generate(
         ));
         return Ok(());
     }
+    let lossy = diff.lossy();
+    if !lossy.is_empty() && !allow_lossy {
+        return Err(fail(format!(
+            "these column changes may not keep every stored value: {}. Generate again with --allow-lossy to write them \
+             (the scripts then refuse to run while a stored value would change); nothing was written",
+            lossy.join("; ")
+        )));
+    }
     let folder = new_folder(dir, name)?;
     let write = |file: String, text: String| {
         std::fs::write(folder.join(&file), text).map_err(|e| fail(format!("cannot write {file}: {e}")))
@@ -85,6 +110,11 @@ pub fn generate(
     }
     for w in diff.warnings() {
         out(format!("warning: {w}"));
+    }
+    for l in &lossy {
+        out(format!(
+            "lossy: {l} (guarded: the migration refuses to run while a stored value would change)"
+        ));
     }
     for d in DIALECTS {
         for w in crate::safety::lint(&diff.up_sql(d), d) {

@@ -53,6 +53,11 @@ pub enum Cmd {
         /// `check` to confirm it).
         #[arg(long, requires = "auto", conflicts_with = "renames")]
         baseline: bool,
+        /// Write column changes that may not keep every stored value
+        /// (shorter text, narrower numbers, float to integer, time to
+        /// date); their scripts refuse to run while a value would change.
+        #[arg(long, requires = "auto")]
+        allow_lossy: bool,
     },
     /// Apply every pending migration, oldest first.
     #[command(alias = "up")]
@@ -242,6 +247,7 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
             auto: true,
             renames,
             baseline,
+            allow_lossy,
         } => {
             let schema = schema.ok_or_else(|| {
                 fail("`generate --auto` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
@@ -249,7 +255,7 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
             if *baseline {
                 return crate::auto::baseline(&cli.dir, schema, out);
             }
-            return crate::auto::generate(&cli.dir, name, schema, renames, out);
+            return crate::auto::generate_with(&cli.dir, name, schema, renames, *allow_lossy, out);
         }
         Cmd::Seed {
             action: Some(SeedCmd::Generate { name }),

@@ -85,6 +85,15 @@ pub struct Migrator {
 
 /// An error's text without the `migration error:` prefix when it is one
 /// already (wrapping it again would repeat the prefix).
+/// A guard statement's `kind what` and its count query.
+fn guard_of(stmt: &str) -> Option<(&str, &str)> {
+    let at = stmt.find(orm_core::MIGRATION_GUARD)?;
+    let rest = &stmt[at + orm_core::MIGRATION_GUARD.len()..];
+    let (what, query) = rest.split_once('\n')?;
+    let query = query.trim();
+    (!query.is_empty()).then_some((what.trim(), query))
+}
+
 fn message_of(e: &Error) -> String {
     match e {
         Error::Migration { message } => message.clone(),
@@ -405,6 +414,33 @@ impl Migrator {
     }
 
     /// Run a script's statements; the error names the file and statement.
+    /// The script's guards (`generate --auto` writes one before a change
+    /// that may lose values or meet NULLs): each counts the rows that would
+    /// not survive; one that counts any fails the migration before anything
+    /// of the script ran.
+    async fn run_guards<E: Executor + ?Sized>(exec: &E, file: &str, sql: &str) -> Result<()> {
+        for stmt in split_statements(sql) {
+            let Some((what, query)) = guard_of(&stmt) else { continue };
+            let found: Vec<i64> = raw(query)
+                .fetch_scalars(exec)
+                .await
+                .map_err(|e| fail(format!("{file}: the guard for {what} could not run: {e}")))?;
+            let n = found.first().copied().unwrap_or(0);
+            if n > 0 {
+                let (kind, what) = what.split_once(' ').unwrap_or(("lossy", what));
+                let kind = if kind == "not-null" {
+                    "not null violation"
+                } else {
+                    "lossy change refused"
+                };
+                return Err(fail(format!(
+                    "{file}: {kind}: {n} stored row(s) would not survive {what}; nothing was changed"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn run_script<E: Executor + ?Sized>(
         exec: &E,
         file: &str,
@@ -412,6 +448,9 @@ impl Migrator {
         run: impl AsyncFn(&E, &str) -> Result<()>,
     ) -> Result<()> {
         for (i, stmt) in split_statements(sql).iter().enumerate() {
+            if guard_of(stmt).is_some() {
+                continue; // ran first (`run_guards`)
+            }
             if let Err(e) = run(exec, stmt).await {
                 let excerpt: String = stmt
                     .split_whitespace()
@@ -468,6 +507,7 @@ impl Migrator {
     ) -> Result<()> {
         let d = exec.dialect();
         let (file, sql) = Self::script(m, d, up)?;
+        Self::run_guards(exec, &file, &sql).await?;
         self.report(Self::start_event(m, up));
         let started = Instant::now();
         Self::run_script(exec, &file, &sql, run).await?;
@@ -495,6 +535,8 @@ impl Migrator {
             let script = async |t: &Transaction, s: &str| t.execute_script(s).await;
             return conn.transaction(async |tx| self.step_in(tx, m, up, script).await).await;
         }
+        // Before the history row is marked dirty: a refused guard changed nothing.
+        Self::run_guards(conn, &file, &sql).await?;
         self.report(Self::start_event(m, up));
         let started = Instant::now();
         if up {

@@ -88,6 +88,18 @@ impl SqlDialect for MySql {
         }
     }
 
+    fn f32_image(&self, col: &str) -> String {
+        format!("CAST({col} AS FLOAT)")
+    }
+
+    fn text_cast(&self) -> &'static str {
+        "CHAR"
+    }
+
+    fn midnight(&self, col: &str) -> String {
+        format!("TIME({col}) = '00:00:00'")
+    }
+
     fn decode_may_lose(&self, ty: SqlType) -> bool {
         // A TINYINT(1) of another program's may hold 2, which reads as true.
         matches!(ty, SqlType::Json | SqlType::Bool)

@@ -252,6 +252,43 @@ impl SqlDialect for Sqlite {
 
     /// Decimals are stored as text; `orm_decimal` (registered on every
     /// connection, driver/sqlite_functions.rs) compares them as numbers.
+    fn f32_image(&self, col: &str) -> String {
+        format!("orm_f32({col})")
+    }
+
+    /// Decimals are text: as a number, through REAL.
+    fn as_number(&self, col: &str, ty: SqlType) -> String {
+        match ty {
+            SqlType::Decimal => format!("CAST({col} AS REAL)"),
+            _ => col.to_owned(),
+        }
+    }
+
+    /// Decimal text has a fraction when a nonzero digit follows its point.
+    fn has_fraction(&self, col: &str, ty: SqlType) -> String {
+        match ty {
+            SqlType::Decimal => format!("{col} GLOB '*.*[1-9]*'"),
+            _ => format!("{col} <> ROUND({col})"),
+        }
+    }
+
+    /// Times are text in several forms: parsed as the driver reads them.
+    fn midnight(&self, col: &str) -> String {
+        format!("orm_time_of_day({col}) = 0")
+    }
+
+    fn rebuild_value(&self, col: &str, from: SqlType, to: SqlType) -> String {
+        use SqlType::*;
+        match (from, to) {
+            (Timestamp | TimestampTz, Date) => format!("date({col})"),
+            (Date, TimestampTz) => format!("({col} || 'T00:00:00+00:00')"),
+            (Date, Timestamp) => format!("({col} || ' 00:00:00')"),
+            (Real | Double | Decimal, SmallInt | Int | BigInt) => format!("CAST({col} AS INTEGER)"),
+            (Decimal, Real | Double) => format!("CAST({col} AS REAL)"),
+            _ => col.to_owned(),
+        }
+    }
+
     fn decode_may_lose(&self, ty: SqlType) -> bool {
         // Booleans are integers (2 reads as true), f32 fields are REALs.
         matches!(ty, SqlType::Json | SqlType::Bool | SqlType::Real)
@@ -321,6 +358,8 @@ impl SqlDialect for Sqlite {
             } else {
                 for part in rest.split(", ") {
                     if let Some((table, col)) = part.split_once('.') {
+                        // A table rebuild's copy is the table itself.
+                        let table = table.strip_prefix("_orm_new_").unwrap_or(table);
                         v.table = Some(table.to_owned());
                         v.columns.push(col.to_owned());
                     }

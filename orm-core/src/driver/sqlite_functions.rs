@@ -9,7 +9,10 @@
 //!   rows; "decimal overflow" past `Decimal`'s 28 digits);
 //! - `orm_integer_sum(x)`: the sum in 128 bits, "integer overflow" (read as
 //!   `Error::OutOfRange`) when the total leaves `i64` — SQLite's own SUM
-//!   fails as soon as a partial sum does.
+//!   fails as soon as a partial sum does;
+//! - `orm_f32(x)`: a number rounded to f32 and back, and
+//!   `orm_time_of_day(t)`: a stored time's microseconds since UTC midnight,
+//!   parsed as the driver reads it (for migration guards, `schema/lossy.rs`).
 
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::ValueRef;
@@ -24,6 +27,25 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_aggregate_function("orm_decimal_sum", 1, flags, DecimalSum)?;
     conn.create_aggregate_function("orm_integer_sum", 1, flags, IntegerSum)?;
+    conn.create_scalar_function("orm_f32", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Real(f) => Some(f64::from(f as f32)),
+            ValueRef::Integer(n) => Some(f64::from(n as f32)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("orm_time_of_day", 1, flags, |ctx| {
+        use chrono::Timelike;
+        let raw = ctx.get_raw(0);
+        if matches!(raw, ValueRef::Null) {
+            return Ok(None);
+        }
+        let t = super::sqlite_values::datetime(0, &raw).map_err(|e| user_error(&e.to_string()))?;
+        let utc = t.naive_utc();
+        Ok(Some(
+            i64::from(utc.num_seconds_from_midnight()) * 1_000_000 + i64::from(utc.nanosecond() / 1_000),
+        ))
+    })?;
     Ok(())
 }
 

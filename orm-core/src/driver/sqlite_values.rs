@@ -147,7 +147,7 @@ fn narrow<T: TryFrom<i64>>(idx: usize, n: i64) -> Result<T> {
 }
 
 /// The date-time forms SQLite's functions and sqlx write (sqlx's list).
-fn datetime(idx: usize, v: &ValueRef<'_>) -> Result<DateTime<FixedOffset>> {
+pub(super) fn datetime(idx: usize, v: &ValueRef<'_>) -> Result<DateTime<FixedOffset>> {
     let found = match v {
         ValueRef::Text(_) => {
             let s = text(idx, v, "TEXT")?;

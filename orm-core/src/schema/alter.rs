@@ -251,11 +251,20 @@ fn rebuild(d: &dyn SqlDialect, t: &TableChange) -> Vec<String> {
         .collect();
     if !copied.is_empty() {
         let list = |names: &mut dyn Iterator<Item = &str>| names.map(|n| quoted(d, n)).collect::<Vec<_>>().join(", ");
+        let type_of = |table: &TableDef, name: &str| table.columns.iter().find(|c| c.name == name).map(|c| c.sql_type);
+        // A column whose type changes is converted as it is copied.
+        let values: Vec<String> = copied
+            .iter()
+            .map(|(new, old)| match (type_of(&t.old, old), type_of(&t.new, new)) {
+                (Some(from), Some(to)) if from != to => d.rebuild_value(&quoted(d, old), from, to),
+                _ => quoted(d, old),
+            })
+            .collect();
         out.push(format!(
             "INSERT INTO {} ({}) SELECT {} FROM {}",
             quoted(d, &temp),
             list(&mut copied.iter().map(|(n, _)| *n)),
-            list(&mut copied.iter().map(|(_, o)| *o)),
+            values.join(", "),
             quoted(d, &t.old.name)
         ));
     }

@@ -8,6 +8,7 @@ mod ddl;
 mod def;
 mod diff;
 mod introspect;
+mod lossy;
 mod rust;
 mod snapshot;
 
@@ -23,6 +24,7 @@ pub use alter::FOREIGN_KEYS_OFF;
 pub use check::CheckReport;
 pub use diff::ColumnRename;
 pub use introspect::Introspection;
+pub use lossy::MIGRATION_GUARD;
 pub use snapshot::{SchemaDiff, Snapshot};
 
 /// A set of models whose tables can be created, altered or recreated.

@@ -137,6 +137,23 @@ impl SchemaDiff {
         &self.up.warnings
     }
 
+    /// The forward script's column changes that may not keep every stored
+    /// value (`users.name: Varchar(40) -> Varchar(10)`): `generate --auto`
+    /// writes them only with `--allow-lossy`, and each script carries a
+    /// guard that refuses the migration when a stored value would change.
+    pub fn lossy(&self) -> Vec<String> {
+        super::lossy::guarded(&self.up)
+            .into_iter()
+            .filter(|g| g.risk == super::lossy::Risk::Lossy)
+            .map(|g| {
+                format!(
+                    "{}.{}: {:?} -> {:?}",
+                    g.table, g.after.name, g.before.sql_type, g.after.sql_type
+                )
+            })
+            .collect()
+    }
+
     /// A table's one dropped and one added column, which may be a rename
     /// (asked about when a terminal is attached).
     pub fn possible_renames(&self) -> Vec<ColumnRename> {
@@ -196,7 +213,14 @@ fn script(c: &Changes, dialect: Dialect) -> String {
         s.push_str(w);
         s.push('\n');
     }
-    for statement in render(c, d) {
+    let guards = super::lossy::guarded(c);
+    for g in guards.iter().filter(|g| g.risk == super::lossy::Risk::Lossy) {
+        s.push_str("-- LOSSY: ");
+        s.push_str(&g.describe(d));
+        s.push_str(" (the guard below refuses the migration if a stored value would change)\n");
+    }
+    // Guards first: the runner fails the migration on one before anything changed.
+    for statement in guards.iter().map(|g| g.guard_sql(d)).chain(render(c, d)) {
         s.push('\n');
         s.push_str(&statement);
         s.push_str(";\n");

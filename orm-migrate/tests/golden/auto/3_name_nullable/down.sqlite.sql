@@ -2,6 +2,9 @@
 -- (tables are rebuilt: the runner turns foreign keys off around the transaction and checks them before commit)
 -- Written by `generate --auto` from the models; review it before applying.
 
+-- orm:guard not-null `aut_authors`.`name` VARCHAR(80) -> VARCHAR(80): NULL rows would refuse NOT NULL
+SELECT COUNT(*) FROM `aut_authors` WHERE `name` IS NULL;
+
 CREATE TABLE `_orm_new_aut_authors` (
   `id` INTEGER PRIMARY KEY AUTOINCREMENT,
   `status` TEXT NOT NULL,
