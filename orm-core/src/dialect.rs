@@ -128,6 +128,10 @@ pub(crate) struct ValueLimits {
     pub decimal_scale: Option<u32>,
     /// Most digits before the decimal point of a decimal column.
     pub decimal_integer_digits: Option<u32>,
+    /// Most bytes one text or blob value holds (SQLite's SQLITE_MAX_LENGTH,
+    /// PostgreSQL's 1 GB field limit; MySQL's is its packet size, checked
+    /// per statement).
+    pub max_value_bytes: Option<usize>,
 }
 
 /// How a dialect tells replica positions (PostgreSQL and MySQL/MariaDB).

@@ -17,6 +17,7 @@ pub(crate) fn refusal(limits: &ValueLimits, ty: SqlType, v: &Value) -> Option<St
     match v {
         Value::F32(f) if !f.is_finite() => float_refusal(limits, f.is_nan()),
         Value::F64(f) if !f.is_finite() => float_refusal(limits, f.is_nan()),
+        Value::String(_) | Value::Bytes(_) if too_long(limits, v) => too_long_refusal(limits),
         Value::String(s) => text_refusal(limits, ty, s),
         Value::Str(s) => text_refusal(limits, ty, s),
         Value::DateTimeUtc(t) => timestamp_refusal(limits, t.naive_utc()),
@@ -29,6 +30,21 @@ pub(crate) fn refusal(limits: &ValueLimits, ty: SqlType, v: &Value) -> Option<St
         }
         _ => None,
     }
+}
+
+fn too_long(limits: &ValueLimits, v: &Value) -> bool {
+    let len = match v {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        _ => 0,
+    };
+    limits.max_value_bytes.is_some_and(|max| len > max)
+}
+
+fn too_long_refusal(limits: &ValueLimits) -> Option<String> {
+    limits
+        .max_value_bytes
+        .map(|max| format!("is longer than the {max} bytes one value holds in this database"))
 }
 
 const LEAP_SECOND: &str = "is a leap second, which no supported database stores";

@@ -910,7 +910,28 @@ async fn save_leaves_untouched_columns_as_stored(t: &TestDb) {
     );
 }
 
+/// A blob column.
+#[derive(Model, Debug, Clone)]
+#[orm(timestamps = false)]
+pub struct Attachment {
+    pub id: i64,
+    pub data: Vec<u8>,
+}
+
+/// A value longer than one value may be on the dialect (SQLite's 10^9
+/// bytes, PostgreSQL's 1 GB, MySQL's packet) is a Validation error naming
+/// the field, before any SQL (SQLite's "string or blob too big" was a
+/// Database error).
+async fn a_value_past_the_length_limit_is_refused_naming_the_field(t: &TestDb) {
+    Schema::new().model::<Attachment>().sync(&t.db).await.unwrap();
+    let huge = NewAttachment { data: vec![7; 1 << 30] };
+    let err = Attachment::create(&t.db, huge).await.expect_err("1 GiB");
+    assert!(refused_field(&err, "data"), "{err:?}");
+    assert_eq!(Attachment::find().count(&t.db).await.unwrap(), 0);
+}
+
 dialect_tests!(
+    a_value_past_the_length_limit_is_refused_naming_the_field,
     save_leaves_untouched_columns_as_stored,
     utc_times_outside_1970_to_2038_round_trip,
     year_10000_is_refused_where_it_cannot_be_stored,

@@ -148,6 +148,7 @@ impl SqlDialect for MySql {
             date_years: (1000, 9999),
             decimal_scale: Some(10),
             decimal_integer_digits: Some(28),
+            max_value_bytes: None,
         }
     }
 

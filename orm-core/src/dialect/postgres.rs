@@ -253,6 +253,7 @@ impl SqlDialect for Postgres {
             date_years: (-4711, 262_142),
             decimal_scale: None,
             decimal_integer_digits: None,
+            max_value_bytes: Some((1 << 30) - 1),
         }
     }
 

@@ -121,6 +121,7 @@ impl SqlDialect for Sqlite {
             date_years: (0, 9999),
             decimal_scale: None,
             decimal_integer_digits: None,
+            max_value_bytes: Some(1_000_000_000),
         }
     }
 
