@@ -250,3 +250,55 @@ async fn url_schemes() {
         t.cleanup().await;
     }
 }
+
+/// A role (PostgreSQL) or user (MariaDB) allowed one connection, which a
+/// held connection takes: the next statement fails with the server's
+/// refusal as `Error::Connection`, not a bare `PoolTimeout` (issue 25 §4).
+/// SQLite has no roles.
+#[tokio::test]
+async fn a_connection_limit_is_the_servers_refusal() {
+    for url in orm_tests::server_urls().await {
+        let admin = Db::connect(&url).await.unwrap();
+        let role = format!("orm_limited_{}", std::process::id());
+        let (setup, teardown, limited) = match admin.dialect() {
+            orm_core::Dialect::Postgres => (
+                vec![format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")],
+                format!("DROP ROLE IF EXISTS {role}"),
+                url.replacen("postgres@", &format!("{role}@"), 1),
+            ),
+            _ => (
+                vec![
+                    format!("CREATE USER '{role}'@'%' WITH MAX_USER_CONNECTIONS 1"),
+                    format!("GRANT SELECT ON test.* TO '{role}'@'%'"),
+                ],
+                format!("DROP USER IF EXISTS '{role}'@'%'"),
+                url.replacen("root@", &format!("{role}@"), 1),
+            ),
+        };
+        let _ = orm_core::raw(teardown.clone()).execute(&admin).await;
+        for sql in setup {
+            orm_core::raw(sql).execute(&admin).await.unwrap();
+        }
+        let db = Db::builder(&limited)
+            .max_connections(3)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect()
+            .await
+            .unwrap();
+        let held = db.acquire().await.unwrap();
+        let err = orm_core::raw("SELECT 1")
+            .fetch_scalars::<i64, _>(&db)
+            .await
+            .expect_err("over the limit");
+        let text = err.to_string();
+        assert!(matches!(err, orm_core::Error::Connection { .. }), "{url}: {err:?}");
+        assert!(
+            text.contains("too many connections") || text.contains("max_user_connections"),
+            "{url}: {text}"
+        );
+        held.release().await;
+        db.close().await;
+        orm_core::raw(teardown).execute(&admin).await.unwrap();
+        admin.close().await;
+    }
+}

@@ -377,8 +377,14 @@ impl SqlDialect for MySql {
     /// Class 08 (1053 server shutdown), and MariaDB's 1927 "Connection was
     /// killed" (SQLSTATE 70100, which `KILL QUERY` shares without the session
     /// ending, hence the message).
+    /// Also the server refusing a connection over a limit (1040 "Too many
+    /// connections", 1203/1226 a user's `max_user_connections`), which
+    /// MySQL reports as SQLSTATE 42000/08004: the database is unavailable.
     fn is_session_lost(&self, code: &str, message: &str) -> bool {
-        code.starts_with("08") || (code == "70100" && message.starts_with("Connection was killed"))
+        code.starts_with("08")
+            || (code == "70100" && message.starts_with("Connection was killed"))
+            || message.contains("'max_user_connections'")
+            || message.starts_with("Too many connections")
     }
 
     /// Field without a default / enum value out of the set (strict mode),

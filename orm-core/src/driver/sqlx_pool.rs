@@ -258,6 +258,31 @@ pub(super) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error 
     }
 }
 
+/// A pool timeout, explained when the server is why: one connection is
+/// tried outside the pool, and a refusal (a role's or user's connection
+/// limit, `too many connections`) is returned as [`Error::Connection`]
+/// with the server's words instead of a bare `PoolTimeout`.
+pub(super) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Error) -> Error {
+    use sqlx::ConnectOptions;
+    let Error::PoolTimeout { waited } = err else {
+        return err;
+    };
+    let options = pool.connect_options();
+    match tokio::time::timeout(Duration::from_secs(3), options.connect()).await {
+        Ok(Err(refused)) => Error::Connection {
+            message: format!(
+                "no pooled connection within {waited:?}, and the server refuses new ones: {}",
+                cause(&refused)
+            ),
+        },
+        Ok(Ok(conn)) => {
+            let _ = sqlx::Connection::close(conn).await;
+            err
+        }
+        Err(_) => err,
+    }
+}
+
 /// The driver's account of a failed connection, with its source chain.
 fn cause(e: &sqlx::Error) -> String {
     let mut text = e.to_string();
@@ -284,7 +309,14 @@ macro_rules! sqlx_driver {
                 sink: &'a mut $crate::driver::RowSink<'_>,
             ) -> futures_util::future::BoxFuture<'a, $crate::error::Result<()>> {
                 Box::pin(async move {
-                    $crate::driver::sqlx_pool::sqlx_driver!(@fetch $db, &self.pool, st, sink, self.acquire_timeout)
+                    let r: $crate::error::Result<()> = async {
+                        $crate::driver::sqlx_pool::sqlx_driver!(@fetch $db, &self.pool, st, sink, self.acquire_timeout)
+                    }
+                    .await;
+                    match r {
+                        Err(e) => Err($crate::driver::sqlx_pool::explain_timeout(&self.pool, e).await),
+                        ok => ok,
+                    }
                 })
             }
 
@@ -293,7 +325,14 @@ macro_rules! sqlx_driver {
                 st: $crate::dialect::Statement,
             ) -> futures_util::future::BoxFuture<'_, $crate::error::Result<$crate::driver::Done>> {
                 Box::pin(async move {
-                    $crate::driver::sqlx_pool::sqlx_driver!(@execute $db, &self.pool, st, self.acquire_timeout)
+                    let r: $crate::error::Result<$crate::driver::Done> = async {
+                        $crate::driver::sqlx_pool::sqlx_driver!(@execute $db, &self.pool, st, self.acquire_timeout)
+                    }
+                    .await;
+                    match r {
+                        Err(e) => Err($crate::driver::sqlx_pool::explain_timeout(&self.pool, e).await),
+                        ok => ok,
+                    }
                 })
             }
 
@@ -321,11 +360,13 @@ macro_rules! sqlx_driver {
                 &self,
             ) -> futures_util::future::BoxFuture<'_, $crate::error::Result<Box<dyn $crate::driver::DriverConn>>> {
                 Box::pin(async move {
-                    let conn = self
-                        .pool
-                        .acquire()
-                        .await
-                        .map_err(|e| $crate::driver::sqlx_pool::error::<$db>(e, self.acquire_timeout))?;
+                    let conn = match self.pool.acquire().await {
+                        Ok(conn) => conn,
+                        Err(e) => {
+                            let e = $crate::driver::sqlx_pool::error::<$db>(e, self.acquire_timeout);
+                            return Err($crate::driver::sqlx_pool::explain_timeout(&self.pool, e).await);
+                        }
+                    };
                     Ok(Box::new($crate::driver::sqlx_pool::SqlxConn::<$db> {
                         conn: Some(conn),
                         dirty: true,
