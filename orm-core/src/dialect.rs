@@ -210,7 +210,8 @@ pub(crate) enum ColumnChange {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CatalogSql {
     /// `(table, column, type, nullable YES/NO, default or NULL, database-filled
-    /// YES/NO, position in the primary key or 0)` for every base table, in order.
+    /// YES/NO, position in the primary key or 0, generated YES/NO)` for every
+    /// base table, in order.
     pub columns: &'static str,
     /// `(table, column, referenced table, referenced column, on delete, on
     /// update)`, the actions lowercase, `no action` for none.
@@ -772,6 +773,13 @@ pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
         out.push(lit);
     }
     out
+}
+
+/// Whether a DECIMAL/NUMERIC of these arguments (`"40,0"`, or none) fits
+/// `rust_decimal::Decimal`'s 28 digits.
+pub(crate) fn decimal_fits(args: Option<&str>) -> bool {
+    let precision = args.and_then(|a| a.split(',').next()).and_then(|p| p.trim().parse::<u32>().ok());
+    precision.is_none_or(|p| p <= 28)
 }
 
 /// `varchar(80)` -> `("varchar", Some("80"))`, lower-cased and trimmed.

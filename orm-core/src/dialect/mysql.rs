@@ -16,7 +16,9 @@ impl SqlDialect for MySql {
                 CAST(IF(c.EXTRA LIKE '%auto_increment%', 'YES', 'NO') AS CHAR), \
                 CAST(COALESCE((SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k \
                   WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME \
-                  AND k.CONSTRAINT_NAME = 'PRIMARY' AND k.COLUMN_NAME = c.COLUMN_NAME), 0) AS CHAR) \
+                  AND k.CONSTRAINT_NAME = 'PRIMARY' AND k.COLUMN_NAME = c.COLUMN_NAME), 0) AS CHAR), \
+                CAST(IF(c.EXTRA LIKE '%GENERATED%' OR c.EXTRA LIKE '%VIRTUAL%' OR c.EXTRA LIKE '%PERSISTENT%' \
+                  OR c.EXTRA LIKE '%STORED%', 'YES', 'NO') AS CHAR) \
                 FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
                 ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
                 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
@@ -71,7 +73,13 @@ impl SqlDialect for MySql {
             "time" => SqlType::Time,
             "json" => SqlType::Json,
             "decimal" | "numeric" => SqlType::Decimal,
-            "enum" => SqlType::Enum(super::leak_labels(super::quoted_literals(&raw[raw.find('(')?..]))),
+            // COLUMN_TYPE writes a label's backslash as `\\`.
+            "enum" => SqlType::Enum(super::leak_labels(
+                super::quoted_literals(&raw[raw.find('(')?..])
+                    .into_iter()
+                    .map(|l| l.replace("\\\\", "\\"))
+                    .collect(),
+            )),
             _ => return None,
         })
     }

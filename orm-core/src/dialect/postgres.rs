@@ -17,6 +17,8 @@ impl SqlDialect for Postgres {
             columns: "SELECT c.table_name::text, c.column_name::text, \
                 CASE WHEN c.data_type = 'USER-DEFINED' THEN 'enum:' || c.udt_name::text \
                 WHEN c.character_maximum_length IS NOT NULL THEN c.udt_name::text || '(' || c.character_maximum_length || ')' \
+                WHEN c.udt_name = 'numeric' AND c.numeric_precision IS NOT NULL \
+                  THEN 'numeric(' || c.numeric_precision || ',' || c.numeric_scale || ')' \
                 ELSE c.udt_name::text END, \
                 c.is_nullable::text, c.column_default::text, \
                 CASE WHEN c.is_identity = 'YES' OR c.column_default LIKE 'nextval(%' THEN 'YES' ELSE 'NO' END, \
@@ -24,7 +26,8 @@ impl SqlDialect for Postgres {
                   JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name \
                   AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name \
                   WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name \
-                  AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name), '0') \
+                  AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name), '0'), \
+                CASE WHEN c.is_generated = 'ALWAYS' THEN 'YES' ELSE 'NO' END \
                 FROM information_schema.columns c JOIN information_schema.tables t \
                 ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
                 WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
@@ -71,7 +74,7 @@ impl SqlDialect for Postgres {
             "time" => SqlType::Time,
             "uuid" => SqlType::Uuid,
             "json" | "jsonb" => SqlType::Json,
-            "numeric" => SqlType::Decimal,
+            "numeric" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
             _ => return None,
         })
     }

@@ -14,8 +14,8 @@ impl SqlDialect for Sqlite {
                 CASE WHEN p.\"notnull\" = 0 AND p.pk = 0 THEN 'YES' ELSE 'NO' END, p.dflt_value, \
                 CASE WHEN p.pk = 1 AND upper(p.type) = 'INTEGER' \
                   AND (SELECT COUNT(*) FROM pragma_table_info(m.name) k WHERE k.pk > 0) = 1 THEN 'YES' ELSE 'NO' END, \
-                CAST(p.pk AS TEXT) \
-                FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                CAST(p.pk AS TEXT), CASE WHEN p.hidden <> 0 THEN 'YES' ELSE 'NO' END \
+                FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
             foreign_keys: "SELECT m.name, f.\"from\", f.\"table\", \
                 COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = 1)), lower(f.on_delete), lower(f.on_update) \
@@ -40,7 +40,7 @@ impl SqlDialect for Sqlite {
             "blob" => SqlType::Bytes,
             "date" => SqlType::Date,
             "datetime" | "timestamp" => SqlType::Timestamp,
-            "numeric" | "decimal" => SqlType::Decimal,
+            "numeric" | "decimal" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
             _ => return None,
         })
     }

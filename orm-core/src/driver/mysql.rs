@@ -64,6 +64,10 @@ sqlx_driver!(MySql);
 impl RowAccess for MySqlRow {
     common_getters!();
 
+    fn get_string(&self, idx: usize) -> Result<Option<String>> {
+        sqlx_pool::get(self, idx)
+    }
+
     /// Unsigned columns that fit, and integer SUMs (a DECIMAL on MySQL:
     /// exact, or out of range).
     fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
@@ -99,4 +103,4 @@ impl RowAccess for MySqlRow {
 // A UTC time travels as a DATETIME: sqlx sends `DateTime<Utc>` as a
 // TIMESTAMP, which the server turns into NULL outside 1970-2038.
 bind_fn!(mysql_args, MySqlArguments, utc: |t| t.naive_utc(),
-    uuid: |u| u.hyphenated().to_string(), decimal: |d| d, json: |j| j.to_string(), array: |a, args| { let _ = (a, args); no_array()? });
+    uuid: |u| u.hyphenated().to_string(), decimal: |d| d, json: |j| j.to_string(), label: |s| s, array: |a, args| { let _ = (a, args); no_array()? });

@@ -80,6 +80,25 @@ sqlx_driver!(Postgres);
 impl RowAccess for PgRow {
     common_getters!();
 
+    /// Text, and the label of a native enum column (`CREATE TYPE .. AS
+    /// ENUM`, which sqlx's `String` does not accept: its value is its label).
+    fn get_string(&self, idx: usize) -> Result<Option<String>> {
+        let text = sqlx_pool::get::<_, String>(self, idx);
+        if text.is_ok() {
+            return text;
+        }
+        use sqlx::{Column, Row};
+        let is_enum = self
+            .columns()
+            .get(idx)
+            .is_some_and(|c| matches!(c.type_info().kind(), sqlx::postgres::PgTypeKind::Enum(_)));
+        if !is_enum || c_is_array(self, idx) {
+            return text;
+        }
+        self.try_get_unchecked::<Option<String>, usize>(idx)
+            .map_err(sqlx_pool::decode_error)
+    }
+
     /// `INT`/`SMALLINT` columns (raw SQL, aggregates) widen.
     fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
         let wide = sqlx_pool::get::<_, i64>(self, idx);
@@ -169,7 +188,7 @@ fn pg_array(args: &mut PgArguments, values: Vec<Value>) -> std::result::Result<(
 }
 
 bind_fn!(pg_args, PgArguments, utc: |t| t,
-    uuid: |u| u, decimal: |d| d, json: |j| Json(j), array: |a, args| pg_array(args, a)?);
+    uuid: |u| u, decimal: |d| d, json: |j| Json(j), label: |s| Label(s), array: |a, args| pg_array(args, a)?);
 
 /// One letter per PostgreSQL parameter type a value is bound as (a NULL
 /// as its column's type; an array as `a` and its elements' letter).
@@ -207,7 +226,8 @@ fn type_letters(v: &Value, out: &mut String) {
         Value::I64(_) => 'l',
         Value::F32(_) => 'f',
         Value::F64(_) => 'd',
-        Value::String(_) | Value::Str(_) => 's',
+        Value::String(_) => 's',
+        Value::Str(_) => 'e',
         Value::Bytes(_) => 'y',
         Value::DateTimeUtc(_) => 'z',
         Value::DateTime(_) => 't',
@@ -218,4 +238,30 @@ fn type_letters(v: &Value, out: &mut String) {
         Value::Decimal(_) => 'n',
         Value::Array(_) => 'a',
     });
+}
+
+/// Whether column `idx` holds an array (never read as one label).
+fn c_is_array(row: &PgRow, idx: usize) -> bool {
+    use sqlx::{Column, Row, TypeInfo};
+    row.columns().get(idx).is_some_and(|c| c.type_info().name().ends_with("[]"))
+}
+
+/// A `DbEnum` label, sent with its type left to the server: the column's
+/// own (a native enum type, or text), as an untyped literal would be.
+struct Label(&'static str);
+
+impl sqlx::Type<sqlx::Postgres> for Label {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for Label {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> std::result::Result<sqlx::encode::IsNull, BoxDynError> {
+        buf.extend_from_slice(self.0.as_bytes());
+        Ok(sqlx::encode::IsNull::No)
+    }
 }

@@ -224,9 +224,13 @@ impl<C: Cells> RowAccess for C {
     }
 
     fn get_decimal(&self, idx: usize) -> Result<Option<rust_decimal::Decimal>> {
-        // Exact: text with more digits than a Decimal holds is an error, not rounded.
-        let Some(s) = self.get_string(idx)? else {
-            return Ok(None);
+        // A NUMERIC column of another program's holds numbers, not text: an
+        // integer exactly, a REAL as its shortest decimal text.
+        let s = match self.cell(idx)? {
+            ValueRef::Null => return Ok(None),
+            ValueRef::Integer(n) => return Ok(Some(rust_decimal::Decimal::from(n))),
+            ValueRef::Real(f) => f.to_string(),
+            v => text(idx, &v, "TEXT")?.to_owned(),
         };
         rust_decimal::Decimal::from_str_exact(s.trim())
             .map(Some)

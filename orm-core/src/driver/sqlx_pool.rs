@@ -163,7 +163,6 @@ macro_rules! common_getters {
             get_i32: i32,
             get_f64: f64,
             get_bool: bool,
-            get_string: String,
             get_bytes: Vec<u8>,
             get_utc: chrono::DateTime<chrono::Utc>,
             get_datetime: chrono::NaiveDateTime,
@@ -451,7 +450,7 @@ pub(super) use sqlx_driver;
 /// Bind a NULL of the right type, then every other value, for one database
 /// (the closures say how the types it stores differently travel).
 macro_rules! bind_fn {
-    ($name:ident, $args:ty, utc: |$t:ident| $utc:expr, uuid: |$u:ident| $uuid:expr, decimal: |$d:ident| $dec:expr, json: |$j:ident| $json:expr, array: |$a:ident, $args_i:ident| $array:expr) => {
+    ($name:ident, $args:ty, utc: |$t:ident| $utc:expr, uuid: |$u:ident| $uuid:expr, decimal: |$d:ident| $dec:expr, json: |$j:ident| $json:expr, label: |$l:ident| $label:expr, array: |$a:ident, $args_i:ident| $array:expr) => {
         pub(super) fn $name(params: Vec<$crate::value::Value>) -> std::result::Result<$args, sqlx::error::BoxDynError> {
             use sqlx::Arguments;
             use $crate::value::{SqlType, Value};
@@ -491,7 +490,7 @@ macro_rules! bind_fn {
                     Value::F32(n) => args.add(n)?,
                     Value::F64(n) => args.add(n)?,
                     Value::String(s) => args.add(s)?,
-                    Value::Str(s) => args.add(s)?,
+                    Value::Str($l) => args.add($label)?,
                     Value::Bytes(b) => args.add(b)?,
                     Value::DateTimeUtc($t) => args.add($utc)?,
                     Value::DateTime(t) => args.add(t)?,

@@ -308,8 +308,10 @@ fn compare_defaults(d: &dyn SqlDialect, t: &TableDef, live: &TableDef, problems:
 /// listed.
 fn extras(t: &TableDef, live: &TableDef, columns: &[LiveColumn], report: &mut CheckReport) {
     for l in columns.iter().filter(|l| !t.columns.iter().any(|c| c.name == l.name)) {
+        // Not in the catalog's description: a generated column, or a type
+        // introspection leaves out; listed, never judged.
         let def = live.columns.iter().find(|c| c.name == l.name);
-        let defaulted = def.is_some_and(|c| c.auto_increment || c.default.is_some() || c.default_sql.is_some());
+        let defaulted = def.is_none_or(|c| c.auto_increment || c.default.is_some() || c.default_sql.is_some());
         if !l.nullable && !defaulted {
             report.problems.push(format!(
                 "column `{}`.`{}` is NOT NULL without a default, and no model field writes it: every insert fails",

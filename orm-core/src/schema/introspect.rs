@@ -76,13 +76,18 @@ impl Snapshot {
         let mut tables: Vec<TableDef> = Vec::new();
         let mut keys: HashMap<String, Vec<(String, usize)>> = HashMap::new();
         let mut unmapped = Vec::new();
-        for row in fetch(catalog.columns, 7).await? {
+        for row in fetch(catalog.columns, 8).await? {
             let (table, column, raw) = (s(&row, 0), s(&row, 1), s(&row, 2));
             if !wanted(&table) {
                 continue;
             }
             if tables.last().is_none_or(|t| t.name != table) {
                 tables.push(empty_table(&table));
+            }
+            if s(&row, 7) == "YES" {
+                // The database computes it: a model could never write it.
+                unmapped.push(format!("{table}.{column}: {raw} (a generated column, read-only)"));
+                continue;
             }
             let t = tables.last_mut().expect("pushed above");
             let position: usize = s(&row, 6).parse().unwrap_or(0);

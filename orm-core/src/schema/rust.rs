@@ -22,15 +22,76 @@ impl Snapshot {
              use orm_core::prelude::*;\n",
         );
         for t in self.tables.iter().filter(|t| !t.join_table) {
-            let name = names.of(&t.name);
-            for c in &t.columns {
+            if t.primary_key.is_empty() {
+                let _ = write!(
+                    out,
+                    "\n// NOT MAPPED: table `{}` has no primary key, which a model needs; add one to map it.\n",
+                    t.name
+                );
+                continue;
+            }
+            let fields = Fields::new(t, &names);
+            for (c, _) in t.columns.iter().zip(&fields.0) {
                 if let SqlType::Enum(labels) = c.sql_type {
-                    write_enum(&mut out, &enum_name(name, &c.name), labels);
+                    write_enum(&mut out, &fields.enum_of(&c.name), labels);
                 }
             }
-            write_struct(&mut out, self, t, &names);
+            write_struct(&mut out, self, t, &names, &fields);
         }
         out
+    }
+
+    /// The tables `to_rust` leaves out (no primary key), each with why.
+    pub fn unmappable_tables(&self) -> Vec<String> {
+        self.tables
+            .iter()
+            .filter(|t| !t.join_table && t.primary_key.is_empty())
+            .map(|t| format!("{}: no primary key", t.name))
+            .collect()
+    }
+}
+
+/// A table's field names, one per column in order: Rust case, never a
+/// keyword, and unique (`Name` and `name` are `name` and `name_2`), with
+/// the enum type each enum column gets (unique beside the struct names).
+struct Fields(Vec<String>, Vec<(String, String)>);
+
+impl Fields {
+    fn new(t: &TableDef, names: &StructNames) -> Fields {
+        let mut fields: Vec<String> = Vec::new();
+        for c in &t.columns {
+            let base = field_name(&c.name);
+            let mut name = base.clone();
+            let mut n = 2;
+            while fields.contains(&name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            fields.push(name);
+        }
+        let model = names.of(&t.name);
+        let mut enums: Vec<(String, String)> = Vec::new();
+        for (c, f) in t.columns.iter().zip(&fields) {
+            if matches!(c.sql_type, SqlType::Enum(_)) {
+                let mut name = format!("{model}{}", pascal(f));
+                while names.0.iter().any(|(_, s)| *s == name) || enums.iter().any(|(_, e)| *e == name) {
+                    name.push_str("Kind");
+                }
+                enums.push((c.name.clone(), name));
+            }
+        }
+        Fields(fields, enums)
+    }
+
+    fn of(&self, t: &TableDef, column: &str) -> Option<&str> {
+        t.columns.iter().position(|c| c.name == column).map(|i| self.0[i].as_str())
+    }
+
+    fn enum_of(&self, column: &str) -> String {
+        self.1
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or_else(|| "UnknownEnum".to_owned(), |(_, e)| e.clone())
     }
 }
 
@@ -44,6 +105,12 @@ impl StructNames {
             let mut name = pascal(&singular(&t.name));
             if out.iter().any(|(_, n)| *n == name) {
                 name = pascal(&t.name);
+            }
+            if name.is_empty() || name == "Self" {
+                name.push_str("Table");
+            }
+            while out.iter().any(|(_, n)| *n == name) {
+                name.push_str("Row");
             }
             out.push((t.name.clone(), name));
         }
@@ -61,13 +128,30 @@ impl StructNames {
 fn write_enum(out: &mut String, name: &str, labels: &[&str]) {
     out.push_str("\n#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]\n");
     let _ = writeln!(out, "pub enum {name} {{");
-    for label in labels {
-        let _ = writeln!(out, "    #[serde(rename = {label:?})]\n    {},", variant(label));
+    for (label, v) in labels.iter().zip(variants(labels)) {
+        let _ = writeln!(out, "    #[serde(rename = {label:?})]\n    {v},");
     }
     out.push_str("}\n");
 }
 
-fn write_struct(out: &mut String, all: &Snapshot, t: &TableDef, names: &StructNames) {
+/// One variant per label, unique (`in-progress` and `in_progress` are
+/// `InProgress` and `InProgress2`).
+fn variants(labels: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for label in labels {
+        let base = variant(label);
+        let mut name = base.clone();
+        let mut n = 2;
+        while out.contains(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+fn write_struct(out: &mut String, all: &Snapshot, t: &TableDef, names: &StructNames, fields: &Fields) {
     let name = names.of(&t.name);
     let managed = ["created_at", "updated_at"].iter().all(|n| {
         t.columns
@@ -81,17 +165,15 @@ fn write_struct(out: &mut String, all: &Snapshot, t: &TableDef, names: &StructNa
     }
     out.push_str(")]\n");
     let _ = writeln!(out, "pub struct {name} {{");
-    let mut fields: Vec<String> = Vec::new();
-    for c in &t.columns {
-        let field = field_name(&c.name);
-        let mut attrs = column_attrs(t, c, name);
-        if field != c.name {
+    for (c, field) in t.columns.iter().zip(&fields.0) {
+        let enum_type = fields.enum_of(&c.name);
+        let mut attrs = column_attrs(t, c, &enum_type, fields);
+        if *field != c.name {
             attrs.insert(0, format!("column = {:?}", c.name));
         }
-        write_field(out, &attrs, &field, &rust_type(c, name));
-        fields.push(field);
+        write_field(out, &attrs, field, &rust_type(c, &enum_type));
     }
-    for (attrs, field, ty) in associations(all, t, names, &fields) {
+    for (attrs, field, ty) in associations(all, t, names, fields) {
         write_field(out, &attrs, &field, &ty);
     }
     out.push_str("}\n");
@@ -106,11 +188,11 @@ fn write_field(out: &mut String, attrs: &[String], field: &str, ty: &str) {
 
 /// `primary_key`, `auto_increment = false`, `length`, `text`, `unique`,
 /// `index`, `default`, `default_sql`.
-fn column_attrs(t: &TableDef, c: &ColumnDef, model: &str) -> Vec<String> {
+fn column_attrs(t: &TableDef, c: &ColumnDef, enum_type: &str, fields: &Fields) -> Vec<String> {
     let mut attrs = Vec::new();
     let in_key = t.primary_key.contains(&c.name);
     let integer = matches!(c.sql_type, SqlType::SmallInt | SqlType::Int | SqlType::BigInt);
-    let by_convention = t.primary_key.len() == 1 && c.name == "id";
+    let by_convention = t.primary_key.len() == 1 && c.name == "id" && fields.of(t, "id") == Some("id");
     if in_key && !by_convention {
         attrs.push("primary_key".to_owned());
     }
@@ -130,7 +212,7 @@ fn column_attrs(t: &TableDef, c: &ColumnDef, model: &str) -> Vec<String> {
         attrs.push("index".to_owned());
     }
     if let Some(v) = &c.default {
-        match default_expr(v, c, model) {
+        match default_expr(v, c, enum_type) {
             Some(expr) => attrs.push(format!("default = {expr}")),
             // A constant Rust cannot write as a literal (a date, a UUID, a
             // decimal): the database's own default, as standard SQL.
@@ -151,10 +233,11 @@ fn column_attrs(t: &TableDef, c: &ColumnDef, model: &str) -> Vec<String> {
     attrs
 }
 
-fn default_expr(v: &Value, c: &ColumnDef, model: &str) -> Option<String> {
+fn default_expr(v: &Value, c: &ColumnDef, enum_type: &str) -> Option<String> {
     Some(match (v, c.sql_type) {
         (Value::String(s), SqlType::Enum(labels)) if labels.contains(&s.as_str()) => {
-            format!("{}::{}", enum_name(model, &c.name), variant(s))
+            let at = labels.iter().position(|l| *l == s.as_str())?;
+            format!("{enum_type}::{}", variants(labels)[at])
         }
         (Value::String(s), SqlType::Text | SqlType::Varchar(_)) => format!("{s:?}"),
         (Value::I16(n), _) => n.to_string(),
@@ -167,7 +250,7 @@ fn default_expr(v: &Value, c: &ColumnDef, model: &str) -> Option<String> {
     })
 }
 
-fn rust_type(c: &ColumnDef, model: &str) -> String {
+fn rust_type(c: &ColumnDef, enum_type: &str) -> String {
     let base = match c.sql_type {
         SqlType::SmallInt => "i16".to_owned(),
         SqlType::Int => "i32".to_owned(),
@@ -184,7 +267,7 @@ fn rust_type(c: &ColumnDef, model: &str) -> String {
         SqlType::Uuid => "uuid::Uuid".to_owned(),
         SqlType::Json => "serde_json::Value".to_owned(),
         SqlType::Decimal => "rust_decimal::Decimal".to_owned(),
-        SqlType::Enum(_) => enum_name(model, &c.name),
+        SqlType::Enum(_) => enum_type.to_owned(),
     };
     if c.nullable { format!("Option<{base}>") } else { base }
 }
@@ -196,10 +279,13 @@ fn associations(
     all: &Snapshot,
     t: &TableDef,
     names: &StructNames,
-    taken: &[String],
+    fields: &Fields,
 ) -> Vec<(Vec<String>, String, String)> {
     let mut out: Vec<(Vec<String>, String, String)> = Vec::new();
-    let mut used: Vec<String> = taken.to_vec();
+    let mut used: Vec<String> = fields.0.clone();
+    // A table left out (no primary key) has no struct to point at.
+    let mapped = |table: &str| all.tables.iter().any(|x| x.name == table && !x.primary_key.is_empty());
+    let field_of = |table: &TableDef, column: &str| Fields::new(table, names).of(table, column).map(str::to_owned);
     let mut unique_name = |base: String| {
         let mut name = base;
         while used.contains(&name) {
@@ -215,15 +301,21 @@ fn associations(
             .collect()
     };
     for fk in &t.foreign_keys {
-        let base = fk.column.strip_suffix("_id").unwrap_or(&fk.column);
-        let field = unique_name(field_name(base));
-        let mut attrs = vec![format!("foreign_key = {:?}", fk.column)];
+        let Some(key) = field_of(t, &fk.column).filter(|_| mapped(&fk.ref_table)) else {
+            continue;
+        };
+        let base = key.strip_suffix("_id").unwrap_or(&key).to_owned();
+        let field = unique_name(field_name(&base));
+        let mut attrs = vec![format!("foreign_key = {key:?}")];
         attrs.extend(actions(fk));
         out.push((attrs, field, format!("BelongsTo<{}>", names.of(&fk.ref_table))));
     }
-    for child in all.tables.iter().filter(|c| !c.join_table) {
+    for child in all.tables.iter().filter(|c| !c.join_table && !c.primary_key.is_empty()) {
         let pointing: Vec<_> = child.foreign_keys.iter().filter(|f| f.ref_table == t.name).collect();
         for fk in &pointing {
+            let Some(key) = field_of(child, &fk.column) else {
+                continue;
+            };
             let one = child.columns.iter().any(|c| c.name == fk.column && c.unique);
             let base = if one { singular(&child.name) } else { child.name.clone() };
             // Several keys to this table: `author_posts`, `editor_posts`.
@@ -235,7 +327,7 @@ fn associations(
             let field = unique_name(field_name(&base));
             let kind = if one { "HasOne" } else { "HasMany" };
             out.push((
-                vec![format!("foreign_key = {:?}", fk.column)],
+                vec![format!("foreign_key = {key:?}")],
                 field,
                 format!("{kind}<{}>", names.of(&child.name)),
             ));
@@ -248,6 +340,9 @@ fn associations(
         let Some(other) = join.foreign_keys.iter().find(|f| f.column != mine.column) else {
             continue;
         };
+        if !mapped(&other.ref_table) {
+            continue;
+        }
         let field = unique_name(field_name(&other.ref_table));
         out.push((
             vec![
@@ -260,11 +355,6 @@ fn associations(
         ));
     }
     out
-}
-
-/// `UserRole` for `users.role`.
-fn enum_name(model: &str, column: &str) -> String {
-    format!("{model}{}", pascal(column))
 }
 
 const KEYWORDS: &[&str] = &[
