@@ -775,11 +775,17 @@ pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
     out
 }
 
-/// Whether a DECIMAL/NUMERIC of these arguments (`"40,0"`, or none) fits
-/// `rust_decimal::Decimal`'s 28 digits.
+/// Whether a DECIMAL/NUMERIC of these arguments (`"40,0"`, or none) maps
+/// to `rust_decimal::Decimal`: at most its 28 digits, or the column the
+/// crate itself makes for a `Decimal` on MySQL (`DECIMAL(38,10)`, whose
+/// values the models keep within 28 digits).
 pub(crate) fn decimal_fits(args: Option<&str>) -> bool {
-    let precision = args.and_then(|a| a.split(',').next()).and_then(|p| p.trim().parse::<u32>().ok());
-    precision.is_none_or(|p| p <= 28)
+    let args = args.map(|a| a.replace(' ', ""));
+    let precision = args
+        .as_deref()
+        .and_then(|a| a.split(',').next())
+        .and_then(|p| p.parse::<u32>().ok());
+    precision.is_none_or(|p| p <= 28) || args.as_deref() == Some("38,10")
 }
 
 /// `varchar(80)` -> `("varchar", Some("80"))`, lower-cased and trimmed.

@@ -72,7 +72,7 @@ impl SqlDialect for MySql {
             "date" => SqlType::Date,
             "time" => SqlType::Time,
             "json" => SqlType::Json,
-            "decimal" | "numeric" => SqlType::Decimal,
+            "decimal" | "numeric" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
             // COLUMN_TYPE writes a label's backslash as `\\`.
             "enum" => SqlType::Enum(super::leak_labels(
                 super::quoted_literals(&raw[raw.find('(')?..])

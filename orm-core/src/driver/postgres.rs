@@ -243,7 +243,9 @@ fn type_letters(v: &Value, out: &mut String) {
 /// Whether column `idx` holds an array (never read as one label).
 fn c_is_array(row: &PgRow, idx: usize) -> bool {
     use sqlx::{Column, Row, TypeInfo};
-    row.columns().get(idx).is_some_and(|c| c.type_info().name().ends_with("[]"))
+    row.columns()
+        .get(idx)
+        .is_some_and(|c| c.type_info().name().ends_with("[]"))
 }
 
 /// A `DbEnum` label, sent with its type left to the server: the column's

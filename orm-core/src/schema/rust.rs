@@ -84,7 +84,10 @@ impl Fields {
     }
 
     fn of(&self, t: &TableDef, column: &str) -> Option<&str> {
-        t.columns.iter().position(|c| c.name == column).map(|i| self.0[i].as_str())
+        t.columns
+            .iter()
+            .position(|c| c.name == column)
+            .map(|i| self.0[i].as_str())
     }
 
     fn enum_of(&self, column: &str) -> String {
