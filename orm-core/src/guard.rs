@@ -232,10 +232,14 @@ mod tests {
         date_years: (1000, 9999),
         decimal_scale: Some(10),
         decimal_integer_digits: Some(28),
+        max_value_bytes: Some(8),
     };
 
     #[test]
     fn refuses_what_the_limits_exclude() {
+        assert!(refusal(&STRICT, SqlType::Bytes, &Value::Bytes(vec![0; 9])).is_some());
+        assert!(refusal(&STRICT, SqlType::Bytes, &Value::Bytes(vec![0; 8])).is_none());
+        assert!(refusal(&STRICT, SqlType::Text, &Value::String("123456789".into())).is_some());
         assert!(refusal(&STRICT, SqlType::Double, &Value::F64(f64::NAN)).is_some());
         assert!(refusal(&STRICT, SqlType::Double, &Value::F64(-0.0)).is_none());
         assert!(refusal(&STRICT, SqlType::Varchar(3), &Value::String("abcd".into())).is_some());

@@ -257,8 +257,8 @@ pub(super) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error 
     }
 }
 
-/// A pool timeout, explained when the server is why: one connection is
-/// tried outside the pool, and a refusal (a role's or user's connection
+/// A pool timeout, explained when the server is why (the pool could not
+/// open all its slots): one connection is tried outside the pool, and a refusal (a role's or user's connection
 /// limit, `too many connections`) is returned as [`Error::Connection`]
 /// with the server's words instead of a bare `PoolTimeout`.
 pub(super) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Error) -> Error {
@@ -266,6 +266,11 @@ pub(super) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Erro
     let Error::PoolTimeout { waited } = err else {
         return err;
     };
+    // Every slot open and busy: the pool is saturated by its own users,
+    // and the timeout says so. A slot left unopened: the server said no.
+    if pool.size() >= pool.options().get_max_connections() {
+        return err;
+    }
     let options = pool.connect_options();
     match tokio::time::timeout(Duration::from_secs(3), options.connect()).await {
         Ok(Err(refused)) => Error::Connection {
