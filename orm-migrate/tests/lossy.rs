@@ -15,31 +15,53 @@ use orm_tests::{TestDb, dialect_tests};
 
 /// A snapshot of one table `name` with a key and a nullable column `v`.
 fn table(name: &str, ty: &str) -> Snapshot {
+    table_with(name, &format!(r#""type": "{ty}", "nullable": true"#))
+}
+
+/// A snapshot of one table `name` with a key and a column `v` described by
+/// `v` (the snapshot's JSON fields).
+fn table_with(name: &str, v: &str) -> Snapshot {
     Snapshot::from_json(&format!(
         r#"{{"format": 1, "tables": [{{"name": "{name}", "columns": [
             {{"name": "id", "type": "bigint", "auto_increment": true}},
-            {{"name": "v", "type": "{ty}", "nullable": true}}], "primary_key": ["id"]}}]}}"#
+            {{"name": "v", {v}}}], "primary_key": ["id"]}}]}}"#
     ))
     .unwrap()
 }
 
-/// The migrations that create `name` with `v: from`, then change it to `to`.
+/// A diff's up and down scripts for every dialect, as migration files.
+fn scripts(d: &orm_core::SchemaDiff) -> Vec<(String, String)> {
+    [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite]
+        .iter()
+        .flat_map(|x| {
+            [
+                (format!("up.{}.sql", x.name()), d.up_sql(*x)),
+                (format!("down.{}.sql", x.name()), d.down_sql(*x)),
+            ]
+        })
+        .collect()
+}
+
+/// Two migrations: create `a` (at `version`), then change it to `b`.
+fn two_steps(version: u64, name: &str, a: &Snapshot, b: &Snapshot) -> Vec<Migration> {
+    let create = Snapshot::empty().diff(a, &[]).unwrap();
+    let change = a.diff(b, &[]).unwrap();
+    vec![
+        Migration::new(&format!("{version:014}_create_{name}"), scripts(&create)).unwrap(),
+        Migration::new(&format!("{:014}_change_{name}", version + 1), scripts(&change)).unwrap(),
+    ]
+}
+
+/// The migrations that create `name` with `v: from`, then change it to
+/// `to`; what the change may lose; its PostgreSQL script (for messages).
 fn migrations(version: u64, name: &str, from: &str, to: &str) -> (Vec<Migration>, String, String) {
     let (a, b) = (table(name, from), table(name, to));
-    let create = Snapshot::empty().diff(&a, &[]).unwrap();
     let change = a.diff(&b, &[]).unwrap();
-    let files = |d: &orm_core::SchemaDiff| -> Vec<(String, String)> {
-        let mut f = Vec::new();
-        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
-            f.push((format!("up.{}.sql", dialect.name()), d.up_sql(dialect)));
-            f.push((format!("down.{}.sql", dialect.name()), d.down_sql(dialect)));
-        }
-        f
-    };
-    let first = Migration::new(&format!("{:014}_create_{name}", version), files(&create)).unwrap();
-    let second = Migration::new(&format!("{:014}_change_{name}", version + 1), files(&change)).unwrap();
-    let lossy = change.lossy().join("; ");
-    (vec![first, second], lossy, change.up_sql(Dialect::Postgres))
+    (
+        two_steps(version, name, &a, &b),
+        change.lossy().join("; "),
+        change.up_sql(Dialect::Postgres),
+    )
 }
 
 /// A stored value read back in a type's terms, for comparing across types.
@@ -361,30 +383,12 @@ async fn the_reported_lossy_changes_refuse_then_apply(t: &TestDb) {
 /// A new NOT NULL over NULL rows is refused as a NOT NULL problem, naming
 /// the column, on every dialect (MariaDB said "check violation").
 async fn not_null_over_nulls_is_refused_naming_the_column(t: &TestDb) {
-    let (a, b) = (
-        table("l_nulls", "bigint"),
-        Snapshot::from_json(
-            r#"{"format": 1, "tables": [{"name": "l_nulls", "columns": [
-            {"name": "id", "type": "bigint", "auto_increment": true},
-            {"name": "v", "type": "bigint"}], "primary_key": ["id"]}]}"#,
-        )
-        .unwrap(),
+    let steps = two_steps(
+        20260201000000,
+        "l_nulls",
+        &table("l_nulls", "bigint"),
+        &table_with("l_nulls", r#""type": "bigint""#),
     );
-    let files = |d: &orm_core::SchemaDiff| -> Vec<(String, String)> {
-        [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite]
-            .iter()
-            .flat_map(|x| {
-                [
-                    (format!("up.{}.sql", x.name()), d.up_sql(*x)),
-                    (format!("down.{}.sql", x.name()), d.down_sql(*x)),
-                ]
-            })
-            .collect()
-    };
-    let steps = vec![
-        Migration::new("20260201000000_nulls", files(&Snapshot::empty().diff(&a, &[]).unwrap())).unwrap(),
-        Migration::new("20260201000001_not_null", files(&a.diff(&b, &[]).unwrap())).unwrap(),
-    ];
     Migrator::new(steps[..1].to_vec()).run(&t.db).await.unwrap();
     let runner = Migrator::new(steps);
     raw(format!(
@@ -451,28 +455,12 @@ async fn random_type_changes_keep_every_value_or_refuse(t: &TestDb) {
 /// A table change that fails on the stored rows names the table, not
 /// SQLite's rebuild copy (`_orm_new_<table>`).
 async fn a_failed_change_names_the_table(t: &TestDb) {
-    let a = table("l_dups", "bigint");
-    let b = Snapshot::from_json(
-        r#"{"format": 1, "tables": [{"name": "l_dups", "columns": [
-            {"name": "id", "type": "bigint", "auto_increment": true},
-            {"name": "v", "type": "bigint", "nullable": true, "unique": true}], "primary_key": ["id"]}]}"#,
-    )
-    .unwrap();
-    let files = |d: &orm_core::SchemaDiff| -> Vec<(String, String)> {
-        [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite]
-            .iter()
-            .flat_map(|x| {
-                [
-                    (format!("up.{}.sql", x.name()), d.up_sql(*x)),
-                    (format!("down.{}.sql", x.name()), d.down_sql(*x)),
-                ]
-            })
-            .collect()
-    };
-    let steps = vec![
-        Migration::new("20260401000000_dups", files(&Snapshot::empty().diff(&a, &[]).unwrap())).unwrap(),
-        Migration::new("20260401000001_unique", files(&a.diff(&b, &[]).unwrap())).unwrap(),
-    ];
+    let steps = two_steps(
+        20260401000000,
+        "l_dups",
+        &table("l_dups", "bigint"),
+        &table_with("l_dups", r#""type": "bigint", "nullable": true, "unique": true"#),
+    );
     Migrator::new(steps[..1].to_vec()).run(&t.db).await.unwrap();
     raw(format!("INSERT INTO {} ({}) VALUES (5), (5)", t.q("l_dups"), t.q("v")))
         .execute(&t.db)
