@@ -1,5 +1,5 @@
 //! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
-//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W2J|W4|W5> <orm|raw> <n>`:
+//! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W2J|W4|W5|W6> <orm|raw> <n>`:
 //! one side of one workload, for a profiler).
 //!
 //! Runs each workload with the ORM and with hand-written sqlx (the floor)
@@ -501,6 +501,14 @@ async fn main() {
                     ("W5", "orm") => assert_eq!(orm_bulk_insert(&db, &bulk).await, 5_000),
                     ("W5", _) => assert_eq!(raw.insert_users(&bulk, max_params).await.len(), 5_000),
                     ("W4", "orm") => assert_eq!(orm_users_posts_comments(&db, 10_000).await.len(), 10_000),
+                    ("W6", "orm") => {
+                        let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&db).await.unwrap();
+                        for u in &mut users {
+                            u.name.push('!');
+                            u.name.truncate(30);
+                            u.save(&db).await.unwrap();
+                        }
+                    }
                     _ => assert_eq!(raw.users_posts_comments(10_000).await.len(), 10_000),
                 }
             }

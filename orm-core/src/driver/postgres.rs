@@ -82,21 +82,12 @@ impl RowAccess for PgRow {
 
     /// Text, and the label of a native enum column (`CREATE TYPE .. AS
     /// ENUM`, which sqlx's `String` does not accept: its value is its label).
+    #[inline]
     fn get_string(&self, idx: usize) -> Result<Option<String>> {
-        let text = sqlx_pool::get::<_, String>(self, idx);
-        if text.is_ok() {
-            return text;
+        match sqlx_pool::get::<_, String>(self, idx) {
+            Ok(text) => Ok(text),
+            Err(e) => enum_label(self, idx).unwrap_or(Err(e)),
         }
-        use sqlx::{Column, Row};
-        let is_enum = self
-            .columns()
-            .get(idx)
-            .is_some_and(|c| matches!(c.type_info().kind(), sqlx::postgres::PgTypeKind::Enum(_)));
-        if !is_enum || c_is_array(self, idx) {
-            return text;
-        }
-        self.try_get_unchecked::<Option<String>, usize>(idx)
-            .map_err(sqlx_pool::decode_error)
     }
 
     /// `INT`/`SMALLINT` columns (raw SQL, aggregates) widen.
@@ -240,12 +231,16 @@ fn type_letters(v: &Value, out: &mut String) {
     });
 }
 
-/// Whether column `idx` holds an array (never read as one label).
-fn c_is_array(row: &PgRow, idx: usize) -> bool {
+/// A native enum column's label, where sqlx's `String` refused the type.
+#[cold]
+fn enum_label(row: &PgRow, idx: usize) -> Option<Result<Option<String>>> {
     use sqlx::{Column, Row, TypeInfo};
-    row.columns()
-        .get(idx)
-        .is_some_and(|c| c.type_info().name().ends_with("[]"))
+    let ty = row.columns().get(idx)?.type_info();
+    let label = matches!(ty.kind(), sqlx::postgres::PgTypeKind::Enum(_)) && !ty.name().ends_with("[]");
+    label.then(|| {
+        row.try_get_unchecked::<Option<String>, usize>(idx)
+            .map_err(sqlx_pool::decode_error)
+    })
 }
 
 /// A `DbEnum` label, sent with its type left to the server: the column's
