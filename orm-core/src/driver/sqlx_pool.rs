@@ -272,7 +272,8 @@ pub(super) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Erro
         return err;
     }
     let options = pool.connect_options();
-    match tokio::time::timeout(Duration::from_secs(3), options.connect()).await {
+    // Short: a refusal is quick, and an unreachable host stays a timeout.
+    match tokio::time::timeout(Duration::from_millis(250), options.connect()).await {
         Ok(Err(refused)) => Error::Connection {
             message: format!(
                 "no pooled connection within {waited:?}, and the server refuses new ones: {}",
