@@ -5,11 +5,10 @@
 //! indexes added, foreign keys last. What the dialect cannot alter in place
 //! (SQLite) is done by rebuilding the table.
 
-use super::ddl::{column_def, create_index, create_table, foreign_key_def};
+use super::ddl::{check_def, column_def, create_index, create_table, foreign_key_def};
 use super::def::{ColumnDef, TableDef};
 use super::diff::{Changes, TableChange};
 use crate::dialect::{AlterSyntax, ColumnChange, SqlDialect};
-use crate::value::SqlType;
 
 /// A migration script's first line that makes the SQLite runner switch
 /// foreign keys off around its transaction (and check them before commit):
@@ -139,25 +138,6 @@ fn drop_index(d: &dyn SqlDialect, syn: &AlterSyntax, table: &str, name: &str) ->
         d.quote_ident(table, &mut sql);
     }
     sql
-}
-
-/// `CONSTRAINT t_c_check CHECK (c IN ('a', 'b'))`.
-pub(crate) fn check_def(d: &dyn SqlDialect, t: &TableDef, c: &ColumnDef) -> String {
-    let mut def = String::from("CONSTRAINT ");
-    d.quote_ident(&t.check_name(&c.name), &mut def);
-    def.push_str(" CHECK (");
-    d.quote_ident(&c.name, &mut def);
-    def.push_str(" IN (");
-    if let SqlType::Enum(values) = c.sql_type {
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                def.push_str(", ");
-            }
-            d.string_literal(v, &mut def);
-        }
-    }
-    def.push_str("))");
-    def
 }
 
 /// Renames, added columns, altered columns, dropped columns.

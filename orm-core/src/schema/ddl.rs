@@ -2,7 +2,6 @@
 //! unique and CHECK constraints, inline indexes where the dialect wants
 //! them, foreign keys), CREATE INDEX, column definitions.
 
-use super::alter::check_def;
 use super::def::{ColumnDef, ForeignKeyDef, TableDef};
 use crate::dialect::SqlDialect;
 use crate::value::SqlType;
@@ -154,5 +153,24 @@ pub(crate) fn foreign_key_def(d: &dyn SqlDialect, t: &TableDef, fk: &ForeignKeyD
         def.push_str(" ON UPDATE ");
         def.push_str(action(a));
     }
+    def
+}
+
+/// `CONSTRAINT t_c_check CHECK (c IN ('a', 'b'))`.
+pub(crate) fn check_def(d: &dyn SqlDialect, t: &TableDef, c: &ColumnDef) -> String {
+    let mut def = String::from("CONSTRAINT ");
+    d.quote_ident(&t.check_name(&c.name), &mut def);
+    def.push_str(" CHECK (");
+    d.quote_ident(&c.name, &mut def);
+    def.push_str(" IN (");
+    if let SqlType::Enum(values) = c.sql_type {
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                def.push_str(", ");
+            }
+            d.string_literal(v, &mut def);
+        }
+    }
+    def.push_str("))");
     def
 }
