@@ -1,115 +1,17 @@
-//! The dialect layer: one trait that renders the statement tree, with one
-//! module per database for what differs (quoting, placeholders, types,
-//! RETURNING vs last-insert-id, ILIKE, limits, literals, error codes).
+//! The dialect layer: the [`SqlDialect`] trait that renders the statement
+//! tree (defaults hold the common SQL, hooks what differs: quoting,
+//! placeholders, types, RETURNING vs last-insert-id, ILIKE, limits,
+//! literals, error codes), the data types its implementations answer with,
+//! and the shared rendering (`render.rs`). Each database's implementation
+//! lives in its home, `backend/<db>/dialect.rs`.
 
-mod mysql;
-mod postgres;
-mod render;
-mod sqlite;
+pub(crate) mod render;
 
 use crate::error::Error;
 use crate::value::{SqlType, Value};
 
-#[cfg(feature = "postgres")]
-pub(crate) use postgres::{ArrayKind, array_kind as pg_array_kind};
 pub use render::Statement;
 pub(crate) use render::{Writer, literal_text, render_delete, render_insert, render_select, render_update};
-pub(crate) use sqlite::date_text as sqlite_date_text;
-
-/// A SQL dialect the ORM can generate SQL for.
-///
-/// ```
-/// use orm_core::Dialect;
-/// assert_eq!(Dialect::from_url("postgres://localhost/db").unwrap(), Dialect::Postgres);
-/// assert_eq!(Dialect::from_url("mariadb://localhost/db").unwrap(), Dialect::MySql);
-/// assert_eq!(Dialect::from_url("sqlite::memory:").unwrap(), Dialect::Sqlite);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL and MariaDB.
-    MySql,
-    /// SQLite.
-    Sqlite,
-}
-
-#[allow(non_upper_case_globals)]
-impl Dialect {
-    /// The dialect's short name (`postgres`, `mysql`, `sqlite`), as in
-    /// per-dialect file names (`up.postgres.sql`).
-    ///
-    /// ```
-    /// assert_eq!(orm_core::Dialect::MySql.name(), "mysql");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::MySql => "mysql",
-            Dialect::Sqlite => "sqlite",
-        }
-    }
-
-    /// Whether DDL runs inside a transaction (and is rolled back with it):
-    /// PostgreSQL and SQLite, not MySQL/MariaDB.
-    ///
-    /// ```
-    /// use orm_core::Dialect;
-    /// assert!(Dialect::Postgres.transactional_ddl());
-    /// assert!(!Dialect::MySql.transactional_ddl());
-    /// ```
-    pub fn transactional_ddl(self) -> bool {
-        self.sql().caps().transactional_ddl
-    }
-
-    /// Alias of [`Dialect::MySql`].
-    pub const Mysql: Dialect = Dialect::MySql;
-    /// MariaDB speaks the MySQL dialect.
-    pub const MariaDb: Dialect = Dialect::MySql;
-    /// Alias of [`Dialect::MySql`].
-    pub const MySQL: Dialect = Dialect::MySql;
-    /// Alias of [`Dialect::Sqlite`].
-    pub const SQLite: Dialect = Dialect::Sqlite;
-    /// Alias of [`Dialect::Postgres`].
-    pub const PostgreSql: Dialect = Dialect::Postgres;
-
-    /// The dialect named by a connection URL's scheme.
-    pub fn from_url(url: &str) -> Result<Dialect, Error> {
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
-            "postgres" | "postgresql" => Ok(Dialect::Postgres),
-            "mysql" | "mariadb" => Ok(Dialect::MySql),
-            "sqlite" => Ok(Dialect::Sqlite),
-            _ => Err(Error::Connection {
-                message: format!(
-                    "unsupported database URL scheme `{scheme}`: expected postgres://, postgresql://, mysql://, mariadb:// or sqlite:"
-                ),
-            }),
-        }
-    }
-
-    pub(crate) fn sql(self) -> &'static dyn SqlDialect {
-        match self {
-            Dialect::Postgres => &postgres::Postgres,
-            Dialect::MySql => &mysql::MySql,
-            Dialect::Sqlite => &sqlite::Sqlite,
-        }
-    }
-
-    /// Quote an identifier for this dialect.
-    ///
-    /// ```
-    /// use orm_core::Dialect;
-    /// assert_eq!(Dialect::Postgres.quote("users"), "\"users\"");
-    /// assert_eq!(Dialect::MySql.quote("users"), "`users`");
-    /// ```
-    pub fn quote(self, ident: &str) -> String {
-        let mut s = String::new();
-        self.sql().quote_ident(ident, &mut s);
-        s
-    }
-}
 
 /// What a dialect's column types can store exactly.
 #[derive(Debug, Clone, Copy)]
@@ -206,31 +108,6 @@ pub(crate) enum ColumnChange {
     Rebuild,
 }
 
-/// The catalog queries `introspect` runs, as data. Every column is text.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CatalogSql {
-    /// `(table, column, type, nullable YES/NO, default or NULL, database-filled
-    /// YES/NO, position in the primary key or 0, generated YES/NO)` for every
-    /// base table, in order.
-    pub columns: &'static str,
-    /// `(table, column, referenced table, referenced column, on delete, on
-    /// update)`, the actions lowercase, `no action` for none.
-    pub foreign_keys: &'static str,
-    /// `(table, text holding its CHECK constraints)`.
-    pub checks: &'static str,
-    /// `(type, label)` of enum types, labels in order (PostgreSQL).
-    pub enum_types: Option<&'static str>,
-}
-
-/// A CHECK constraint's meaning for `introspect`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum CheckFact {
-    /// The column holds one of these labels.
-    Labels(String, Vec<String>),
-    /// The column holds JSON documents (MariaDB's JSON is LONGTEXT plus this check).
-    Json(String),
-}
-
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     /// What the server can do, as data (kept apart from the rendering hooks).
@@ -238,18 +115,6 @@ pub(crate) trait SqlDialect: Sync {
 
     /// How the server alters an existing table, as data.
     fn alter_syntax(&self) -> &'static AlterSyntax;
-
-    /// The catalog queries for `introspect`.
-    fn catalog(&self) -> &'static CatalogSql;
-
-    /// The column type a catalog's type text stands for (`None`: no Rust type maps it).
-    fn catalog_type(&self, raw: &str) -> Option<SqlType>;
-
-    /// What the CHECK constraints in a catalog's text say about columns:
-    /// `column IN ('a', 'b')` (an enum), `json_valid(column)` (JSON kept as text).
-    fn catalog_checks(&self, _text: &str) -> Vec<CheckFact> {
-        Vec::new()
-    }
 
     fn quote_ident(&self, name: &str, out: &mut String) {
         quote_with('"', name, out);
@@ -578,22 +443,6 @@ pub(crate) trait SqlDialect: Sync {
     fn is_session_lost(&self, code: &str, _message: &str) -> bool {
         code.starts_with("08")
     }
-
-    /// The statement that lists a table's columns as three text columns:
-    /// name, type (as `type_names` spells it, with `(n)` for a varchar's
-    /// length) and `YES`/`NO` for nullable (for `Schema::check`).
-    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>);
-
-    /// The catalog's names (lower case, without arguments) a column of this
-    /// type may have.
-    fn type_names(&self, ty: SqlType) -> &'static [&'static str];
-
-    /// The statements that list a table's existing columns and indexes for `sync_alter`.
-    fn introspect_columns(&self, table: &str) -> (String, Vec<Value>);
-    fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>);
-    /// A table's single-column keys as `(kind, column)` rows, kind one of
-    /// `index`, `unique`, `fk` (a key's first column; the primary key left out).
-    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>);
 }
 
 /// A JSON path for MySQL and SQLite: `$."key"[0]` (keys of digits are
@@ -709,8 +558,7 @@ fn clamp(n: u64) -> i64 {
 /// sessions, lock timeouts, out-of-range values and the four constraint
 /// violations (with table and columns, from the error or from the
 /// registered models' constraint names), else `Error::Database`.
-pub(crate) fn classify(d: Dialect, err: crate::error::DbError) -> Error {
-    let sql = d.sql();
+pub(crate) fn classify(sql: &dyn SqlDialect, err: crate::error::DbError) -> Error {
     let code = err.code.as_deref().unwrap_or("");
     if err.code.is_some() && sql.is_session_lost(code, &err.message) {
         return Error::Connection { message: err.message };
@@ -748,66 +596,4 @@ pub(crate) fn classify(d: Dialect, err: crate::error::DbError) -> Error {
         }
     }
     v.into_error(kind, err.message)
-}
-
-/// The single-quoted literals in `text`, unescaped (`''` is a quote).
-pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\'' {
-            continue;
-        }
-        let mut lit = String::new();
-        while let Some(c) = chars.next() {
-            if c == '\'' {
-                if chars.peek() == Some(&'\'') {
-                    chars.next();
-                    lit.push('\'');
-                    continue;
-                }
-                break;
-            }
-            lit.push(c);
-        }
-        out.push(lit);
-    }
-    out
-}
-
-/// Whether a DECIMAL/NUMERIC of these arguments (`"40,0"`, or none) maps
-/// to `rust_decimal::Decimal`: at most its 28 digits, or the column the
-/// crate itself makes for a `Decimal` on MySQL (`DECIMAL(38,10)`, whose
-/// values the models keep within 28 digits).
-pub(crate) fn decimal_fits(args: Option<&str>) -> bool {
-    let args = args.map(|a| a.replace(' ', ""));
-    let precision = args
-        .as_deref()
-        .and_then(|a| a.split(',').next())
-        .and_then(|p| p.parse::<u32>().ok());
-    precision.is_none_or(|p| p <= 28) || args.as_deref() == Some("38,10")
-}
-
-/// `varchar(80)` -> `("varchar", Some("80"))`, lower-cased and trimmed.
-pub(crate) fn split_type(raw: &str) -> (String, Option<String>) {
-    let raw = raw.trim().to_ascii_lowercase();
-    match raw.split_once('(') {
-        Some((base, rest)) => {
-            let args = rest.split_once(')').map_or(rest, |(a, _)| a);
-            (base.trim().to_owned(), Some(args.trim().to_owned()))
-        }
-        None => (raw, None),
-    }
-}
-
-/// Enum labels read at run time (a snapshot file, a catalog), kept for the
-/// process: a `SqlType::Enum` holds static labels, as a model's are.
-pub(crate) fn leak_labels(labels: Vec<String>) -> &'static [&'static str] {
-    Box::leak(
-        labels
-            .into_iter()
-            .map(|l| &*Box::leak(l.into_boxed_str()))
-            .collect::<Vec<&'static str>>()
-            .into_boxed_slice(),
-    )
 }

@@ -33,6 +33,7 @@
 
 mod association;
 mod ast;
+mod backend;
 mod bulk;
 mod column;
 mod crud;
@@ -62,10 +63,12 @@ mod tracked;
 mod value;
 
 pub use association::{BelongsTo, BelongsToMany, HasMany, HasOne};
+pub use backend::Dialect;
+pub use backend::migration::{ForeignKeySwitch, MigrationLockKind, MigrationSupport, Scratch};
 pub use column::{Column, Condition, IntoOperand, Order};
 pub use crud::Crud;
 pub use db::{Connection, Db, DbBuilder, Executor, Isolation, QueryEvent, ReplicaStatus, Transaction};
-pub use dialect::{Dialect, Statement};
+pub use dialect::Statement;
 pub use error::{Error, FieldErrors, Result};
 pub use expr::{Computed, JsonField};
 pub use field::{DbEnum, FieldType, IntoValue, Json};

@@ -3,9 +3,10 @@
 //! bulk `update` and `delete`.
 
 use crate::ast::{AggCast, AggFn, Assign, Cond, Delete, OrderTerm, Select, SelectItem, Update};
+use crate::backend::Dialect;
 use crate::column::{Column, Condition, Order};
 use crate::db::{Conn, Executor};
-use crate::dialect::{Dialect, Statement, render_delete, render_select, render_update};
+use crate::dialect::{Statement, render_delete, render_select, render_update};
 use crate::error::{Error, FieldErrors, Result};
 use crate::field::FieldType;
 use crate::field::now;

@@ -11,9 +11,6 @@ use std::path::{Path, PathBuf};
 /// The snapshot's file name inside the migrations folder.
 pub const SNAPSHOT_FILE: &str = "schema.json";
 
-/// The dialects every generated migration has scripts for.
-pub const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite];
-
 /// The snapshot stored in `dir` (empty when there is none yet).
 pub fn read_snapshot(dir: &Path) -> Result<Snapshot> {
     let path = dir.join(SNAPSHOT_FILE);
@@ -99,7 +96,7 @@ pub fn generate_with(
     let write = |file: String, text: String| {
         std::fs::write(folder.join(&file), text).map_err(|e| fail(format!("cannot write {file}: {e}")))
     };
-    for d in DIALECTS {
+    for d in Dialect::all() {
         write(format!("up.{}.sql", d.name()), diff.up_sql(d))?;
         write(format!("down.{}.sql", d.name()), diff.down_sql(d))?;
     }
@@ -116,7 +113,7 @@ pub fn generate_with(
             "lossy: {l} (guarded: the migration refuses to run while a stored value would change)"
         ));
     }
-    for d in DIALECTS {
+    for d in Dialect::all() {
         for w in crate::safety::lint(&diff.up_sql(d), d) {
             out(format!("safety: up.{}.sql: {w}", d.name()));
         }

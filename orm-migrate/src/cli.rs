@@ -3,7 +3,7 @@
 use crate::fail;
 use crate::{Event, Migrator, Options, UndoTarget, load_dir};
 use clap::{Parser, Subcommand};
-use orm_core::{Db, Dialect, Result, Schema, raw};
+use orm_core::{Db, Dialect, Result, Schema, Scratch, raw};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -418,44 +418,42 @@ async fn introspect(db: &Db, tables: &[String], out: &(dyn Fn(String) + Send + S
 /// `check`: the migrations applied to scratch databases, compared with the models.
 async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
     let stamp = format!("{}_{}", std::process::id(), chrono::Utc::now().format("%H%M%S%f"));
-    let file = std::env::temp_dir().join(format!("orm-check-{stamp}.db"));
     let mut problems = Vec::new();
-    let sqlite = format!("sqlite://{}", file.display());
-    let result = check_one(dir, schema, &sqlite).await;
-    let _ = std::fs::remove_file(&file);
-    report("sqlite", result, &mut problems, out)?;
+    // Every backend that keeps a database in a file is checked on a
+    // temporary one; servers on the URLs given.
+    for d in Dialect::all() {
+        if let Scratch::File { url } = d.migration().scratch {
+            let file = std::env::temp_dir().join(format!("orm-check-{stamp}.{}.db", d.name()));
+            let result = check_one(dir, schema, &url(&file.display().to_string())).await;
+            let _ = std::fs::remove_file(&file);
+            report(d.name(), result, &mut problems, out)?;
+        }
+    }
     for url in servers {
         let name = format!("orm_check_{stamp}");
         let admin = Db::connect(url).await?;
-        let (scratch, drop) = match admin.dialect() {
-            Dialect::Postgres => {
-                raw(format!("CREATE SCHEMA {name}")).execute(&admin).await?;
-                let sep = if url.contains('?') { '&' } else { '?' };
-                (
-                    format!("{url}{sep}options=-c%20search_path%3D{name}"),
-                    format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
-                )
+        let d = admin.dialect();
+        let (scratch, drop) = match d.migration().scratch {
+            Scratch::Namespace {
+                create,
+                drop,
+                url: url_in,
+            } => {
+                raw(create(&name)).execute(&admin).await?;
+                (url_in(url, &name), drop(&name))
             }
-            Dialect::MySql => {
-                raw(format!("CREATE DATABASE {name}")).execute(&admin).await?;
-                let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-                (format!("{base}/{name}"), format!("DROP DATABASE IF EXISTS {name}"))
-            }
-            other => {
+            Scratch::File { .. } => {
+                admin.close().await;
                 return Err(fail(format!(
-                    "--server-url takes a PostgreSQL or MySQL URL, not {other:?}"
+                    "--server-url takes the URL of a database server, not of {} (its check runs on a temporary file)",
+                    d.name()
                 )));
             }
         };
         let result = check_one(dir, schema, &scratch).await;
         raw(drop).execute(&admin).await?;
         admin.close().await;
-        report(
-            &format!("{:?}", Dialect::from_url(url)?).to_lowercase(),
-            result,
-            &mut problems,
-            out,
-        )?;
+        report(d.name(), result, &mut problems, out)?;
     }
     if problems.is_empty() {
         Ok(())

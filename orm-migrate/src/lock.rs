@@ -1,34 +1,29 @@
-//! The migration lock, held on a dedicated connection: an advisory lock on
-//! PostgreSQL, `GET_LOCK` on MySQL/MariaDB. Waiters poll a try-lock until a
-//! deadline instead of blocking, and the lock is released on every exit
-//! path (the connection is closed if releasing fails).
-//! SQLite is locked by the runner's `BEGIN IMMEDIATE` transaction instead.
+//! The migration lock, held on a dedicated connection, as each backend's
+//! migration data says ([`MigrationLockKind::Advisory`]: an advisory lock
+//! on PostgreSQL, `GET_LOCK` on MySQL/MariaDB). Waiters poll a try-lock
+//! until a deadline instead of blocking, and the lock is released on every
+//! exit path (the connection is closed if releasing fails). A backend whose
+//! transaction is the lock ([`MigrationLockKind::Transaction`], SQLite's
+//! `BEGIN IMMEDIATE`) is run by the migrator inside one transaction instead.
 
-use orm_core::{Connection, Db, Dialect, Error, Result, raw};
+use orm_core::{Connection, Db, Dialect, Error, MigrationLockKind, Result, raw};
 use std::time::{Duration, Instant};
 
-/// How one dialect takes (a 1/0 answer, never waiting) and gives back the
-/// migration lock. A dialect not listed gets an error, never another's lock.
+/// How the database takes (a 1/0 answer, never waiting) and gives back
+/// the migration lock: its backend's [`MigrationLockKind::Advisory`].
 struct LockSql {
     try_lock: &'static str,
     unlock: &'static str,
 }
 
 fn lock_sql(dialect: Dialect) -> Result<LockSql> {
-    match dialect {
-        Dialect::Postgres => Ok(LockSql {
-            try_lock: "SELECT CASE WHEN pg_try_advisory_lock(7262737, hashtext(current_schema())) THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END",
-            unlock: "SELECT pg_advisory_unlock(7262737, hashtext(current_schema()))",
-        }),
-        Dialect::MySql => Ok(LockSql {
-            try_lock: "SELECT CAST(COALESCE(GET_LOCK(CONCAT('orm_migrate:', DATABASE()), 0), 0) AS SIGNED)",
-            unlock: "SELECT CAST(COALESCE(RELEASE_LOCK(CONCAT('orm_migrate:', DATABASE())), 0) AS SIGNED)",
-        }),
-        Dialect::Sqlite => Err(Error::Migration {
-            message: "SQLite is locked by the runner's BEGIN IMMEDIATE, not by a lock connection".into(),
-        }),
-        other => Err(Error::Migration {
-            message: format!("no migration lock is known for {other:?}"),
+    match dialect.migration().lock {
+        MigrationLockKind::Advisory { try_lock, unlock } => Ok(LockSql { try_lock, unlock }),
+        MigrationLockKind::Transaction => Err(Error::Migration {
+            message: format!(
+                "{} is locked by the runner's transaction, not by a lock connection",
+                dialect.name()
+            ),
         }),
     }
 }

@@ -8,7 +8,7 @@ use crate::plan::{self, Applied, Available, Command, Options, Step, UndoTarget};
 use crate::source::{Migration, NO_TRANSACTION};
 use crate::split::split_statements;
 use orm_core::prelude::*;
-use orm_core::{Connection, Executor};
+use orm_core::{Connection, Executor, ForeignKeySwitch, MigrationLockKind};
 use std::time::{Duration, Instant};
 
 /// What the runner reports as it goes (the CLI prints these); see
@@ -287,13 +287,15 @@ impl Migrator {
     async fn execute(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
         // Migrations act on the primary, never on a read replica.
         let db = &db.primary();
-        if db.dialect() == Dialect::Sqlite {
-            return self.execute_sqlite(db, cmd).await;
+        match db.dialect().migration().lock {
+            MigrationLockKind::Transaction => self.execute_in_transaction(db, cmd).await,
+            MigrationLockKind::Advisory { .. } => {
+                let lock = MigrationLock::acquire(db, self.lock_timeout).await?;
+                let result = self.execute_locked(lock.conn(), cmd).await;
+                lock.release().await;
+                result
+            }
         }
-        let lock = MigrationLock::acquire(db, self.lock_timeout).await?;
-        let result = self.execute_locked(lock.conn(), cmd).await;
-        lock.release().await;
-        result
     }
 
     /// Everything runs on the connection that holds the lock.
@@ -313,16 +315,17 @@ impl Migrator {
         Ok(done)
     }
 
-    /// SQLite: the runner's IMMEDIATE transaction is the lock; each
-    /// migration runs in a savepoint inside it.
-    /// SQLite: one `BEGIN IMMEDIATE` transaction is the lock, a savepoint
-    /// per step. When a planned script starts with
-    /// [`FOREIGN_KEYS_OFF`](orm_core::FOREIGN_KEYS_OFF) (a table rebuild),
-    /// foreign keys go off on the connection before the transaction (they
-    /// cannot change inside one) and are checked before it commits.
-    async fn execute_sqlite(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
+    /// A backend whose transaction is the lock (SQLite's `BEGIN
+    /// IMMEDIATE`): one transaction, a savepoint per step. When a planned
+    /// script starts with [`FOREIGN_KEYS_OFF`](orm_core::FOREIGN_KEYS_OFF)
+    /// (a table rebuild), foreign keys go off on the connection before the
+    /// transaction (they cannot change inside one, `rebuild_foreign_keys`)
+    /// and are checked before each step's savepoint is released.
+    async fn execute_in_transaction(&self, db: &Db, cmd: Command) -> Result<Vec<u64>> {
+        let d = db.dialect();
+        let switch = d.migration().rebuild_foreign_keys;
         let conn = db.acquire().await?;
-        let mut keys_off = false;
+        let mut keys_off = None;
         let result = loop {
             let tx = conn
                 .begin()
@@ -332,41 +335,38 @@ impl Migrator {
                 Ok(steps) => steps,
                 Err(e) => break Err(e),
             };
-            if !keys_off && steps.iter().any(|s| self.turns_keys_off(*s)) {
+            if let Some(switch) = switch
+                && keys_off.is_none()
+                && steps.iter().any(|s| self.turns_keys_off(d, *s))
+            {
                 tx.rollback().await?;
-                conn.execute_script("PRAGMA foreign_keys = OFF").await?;
-                keys_off = true;
+                conn.execute_script(switch.off).await?;
+                keys_off = Some(switch);
                 continue;
             }
-            break self.run_sqlite_steps(tx, steps, keys_off).await;
+            break self.run_steps_in(tx, steps, keys_off).await;
         };
-        if keys_off {
-            conn.execute_script("PRAGMA foreign_keys = ON").await?;
+        if let Some(switch) = keys_off {
+            conn.execute_script(switch.on).await?;
         }
         conn.release().await;
         result
     }
 
-    fn turns_keys_off(&self, step: Step) -> bool {
+    fn turns_keys_off(&self, d: Dialect, step: Step) -> bool {
         let (Step::Apply(v) | Step::Revert(v)) = step;
         let up = matches!(step, Step::Apply(_));
         self.find(v)
             .ok()
-            .and_then(|m| {
-                if up {
-                    m.up(Dialect::Sqlite)
-                } else {
-                    m.down(Dialect::Sqlite)
-                }
-            })
+            .and_then(|m| if up { m.up(d) } else { m.down(d) })
             .is_some_and(|(_, sql)| sql.trim_start().starts_with(orm_core::FOREIGN_KEYS_OFF))
     }
 
-    async fn run_sqlite_steps(
+    async fn run_steps_in(
         &self,
         tx: orm_core::Transaction,
         steps: Vec<Step>,
-        check_keys: bool,
+        check_keys: Option<ForeignKeySwitch>,
     ) -> Result<Vec<u64>> {
         let script = async |t: &orm_core::Transaction, s: &str| t.execute_script(s).await;
         let mut done = Vec::new();
@@ -377,9 +377,9 @@ impl Migrator {
                 Step::Apply(v) => self.step_in(&sp, self.find(v)?, true, script).await,
                 Step::Revert(v) => self.step_in(&sp, self.find(v)?, false, script).await,
             };
-            let res = match res {
-                Ok(()) if check_keys => broken_keys(&sp).await,
-                other => other,
+            let res = match (res, check_keys) {
+                (Ok(()), Some(switch)) => broken_keys(&sp, switch).await,
+                (other, _) => other,
             };
             match res {
                 Ok(()) => {
@@ -563,11 +563,8 @@ impl Migrator {
 }
 
 /// With foreign keys off, what a step left pointing nowhere, as an error.
-async fn broken_keys(tx: &orm_core::Transaction) -> Result<()> {
-    let rows: Vec<(String, i64, String)> =
-        orm_core::raw("SELECT \"table\", COALESCE(rowid, 0), parent FROM pragma_foreign_key_check")
-            .fetch_as(tx)
-            .await?;
+async fn broken_keys(tx: &orm_core::Transaction, switch: ForeignKeySwitch) -> Result<()> {
+    let rows: Vec<(String, i64, String)> = orm_core::raw(switch.violations).fetch_as(tx).await?;
     match rows.first() {
         None => Ok(()),
         Some((table, rowid, parent)) => Err(fail(format!(

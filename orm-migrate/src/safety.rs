@@ -1,7 +1,8 @@
 //! The safety lint: DDL that rewrites or locks a large table, found in a
 //! migration script before it runs, each finding with the safer form.
 //!
-//! It reads statements as text (after [`split_statements`]), per dialect:
+//! It reads statements as text (after [`split_statements`]); the rules are
+//! each backend's migration data (`MigrationSupport::safety_rules`):
 //!
 //! - PostgreSQL: `CREATE INDEX` without `CONCURRENTLY` (blocks writes for
 //!   the whole build), `ALTER COLUMN .. TYPE` (rewrites the table under an
@@ -65,11 +66,7 @@ pub fn lint(sql: &str, dialect: Dialect) -> Vec<SafetyWarning> {
         if reviewed || touches_new_table(&text, &created) {
             continue;
         }
-        let found = match dialect {
-            Dialect::Postgres => postgres(&text),
-            Dialect::MySql => mysql(&text),
-            _ => Vec::new(),
-        };
+        let found = (dialect.migration().safety_rules)(&text);
         out.extend(found.into_iter().map(|(problem, safer)| SafetyWarning {
             statement: shorten(raw.trim()),
             problem,
@@ -119,84 +116,6 @@ fn touches_new_table(text: &str, created: &[String]) -> bool {
         None
     };
     target.is_some_and(|t| created.iter().any(|c| c == t))
-}
-
-type Finding = (&'static str, &'static str);
-
-fn postgres(t: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let index = t.starts_with("CREATE INDEX ") || t.starts_with("CREATE UNIQUE INDEX ");
-    if index && !t.contains(" CONCURRENTLY ") {
-        out.push((
-            "CREATE INDEX blocks every write to the table until the index is built",
-            "CREATE INDEX CONCURRENTLY, in a migration whose first line is `-- orm:no-transaction`",
-        ));
-    }
-    if t.starts_with("ALTER TABLE ") {
-        if t.contains(" ALTER COLUMN ") && (t.contains(" TYPE ") || t.contains(" SET DATA TYPE ")) {
-            out.push((
-                "ALTER COLUMN .. TYPE rewrites the whole table under an exclusive lock",
-                "add a new column of the new type, backfill it in batches, then switch reads and drop the old one",
-            ));
-        }
-        if t.contains(" ADD COLUMN ") && t.contains(" NOT NULL") && !t.contains(" DEFAULT ") {
-            out.push((
-                "ADD COLUMN .. NOT NULL without a DEFAULT fails on a table that has rows",
-                "add the column with a constant DEFAULT (no rewrite since PostgreSQL 11), or nullable, backfill, then SET NOT NULL",
-            ));
-        }
-        if t.contains(" SET NOT NULL") {
-            out.push((
-                "SET NOT NULL scans the whole table under an exclusive lock",
-                "ADD CONSTRAINT .. CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (which uses the check)",
-            ));
-        }
-        if t.contains(" FOREIGN KEY ") && t.contains(" ADD ") && !t.contains(" NOT VALID") {
-            out.push((
-                "adding a FOREIGN KEY validates every row while both tables are locked against writes",
-                "ADD CONSTRAINT .. NOT VALID, then ALTER TABLE .. VALIDATE CONSTRAINT in a later statement",
-            ));
-        }
-    }
-    out
-}
-
-fn mysql(t: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if !t.starts_with("ALTER TABLE ") {
-        return out;
-    }
-    if t.contains("ALGORITHM=COPY") || t.contains("ALGORITHM = COPY") {
-        out.push((
-            "ALGORITHM=COPY copies the whole table and blocks writes meanwhile",
-            "ALGORITHM=INPLACE, LOCK=NONE (or INSTANT) where the change allows it; an online schema change tool otherwise",
-        ));
-    }
-    if t.contains(" MODIFY ") || t.contains(" CHANGE ") {
-        out.push((
-            "changing a column's definition (MODIFY/CHANGE) copies the table on most type changes",
-            "add a new column, backfill it in batches, switch, then drop the old one; or add ALGORITHM=INPLACE, LOCK=NONE so the server refuses instead of copying",
-        ));
-    }
-    if t.contains(" PRIMARY KEY") && (t.contains(" ADD ") || t.contains(" DROP PRIMARY KEY")) {
-        out.push((
-            "adding or dropping a primary key rebuilds the table",
-            "create the new table with its key, copy rows in batches, and swap with RENAME TABLE",
-        ));
-    }
-    if t.contains(" CONVERT TO CHARACTER SET ") {
-        out.push((
-            "CONVERT TO CHARACTER SET rewrites every row",
-            "convert the columns that need it one by one with an online schema change tool",
-        ));
-    }
-    if t.contains(" ADD ") && (t.contains(" AFTER ") || t.ends_with(" FIRST") || t.contains(" FIRST,")) {
-        out.push((
-            "ADD COLUMN .. FIRST/AFTER rebuilds the table (only a column added last is instant)",
-            "add the column at the end (ALGORITHM=INSTANT)",
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

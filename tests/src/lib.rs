@@ -11,7 +11,7 @@ pub mod models;
 /// it (models derived with `#[orm(crate = "orm_tests::reexported")]`).
 pub use orm_core as reexported;
 
-use orm_core::{Db, Dialect, raw};
+use orm_core::{Db, Dialect, Scratch, raw};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The server the test namespaces are made on (`None`: a file database).
+    fn server(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(pg_server()),
+            Backend::MySql => Some(mysql_server()),
+        }
+    }
+
     /// The ORM dialect for this backend.
     pub fn dialect(self) -> Dialect {
         match self {
@@ -121,49 +130,27 @@ impl TestDb {
         configure: impl FnOnce(orm_core::DbBuilder) -> orm_core::DbBuilder,
     ) -> Option<TestDb> {
         let ns = namespace(test);
-        let url = match backend {
-            Backend::Sqlite if file => {
+        // How a private namespace is made is the backend's migration data
+        // (the same `orm-migrate check` uses).
+        let url = match (backend.dialect().migration().scratch, backend.server()) {
+            (Scratch::Namespace { create, drop, url }, Some(server)) => {
+                let admin = Self::admin(backend, &server, test).await?;
+                raw(drop(&ns)).execute(&admin).await.expect("drop the namespace");
+                raw(create(&ns)).execute(&admin).await.expect("create the namespace");
+                admin.close().await;
+                url(&server, &ns)
+            }
+            (Scratch::File { url }, _) if file => {
                 let dir = std::env::temp_dir().join("orm-tests");
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let path = dir.join(format!("{ns}_{}.db", std::process::id()));
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
-                format!("sqlite://{}", path.display())
+                url(&path.display().to_string())
             }
-            Backend::Sqlite => "sqlite::memory:".to_owned(),
-            Backend::Postgres => {
-                let admin = Self::admin(backend, &pg_server(), test).await?;
-                raw(format!("DROP SCHEMA IF EXISTS \"{ns}\" CASCADE"))
-                    .execute(&admin)
-                    .await
-                    .expect("drop schema");
-                raw(format!("CREATE SCHEMA \"{ns}\""))
-                    .execute(&admin)
-                    .await
-                    .expect("create schema");
-                admin.close().await;
-                let base = pg_server();
-                let sep = if base.contains('?') { '&' } else { '?' };
-                format!("{base}{sep}options=-c%20search_path%3D{ns}&application_name={ns}")
-            }
-            Backend::MySql => {
-                let server = mysql_server();
-                let admin = Self::admin(backend, &server, test).await?;
-                raw(format!("DROP DATABASE IF EXISTS `{ns}`"))
-                    .execute(&admin)
-                    .await
-                    .expect("drop database");
-                raw(format!(
-                    "CREATE DATABASE `{ns}` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
-                ))
-                .execute(&admin)
-                .await
-                .expect("create database");
-                admin.close().await;
-                let (base, _) = server.rsplit_once('/').expect("a database URL with a path");
-                format!("{base}/{ns}")
-            }
+            (Scratch::File { .. }, _) => "sqlite::memory:".to_owned(),
+            (Scratch::Namespace { .. }, None) => panic!("{backend:?} names no server"),
         };
         let db = configure(Db::builder(url.clone()).max_connections(5))
             .connect()
@@ -212,28 +199,18 @@ impl TestDb {
     /// Drop the test's schema/database.
     pub async fn cleanup(self) {
         self.db.close().await;
-        match self.backend {
-            Backend::Sqlite => {
+        match (self.backend.dialect().migration().scratch, self.backend.server()) {
+            (Scratch::Namespace { drop, .. }, Some(server)) => {
+                if let Some(admin) = Self::admin(self.backend, &server, "cleanup").await {
+                    let _ = raw(drop(&self.namespace)).execute(&admin).await;
+                    admin.close().await;
+                }
+            }
+            _ => {
                 if let Some(path) = self.url.strip_prefix("sqlite://") {
                     for suffix in ["", "-wal", "-shm"] {
                         let _ = std::fs::remove_file(format!("{path}{suffix}"));
                     }
-                }
-            }
-            Backend::Postgres => {
-                if let Some(admin) = Self::admin(self.backend, &pg_server(), "cleanup").await {
-                    let _ = raw(format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.namespace))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
-                }
-            }
-            Backend::MySql => {
-                if let Some(admin) = Self::admin(self.backend, &mysql_server(), "cleanup").await {
-                    let _ = raw(format!("DROP DATABASE IF EXISTS `{}`", self.namespace))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! PostgreSQL and MariaDB and finds the models' schema.
 
 use orm_core::{Dialect, Snapshot};
-use orm_migrate::auto::{DIALECTS, read_snapshot};
+use orm_migrate::auto::read_snapshot;
 use orm_migrate::cli::{Cli, run_with};
 use std::path::{Path, PathBuf};
 
@@ -34,7 +34,7 @@ fn the_first_migration_is_regenerated_from_the_models() {
     folders.sort();
     assert_eq!(folders.len(), 1, "one migration: {folders:?}");
     let diff = Snapshot::empty().diff(&blog::schema().snapshot(), &[]).unwrap();
-    for d in DIALECTS {
+    for d in Dialect::all() {
         for (file, written) in [("up", diff.up_sql(d)), ("down", diff.down_sql(d))] {
             let path = folders[0].join(format!("{file}.{}.sql", d.name()));
             let stored = std::fs::read_to_string(&path).unwrap();

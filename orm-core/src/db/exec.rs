@@ -4,8 +4,9 @@
 //! driver.
 
 use super::transaction::Transaction;
+use crate::backend::Dialect;
 use crate::db::Db;
-use crate::dialect::{Dialect, Statement};
+use crate::dialect::Statement;
 pub(crate) use crate::driver::Done;
 use crate::error::{Error, Result};
 use crate::row::RowRef;

@@ -14,7 +14,7 @@ pub(crate) use exec::{Conn, stream_rows};
 pub use replica::ReplicaStatus;
 pub use transaction::{Connection, Isolation, Transaction};
 
-use crate::dialect::Dialect;
+use crate::backend::Dialect;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 use std::time::Duration;
@@ -329,7 +329,7 @@ impl DbBuilder {
             connect_timeout: self.connect_timeout,
             lazy: self.lazy,
         };
-        let connected = crate::driver::connect(dialect, &opts).await?;
+        let connected = crate::backend::connect(dialect, &opts).await?;
         let mut replicas = None;
         if let Some(sql) = replica_sql.filter(|_| !replica_urls.is_empty()) {
             let mut dbs = Vec::new();

@@ -11,36 +11,21 @@
 //! - [`RowAccess`] (in `row.rs`): typed reads of one result row by column
 //!   index, behind the public [`RowRef`](crate::RowRef).
 //!
-//! Each database is one file: `postgres.rs`, `mysql.rs`, `sqlite.rs` hold
-//! its connect (URL, pool settings, probe), how a [`Value`](crate::Value)
-//! is bound, how a column decodes, and what its errors say (code, message,
-//! constraint fields). The three share the sqlx glue in `sqlx_pool.rs`; a
+//! Each database's driver lives in its home, `backend/<db>/driver.rs`
+//! (SQLite's with `pool.rs`, `values.rs`, `functions.rs`): its connect (URL,
+//! pool settings, probe), how a [`Value`](crate::Value) is bound, how a
+//! column decodes, and what its errors say (code, message, constraint
+//! fields). The two sqlx-based servers share the glue in `sqlx_pool.rs`; a
 //! database on another client library implements the traits directly.
 //! Errors leave a driver already mapped to [`Error`](crate::Error) by the
 //! dialect's classification ([`crate::dialect::classify`]), from a
 //! driver-neutral [`DbError`](crate::error::DbError).
-//!
-//! Adding a database: its driver file here, its dialect file in
-//! `dialect/`, a migration-lock strategy in orm-migrate, one
-//! [`Dialect`](crate::Dialect) variant (with its URL scheme), and a feature
-//! flag; the `match` in [`connect`] gets one arm.
 
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_functions;
-#[cfg(feature = "sqlite")]
-mod sqlite_pool;
-#[cfg(feature = "sqlite")]
-mod sqlite_values;
-mod sqlx_pool;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) mod sqlx_pool;
 
-use crate::dialect::{Dialect, Statement};
-use crate::error::{Error, Result};
+use crate::dialect::Statement;
+use crate::error::Result;
 pub(crate) use crate::row::RowAccess;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -110,22 +95,6 @@ pub(crate) struct Connected {
     /// The largest statement the server takes, in bytes (MySQL's
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
     pub max_statement_bytes: Option<usize>,
-}
-
-/// Open a pool for `dialect` (one arm per database).
-pub(crate) async fn connect(dialect: Dialect, opts: &ConnectOptions) -> Result<Connected> {
-    match dialect {
-        #[cfg(feature = "postgres")]
-        Dialect::Postgres => postgres::connect(opts).await,
-        #[cfg(feature = "mysql")]
-        Dialect::MySql => mysql::connect(opts).await,
-        #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => sqlite::connect(opts).await,
-        #[allow(unreachable_patterns)]
-        other => Err(Error::Connection {
-            message: format!("orm-core was built without the feature for {other:?}"),
-        }),
-    }
 }
 
 /// A pooled connection idle for longer than this is pinged before it is

@@ -8,7 +8,7 @@
 //! for its concrete types, which keeps sqlx's executor bounds concrete.
 
 use super::{ConnectOptions, Done, PING_IF_IDLE_FOR};
-use crate::dialect::Dialect;
+use crate::dialect::SqlDialect;
 use crate::error::{DbError, Error, Result, ViolationKind};
 use crate::value::Value;
 use sqlx::error::BoxDynError;
@@ -16,9 +16,9 @@ use sqlx::pool::{PoolConnection, PoolOptions};
 use std::time::Duration;
 
 /// What one sqlx database adds to the shared glue.
-pub(super) trait SqlxDb: sqlx::Database {
+pub(crate) trait SqlxDb: sqlx::Database {
     /// The dialect whose hooks classify this database's errors.
-    const DIALECT: Dialect;
+    const SQL: &'static dyn SqlDialect;
     /// Bind the statement's values.
     fn args(params: Vec<Value>) -> std::result::Result<Self::Arguments, BoxDynError>;
     /// A write's row count and generated key.
@@ -31,24 +31,16 @@ pub(super) trait SqlxDb: sqlx::Database {
     }
     /// Constraint fields the driver reports beyond code and message.
     fn error_fields(_err: &dyn sqlx::error::DatabaseError, _out: &mut DbError) {}
-    /// A held connection dropped dirty: by default closed (the server
-    /// rolls back) instead of returned to the pool.
-    fn drop_dirty(mut conn: PoolConnection<Self>) {
-        conn.close_on_drop();
-    }
 }
 
 /// A pool of one sqlx database.
-pub(super) struct SqlxPool<DB: SqlxDb> {
+pub(crate) struct SqlxPool<DB: SqlxDb> {
     pub pool: sqlx::Pool<DB>,
     pub acquire_timeout: Duration,
-    /// A connection kept outside the pool for as long as the pool lives
-    /// (SQLite's `:memory:` database lives while one connection does).
-    pub _anchor: Option<std::sync::Mutex<DB::Connection>>,
 }
 
 /// A held connection of one sqlx database (see `DriverConn`).
-pub(super) struct SqlxConn<DB: SqlxDb> {
+pub(crate) struct SqlxConn<DB: SqlxDb> {
     pub conn: Option<PoolConnection<DB>>,
     pub dirty: bool,
     pub acquire_timeout: Duration,
@@ -62,17 +54,18 @@ impl<DB: SqlxDb> SqlxConn<DB> {
 
 impl<DB: SqlxDb> Drop for SqlxConn<DB> {
     fn drop(&mut self) {
+        // Dropped dirty: closed (the server rolls back), not returned.
         if self.dirty
-            && let Some(conn) = self.conn.take()
+            && let Some(mut conn) = self.conn.take()
         {
-            DB::drop_dirty(conn);
+            conn.close_on_drop();
         }
     }
 }
 
 /// Map a sqlx error: pool and transport failures by kind, a database's
 /// refusal through the dialect's classification of its code and message.
-pub(super) fn error<DB: SqlxDb>(err: sqlx::Error, acquire_timeout: Duration) -> Error {
+pub(crate) fn error<DB: SqlxDb>(err: sqlx::Error, acquire_timeout: Duration) -> Error {
     match err {
         sqlx::Error::PoolTimedOut => Error::PoolTimeout {
             waited: acquire_timeout,
@@ -100,7 +93,7 @@ pub(super) fn error<DB: SqlxDb>(err: sqlx::Error, acquire_timeout: Duration) -> 
                 ..DbError::default()
             };
             DB::error_fields(db.as_ref(), &mut e);
-            crate::dialect::classify(DB::DIALECT, e)
+            crate::dialect::classify(DB::SQL, e)
         }
         other => Error::Database {
             code: None,
@@ -110,19 +103,19 @@ pub(super) fn error<DB: SqlxDb>(err: sqlx::Error, acquire_timeout: Duration) -> 
 }
 
 /// A column that could not be decoded into the field's type.
-pub(super) fn decode_error(e: sqlx::Error) -> Error {
+pub(crate) fn decode_error(e: sqlx::Error) -> Error {
     Error::Decode { message: e.to_string() }
 }
 
 /// A value the driver could not bind.
-pub(super) fn bind_error(e: BoxDynError) -> Error {
+pub(crate) fn bind_error(e: BoxDynError) -> Error {
     Error::InvalidQuery {
         message: format!("could not bind a parameter: {e}"),
     }
 }
 
 /// Read column `idx` as `Option<T>` with sqlx's decoder.
-pub(super) fn get<'r, R, T>(row: &'r R, idx: usize) -> Result<Option<T>>
+pub(crate) fn get<'r, R, T>(row: &'r R, idx: usize) -> Result<Option<T>>
 where
     R: sqlx::Row,
     T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -132,7 +125,7 @@ where
 }
 
 /// Whether column `idx` is SQL NULL.
-pub(super) fn is_null<R: sqlx::Row>(row: &R, idx: usize) -> Result<bool>
+pub(crate) fn is_null<R: sqlx::Row>(row: &R, idx: usize) -> Result<bool>
 where
     usize: sqlx::ColumnIndex<R>,
 {
@@ -146,14 +139,14 @@ where
 macro_rules! direct_getters {
     ($($name:ident: $t:ty),* $(,)?) => {
         fn is_null(&self, idx: usize) -> $crate::error::Result<bool> {
-            super::sqlx_pool::is_null(self, idx)
+            $crate::driver::sqlx_pool::is_null(self, idx)
         }
         $(fn $name(&self, idx: usize) -> $crate::error::Result<Option<$t>> {
-            super::sqlx_pool::get::<_, $t>(self, idx)
+            $crate::driver::sqlx_pool::get::<_, $t>(self, idx)
         })*
     };
 }
-pub(super) use direct_getters;
+pub(crate) use direct_getters;
 
 /// The getters every sqlx database decodes the same way.
 macro_rules! common_getters {
@@ -187,7 +180,7 @@ macro_rules! common_getters {
         }
     };
 }
-pub(super) use common_getters;
+pub(crate) use common_getters;
 
 /// Connections older than this are replaced when next acquired (sqlx's
 /// default `max_lifetime`).
@@ -204,7 +197,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// shutdown (sqlx issue #3645, fixed upstream after 0.9.0; seen here in
 /// the test suite about once in eight runs). Idle connections are then
 /// closed at their next use instead of in the background.
-pub(super) fn pool_options<DB: sqlx::Database>(o: &ConnectOptions) -> PoolOptions<DB> {
+pub(crate) fn pool_options<DB: sqlx::Database>(o: &ConnectOptions) -> PoolOptions<DB> {
     let idle_timeout = o.idle_timeout;
     PoolOptions::<DB>::new()
         .max_connections(o.max_connections)
@@ -229,7 +222,7 @@ pub(super) fn pool_options<DB: sqlx::Database>(o: &ConnectOptions) -> PoolOption
 /// One connection of our own first, within `connect_timeout`: sqlx's pool
 /// would retry a failing connect until the acquire timeout and report only
 /// that. A failure is `Error::Connection` with the cause, password redacted.
-pub(super) async fn probe<C: sqlx::Connection>(options: &C::Options, o: &ConnectOptions) -> Result<C> {
+pub(crate) async fn probe<C: sqlx::Connection>(options: &C::Options, o: &ConnectOptions) -> Result<C> {
     let target = super::redacted(&o.url);
     match tokio::time::timeout(o.connect_timeout, C::connect_with(options)).await {
         Ok(Ok(conn)) => Ok(conn),
@@ -246,7 +239,7 @@ pub(super) async fn probe<C: sqlx::Connection>(options: &C::Options, o: &Connect
 }
 
 /// A connect-time error (URL parse, pool open) as `Error::Connection`.
-pub(super) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error {
+pub(crate) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error {
     match e {
         sqlx::Error::PoolTimedOut => Error::PoolTimeout {
             waited: acquire_timeout,
@@ -261,7 +254,7 @@ pub(super) fn connect_error(e: sqlx::Error, acquire_timeout: Duration) -> Error 
 /// open all its slots): one connection is tried outside the pool, and a refusal (a role's or user's connection
 /// limit, `too many connections`) is returned as [`Error::Connection`]
 /// with the server's words instead of a bare `PoolTimeout`.
-pub(super) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Error) -> Error {
+pub(crate) async fn explain_timeout<DB: SqlxDb>(pool: &sqlx::Pool<DB>, err: Error) -> Error {
     use sqlx::ConnectOptions;
     let Error::PoolTimeout { waited } = err else {
         return err;
@@ -451,13 +444,13 @@ macro_rules! sqlx_driver {
             .map_err(|e| $crate::driver::sqlx_pool::error::<$db>(e, $timeout))
     }};
 }
-pub(super) use sqlx_driver;
+pub(crate) use sqlx_driver;
 
 /// Bind a NULL of the right type, then every other value, for one database
 /// (the closures say how the types it stores differently travel).
 macro_rules! bind_fn {
     ($name:ident, $args:ty, utc: |$t:ident| $utc:expr, uuid: |$u:ident| $uuid:expr, decimal: |$d:ident| $dec:expr, json: |$j:ident| $json:expr, label: |$l:ident| $label:expr, array: |$a:ident, $args_i:ident| $array:expr) => {
-        pub(super) fn $name(params: Vec<$crate::value::Value>) -> std::result::Result<$args, sqlx::error::BoxDynError> {
+        pub(crate) fn $name(params: Vec<$crate::value::Value>) -> std::result::Result<$args, sqlx::error::BoxDynError> {
             use sqlx::Arguments;
             use $crate::value::{SqlType, Value};
             let mut args = <$args>::default();
@@ -515,10 +508,10 @@ macro_rules! bind_fn {
         }
     };
 }
-pub(super) use bind_fn;
+pub(crate) use bind_fn;
 
 /// Lists bind as one array parameter on PostgreSQL only.
 #[cfg(feature = "mysql")]
-pub(super) fn no_array() -> std::result::Result<(), BoxDynError> {
+pub(crate) fn no_array() -> std::result::Result<(), BoxDynError> {
     Err("array parameters are PostgreSQL-only".into())
 }

@@ -1,20 +1,13 @@
 //! `Schema::check`: the models compared with the live database's catalog.
 
+use super::Schema;
+use super::def::{ColumnDef, TableDef, foreign_keys, model_table};
+use super::introspect::{LiveColumn, read};
 use crate::db::Executor;
-use crate::dialect::{SqlDialect, Statement};
+use crate::dialect::SqlDialect;
 use crate::error::{Error, Result};
-use crate::field::FieldType;
-use crate::meta::{ColumnMeta, ModelMeta};
-use crate::schema::Schema;
-use crate::schema::def::{ColumnDef, TableDef, foreign_keys, model_table};
+use crate::meta::ModelMeta;
 use crate::value::SqlType;
-
-/// One column as the catalog describes it.
-struct LiveColumn {
-    name: String,
-    ty: String,
-    nullable: bool,
-}
 
 /// What [`Schema::check_report`] found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,47 +84,38 @@ impl Schema {
         let mut report = CheckReport::default();
         let fks = foreign_keys(&self.models);
         let tables: Vec<String> = self.models.iter().map(|m| m.table.to_owned()).collect();
-        let catalog = super::Snapshot::introspect(db, &tables).await?.snapshot;
+        // The catalog is read once, for every table at a time.
+        let catalog = read(&conn, &tables).await?;
         for m in &self.models {
-            let (sql, params) = d.introspect_schema(m.table);
-            let live = conn
-                .fetch(Statement { sql, params }, |r| {
-                    Ok(LiveColumn {
-                        name: String::decode(r, 0)?,
-                        ty: String::decode(r, 1)?,
-                        nullable: String::decode(r, 2)? == "YES",
-                    })
-                })
-                .await?;
-            compare(d, m, &live, &mut report.problems);
-            if let Some(t) = catalog.tables.iter().find(|t| t.name == m.table) {
-                let model = model_table(m, &fks);
-                compare_keys(&model, t, &mut report.problems);
-                compare_labels(m, t, &mut report.problems);
-                compare_defaults(d, &model, t, &mut report.problems);
-                extras(&model, t, &live, &mut report);
-            }
+            let live: Vec<&LiveColumn> = catalog.columns.iter().filter(|c| c.table == m.table).collect();
+            let Some(t) = catalog.tables.iter().find(|t| t.name == m.table) else {
+                report.problems.push(format!("table `{}` is missing", m.table));
+                continue;
+            };
+            compare(d, m, &live, t, &mut report.problems);
+            let model = model_table(m, &fks);
+            compare_keys(&model, t, &mut report.problems);
+            compare_labels(m, t, &mut report.problems);
+            compare_defaults(d, &model, t, &mut report.problems);
+            extras(&model, t, &live, &mut report);
         }
         Ok(report)
     }
 }
 
-fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mut Vec<String>) {
-    if live.is_empty() {
-        problems.push(format!("table `{}` is missing", m.table));
-        return;
-    }
+fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[&LiveColumn], t: &TableDef, problems: &mut Vec<String>) {
     for c in m.columns {
         let Some(l) = live.iter().find(|l| l.name == c.name) else {
             problems.push(format!("column `{}`.`{}` is missing", m.table, c.name));
             continue;
         };
-        if !type_matches(d, c, &l.ty) {
+        let mapped = t.columns.iter().find(|def| def.name == c.name);
+        if !mapped.is_some_and(|def| same_type(d, c.sql_type, def.sql_type)) {
             problems.push(format!(
                 "column `{}`.`{}` is {}; the model's {} needs {}",
                 m.table,
                 c.name,
-                l.ty.to_lowercase(),
+                l.raw_type.to_lowercase(),
                 c.field,
                 d.column_type(c.sql_type)
             ));
@@ -149,6 +133,13 @@ fn compare(d: &dyn SqlDialect, m: &ModelMeta, live: &[LiveColumn], problems: &mu
             ));
         }
     }
+}
+
+/// Whether a catalog column holds the model's type: both enums (their
+/// labels are compared apart), or the same column type as DDL writes it
+/// (`VARCHAR(80)` against `VARCHAR(80)`; JSON and JSONB both `JSONB`).
+fn same_type(d: &dyn SqlDialect, model: SqlType, live: SqlType) -> bool {
+    matches!((model, live), (SqlType::Enum(_), SqlType::Enum(_))) || d.column_type(model) == d.column_type(live)
 }
 
 /// An enum column's labels (a CHECK's `IN` list, MySQL's ENUM) against the
@@ -306,7 +297,7 @@ fn compare_defaults(d: &dyn SqlDialect, t: &TableDef, live: &TableDef, problems:
 /// Columns and indexes the database has beyond the model: a NOT NULL
 /// column without a default breaks every insert (a problem); the rest are
 /// listed.
-fn extras(t: &TableDef, live: &TableDef, columns: &[LiveColumn], report: &mut CheckReport) {
+fn extras(t: &TableDef, live: &TableDef, columns: &[&LiveColumn], report: &mut CheckReport) {
     for l in columns.iter().filter(|l| !t.columns.iter().any(|c| c.name == l.name)) {
         // Not in the catalog's description: a generated column, or a type
         // introspection leaves out; listed, never judged.
@@ -334,22 +325,5 @@ fn extras(t: &TableDef, live: &TableDef, columns: &[LiveColumn], report: &mut Ch
             "column `{}`.`{i}` has an index the model does not declare",
             t.name
         ));
-    }
-}
-
-/// `varchar(80)` against `Varchar(80)`; otherwise the base name alone.
-fn type_matches(d: &dyn SqlDialect, c: &ColumnMeta, live: &str) -> bool {
-    let live = live.to_ascii_lowercase();
-    let (base, args) = match live.split_once('(') {
-        Some((b, rest)) => (b.trim(), Some(rest.trim_end_matches(')').trim())),
-        None => (live.trim(), None),
-    };
-    let base = base.split_whitespace().next().unwrap_or(base);
-    if !d.type_names(c.sql_type).contains(&base) {
-        return false;
-    }
-    match c.sql_type {
-        SqlType::Varchar(n) => args.is_none_or(|a| a == n.to_string()),
-        _ => true,
     }
 }

@@ -2,12 +2,14 @@
 //! columns with their types, nullability and defaults, primary keys, UNIQUE
 //! and indexed columns, foreign keys, enums (PostgreSQL enum types, MySQL
 //! ENUM, CHECK `IN` lists), join tables. The queries and the type names
-//! are each dialect's (`SqlDialect::catalog`, `catalog_type`).
+//! are each backend's (`backend/<db>/catalog.rs`, through [`Catalog`]).
+//! `Schema::check` and `sync_alter` read the same description ([`read`]).
 
+use super::catalog::{Catalog, CheckFact, quoted_literals};
 use super::def::{ColumnDef, ForeignKeyDef, TableDef};
 use super::snapshot::Snapshot;
-use crate::db::Executor;
-use crate::dialect::{CheckFact, Statement, quoted_literals};
+use crate::db::{Conn, Executor};
+use crate::dialect::Statement;
 use crate::error::Result;
 use crate::field::FieldType;
 use crate::value::{SqlType, Value};
@@ -44,130 +46,166 @@ impl Snapshot {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
     pub async fn introspect<E: Executor + ?Sized>(db: &E, only: &[String]) -> Result<Introspection> {
-        let conn = db.__conn();
-        let d = conn.dialect().sql();
-        let catalog = d.catalog();
-        let text = |r: crate::row::RowRef<'_>, i: usize| <Option<String> as FieldType>::decode(r, i);
-        let fetch = async |sql: &str, width: usize| -> Result<Vec<Vec<Option<String>>>> {
-            conn.fetch(
-                Statement {
-                    sql: sql.to_owned(),
-                    params: Vec::new(),
-                },
-                |r| (0..width).map(|i| text(r, i)).collect(),
-            )
-            .await
-        };
-        let wanted = |t: &str| !is_internal(t) && (only.is_empty() || only.iter().any(|o| o == t));
-        let s = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
-        let mut enum_types: HashMap<String, Vec<String>> = HashMap::new();
-        if let Some(sql) = catalog.enum_types {
-            for row in fetch(sql, 2).await? {
-                enum_types.entry(s(&row, 0)).or_default().push(s(&row, 1));
-            }
-        }
-        let mut checks: HashMap<(String, String), CheckFact> = HashMap::new();
-        for row in fetch(catalog.checks, 2).await? {
-            for fact in d.catalog_checks(&s(&row, 1)) {
-                let (CheckFact::Labels(column, _) | CheckFact::Json(column)) = &fact;
-                checks.insert((s(&row, 0), column.clone()), fact);
-            }
-        }
-        let mut tables: Vec<TableDef> = Vec::new();
-        let mut keys: HashMap<String, Vec<(String, usize)>> = HashMap::new();
-        let mut unmapped = Vec::new();
-        for row in fetch(catalog.columns, 8).await? {
-            let (table, column, raw) = (s(&row, 0), s(&row, 1), s(&row, 2));
-            if !wanted(&table) {
-                continue;
-            }
-            if tables.last().is_none_or(|t| t.name != table) {
-                tables.push(empty_table(&table));
-            }
-            if s(&row, 7) == "YES" {
-                // The database computes it: a model could never write it.
-                unmapped.push(format!("{table}.{column}: {raw} (a generated column, read-only)"));
-                continue;
-            }
-            let t = tables.last_mut().expect("pushed above");
-            let position: usize = s(&row, 6).parse().unwrap_or(0);
-            if position > 0 {
-                keys.entry(table.clone()).or_default().push((column.clone(), position));
-            }
-            let sql_type = match raw.strip_prefix("enum:") {
-                Some(name) => enum_types.get(name).map(|l| SqlType::Enum(leak(l.clone()))),
-                None => d.catalog_type(&raw),
-            };
-            let sql_type = match (sql_type, checks.get(&(table.clone(), column.clone()))) {
-                (Some(SqlType::Text | SqlType::Varchar(_)), Some(CheckFact::Labels(_, labels))) => {
-                    Some(SqlType::Enum(leak(labels.clone())))
-                }
-                (Some(SqlType::Text), Some(CheckFact::Json(_))) => Some(SqlType::Json),
-                (ty, _) => ty,
-            };
-            let Some(sql_type) = sql_type else {
-                unmapped.push(format!("{table}.{column}: {raw}"));
-                continue;
-            };
-            let auto_increment = s(&row, 5) == "YES";
-            let (default, default_sql) = match (&row[4], auto_increment) {
-                (Some(raw), false) => parse_default(raw, sql_type),
-                _ => (None, None),
-            };
-            t.columns.push(ColumnDef {
-                name: column,
-                sql_type,
-                nullable: s(&row, 3) == "YES",
-                auto_increment,
-                unique: false,
-                default,
-                default_sql,
-            });
-        }
-        // One order on every server (collations sort `_` differently).
-        tables.sort_by(|a, b| a.name.cmp(&b.name));
-        for row in fetch(catalog.foreign_keys, 6).await? {
-            if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
-                let action = |i: usize| Some(s(&row, i)).filter(|a| !matches!(a.as_str(), "" | "no action"));
-                t.foreign_keys.push(ForeignKeyDef {
-                    column: s(&row, 1),
-                    ref_table: s(&row, 2),
-                    ref_column: s(&row, 3),
-                    on_delete: action(4),
-                    on_update: action(5),
-                });
-            }
-        }
-        for t in &mut tables {
-            let mut pk = keys.remove(&t.name).unwrap_or_default();
-            pk.sort_by_key(|(_, p)| *p);
-            t.primary_key = pk.into_iter().map(|(c, _)| c).collect();
-            let (sql, params) = d.introspect_keys(&t.name);
-            let found: Vec<(String, String)> = conn
-                .fetch(Statement { sql, params }, |r| {
-                    Ok((String::decode(r, 0)?, String::decode(r, 1)?))
-                })
-                .await?;
-            for c in &mut t.columns {
-                c.unique = found.iter().any(|(k, col)| k == "unique" && *col == c.name);
-            }
-            for (kind, column) in &found {
-                let plain = kind == "index" && t.primary_key.first().is_none_or(|p| p != column);
-                if plain && !t.indexes.contains(column) && t.columns.iter().any(|c| c.name == *column) {
-                    t.indexes.push(column.clone());
-                }
-            }
-            t.join_table = t.columns.len() == 2
-                && t.primary_key.len() == 2
-                && t.columns
-                    .iter()
-                    .all(|c| t.foreign_keys.iter().any(|f| f.column == c.name));
-        }
+        let found = read(&db.__conn(), only).await?;
         Ok(Introspection {
-            snapshot: Snapshot { tables },
-            unmapped,
+            snapshot: Snapshot { tables: found.tables },
+            unmapped: found.unmapped,
         })
     }
+}
+
+/// One column as the catalog lists it, mapped to a Rust type or not.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveColumn {
+    pub table: String,
+    pub name: String,
+    /// The catalog's type text (`varchar(80)`, `enum:mood`).
+    pub raw_type: String,
+    pub nullable: bool,
+}
+
+/// What one read of the catalog found.
+pub(crate) struct CatalogRead {
+    /// The tables, in name order, with the columns a Rust type maps.
+    pub tables: Vec<TableDef>,
+    /// `table.column: type` for each column left out of `tables`.
+    pub unmapped: Vec<String>,
+    /// Every column, mapped or not (generated ones included).
+    pub columns: Vec<LiveColumn>,
+}
+
+/// Read the tables of a live database (all, or those named in `only`).
+pub(crate) async fn read(conn: &Conn<'_>, only: &[String]) -> Result<CatalogRead> {
+    let cat: &dyn Catalog = conn.dialect().catalog();
+    let catalog = cat.queries();
+    let text = |r: crate::row::RowRef<'_>, i: usize| <Option<String> as FieldType>::decode(r, i);
+    let fetch = async |sql: &str, width: usize| -> Result<Vec<Vec<Option<String>>>> {
+        conn.fetch(
+            Statement {
+                sql: sql.to_owned(),
+                params: Vec::new(),
+            },
+            |r| (0..width).map(|i| text(r, i)).collect(),
+        )
+        .await
+    };
+    let wanted = |t: &str| !is_internal(t) && (only.is_empty() || only.iter().any(|o| o == t));
+    let s = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+    let mut enum_types: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(sql) = catalog.enum_types {
+        for row in fetch(sql, 2).await? {
+            enum_types.entry(s(&row, 0)).or_default().push(s(&row, 1));
+        }
+    }
+    let mut checks: HashMap<(String, String), CheckFact> = HashMap::new();
+    for row in fetch(catalog.checks, 2).await? {
+        for fact in cat.checks(&s(&row, 1)) {
+            let (CheckFact::Labels(column, _) | CheckFact::Json(column)) = &fact;
+            checks.insert((s(&row, 0), column.clone()), fact);
+        }
+    }
+    let mut tables: Vec<TableDef> = Vec::new();
+    let mut keys: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+    let mut unmapped = Vec::new();
+    let mut columns = Vec::new();
+    for row in fetch(catalog.columns, 8).await? {
+        let (table, column, raw) = (s(&row, 0), s(&row, 1), s(&row, 2));
+        if !wanted(&table) {
+            continue;
+        }
+        columns.push(LiveColumn {
+            table: table.clone(),
+            name: column.clone(),
+            raw_type: raw.clone(),
+            nullable: s(&row, 3) == "YES",
+        });
+        if tables.last().is_none_or(|t| t.name != table) {
+            tables.push(empty_table(&table));
+        }
+        if s(&row, 7) == "YES" {
+            // The database computes it: a model could never write it.
+            unmapped.push(format!("{table}.{column}: {raw} (a generated column, read-only)"));
+            continue;
+        }
+        let t = tables.last_mut().expect("pushed above");
+        let position: usize = s(&row, 6).parse().unwrap_or(0);
+        if position > 0 {
+            keys.entry(table.clone()).or_default().push((column.clone(), position));
+        }
+        let sql_type = match raw.strip_prefix("enum:") {
+            Some(name) => enum_types.get(name).map(|l| SqlType::Enum(leak(l.clone()))),
+            None => cat.type_of(&raw),
+        };
+        let sql_type = match (sql_type, checks.get(&(table.clone(), column.clone()))) {
+            (Some(SqlType::Text | SqlType::Varchar(_)), Some(CheckFact::Labels(_, labels))) => {
+                Some(SqlType::Enum(leak(labels.clone())))
+            }
+            (Some(SqlType::Text), Some(CheckFact::Json(_))) => Some(SqlType::Json),
+            (ty, _) => ty,
+        };
+        let Some(sql_type) = sql_type else {
+            unmapped.push(format!("{table}.{column}: {raw}"));
+            continue;
+        };
+        let auto_increment = s(&row, 5) == "YES";
+        let (default, default_sql) = match (&row[4], auto_increment) {
+            (Some(raw), false) => parse_default(raw, sql_type),
+            _ => (None, None),
+        };
+        t.columns.push(ColumnDef {
+            name: column,
+            sql_type,
+            nullable: s(&row, 3) == "YES",
+            auto_increment,
+            unique: false,
+            default,
+            default_sql,
+        });
+    }
+    // One order on every server (collations sort `_` differently).
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    for row in fetch(catalog.foreign_keys, 6).await? {
+        if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
+            let action = |i: usize| Some(s(&row, i)).filter(|a| !matches!(a.as_str(), "" | "no action"));
+            t.foreign_keys.push(ForeignKeyDef {
+                column: s(&row, 1),
+                ref_table: s(&row, 2),
+                ref_column: s(&row, 3),
+                on_delete: action(4),
+                on_update: action(5),
+            });
+        }
+    }
+    for t in &mut tables {
+        let mut pk = keys.remove(&t.name).unwrap_or_default();
+        pk.sort_by_key(|(_, p)| *p);
+        t.primary_key = pk.into_iter().map(|(c, _)| c).collect();
+        let (sql, params) = cat.keys(&t.name);
+        let found: Vec<(String, String)> = conn
+            .fetch(Statement { sql, params }, |r| {
+                Ok((String::decode(r, 0)?, String::decode(r, 1)?))
+            })
+            .await?;
+        for c in &mut t.columns {
+            c.unique = found.iter().any(|(k, col)| k == "unique" && *col == c.name);
+        }
+        for (kind, column) in &found {
+            let plain = kind == "index" && t.primary_key.first().is_none_or(|p| p != column);
+            if plain && !t.indexes.contains(column) && t.columns.iter().any(|c| c.name == *column) {
+                t.indexes.push(column.clone());
+            }
+        }
+        t.join_table = t.columns.len() == 2
+            && t.primary_key.len() == 2
+            && t.columns
+                .iter()
+                .all(|c| t.foreign_keys.iter().any(|f| f.column == c.name));
+    }
+    Ok(CatalogRead {
+        tables,
+        unmapped,
+        columns,
+    })
 }
 
 fn empty_table(name: &str) -> TableDef {
@@ -182,7 +220,7 @@ fn empty_table(name: &str) -> TableDef {
 }
 
 fn leak(labels: Vec<String>) -> &'static [&'static str] {
-    crate::dialect::leak_labels(labels)
+    super::catalog::leak_labels(labels)
 }
 
 /// A catalog's default: a constant the column's Rust type can hold, or the

@@ -3,6 +3,7 @@
 //! renders per dialect.
 
 mod alter;
+pub(crate) mod catalog;
 mod check;
 mod ddl;
 mod def;
@@ -12,8 +13,9 @@ mod lossy;
 mod rust;
 mod snapshot;
 
+use crate::backend::Dialect;
 use crate::db::Executor;
-use crate::dialect::{Dialect, SqlDialect, Statement};
+use crate::dialect::{SqlDialect, Statement};
 use crate::error::Result;
 use crate::meta::ModelMeta;
 use crate::model::Model;
@@ -112,34 +114,35 @@ impl Schema {
         let conn = db.__conn();
         let d = conn.dialect().sql();
         let fks = foreign_keys(&self.models);
+        let names: Vec<String> = self.models.iter().map(|m| m.table.to_owned()).collect();
+        // The catalog is read once; a table it lacks is created.
+        let catalog = introspect::read(&conn, &names).await?;
         for m in self.ordered() {
-            let (sql, params) = d.introspect_columns(m.table);
-            let existing: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
             let table = model_table(m, &fks);
-            if existing.is_empty() {
+            let Some(live) = catalog.tables.iter().find(|t| t.name == m.table) else {
                 for sql in create_table(d, &table, true) {
                     conn.execute(stmt(sql)).await?;
                 }
                 continue;
-            }
-            for c in table.columns.iter().filter(|c| !existing.contains(&c.name)) {
+            };
+            let has_column = |name: &str| catalog.columns.iter().any(|c| c.table == m.table && c.name == name);
+            for c in table.columns.iter().filter(|c| !has_column(&c.name)) {
                 let mut sql = String::from("ALTER TABLE ");
                 d.quote_ident(m.table, &mut sql);
                 sql.push_str(" ADD COLUMN ");
                 column_def(d, &table, c, &mut sql);
                 conn.execute(stmt(sql)).await?;
             }
-            let (sql, params) = d.introspect_indexes(m.table);
-            let indexes: Vec<String> = conn.fetch(Statement { sql, params }, String::decode_col).await?;
+            let unique = |name: &str| live.columns.iter().any(|c| c.name == name && c.unique);
             for c in m.columns.iter().filter(|c| !c.primary_key) {
-                let unique = m.unique_constraint_name(c.name);
-                if c.unique && !indexes.contains(&unique) {
-                    conn.execute(stmt(create_index(d, m.table, &unique, c.name, true, false)))
+                if c.unique && !unique(c.name) {
+                    let name = m.unique_constraint_name(c.name);
+                    conn.execute(stmt(create_index(d, m.table, &name, c.name, true, false)))
                         .await?;
                 }
-                let index = m.index_name(c.name);
-                if c.index && !indexes.contains(&index) {
-                    conn.execute(stmt(create_index(d, m.table, &index, c.name, false, false)))
+                if c.index && !live.indexes.iter().any(|i| i == c.name) {
+                    let name = m.index_name(c.name);
+                    conn.execute(stmt(create_index(d, m.table, &name, c.name, false, false)))
                         .await?;
                 }
             }
@@ -170,16 +173,6 @@ impl Schema {
             conn.execute(stmt(sql)).await?;
         }
         self.sync(db).await
-    }
-}
-
-trait DecodeCol: Sized {
-    fn decode_col(r: crate::row::RowRef<'_>) -> Result<Self>;
-}
-
-impl DecodeCol for String {
-    fn decode_col(r: crate::row::RowRef<'_>) -> Result<Self> {
-        <String as crate::field::FieldType>::decode(r, 0)
     }
 }
 

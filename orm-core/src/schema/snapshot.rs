@@ -9,7 +9,7 @@ use super::Schema;
 use super::alter::{FOREIGN_KEYS_OFF, needs_rebuild, render};
 use super::def::{ColumnDef, ForeignKeyDef, TableDef, foreign_keys, join_tables, model_table};
 use super::diff::{Changes, ColumnRename, diff};
-use crate::dialect::Dialect;
+use crate::backend::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{SqlType, Value};
 use serde::{Deserialize, Serialize};
@@ -438,7 +438,7 @@ fn parse_type(name: &str, values: Vec<String>) -> Option<SqlType> {
         "decimal" => SqlType::Decimal,
         // A snapshot is read once per command: its enums' labels live as
         // long as the process, as a model's do.
-        "enum" => SqlType::Enum(crate::dialect::leak_labels(values)),
+        "enum" => SqlType::Enum(crate::schema::catalog::leak_labels(values)),
         other => {
             let n = other.strip_prefix("varchar(")?.strip_suffix(')')?.parse().ok()?;
             SqlType::Varchar(n)
@@ -507,7 +507,7 @@ mod tests {
 
     #[test]
     fn defaults_render_the_same_after_a_round_trip() {
-        let d = crate::dialect::Dialect::Postgres.sql();
+        let d = crate::backend::Dialect::Postgres.sql();
         for (t, v) in [
             (SqlType::Int, Value::I32(-3)),
             (SqlType::Bool, Value::Bool(true)),

@@ -1,69 +1,13 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
-use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
+use crate::dialect::ValueLimits;
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
-    fn catalog(&self) -> &'static CatalogSql {
-        &CatalogSql {
-            columns: "SELECT m.name, p.name, p.type, \
-                CASE WHEN p.\"notnull\" = 0 AND p.pk = 0 THEN 'YES' ELSE 'NO' END, p.dflt_value, \
-                CASE WHEN p.pk = 1 AND upper(p.type) = 'INTEGER' \
-                  AND (SELECT COUNT(*) FROM pragma_table_info(m.name) k WHERE k.pk > 0) = 1 THEN 'YES' ELSE 'NO' END, \
-                CAST(p.pk AS TEXT), CASE WHEN p.hidden <> 0 THEN 'YES' ELSE 'NO' END \
-                FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
-                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
-            foreign_keys: "SELECT m.name, f.\"from\", f.\"table\", \
-                COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = 1)), lower(f.on_delete), lower(f.on_update) \
-                FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-                WHERE m.type = 'table' AND f.seq = 0 ORDER BY 1, 2",
-            checks: "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            enum_types: None,
-        }
-    }
-
-    /// Declared types: SQLite keeps the text it was given, so the
-    /// timestamps, UUIDs, decimals and JSON this crate stores as TEXT come
-    /// back as text.
-    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
-        let (base, args) = super::split_type(raw);
-        Some(match base.as_str() {
-            "integer" | "int" | "bigint" | "smallint" => SqlType::BigInt,
-            "real" | "double" | "float" | "double precision" => SqlType::Double,
-            "boolean" | "bool" => SqlType::Bool,
-            "varchar" => SqlType::Varchar(args?.parse().ok()?),
-            "text" | "clob" => SqlType::Text,
-            "blob" => SqlType::Bytes,
-            "date" => SqlType::Date,
-            "datetime" | "timestamp" => SqlType::Timestamp,
-            "numeric" | "decimal" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
-            _ => return None,
-        })
-    }
-
-    /// `CHECK (`role` IN ('admin', 'member'))` inside a CREATE TABLE.
-    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
-        let mut out = Vec::new();
-        let mut rest = text;
-        while let Some(at) = rest.find("CHECK (") {
-            rest = &rest[at + "CHECK (".len()..];
-            let Some((column, after)) = rest.split_once(" IN (") else {
-                continue;
-            };
-            let column = column.trim().trim_matches(['`', '"']);
-            if column.contains([' ', '(']) {
-                continue;
-            }
-            let list = after.split_once("))").map_or(after, |(l, _)| l);
-            out.push(CheckFact::Labels(column.to_owned(), super::quoted_literals(list)));
-        }
-        out
-    }
-
     fn alter_syntax(&self) -> &'static AlterSyntax {
         // ALTER TABLE adds, renames and drops plain columns; anything else
         // rebuilds the table (https://www.sqlite.org/lang_altertable.html).
@@ -101,7 +45,7 @@ impl SqlDialect for Sqlite {
     /// as its own name, and a filter on it would compare with that text);
     /// a backticked name is always an identifier.
     fn quote_ident(&self, name: &str, out: &mut String) {
-        super::quote_with('`', name, out);
+        crate::dialect::quote_with('`', name, out);
     }
 
     /// Always serializable; IMMEDIATE takes the write lock up front, so a
@@ -247,7 +191,7 @@ impl SqlDialect for Sqlite {
                 w.col(column);
                 w.push(" COLLATE orm_decimal)");
             }
-            _ => super::render::aggregate(self, w, f, column, cast),
+            _ => crate::dialect::render::aggregate(self, w, f, column, cast),
         }
     }
 
@@ -369,59 +313,6 @@ impl SqlDialect for Sqlite {
         }
         v
     }
-
-    fn introspect_columns(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT name FROM pragma_table_info(?)".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    /// An INTEGER PRIMARY KEY is never NULL, whatever `notnull` says.
-    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT name, type, CASE WHEN `notnull` = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END FROM pragma_table_info(?)"
-                .into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
-        match ty {
-            SqlType::SmallInt | SqlType::Int | SqlType::BigInt => &["integer", "int", "bigint", "smallint"],
-            SqlType::Real | SqlType::Double => &["real", "double", "float"],
-            SqlType::Bool => &["boolean"],
-            SqlType::Varchar(_) => &["varchar"],
-            SqlType::Bytes => &["blob"],
-            SqlType::Text
-            | SqlType::TimestampTz
-            | SqlType::Timestamp
-            | SqlType::Date
-            | SqlType::Time
-            | SqlType::Uuid
-            | SqlType::Json
-            | SqlType::Decimal
-            | SqlType::Enum(_) => &["text"],
-        }
-    }
-
-    fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT name FROM pragma_index_list(?)".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT CASE WHEN il.\"unique\" = 1 THEN 'unique' ELSE 'index' END, ii.name \
-             FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii \
-             WHERE il.origin <> 'pk' AND ii.seqno = 0 \
-             UNION ALL SELECT 'fk', \"from\" FROM pragma_foreign_key_list(?)"
-                .into(),
-            vec![Value::String(table.into()), Value::String(table.into())],
-        )
-    }
 }
 
 /// Lists longer than this travel as one JSON parameter.
@@ -430,7 +321,10 @@ const LONG_LIST: usize = 500;
 /// The values as a JSON array of what SQLite stores for them, when every
 /// one has a JSON form.
 fn json_list(values: &[Value]) -> Option<String> {
-    let items: Option<Vec<serde_json::Value>> = values.iter().map(|v| super::json_scalar(v, date_text)).collect();
+    let items: Option<Vec<serde_json::Value>> = values
+        .iter()
+        .map(|v| crate::dialect::json_scalar(v, date_text))
+        .collect();
     Some(serde_json::Value::Array(items?).to_string())
 }
 

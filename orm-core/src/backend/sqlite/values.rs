@@ -3,9 +3,9 @@
 //! forms sqlx read and wrote, so existing databases read the same), and
 //! what an error says.
 
-use super::RowAccess;
-use crate::dialect::{Dialect, sqlite_date_text};
+use super::dialect::date_text as sqlite_date_text;
 use crate::error::{DbError, Error, Result, ViolationKind};
+use crate::row::RowAccess;
 use crate::value::Value;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -56,7 +56,7 @@ pub(super) fn error(e: rusqlite::Error) -> Error {
                 kind,
                 ..DbError::default()
             };
-            crate::dialect::classify(Dialect::Sqlite, e)
+            crate::dialect::classify(&super::dialect::Sqlite, e)
         }
         other => Error::Database {
             code: None,

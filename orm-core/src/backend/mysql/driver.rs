@@ -2,9 +2,9 @@
 //! binding (UTC times as DATETIME, UUIDs and JSON as text), decoding
 //! (unsigned and DECIMAL integers, JSON from text).
 
-use super::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, no_array, sqlx_driver};
-use super::{ConnectOptions, Connected, Done, RowAccess};
-use crate::dialect::Dialect;
+use crate::dialect::SqlDialect;
+use crate::driver::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, no_array, sqlx_driver};
+use crate::driver::{ConnectOptions, Connected, Done, RowAccess};
 use crate::error::{Error, Result};
 use crate::value::Value;
 use rust_decimal::Decimal;
@@ -38,14 +38,13 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         driver: Arc::new(SqlxPool::<MySql> {
             pool,
             acquire_timeout: o.acquire_timeout,
-            _anchor: None,
         }),
         max_statement_bytes,
     })
 }
 
 impl SqlxDb for MySql {
-    const DIALECT: Dialect = Dialect::MySql;
+    const SQL: &'static dyn SqlDialect = &super::dialect::MySql;
 
     fn args(params: Vec<Value>) -> std::result::Result<MySqlArguments, BoxDynError> {
         mysql_args(params)

@@ -2,7 +2,7 @@
 //! connections open and how, the slots, idle connections and their expiry,
 //! the held connection's rollback on drop, and where SQLite work runs.
 
-use super::sqlite_values::error;
+use super::values::error;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -170,7 +170,7 @@ pub(super) fn open(t: &Target) -> Result<Connection> {
     // may wait inside SQLite; statements afterwards never do (`retrying`).
     conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    super::sqlite_functions::register(&conn).map_err(error)?;
+    super::functions::register(&conn).map_err(error)?;
     let mut pragmas = String::from(SESSION_DEFAULTS);
     if !t.memory && !t.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
         pragmas.push_str(" PRAGMA journal_mode = WAL;");

@@ -1,9 +1,10 @@
 //! PostgreSQL through sqlx: connect, binding (lists as typed arrays),
 //! decoding, and the constraint fields of its errors.
 
-use super::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, sqlx_driver};
-use super::{ConnectOptions, Connected, Done, RowAccess};
-use crate::dialect::{ArrayKind, Dialect, pg_array_kind};
+use super::dialect::{ArrayKind, array_kind as pg_array_kind};
+use crate::dialect::SqlDialect;
+use crate::driver::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, sqlx_driver};
+use crate::driver::{ConnectOptions, Connected, Done, RowAccess};
 use crate::error::{DbError, Result};
 use crate::value::Value;
 use sqlx::Arguments;
@@ -27,14 +28,13 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         driver: Arc::new(SqlxPool::<Postgres> {
             pool,
             acquire_timeout: o.acquire_timeout,
-            _anchor: None,
         }),
         max_statement_bytes: None,
     })
 }
 
 impl SqlxDb for Postgres {
-    const DIALECT: Dialect = Dialect::Postgres;
+    const SQL: &'static dyn SqlDialect = &super::dialect::Postgres;
 
     fn args(params: Vec<Value>) -> std::result::Result<PgArguments, BoxDynError> {
         pg_args(params)

@@ -40,7 +40,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         if matches!(raw, ValueRef::Null) {
             return Ok(None);
         }
-        let t = super::sqlite_values::datetime(0, &raw).map_err(|e| user_error(&e.to_string()))?;
+        let t = super::values::datetime(0, &raw).map_err(|e| user_error(&e.to_string()))?;
         let utc = t.naive_utc();
         Ok(Some(
             i64::from(utc.num_seconds_from_midnight()) * 1_000_000 + i64::from(utc.nanosecond() / 1_000),

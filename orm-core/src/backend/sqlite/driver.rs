@@ -27,10 +27,10 @@
 //! reader's lock would keep the stream's consumer from writing, the rows
 //! are read to the end first.
 
-use super::sqlite_pool::{BUSY_TIMEOUT, Idle, PoolInner, Pooled, in_place, on_thread, open, poisoned, target};
-use super::sqlite_values::{LiveRow, OwnedCells, busy, error, owned, to_sql};
-use super::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink};
+use super::pool::{BUSY_TIMEOUT, Idle, PoolInner, Pooled, in_place, on_thread, open, poisoned, target};
+use super::values::{LiveRow, OwnedCells, busy, error, owned, to_sql};
 use crate::dialect::Statement;
+use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink};
 use crate::error::{Error, Result};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;

@@ -1,8 +1,8 @@
 //! PostgreSQL: `$n` placeholders, native ILIKE, RETURNING, identity columns.
 
-use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::ast::CmpOp;
+use crate::dialect::ValueLimits;
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
@@ -12,87 +12,6 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
-    fn catalog(&self) -> &'static CatalogSql {
-        &CatalogSql {
-            columns: "SELECT c.table_name::text, c.column_name::text, \
-                CASE WHEN c.data_type = 'USER-DEFINED' THEN 'enum:' || c.udt_name::text \
-                WHEN c.character_maximum_length IS NOT NULL THEN c.udt_name::text || '(' || c.character_maximum_length || ')' \
-                WHEN c.udt_name = 'numeric' AND c.numeric_precision IS NOT NULL \
-                  THEN 'numeric(' || c.numeric_precision || ',' || c.numeric_scale || ')' \
-                ELSE c.udt_name::text END, \
-                c.is_nullable::text, c.column_default::text, \
-                CASE WHEN c.is_identity = 'YES' OR c.column_default LIKE 'nextval(%' THEN 'YES' ELSE 'NO' END, \
-                COALESCE((SELECT k.ordinal_position::text FROM information_schema.table_constraints tc \
-                  JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name \
-                  AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name \
-                  WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name \
-                  AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name), '0'), \
-                CASE WHEN c.is_generated = 'ALWAYS' THEN 'YES' ELSE 'NO' END \
-                FROM information_schema.columns c JOIN information_schema.tables t \
-                ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
-                WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
-                ORDER BY c.table_name, c.ordinal_position",
-            foreign_keys: "SELECT cl.relname::text, a.attname::text, rcl.relname::text, ra.attname::text, \
-                CASE c.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
-                WHEN 'r' THEN 'restrict' ELSE 'no action' END, \
-                CASE c.confupdtype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
-                WHEN 'r' THEN 'restrict' ELSE 'no action' END \
-                FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid \
-                JOIN pg_namespace n ON n.oid = cl.relnamespace \
-                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-                JOIN pg_class rcl ON rcl.oid = c.confrelid \
-                JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1] \
-                WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2",
-            checks: "SELECT cl.relname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
-                JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
-                WHERE c.contype = 'c' AND n.nspname = current_schema()",
-            enum_types: Some(
-                "SELECT t.typname::text, e.enumlabel::text FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
-                 ORDER BY t.typname, e.enumsortorder",
-            ),
-        }
-    }
-
-    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
-        let (base, args) = super::split_type(raw);
-        Some(match base.as_str() {
-            "int2" => SqlType::SmallInt,
-            "int4" => SqlType::Int,
-            "int8" => SqlType::BigInt,
-            "float4" => SqlType::Real,
-            "float8" => SqlType::Double,
-            "bool" => SqlType::Bool,
-            "varchar" | "bpchar" => match args.and_then(|a| a.parse().ok()) {
-                Some(n) => SqlType::Varchar(n),
-                None => SqlType::Text,
-            },
-            "text" => SqlType::Text,
-            "bytea" => SqlType::Bytes,
-            "timestamptz" => SqlType::TimestampTz,
-            "timestamp" => SqlType::Timestamp,
-            "date" => SqlType::Date,
-            "time" => SqlType::Time,
-            "uuid" => SqlType::Uuid,
-            "json" | "jsonb" => SqlType::Json,
-            "numeric" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
-            _ => return None,
-        })
-    }
-
-    /// `CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text])))`.
-    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
-        let Some(rest) = text.trim().strip_prefix("CHECK ((") else {
-            return Vec::new();
-        };
-        let Some((column, list)) = rest.split_once(" = ANY (ARRAY[") else {
-            return Vec::new();
-        };
-        vec![CheckFact::Labels(
-            column.trim_matches('"').to_owned(),
-            super::quoted_literals(list),
-        )]
-    }
-
     fn alter_syntax(&self) -> &'static AlterSyntax {
         &AlterSyntax {
             column_change: ColumnChange::AlterColumn,
@@ -202,7 +121,7 @@ impl SqlDialect for Postgres {
                 w.col(column);
                 w.push("::float8)");
             }
-            _ => super::render::aggregate(self, w, f, column, cast),
+            _ => crate::dialect::render::aggregate(self, w, f, column, cast),
         }
     }
 
@@ -214,12 +133,12 @@ impl SqlDialect for Postgres {
         }
     }
 
-    /// By [`JsonOperand`](super::JsonOperand)'s rule: `jsonb_typeof` picks
+    /// By [`JsonOperand`](crate::dialect::JsonOperand)'s rule: `jsonb_typeof` picks
     /// the field's kind; numbers compare as float8, strings in byte order
     /// (`COLLATE "C"`), booleans as booleans. Each kind has its own SQL
     /// text and parameter type, so a prepared statement never sees two.
     fn write_json_cmp(&self, w: &mut Writer<'_>, column: &'static str, keys: &[String], op: CmpOp, v: &Value) {
-        use super::JsonOperand;
+        use crate::dialect::JsonOperand;
         let keys = Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect());
         let (kind, read, operand) = match JsonOperand::of(v) {
             JsonOperand::Number(n) => ("'number'", ")::float8", Value::F64(n)),
@@ -322,67 +241,6 @@ impl SqlDialect for Postgres {
     /// 23514 (check_violation), which the driver does not classify.
     fn violation_kind(&self, err: &DbError) -> Option<ViolationKind> {
         (err.code.as_deref() == Some("23514")).then_some(ViolationKind::Check)
-    }
-
-    fn introspect_columns(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT column_name::text, CASE WHEN character_maximum_length IS NULL THEN udt_name::text \
-             ELSE udt_name::text || '(' || character_maximum_length || ')' END, is_nullable::text \
-             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
-                .into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
-        match ty {
-            SqlType::SmallInt => &["int2"],
-            SqlType::Int => &["int4"],
-            SqlType::BigInt => &["int8"],
-            SqlType::Real => &["float4"],
-            SqlType::Double => &["float8"],
-            SqlType::Bool => &["bool"],
-            SqlType::Varchar(_) => &["varchar"],
-            SqlType::Text | SqlType::Enum(_) => &["text"],
-            SqlType::Bytes => &["bytea"],
-            SqlType::TimestampTz => &["timestamptz"],
-            SqlType::Timestamp => &["timestamp"],
-            SqlType::Date => &["date"],
-            SqlType::Time => &["time"],
-            SqlType::Uuid => &["uuid"],
-            SqlType::Json => &["jsonb", "json"],
-            SqlType::Decimal => &["numeric"],
-        }
-    }
-
-    fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT CASE WHEN ix.indisunique THEN 'unique' ELSE 'index' END, a.attname::text \
-             FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0] \
-             WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT ix.indisprimary \
-             UNION ALL SELECT 'fk', a.attname::text FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
-             WHERE n.nspname = current_schema() AND t.relname = $1 AND c.contype = 'f'"
-                .into(),
-            vec![Value::String(table.into())],
-        )
     }
 }
 

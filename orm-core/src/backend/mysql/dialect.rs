@@ -1,89 +1,14 @@
 //! MySQL and MariaDB: backtick quoting, `?` placeholders, last-insert-id,
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
-use super::ValueLimits;
-use super::{AlterSyntax, Capabilities, CatalogSql, CheckFact, ColumnChange, InsertId, SqlDialect, Writer};
+use crate::dialect::ValueLimits;
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
 pub(crate) struct MySql;
 
 impl SqlDialect for MySql {
-    fn catalog(&self) -> &'static CatalogSql {
-        &CatalogSql {
-            columns: "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), \
-                CAST(c.IS_NULLABLE AS CHAR), CAST(c.COLUMN_DEFAULT AS CHAR), \
-                CAST(IF(c.EXTRA LIKE '%auto_increment%', 'YES', 'NO') AS CHAR), \
-                CAST(COALESCE((SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k \
-                  WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME \
-                  AND k.CONSTRAINT_NAME = 'PRIMARY' AND k.COLUMN_NAME = c.COLUMN_NAME), 0) AS CHAR), \
-                CAST(IF(c.EXTRA LIKE '%GENERATED%' OR c.EXTRA LIKE '%VIRTUAL%' OR c.EXTRA LIKE '%PERSISTENT%' \
-                  OR c.EXTRA LIKE '%STORED%', 'YES', 'NO') AS CHAR) \
-                FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-                ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-                WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
-                ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-            foreign_keys: "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
-                CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), \
-                CAST(IF(r.DELETE_RULE = 'RESTRICT', 'no action', LOWER(r.DELETE_RULE)) AS CHAR), \
-                CAST(IF(r.UPDATE_RULE = 'RESTRICT', 'no action', LOWER(r.UPDATE_RULE)) AS CHAR) \
-                FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
-                ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
-                WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL AND k.ORDINAL_POSITION = 1 \
-                ORDER BY 1, 2",
-            // Enums are ENUM columns (their labels are in the type); the
-            // checks tell MariaDB's JSON (LONGTEXT + json_valid) from text.
-            checks: "SELECT CAST(TABLE_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS \
-                WHERE CONSTRAINT_SCHEMA = DATABASE()",
-            enum_types: None,
-        }
-    }
-
-    /// `json_valid(`doc`)`: MariaDB's JSON column.
-    fn catalog_checks(&self, text: &str) -> Vec<CheckFact> {
-        let column = text
-            .trim()
-            .strip_prefix("json_valid(")
-            .and_then(|r| r.strip_suffix(')'));
-        column
-            .map(|c| CheckFact::Json(c.trim_matches('`').to_owned()))
-            .into_iter()
-            .collect()
-    }
-
-    fn catalog_type(&self, raw: &str) -> Option<SqlType> {
-        let (base, args) = super::split_type(raw);
-        if raw.to_ascii_lowercase().contains("unsigned") {
-            return None;
-        }
-        Some(match base.as_str() {
-            "tinyint" if args.as_deref() == Some("1") => SqlType::Bool,
-            "boolean" | "bool" => SqlType::Bool,
-            "smallint" => SqlType::SmallInt,
-            "int" | "integer" | "mediumint" => SqlType::Int,
-            "bigint" => SqlType::BigInt,
-            "float" => SqlType::Real,
-            "double" => SqlType::Double,
-            "char" if args.as_deref() == Some("36") => SqlType::Uuid,
-            "varchar" | "char" => SqlType::Varchar(args?.parse().ok()?),
-            "text" | "tinytext" | "mediumtext" | "longtext" => SqlType::Text,
-            "blob" | "tinyblob" | "mediumblob" | "longblob" | "varbinary" | "binary" => SqlType::Bytes,
-            "datetime" | "timestamp" => SqlType::TimestampTz,
-            "date" => SqlType::Date,
-            "time" => SqlType::Time,
-            "json" => SqlType::Json,
-            "decimal" | "numeric" if super::decimal_fits(args.as_deref()) => SqlType::Decimal,
-            // COLUMN_TYPE writes a label's backslash as `\\`.
-            "enum" => SqlType::Enum(super::leak_labels(
-                super::quoted_literals(&raw[raw.find('(')?..])
-                    .into_iter()
-                    .map(|l| l.replace("\\\\", "\\"))
-                    .collect(),
-            )),
-            _ => return None,
-        })
-    }
-
     fn alter_syntax(&self) -> &'static AlterSyntax {
         &AlterSyntax {
             column_change: ColumnChange::Modify,
@@ -134,7 +59,7 @@ impl SqlDialect for MySql {
     }
 
     fn quote_ident(&self, name: &str, out: &mut String) {
-        super::quote_with('`', name, out);
+        crate::dialect::quote_with('`', name, out);
     }
 
     /// The level applies to the next transaction, so it is set just before it.
@@ -232,7 +157,7 @@ impl SqlDialect for MySql {
         } else {
             " LOCK IN SHARE MODE"
         });
-        super::write_lock_wait(w, lock.wait);
+        crate::dialect::write_lock_wait(w, lock.wait);
     }
 
     /// 1205 "Lock wait timeout exceeded" (MariaDB's NOWAIT answer too) and
@@ -262,11 +187,11 @@ impl SqlDialect for MySql {
         w.push("JSON_UNQUOTE(JSON_EXTRACT(");
         w.col(column);
         w.push(", ");
-        w.param(Value::String(super::json_path(keys)));
+        w.param(Value::String(crate::dialect::json_path(keys)));
         w.push("))");
     }
 
-    /// By [`JsonOperand`](super::JsonOperand)'s rule: `JSON_TYPE` picks the
+    /// By [`JsonOperand`](crate::dialect::JsonOperand)'s rule: `JSON_TYPE` picks the
     /// field's kind; numbers compare as DOUBLE (`+ 0e0`), strings as bytes
     /// (`CAST(.. AS BINARY)`: no trailing-space padding), booleans by their
     /// unquoted text (`'false' < 'true'`).
@@ -278,8 +203,8 @@ impl SqlDialect for MySql {
         op: crate::ast::CmpOp,
         v: &Value,
     ) {
-        use super::JsonOperand;
-        let path = Value::String(super::json_path(keys));
+        use crate::dialect::JsonOperand;
+        let path = Value::String(crate::dialect::json_path(keys));
         let (kinds, operand) = match JsonOperand::of(v) {
             JsonOperand::Number(n) => ("IN ('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER')", Value::F64(n)),
             JsonOperand::Text(s) => ("= 'STRING'", Value::String(s)),
@@ -445,63 +370,6 @@ impl SqlDialect for MySql {
         }
         v
     }
-
-    fn introspect_columns(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn introspect_schema(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR) \
-             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
-                .into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    /// MariaDB reports a JSON column as `longtext` (with a JSON_VALID check).
-    fn type_names(&self, ty: SqlType) -> &'static [&'static str] {
-        match ty {
-            SqlType::SmallInt => &["smallint"],
-            SqlType::Int => &["int"],
-            SqlType::BigInt => &["bigint"],
-            SqlType::Real => &["float"],
-            SqlType::Double => &["double"],
-            SqlType::Bool => &["tinyint"],
-            SqlType::Varchar(_) => &["varchar"],
-            SqlType::Text => &["longtext", "mediumtext", "text"],
-            SqlType::Bytes => &["longblob", "mediumblob", "blob"],
-            SqlType::TimestampTz | SqlType::Timestamp => &["datetime"],
-            SqlType::Date => &["date"],
-            SqlType::Time => &["time"],
-            SqlType::Uuid => &["char"],
-            SqlType::Json => &["json", "longtext"],
-            SqlType::Decimal => &["decimal"],
-            SqlType::Enum(_) => &["enum"],
-        }
-    }
-
-    fn introspect_indexes(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT DISTINCT CAST(INDEX_NAME AS CHAR) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?".into(),
-            vec![Value::String(table.into())],
-        )
-    }
-
-    fn introspect_keys(&self, table: &str) -> (String, Vec<Value>) {
-        (
-            "SELECT CAST(CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE 'index' END AS CHAR), CAST(COLUMN_NAME AS CHAR) \
-             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-             AND INDEX_NAME <> 'PRIMARY' AND SEQ_IN_INDEX = 1 \
-             UNION ALL SELECT CAST('fk' AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL"
-                .into(),
-            vec![Value::String(table.into()), Value::String(table.into())],
-        )
-    }
 }
 
 /// Lists longer than this travel as one JSON parameter.
@@ -531,7 +399,7 @@ fn json_list(values: &[Value]) -> Option<(String, &'static str)> {
         if ty(v)? != first {
             return None;
         }
-        items.push(super::json_scalar(v, date_text)?);
+        items.push(crate::dialect::json_scalar(v, date_text)?);
     }
     Some((J::Array(items).to_string(), first))
 }
