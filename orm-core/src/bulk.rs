@@ -65,7 +65,7 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
         // One INSERT is atomic by itself.
         insert_all(&conn, &mut models, values, &omitted, chunks.as_deref()).await?;
     } else {
-        let run = async |tx: &crate::Transaction| {
+        let run = async |tx: &crate::db::Transaction| {
             insert_all(&Conn::Tx(tx), &mut models, values, &omitted, chunks.as_deref()).await
         };
         match conn {
@@ -363,7 +363,7 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     cond: Condition<M>,
     new: M::New,
 ) -> Result<(M, bool)> {
-    if let Some(found) = M::__default_scope(crate::Find::<M>::new())
+    if let Some(found) = M::__default_scope(crate::query::Find::<M>::new())
         .filter(cond.clone())
         .one(db)
         .await?
@@ -373,10 +373,10 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     // In a transaction (a savepoint inside one), so that a conflict does not
     // abort an enclosing transaction and a row that misses `cond` is undone.
     let check = cond.clone();
-    let create = async |tx: &crate::Transaction| {
+    let create = async |tx: &crate::db::Transaction| {
         let m = crate::runtime::create::<M, _>(tx, new).await?;
         let key = crate::runtime::key_filter(&m);
-        let matches = M::__default_scope(crate::Find::<M>::new())
+        let matches = M::__default_scope(crate::query::Find::<M>::new())
             .filter(check.and(Condition::new(key)))
             .count(tx)
             .await?;
@@ -395,7 +395,11 @@ pub async fn find_or_create<M: Model, E: Executor + ?Sized>(
     match attempt {
         Ok(m) => Ok((m, true)),
         Err(e @ Error::UniqueViolation { .. }) => {
-            match M::__default_scope(crate::Find::<M>::new()).filter(cond).one(db).await? {
+            match M::__default_scope(crate::query::Find::<M>::new())
+                .filter(cond)
+                .one(db)
+                .await?
+            {
                 Some(found) => Ok((found, false)),
                 None => Err(e),
             }

@@ -4,6 +4,50 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+/// What kind of failure an [`Error::Migration`] is.
+///
+/// ```
+/// use orm_core::{Error, MigrationErrorKind};
+/// fn retry_later(e: &Error) -> bool {
+///     matches!(e, Error::Migration { kind: MigrationErrorKind::Locked, .. })
+/// }
+/// assert!(!retry_later(&Error::Connection { message: "down".into() }));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MigrationErrorKind {
+    /// A migration started and never finished: fix by hand, then `repair`.
+    Dirty,
+    /// An applied migration's script changed since.
+    Edited,
+    /// An applied migration's folder is gone.
+    Missing,
+    /// A pending migration is older than the newest applied one.
+    OutOfOrder,
+    /// The version to undo to, or to run, is not known.
+    UnknownVersion,
+    /// The migration lock was not taken (another runner holds it).
+    Locked,
+    /// A migration has no script for this database or direction.
+    MissingScript,
+    /// A statement of a script failed; nothing of that migration stayed.
+    Script,
+    /// A guard found rows whose values the change would lose or break.
+    Guarded,
+    /// A table rebuild left rows pointing at rows that are gone.
+    BrokenForeignKeys,
+    /// `generate --auto` refused a change that may lose values.
+    Lossy,
+    /// A migrations folder, script or snapshot file could not be read or written.
+    Files,
+    /// The command or configuration is incomplete or wrong.
+    Usage,
+    /// The migrations do not give the models' schema (`check`).
+    Schema,
+    /// The safety lint found statements that lock or rewrite a large table.
+    Unsafe,
+}
+
 /// The result type of every fallible ORM call; see [`Error`] for the
 /// variants and an example of matching them.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -109,6 +153,8 @@ pub enum Error {
     Migration {
         /// What went wrong, naming the migration.
         message: String,
+        /// Which kind of failure it is, for code that handles some.
+        kind: MigrationErrorKind,
     },
     /// The query was refused before reaching the database (e.g. an
     /// unfiltered bulk update, or an unknown column name).
@@ -195,64 +241,63 @@ impl Error {
     /// assert_eq!(Error::NotFound { model: "User" }.constraint(), None);
     /// ```
     pub fn constraint(&self) -> Option<(Option<&str>, Option<&str>, &[String])> {
-        match self {
-            Error::UniqueViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::ForeignKeyViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::NotNullViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            }
-            | Error::CheckViolation {
-                table,
-                constraint,
-                columns,
-                ..
-            } => Some((table.as_deref(), constraint.as_deref(), columns.as_slice())),
-            _ => None,
-        }
+        self.violation()
+            .map(|(_, v, _)| (v.table.as_deref(), v.constraint.as_deref(), v.columns))
     }
 
-    /// Table, constraint and columns of a constraint violation.
-    pub(crate) fn constraint_parts_mut(&mut self) -> Option<(&mut Option<String>, &Option<String>, &mut Vec<String>)> {
-        match self {
+    /// A constraint violation's kind, parts and message: the one place
+    /// that reads the four variants ([`Violation::into_error`] is the one
+    /// that builds them).
+    fn violation(&self) -> Option<(ViolationKind, ViolationRef<'_>, &str)> {
+        let (kind, table, constraint, columns, message) = match self {
             Error::UniqueViolation {
                 table,
                 constraint,
                 columns,
-                ..
-            }
-            | Error::ForeignKeyViolation {
+                message,
+            } => (ViolationKind::Unique, table, constraint, columns, message),
+            Error::ForeignKeyViolation {
                 table,
                 constraint,
                 columns,
-                ..
-            }
-            | Error::NotNullViolation {
+                message,
+            } => (ViolationKind::ForeignKey, table, constraint, columns, message),
+            Error::NotNullViolation {
                 table,
                 constraint,
                 columns,
-                ..
-            }
-            | Error::CheckViolation {
+                message,
+            } => (ViolationKind::NotNull, table, constraint, columns, message),
+            Error::CheckViolation {
                 table,
                 constraint,
                 columns,
-                ..
-            } => Some((table, constraint, columns)),
-            _ => None,
-        }
+                message,
+            } => (ViolationKind::Check, table, constraint, columns, message),
+            _ => return None,
+        };
+        let parts = ViolationRef {
+            table,
+            constraint,
+            columns,
+        };
+        Some((kind, parts, message))
+    }
+
+    /// A constraint violation with its parts changed by `fill` (the
+    /// table and columns a model knows); any other error unchanged.
+    pub(crate) fn fill_violation(self, fill: impl FnOnce(ViolationKind, &mut Violation)) -> Self {
+        let Some((kind, parts, message)) = self.violation() else {
+            return self;
+        };
+        let mut v = Violation {
+            table: parts.table.clone(),
+            constraint: parts.constraint.clone(),
+            columns: parts.columns.to_vec(),
+        };
+        let message = message.to_owned();
+        fill(kind, &mut v);
+        v.into_error(kind, message)
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -304,6 +349,13 @@ pub(crate) enum ViolationKind {
     ForeignKey,
     NotNull,
     Check,
+}
+
+/// A constraint violation's parts, borrowed from the error.
+struct ViolationRef<'a> {
+    table: &'a Option<String>,
+    constraint: &'a Option<String>,
+    columns: &'a [String],
 }
 
 /// What a dialect could read out of a constraint error.

@@ -85,8 +85,8 @@ impl IntoValue<String> for &str {
 }
 
 /// A NULL where the field has no `Option`.
-fn unexpected_null(idx: usize) -> crate::Error {
-    crate::Error::Decode {
+fn unexpected_null(idx: usize) -> crate::error::Error {
+    crate::error::Error::Decode {
         message: format!("column {idx} is NULL, but the field is not an Option"),
     }
 }
@@ -179,7 +179,7 @@ pub trait DbEnum: Sized + Copy + Send + Sync + 'static {
 /// Decode a `DbEnum` from its label (called by the derive).
 pub(crate) fn decode_enum<E: DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> Result<E> {
     let s = String::decode(row, idx)?;
-    E::from_label(&s).ok_or_else(|| crate::Error::Decode {
+    E::from_label(&s).ok_or_else(|| crate::error::Error::Decode {
         message: format!("`{s}` is not a variant of {name} (expected one of {:?})", E::VARIANTS),
     })
 }
@@ -211,9 +211,11 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> 
     }
     fn decode(row: RowRef<'_>, idx: usize) -> Result<Self> {
         let doc = serde_json::Value::decode(row, idx)?;
-        serde_json::from_value(doc).map(Json).map_err(|e| crate::Error::Decode {
-            message: format!("column {idx} as {}: {e}", std::any::type_name::<T>()),
-        })
+        serde_json::from_value(doc)
+            .map(Json)
+            .map_err(|e| crate::error::Error::Decode {
+                message: format!("column {idx} as {}: {e}", std::any::type_name::<T>()),
+            })
     }
 }
 

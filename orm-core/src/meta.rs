@@ -364,14 +364,14 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
 }
 
 /// Fill in the table and columns of a constraint error from the model.
-pub(crate) fn enrich(mut err: crate::Error, meta: &'static ModelMeta) -> crate::Error {
+pub(crate) fn enrich(err: crate::error::Error, meta: &'static ModelMeta) -> crate::error::Error {
     register(meta);
-    let unique = matches!(err, crate::Error::UniqueViolation { .. });
-    if let Some((table, constraint, columns)) = err.constraint_parts_mut() {
-        table.get_or_insert_with(|| meta.table.to_owned());
-        if columns.is_empty()
-            && let Some(c) = constraint.as_deref()
+    err.fill_violation(|kind, v| {
+        v.table.get_or_insert_with(|| meta.table.to_owned());
+        if v.columns.is_empty()
+            && let Some(c) = v.constraint.as_deref()
         {
+            let unique = kind == crate::error::ViolationKind::Unique;
             let named = |col: &&ColumnMeta| {
                 if unique {
                     (col.unique && meta.unique_constraint_name(col.name) == c)
@@ -380,29 +380,31 @@ pub(crate) fn enrich(mut err: crate::Error, meta: &'static ModelMeta) -> crate::
                     meta.check_name(col.name) == c
                 }
             };
-            *columns = meta
+            v.columns = meta
                 .columns
                 .iter()
                 .filter(named)
                 .map(|col| col.name.to_owned())
                 .collect();
         }
-    }
-    err
+    })
 }
 
 /// Fill in the table and column of a constraint error from a join table
 /// (`through`, with its two key columns): link statements have no model
 /// of their own to [`enrich`] from.
-pub(crate) fn enrich_join(mut err: crate::Error, through: &'static str, keys: [&'static str; 2]) -> crate::Error {
-    if let Some((table, constraint, columns)) = err.constraint_parts_mut() {
-        table.get_or_insert_with(|| through.to_owned());
-        if columns.is_empty()
-            && let Some(c) = constraint.as_deref()
+pub(crate) fn enrich_join(
+    err: crate::error::Error,
+    through: &'static str,
+    keys: [&'static str; 2],
+) -> crate::error::Error {
+    err.fill_violation(|_, v| {
+        v.table.get_or_insert_with(|| through.to_owned());
+        if v.columns.is_empty()
+            && let Some(c) = v.constraint.as_deref()
             && let Some(k) = keys.iter().find(|k| ModelMeta::foreign_key_name(through, k) == c)
         {
-            columns.push((*k).to_owned());
+            v.columns.push((*k).to_owned());
         }
-    }
-    err
+    })
 }

@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
     label = "not a #[derive(Model)] struct",
     note = "associations and queries need a struct with #[derive(Model)]"
 )]
-pub trait Model: crate::Hooks + Sized + Send + Sync + Unpin + 'static {
+pub trait Model: crate::hooks::Hooks + Sized + Send + Sync + Unpin + 'static {
     /// What `create` takes (`NewUser` for `User`).
     type New: Send + Sync;
     /// What `update` takes (`UserPatch` for `User`).
@@ -108,7 +108,7 @@ pub trait Model: crate::Hooks + Sized + Send + Sync + Unpin + 'static {
 
     /// The default scope (`#[orm(default_scope = ..)]`) applied to a query.
     #[doc(hidden)]
-    fn __default_scope(q: crate::Find<Self>) -> crate::Find<Self> {
+    fn __default_scope(q: crate::query::Find<Self>) -> crate::query::Find<Self> {
         q
     }
 
@@ -132,5 +132,5 @@ pub trait Model: crate::Hooks + Sized + Send + Sync + Unpin + 'static {
 /// queries on `M` that do not start from `M::find()` (includes, association
 /// methods).
 pub(crate) fn default_scope_filter<M: Model>() -> Option<crate::ast::Cond> {
-    M::__default_scope(crate::Find::new()).into_filter()
+    M::__default_scope(crate::query::Find::new()).into_filter()
 }

@@ -237,7 +237,7 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Dialect;
+    use crate::backend::Dialect;
 
     fn pg(sql: &str, pos: Vec<Value>, named: Vec<(&str, Value)>) -> Result<Statement> {
         let named = named.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();

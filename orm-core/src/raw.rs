@@ -83,11 +83,11 @@ impl Raw {
     ///     .to_sql(Dialect::Postgres).unwrap();
     /// assert_eq!(st.sql, "SELECT * FROM users WHERE role = $1 AND id > $2");
     /// ```
-    pub fn to_sql(&self, dialect: crate::Dialect) -> Result<Statement> {
+    pub fn to_sql(&self, dialect: crate::backend::Dialect) -> Result<Statement> {
         self.clone().statement(dialect)
     }
 
-    fn statement(self, dialect: crate::Dialect) -> Result<Statement> {
+    fn statement(self, dialect: crate::backend::Dialect) -> Result<Statement> {
         crate::placeholders::statement(dialect.sql(), self.sql, self.params, self.named)
     }
 

@@ -24,7 +24,7 @@ impl<'r> RowRef<'r> {
     }
 
     /// True when the column at `idx` is SQL NULL.
-    pub fn is_null(&self, idx: usize) -> crate::Result<bool> {
+    pub fn is_null(&self, idx: usize) -> crate::error::Result<bool> {
         self.0.is_null(idx)
     }
 }
@@ -69,7 +69,7 @@ pub(crate) trait RowAccess {
 /// model, field and `table.column`; a value out of the field's range is
 /// [`Error::OutOfRange`] naming them. Other errors pass unchanged.
 #[cold]
-pub(crate) fn in_column(e: Error, meta: &crate::ModelMeta, idx: usize) -> Error {
+pub(crate) fn in_column(e: Error, meta: &crate::meta::ModelMeta, idx: usize) -> Error {
     let Some(col) = meta.columns.get(idx) else {
         return e;
     };

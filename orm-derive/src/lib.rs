@@ -6,6 +6,7 @@
 //! runtime in `::orm_core::__private`. Use these derives through `orm_core`.
 
 mod attr;
+mod build;
 mod case;
 mod check;
 mod ctxt;

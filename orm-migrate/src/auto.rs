@@ -4,6 +4,7 @@
 //! dialect, with the snapshot brought up to date.
 
 use crate::fail;
+use orm_core::MigrationErrorKind;
 use orm_core::{ColumnRename, Dialect, Result, Schema, Snapshot};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,9 +16,14 @@ pub const SNAPSHOT_FILE: &str = "schema.json";
 pub fn read_snapshot(dir: &Path) -> Result<Snapshot> {
     let path = dir.join(SNAPSHOT_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Snapshot::from_json(&text).map_err(|e| fail(format!("{}: {e}", path.display()))),
+        Ok(text) => {
+            Snapshot::from_json(&text).map_err(|e| fail(MigrationErrorKind::Files, format!("{}: {e}", path.display())))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::empty()),
-        Err(e) => Err(fail(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(fail(
+            MigrationErrorKind::Files,
+            format!("cannot read {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -60,11 +66,14 @@ pub fn generate_with(
     out: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
     if !dir.join(SNAPSHOT_FILE).exists() && has_migrations(dir) {
-        return Err(fail(format!(
-            "{} has migrations but no {SNAPSHOT_FILE}: the models would be written as new tables. \
+        return Err(fail(
+            MigrationErrorKind::Usage,
+            format!(
+                "{} has migrations but no {SNAPSHOT_FILE}: the models would be written as new tables. \
              If the migrations give the models' schema, record it with `generate --auto --baseline` (and confirm with `check`)",
-            dir.display()
-        )));
+                dir.display()
+            ),
+        ));
     }
     let old = read_snapshot(dir)?;
     let target = schema.snapshot();
@@ -86,21 +95,26 @@ pub fn generate_with(
     }
     let lossy = diff.lossy();
     if !lossy.is_empty() && !allow_lossy {
-        return Err(fail(format!(
-            "these column changes may not keep every stored value: {}. Generate again with --allow-lossy to write them \
+        return Err(fail(
+            MigrationErrorKind::Lossy,
+            format!(
+                "these column changes may not keep every stored value: {}. Generate again with --allow-lossy to write them \
              (the scripts then refuse to run while a stored value would change); nothing was written",
-            lossy.join("; ")
-        )));
+                lossy.join("; ")
+            ),
+        ));
     }
     let folder = new_folder(dir, name)?;
     let write = |file: String, text: String| {
-        std::fs::write(folder.join(&file), text).map_err(|e| fail(format!("cannot write {file}: {e}")))
+        std::fs::write(folder.join(&file), text)
+            .map_err(|e| fail(MigrationErrorKind::Files, format!("cannot write {file}: {e}")))
     };
     for d in Dialect::all() {
         write(format!("up.{}.sql", d.name()), diff.up_sql(d))?;
         write(format!("down.{}.sql", d.name()), diff.down_sql(d))?;
     }
-    std::fs::write(dir.join(SNAPSHOT_FILE), target.to_json()).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(dir.join(SNAPSHOT_FILE), target.to_json())
+        .map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     out(format!("created {}", folder.display()));
     for line in diff.summary() {
         out(format!("  {line}"));
@@ -124,9 +138,9 @@ pub fn generate_with(
 /// `generate --auto --baseline`: the models recorded as what the existing
 /// migrations produce, without a migration.
 pub fn baseline(dir: &Path, schema: &Schema, out: &(dyn Fn(String) + Send + Sync)) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     let path = dir.join(SNAPSHOT_FILE);
-    std::fs::write(&path, schema.snapshot().to_json()).map_err(|e| fail(e.to_string()))?;
+    std::fs::write(&path, schema.snapshot().to_json()).map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     out(format!(
         "wrote {}: the models as the schema the migrations give (`check` confirms it)",
         path.display()
@@ -168,7 +182,7 @@ pub(crate) fn new_folder(dir: &Path, name: &str) -> Result<PathBuf> {
         })
         .collect();
     if clean.trim_matches('_').is_empty() {
-        return Err(fail("--name needs letters or digits"));
+        return Err(fail(MigrationErrorKind::Usage, "--name needs letters or digits"));
     }
     let now: u64 = chrono::Utc::now()
         .format("%Y%m%d%H%M%S")
@@ -183,6 +197,6 @@ pub(crate) fn new_folder(dir: &Path, name: &str) -> Result<PathBuf> {
         .max()
         .unwrap_or(0);
     let folder = dir.join(format!("{}_{}", now.max(newest + 1), clean.trim_matches('_')));
-    std::fs::create_dir_all(&folder).map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(&folder).map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     Ok(folder)
 }

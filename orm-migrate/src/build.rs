@@ -48,7 +48,10 @@ pub fn migrate(url: &str, dir: impl AsRef<Path>) -> orm_core::Result<Vec<u64>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| orm_core::Error::Migration { message: e.to_string() })?;
+        .map_err(|e| orm_core::Error::Migration {
+            message: e.to_string(),
+            kind: orm_core::MigrationErrorKind::Files,
+        })?;
     runtime.block_on(async {
         let db = orm_core::Db::connect(url).await?;
         let migrations = crate::load_dir(dir.as_ref())?;

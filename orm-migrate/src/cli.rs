@@ -3,6 +3,7 @@
 use crate::fail;
 use crate::{Event, Migrator, Options, UndoTarget, load_dir};
 use clap::{Parser, Subcommand};
+use orm_core::MigrationErrorKind;
 use orm_core::{Db, Dialect, Result, Schema, Scratch, raw};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -167,17 +168,25 @@ fn database_url(cli: &Cli) -> Result<String> {
     }
     let env = std::env::var("ORM_ENV").unwrap_or_else(|_| "development".into());
     let text = std::fs::read_to_string("orm.toml").map_err(|_| {
-        fail("no database URL: pass --database-url, set DATABASE_URL, or run `orm-migrate init` for orm.toml")
+        fail(
+            MigrationErrorKind::Usage,
+            "no database URL: pass --database-url, set DATABASE_URL, or run `orm-migrate init` for orm.toml",
+        )
     })?;
-    url_from_toml(&text, &env).ok_or_else(|| fail(format!("orm.toml has no url for the `{env}` environment")))
+    url_from_toml(&text, &env).ok_or_else(|| {
+        fail(
+            MigrationErrorKind::Usage,
+            format!("orm.toml has no url for the `{env}` environment"),
+        )
+    })
 }
 
 fn init(dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     out.push(format!("created {}/", dir.display()));
     if !Path::new("orm.toml").exists() {
-        std::fs::write("orm.toml", ORM_TOML).map_err(|e| fail(e.to_string()))?;
+        std::fs::write("orm.toml", ORM_TOML).map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
         out.push("created orm.toml".into());
     }
     Ok(out)
@@ -185,9 +194,10 @@ fn init(dir: &Path) -> Result<Vec<String>> {
 
 fn generate(dir: &Path, name: &str) -> Result<Vec<String>> {
     let folder = crate::auto::new_folder(dir, name)?;
-    std::fs::write(folder.join("up.sql"), "-- Write the forward migration here.\n").map_err(|e| fail(e.to_string()))?;
+    std::fs::write(folder.join("up.sql"), "-- Write the forward migration here.\n")
+        .map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     std::fs::write(folder.join("down.sql"), "-- Write the reverse of up.sql here.\n")
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(MigrationErrorKind::Files, e.to_string()))?;
     Ok(vec![format!("created {}", folder.display())])
 }
 
@@ -250,7 +260,7 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
             allow_lossy,
         } => {
             let schema = schema.ok_or_else(|| {
-                fail("`generate --auto` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
+                fail(MigrationErrorKind::Usage, "`generate --auto` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
             })?;
             if *baseline {
                 return crate::auto::baseline(&cli.dir, schema, out);
@@ -262,7 +272,7 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
         } => return generate(&cli.seeders_dir, name).map(|lines| lines.into_iter().for_each(out)),
         Cmd::Check { server_urls } => {
             let schema = schema.ok_or_else(|| {
-                fail("`check` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
+                fail(MigrationErrorKind::Usage, "`check` needs the models: run it from your crate's binary through orm_migrate::cli::main_with(Schema::new().model::<..>())")
             })?;
             return check(&cli.dir, schema, server_urls, out).await;
         }
@@ -318,10 +328,13 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
                     out(format!("warning: {file}: {w}"));
                 }
                 if !found.is_empty() {
-                    return Err(fail(format!(
-                        "{} unsafe statement(s) in pending migrations; nothing was applied (mark a reviewed statement with `-- orm:safe` on the line before it)",
-                        found.len()
-                    )));
+                    return Err(fail(
+                        MigrationErrorKind::Unsafe,
+                        format!(
+                            "{} unsafe statement(s) in pending migrations; nothing was applied (mark a reviewed statement with `-- orm:safe` on the line before it)",
+                            found.len()
+                        ),
+                    ));
                 }
             }
             let r = migrator.run(db).await;
@@ -444,10 +457,13 @@ async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(St
             }
             Scratch::File { .. } => {
                 admin.close().await;
-                return Err(fail(format!(
-                    "--server-url takes the URL of a database server, not of {} (its check runs on a temporary file)",
-                    d.name()
-                )));
+                return Err(fail(
+                    MigrationErrorKind::Usage,
+                    format!(
+                        "--server-url takes the URL of a database server, not of {} (its check runs on a temporary file)",
+                        d.name()
+                    ),
+                ));
             }
         };
         let result = check_one(dir, schema, &scratch).await;
@@ -458,10 +474,10 @@ async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(St
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(fail(format!(
-            "the migrations do not give the models' schema: {}",
-            problems.join("; ")
-        )))
+        Err(fail(
+            MigrationErrorKind::Schema,
+            format!("the migrations do not give the models' schema: {}", problems.join("; ")),
+        ))
     }
 }
 

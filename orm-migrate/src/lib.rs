@@ -28,10 +28,11 @@ mod split;
 
 pub use migrator::{Event, Migrator, StatusRow};
 
-/// An `Error::Migration` with this message (every module's failures).
-pub(crate) fn fail(message: impl Into<String>) -> orm_core::Error {
+/// An `Error::Migration` of this kind with this message (every module's failures).
+pub(crate) fn fail(kind: orm_core::MigrationErrorKind, message: impl Into<String>) -> orm_core::Error {
     orm_core::Error::Migration {
         message: message.into(),
+        kind,
     }
 }
 pub use plan::{Options, UndoTarget};

@@ -6,7 +6,7 @@
 //! transaction is the lock ([`MigrationLockKind::Transaction`], SQLite's
 //! `BEGIN IMMEDIATE`) is run by the migrator inside one transaction instead.
 
-use orm_core::{Connection, Db, Dialect, Error, MigrationLockKind, Result, raw};
+use orm_core::{Connection, Db, Dialect, Error, MigrationErrorKind, MigrationLockKind, Result, raw};
 use std::time::{Duration, Instant};
 
 /// How the database takes (a 1/0 answer, never waiting) and gives back
@@ -20,6 +20,7 @@ fn lock_sql(dialect: Dialect) -> Result<LockSql> {
     match dialect.migration().lock {
         MigrationLockKind::Advisory { try_lock, unlock } => Ok(LockSql { try_lock, unlock }),
         MigrationLockKind::Transaction => Err(Error::Migration {
+            kind: MigrationErrorKind::Locked,
             message: format!(
                 "{} is locked by the runner's transaction, not by a lock connection",
                 dialect.name()
@@ -58,6 +59,7 @@ impl MigrationLock {
             }
             if Instant::now() >= deadline {
                 return Err(Error::Migration {
+                    kind: MigrationErrorKind::Locked,
                     message: format!(
                         "timed out after {timeout:?} waiting for the migration lock (another runner holds it)"
                     ),

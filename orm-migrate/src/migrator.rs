@@ -8,7 +8,7 @@ use crate::plan::{self, Applied, Available, Command, Options, Step, UndoTarget};
 use crate::source::{Migration, NO_TRANSACTION};
 use crate::split::split_statements;
 use orm_core::prelude::*;
-use orm_core::{Connection, Executor, ForeignKeySwitch, MigrationLockKind};
+use orm_core::{Connection, Executor, ForeignKeySwitch, MigrationErrorKind, MigrationLockKind};
 use std::time::{Duration, Instant};
 
 /// What the runner reports as it goes (the CLI prints these); see
@@ -94,11 +94,27 @@ fn guard_of(stmt: &str) -> Option<(&str, &str)> {
     (!query.is_empty()).then_some((what.trim(), query))
 }
 
-fn message_of(e: &Error) -> String {
+/// A failure inside a script, as the message and kind the migration's own
+/// error keeps: a nested migration error's (a guard, a missing script)
+/// without its "migration error:" prefix, else the error's text as a
+/// failed statement.
+fn inner(e: &Error) -> (String, MigrationErrorKind) {
     match e {
-        Error::Migration { message } => message.clone(),
-        other => other.to_string(),
+        Error::Migration { message, kind } => (message.clone(), *kind),
+        other => (other.to_string(), MigrationErrorKind::Script),
     }
+}
+
+/// A refused plan as a migration error of the matching kind.
+fn refused(e: plan::PlanError) -> Error {
+    let kind = match &e {
+        plan::PlanError::Dirty(_) => MigrationErrorKind::Dirty,
+        plan::PlanError::Edited(_) => MigrationErrorKind::Edited,
+        plan::PlanError::Missing(_) => MigrationErrorKind::Missing,
+        plan::PlanError::OutOfOrder { .. } => MigrationErrorKind::OutOfOrder,
+        plan::PlanError::UnknownTarget(_) => MigrationErrorKind::UnknownVersion,
+    };
+    fail(kind, e.to_string())
 }
 
 impl Migrator {
@@ -166,10 +182,12 @@ impl Migrator {
     }
 
     fn find(&self, version: u64) -> Result<&Migration> {
-        self.migrations
-            .iter()
-            .find(|m| m.version == version)
-            .ok_or_else(|| fail(format!("no migration with version {version}")))
+        self.migrations.iter().find(|m| m.version == version).ok_or_else(|| {
+            fail(
+                MigrationErrorKind::UnknownVersion,
+                format!("no migration with version {version}"),
+            )
+        })
     }
 
     fn available(&self, d: Dialect) -> Vec<Available> {
@@ -266,7 +284,7 @@ impl Migrator {
         self.table.sync(db).await?;
         let applied: Vec<Applied> = self.table.entries(db).await?.iter().map(|e| e.applied()).collect();
         let available = self.available(db.dialect());
-        let steps = plan::plan(&applied, &available, cmd, self.options).map_err(|e| fail(e.to_string()))?;
+        let steps = plan::plan(&applied, &available, cmd, self.options).map_err(refused)?;
         if self.options.allow_edited {
             // Accepting an edit records the new checksum, so later runs
             // without the flag are not refused again.
@@ -327,10 +345,12 @@ impl Migrator {
         let conn = db.acquire().await?;
         let mut keys_off = None;
         let result = loop {
-            let tx = conn
-                .begin()
-                .await
-                .map_err(|e| fail(format!("could not take the migration lock: {e}")))?;
+            let tx = conn.begin().await.map_err(|e| {
+                fail(
+                    MigrationErrorKind::Locked,
+                    format!("could not take the migration lock: {e}"),
+                )
+            })?;
             let steps = match self.plan_on(&tx, cmd).await {
                 Ok(steps) => steps,
                 Err(e) => break Err(e),
@@ -405,11 +425,10 @@ impl Migrator {
     fn script(m: &Migration, d: Dialect, up: bool) -> Result<(String, String)> {
         let found = if up { m.up(d) } else { m.down(d) };
         found.map(|(f, s)| (f, s.to_owned())).ok_or_else(|| {
-            fail(format!(
-                "{} has no {} script for {d:?}",
-                m.id(),
-                if up { "up" } else { "down" }
-            ))
+            fail(
+                MigrationErrorKind::MissingScript,
+                format!("{} has no {} script for {d:?}", m.id(), if up { "up" } else { "down" }),
+            )
         })
     }
 
@@ -421,10 +440,12 @@ impl Migrator {
     async fn run_guards<E: Executor + ?Sized>(exec: &E, file: &str, sql: &str) -> Result<()> {
         for stmt in split_statements(sql) {
             let Some((what, query)) = guard_of(&stmt) else { continue };
-            let found: Vec<i64> = raw(query)
-                .fetch_scalars(exec)
-                .await
-                .map_err(|e| fail(format!("{file}: the guard for {what} could not run: {e}")))?;
+            let found: Vec<i64> = raw(query).fetch_scalars(exec).await.map_err(|e| {
+                fail(
+                    MigrationErrorKind::Script,
+                    format!("{file}: the guard for {what} could not run: {e}"),
+                )
+            })?;
             let n = found.first().copied().unwrap_or(0);
             if n > 0 {
                 let (kind, what) = what.split_once(' ').unwrap_or(("lossy", what));
@@ -433,9 +454,10 @@ impl Migrator {
                 } else {
                     "lossy change refused"
                 };
-                return Err(fail(format!(
-                    "{file}: {kind}: {n} stored row(s) would not survive {what}; nothing was changed"
-                )));
+                return Err(fail(
+                    MigrationErrorKind::Guarded,
+                    format!("{file}: {kind}: {n} stored row(s) would not survive {what}; nothing was changed"),
+                ));
             }
         }
         Ok(())
@@ -459,7 +481,10 @@ impl Migrator {
                     .chars()
                     .take(80)
                     .collect();
-                return Err(fail(format!("{file}, statement {} (`{excerpt}`): {e}", i + 1)));
+                return Err(fail(
+                    MigrationErrorKind::Script,
+                    format!("{file}, statement {} (`{excerpt}`): {e}", i + 1),
+                ));
             }
         }
         Ok(())
@@ -545,11 +570,14 @@ impl Migrator {
             self.table.set(conn, m.version, None, Some(true), None).await?;
         }
         Self::run_script(conn, &file, &sql, script).await.map_err(|e| {
-            fail(format!(
-                "{}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
-                message_of(&e),
-                m.id()
-            ))
+            let (message, kind) = inner(&e);
+            fail(
+                kind,
+                format!(
+                    "{message}; {} is marked dirty: fix the database by hand, then run `orm-migrate repair`",
+                    m.id()
+                ),
+            )
         })?;
         if up {
             let ms = started.elapsed().as_millis() as i64;
@@ -567,9 +595,12 @@ async fn broken_keys(tx: &orm_core::Transaction, switch: ForeignKeySwitch) -> Re
     let rows: Vec<(String, i64, String)> = orm_core::raw(switch.violations).fetch_as(tx).await?;
     match rows.first() {
         None => Ok(()),
-        Some((table, rowid, parent)) => Err(fail(format!(
-            "{} row(s) would reference rows that are gone (first: `{table}` rowid {rowid} -> `{parent}`); nothing was applied",
-            rows.len()
-        ))),
+        Some((table, rowid, parent)) => Err(fail(
+            MigrationErrorKind::BrokenForeignKeys,
+            format!(
+                "{} row(s) would reference rows that are gone (first: `{table}` rowid {rowid} -> `{parent}`); nothing was applied",
+                rows.len()
+            ),
+        )),
     }
 }

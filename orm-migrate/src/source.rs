@@ -2,7 +2,9 @@
 //! `up.sql` / `down.sql` and optional per-dialect overrides
 //! (`up.postgres.sql`, `up.mysql.sql`, `up.sqlite.sql`).
 
-use crate::fail as err;
+fn err(message: impl Into<String>) -> orm_core::Error {
+    crate::fail(orm_core::MigrationErrorKind::Files, message)
+}
 use orm_core::{Dialect, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;

@@ -113,7 +113,7 @@ async fn drift_is_refused_and_crlf_accepted(t: &TestDb) {
         .await
         .expect_err("edited");
     assert!(
-        matches!(&err, Error::Migration { message } if message.contains("20260101000001_create_log/up.sql") && message.contains("changed")),
+        matches!(&err, Error::Migration { message, kind: orm_core::MigrationErrorKind::Edited } if message.contains("20260101000001_create_log/up.sql") && message.contains("changed")),
         "{err}"
     );
     // Accepting the edit records the new checksum: later runs without the

@@ -266,7 +266,7 @@ impl Conn<'_> {
     }
 
     /// A copy of the values for the log, when the pool asks for them.
-    fn logged_values(&self, st: &Statement) -> Vec<crate::Value> {
+    fn logged_values(&self, st: &Statement) -> Vec<crate::value::Value> {
         let inner = &self.db().inner;
         if inner.log_parameters && inner.logger.is_some() {
             st.params.clone()
@@ -275,7 +275,15 @@ impl Conn<'_> {
         }
     }
 
-    fn log(&self, sql: Option<&str>, params: usize, values: &[crate::Value], started: Instant, rows: u64, ok: bool) {
+    fn log(
+        &self,
+        sql: Option<&str>,
+        params: usize,
+        values: &[crate::value::Value],
+        started: Instant,
+        rows: u64,
+        ok: bool,
+    ) {
         let Some(sql) = sql else { return };
         let elapsed = started.elapsed();
         tracing::debug!(target: "orm_core::sql", sql, params, elapsed_us = elapsed.as_micros() as u64, rows, ok, "statement");
@@ -342,7 +350,7 @@ pub(crate) fn stream_rows<'a, T: Send + 'a>(
 struct StreamLog<'a> {
     conn: Conn<'a>,
     sql: Option<String>,
-    values: Vec<crate::Value>,
+    values: Vec<crate::value::Value>,
     params: usize,
     started: Instant,
     rows: u64,
@@ -350,6 +358,16 @@ struct StreamLog<'a> {
 }
 
 impl Db {
+    /// Run `st` on this pool itself, without replica routing or a
+    /// session's position (the replica checks' position queries).
+    pub(crate) async fn fetch_here<T: Send>(
+        &self,
+        st: Statement,
+        decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        Conn::Db(self).fetch_unrouted(st, decode).await
+    }
+
     /// One round trip to the server; a dead database is an error, never a
     /// hang. With read replicas, each is checked too (see
     /// [`replica_status`](Self::replica_status)); a replica down is not an

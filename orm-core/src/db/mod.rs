@@ -25,7 +25,7 @@ pub struct QueryEvent<'a> {
     pub(crate) sql: &'a str,
     pub(crate) params: usize,
     /// The bound values, kept only with [`DbBuilder::log_parameters`].
-    pub(crate) values: &'a [crate::Value],
+    pub(crate) values: &'a [crate::value::Value],
     pub(crate) elapsed: Duration,
     pub(crate) rows: u64,
     pub(crate) ok: bool,
@@ -43,7 +43,7 @@ impl QueryEvent<'_> {
     /// The bound values, in placeholder order, when the pool was built with
     /// [`DbBuilder::log_parameters`]`(true)`; empty otherwise (the default:
     /// values may be personal data).
-    pub fn params(&self) -> &[crate::Value] {
+    pub fn params(&self) -> &[crate::value::Value] {
         self.values
     }
     /// Wall time from send to the last row.

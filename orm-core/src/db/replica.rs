@@ -255,8 +255,7 @@ async fn position_of(primary: &Db, sql: ReplicaSql) -> Result<String> {
         sql: sql.position.into(),
         params: Vec::new(),
     };
-    let conn = super::exec::Conn::Db(primary);
-    let rows = conn.fetch_unrouted(st, |r| <String as FieldType>::decode(r, 0)).await?;
+    let rows = primary.fetch_here(st, |r| <String as FieldType>::decode(r, 0)).await?;
     rows.into_iter().next().ok_or_else(|| Error::Connection {
         message: "the primary reported no position".into(),
     })
@@ -271,8 +270,7 @@ async fn reached(replica: &Db, sql: ReplicaSql, position: &str) -> Result<bool> 
         sql: sql.reached.into(),
         params: vec![Value::String(position.to_owned())],
     };
-    let conn = super::exec::Conn::Db(replica);
-    let rows = conn.fetch_unrouted(st, |r| <i64 as FieldType>::decode(r, 0)).await?;
+    let rows = replica.fetch_here(st, |r| <i64 as FieldType>::decode(r, 0)).await?;
     Ok(rows.first().copied() == Some(1))
 }
 

@@ -41,7 +41,7 @@ pub(crate) struct Done {
 
 /// Where rows go as they are read: `false` stops the read (the decoder
 /// kept its error).
-pub(crate) type RowSink<'s> = dyn FnMut(crate::RowRef<'_>) -> bool + Send + 's;
+pub(crate) type RowSink<'s> = dyn FnMut(crate::row::RowRef<'_>) -> bool + Send + 's;
 
 /// A row owned by a stream, readable through [`RowAccess`].
 pub(crate) type OwnedRow = Box<dyn RowAccess + Send>;

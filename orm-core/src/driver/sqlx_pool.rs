@@ -426,7 +426,7 @@ macro_rules! sqlx_driver {
         let q = sqlx::query_with(sqlx::AssertSqlSafe(sql), args);
         let mut stream = q.fetch($exec);
         while let Some(row) = stream.try_next().await.map_err(err)? {
-            if !($sink)($crate::RowRef::new(&row)) {
+            if !($sink)($crate::row::RowRef::new(&row)) {
                 break;
             }
         }

@@ -11,7 +11,7 @@
 //! joined twice and two associations to one table cannot collide.
 
 use super::{Assoc, Key, KeyHasher};
-use crate::association::{LinkRow, Loaded};
+use crate::assoc::fields::{LinkRow, Loaded};
 use crate::ast::{Cond, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::db::Conn;
@@ -511,12 +511,12 @@ pub struct AssocColumn<P, C, T> {
     assoc: &'static AssocMeta,
     /// The target's default scope, which its rows must satisfy.
     scope: Option<Cond>,
-    column: crate::Column<C, T>,
+    column: crate::column::Column<C, T>,
     _marker: PhantomData<fn() -> P>,
 }
 
 impl<P, C, T: FieldType> AssocColumn<P, C, T> {
-    pub(crate) fn new(assoc: &'static AssocMeta, scope: Option<Cond>, column: crate::Column<C, T>) -> Self {
+    pub(crate) fn new(assoc: &'static AssocMeta, scope: Option<Cond>, column: crate::column::Column<C, T>) -> Self {
         AssocColumn {
             assoc,
             scope,

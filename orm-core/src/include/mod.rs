@@ -5,11 +5,11 @@ pub(crate) mod join;
 
 pub use join::AssocColumn;
 
-use crate::association::{LinkRow, Loaded};
-use crate::ast::{Cond, Exists, Insert, Join, OrderTerm, Select, SelectItem};
+use crate::assoc::fields::{LinkRow, Loaded};
+use crate::ast::{Cond, Exists, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
-use crate::db::{Conn, Executor};
-use crate::dialect::{render_insert, render_select};
+use crate::db::Conn;
+use crate::dialect::render_select;
 use crate::error::{Error, Result};
 use crate::field::FieldType;
 use crate::meta::{AssocKind, AssocMeta, ModelMeta};
@@ -245,7 +245,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// association is joined once (LEFT JOIN) however many conditions use
     /// it; on a to-many association a condition means "some row matches"
     /// (an `EXISTS`), and ordering by it panics.
-    pub fn col<T: crate::FieldType>(&self, column: crate::Column<C, T>) -> join::AssocColumn<P, C, T> {
+    pub fn col<T: crate::field::FieldType>(&self, column: crate::column::Column<C, T>) -> join::AssocColumn<P, C, T> {
         join::AssocColumn::new(self.meta, crate::model::default_scope_filter::<C>(), column)
     }
 
@@ -290,7 +290,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// (sorting every loaded row cost the server more than the load: the
     /// IN-list lookups already return each parent's rows together) and each
     /// parent's rows are put in primary-key order here instead.
-    fn sort_groups<'g>(&self, groups: impl Iterator<Item = &'g mut Vec<C>>)
+    pub(crate) fn sort_groups<'g>(&self, groups: impl Iterator<Item = &'g mut Vec<C>>)
     where
         C: 'g,
     {
@@ -483,7 +483,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         Ok((out_keys, out, out_links, collectors))
     }
 
-    fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
+    pub(crate) fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
         key_of(&p.__value_at(idx))
     }
 
@@ -664,145 +664,5 @@ pub(crate) fn sort_by_key_of<'g, C: Model, T: 'g>(
         if !group.is_sorted_by_key(key) {
             group.sort_by_cached_key(key);
         }
-    }
-}
-
-/// The target rows of one parent (`user.get_posts(&db)`).
-pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-) -> Result<Vec<C>> {
-    let (parent_col, _) = assoc.key_columns();
-    let Some(key) = assoc.parent_key(parent, col_index(P::META, parent_col)?) else {
-        return Ok(Vec::new());
-    };
-    let conn = db.__conn();
-    let (_, mut children) = assoc.fetch(conn, &[key]).await?;
-    assoc.sort_groups(std::iter::once(&mut children));
-    Ok(children)
-}
-
-/// How many target rows one parent has (`user.count_posts(&db)`).
-pub async fn count_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-) -> Result<i64> {
-    let conn = db.__conn();
-    let pk = parent.__pk();
-    let target = C::META;
-    let m = assoc.meta;
-    let mut s;
-    match m.kind {
-        AssocKind::BelongsToMany => {
-            s = Select::new(m.through);
-            s.alias = Some("j");
-            s.joins.push(Join::inner(
-                target.table,
-                "t",
-                ("t", target.pk().name),
-                ("j", m.other_key),
-            ));
-            s.qualifier = Some("t");
-            let key = Cond::Qualified("j", Box::new(Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, pk)));
-            s.filter = Some(match assoc.child_filter() {
-                Some(f) => Cond::And(vec![key, f]),
-                None => key,
-            });
-        }
-        _ => {
-            let (parent_col, child_col) = assoc.key_columns();
-            let v = parent.__value_at(col_index(P::META, parent_col)?);
-            s = Select::new(target.table);
-            let key = Cond::Cmp(child_col, crate::ast::CmpOp::Eq, v);
-            s.filter = Some(match assoc.child_filter() {
-                Some(f) => Cond::And(vec![key, f]),
-                None => key,
-            });
-        }
-    }
-    s.items = vec![SelectItem::CountStar];
-    let st = render_select(conn.dialect().sql(), &s);
-    Ok(conn
-        .read(st, |r| i64::decode(r, 0))
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or(0))
-}
-
-/// Link targets through the join table; links that exist are kept.
-pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-    targets: &[&C],
-) -> Result<()> {
-    if targets.is_empty() {
-        return Ok(());
-    }
-    let m = assoc.meta;
-    let conn = db.__conn();
-    let pk = parent.__pk();
-    let rows = targets.iter().map(|t| vec![pk.clone(), t.__pk()]).collect();
-    let ins = Insert {
-        table: m.through,
-        columns: vec![m.foreign_key, m.other_key],
-        rows,
-        returning: None,
-        ignore_conflicts: true,
-        on_conflict: None,
-        returning_all: Vec::new(),
-    };
-    let st = render_insert(conn.dialect().sql(), ins);
-    conn.execute(st)
-        .await
-        .map(|_| ())
-        .map_err(|e| crate::meta::enrich_join(e, m.through, [m.foreign_key, m.other_key]))
-}
-
-/// Remove links through the join table: to `only` these targets, or all
-/// but `keep` of them.
-pub async fn unlink<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-    targets: &[&C],
-    keep: bool,
-) -> Result<u64> {
-    let m = assoc.meta;
-    let conn = db.__conn();
-    let values: Vec<Value> = targets.iter().map(|t| t.__pk()).collect();
-    let mut parts = vec![Cond::Cmp(m.foreign_key, crate::ast::CmpOp::Eq, parent.__pk())];
-    if !(keep && values.is_empty()) {
-        parts.push(Cond::In(m.other_key, values, keep));
-    }
-    let del = crate::ast::Delete {
-        table: m.through,
-        filter: Some(Cond::And(parts)),
-    };
-    let st = crate::dialect::render_delete(conn.dialect().sql(), &del);
-    let done = conn
-        .execute(st)
-        .await
-        .map_err(|e| crate::meta::enrich_join(e, m.through, [m.foreign_key, m.other_key]))?;
-    Ok(done.rows_affected)
-}
-
-/// Replace the parent's links with exactly `targets`, atomically.
-pub async fn set_links<P: Model, C: Model + Clone, E: Executor + ?Sized>(
-    parent: &P,
-    db: &E,
-    assoc: Assoc<P, C>,
-    targets: &[&C],
-) -> Result<()> {
-    let run = async |tx: &crate::Transaction| {
-        unlink(parent, tx, assoc.clone(), targets, true).await?;
-        link(parent, tx, assoc.clone(), targets).await
-    };
-    match db.__conn() {
-        Conn::Db(d) => d.transaction(run).await,
-        Conn::Tx(t) => t.transaction(run).await,
     }
 }

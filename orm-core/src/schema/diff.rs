@@ -4,7 +4,7 @@
 //! renders it. The reverse migration is the diff the other way round.
 
 use super::def::{ColumnDef, ForeignKeyDef, TableDef};
-use super::snapshot::{SnapColumn, Snapshot, bad};
+use super::snapshot_file::{SnapColumn, bad};
 use crate::error::Result;
 use crate::value::SqlType;
 
@@ -39,7 +39,7 @@ impl ColumnRename {
 }
 
 impl std::str::FromStr for ColumnRename {
-    type Err = crate::Error;
+    type Err = crate::error::Error;
     fn from_str(s: &str) -> Result<ColumnRename> {
         let parsed = s.split_once('.').and_then(|(table, rest)| {
             let (from, to) = rest.split_once(':')?;
@@ -127,7 +127,7 @@ impl Changes {
 }
 
 /// The changes that turn `old` into `new`.
-pub(crate) fn diff(old: &Snapshot, new: &Snapshot, renames: &[ColumnRename]) -> Result<Changes> {
+pub(crate) fn diff(old: &[TableDef], new: &[TableDef], renames: &[ColumnRename]) -> Result<Changes> {
     for r in renames {
         let (Some(o), Some(n)) = (find(old, &r.table), find(new, &r.table)) else {
             return Err(bad(format!(
@@ -143,14 +143,8 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, renames: &[ColumnRename]) -> 
         }
     }
     let mut out = Changes {
-        created: new
-            .tables
-            .iter()
-            .filter(|t| find(old, &t.name).is_none())
-            .cloned()
-            .collect(),
+        created: new.iter().filter(|t| find(old, &t.name).is_none()).cloned().collect(),
         dropped: old
-            .tables
             .iter()
             .rev()
             .filter(|t| find(new, &t.name).is_none())
@@ -162,7 +156,7 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, renames: &[ColumnRename]) -> 
         out.warnings
             .push(format!("table `{}` is dropped, with its rows", t.name));
     }
-    for n in &new.tables {
+    for n in new {
         let Some(o) = find(old, &n.name) else { continue };
         let mine: Vec<(String, String)> = renames
             .iter()
@@ -177,8 +171,8 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot, renames: &[ColumnRename]) -> 
     Ok(out)
 }
 
-fn find<'a>(s: &'a Snapshot, name: &str) -> Option<&'a TableDef> {
-    s.tables.iter().find(|t| t.name == name)
+fn find<'a>(s: &'a [TableDef], name: &str) -> Option<&'a TableDef> {
+    s.iter().find(|t| t.name == name)
 }
 
 fn has(t: &TableDef, column: &str) -> bool {

@@ -12,6 +12,7 @@ mod introspect;
 mod lossy;
 mod rust;
 mod snapshot;
+mod snapshot_file;
 
 use crate::backend::Dialect;
 use crate::db::Executor;

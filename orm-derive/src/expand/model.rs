@@ -3,13 +3,12 @@
 //! structs, which users name).
 
 use crate::expand::{associations, columns, methods, new_patch, row, validate};
-use crate::ir;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::DeriveInput;
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    let model = ir::build(input)?;
+    let model = crate::build::build(input)?;
     let new_patch = new_patch::structs(&model);
     let consts = columns::consts(&model);
     let meta = columns::meta(&model);

@@ -140,7 +140,7 @@ fn fetch_on(conn: &Connection, st: &Statement, sink: &mut RowSink<'_>) -> std::r
         match rows.next() {
             Ok(Some(row)) => {
                 delivered = true;
-                if !sink(crate::RowRef::new(&LiveRow(row))) {
+                if !sink(crate::row::RowRef::new(&LiveRow(row))) {
                     return Ok(());
                 }
             }

@@ -113,7 +113,7 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         Cond::Cmp(fk, CmpOp::Eq, key.clone()),
         crate::runtime::keys_filter(targets, true),
     ]);
-    let run = async |tx: &crate::Transaction| {
+    let run = async |tx: &crate::db::Transaction| {
         let conn = Conn::Tx(tx);
         let nullable = not_nullable::<C>(fk);
         if let Err(e) = nullable {
@@ -155,5 +155,5 @@ pub async fn is_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         Some(f) => Cond::And(vec![f, key]),
         None => key,
     });
-    Ok(crate::include::count_related(parent, db, assoc).await? > 0)
+    Ok(crate::assoc::methods::count_related(parent, db, assoc).await? > 0)
 }

@@ -2,6 +2,11 @@
 //! plus aggregates, grouping, column selection, streaming, and filtered
 //! bulk `update` and `delete`.
 
+pub(crate) mod group;
+pub(crate) mod lock;
+pub(crate) mod page;
+pub(crate) mod subquery;
+
 use crate::ast::{AggCast, AggFn, Assign, Cond, Delete, OrderTerm, Select, SelectItem, Update};
 use crate::backend::Dialect;
 use crate::column::{Column, Condition, Order};
@@ -96,7 +101,7 @@ impl<M: Model> Find<M> {
 
     /// The connection a read of this query uses: `conn`, or with
     /// `use_primary()` the primary of its `Db` (kept in `slot`).
-    pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<crate::Db>) -> Conn<'a> {
+    pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<crate::db::Db>) -> Conn<'a> {
         match conn {
             Conn::Db(d) if self.use_primary => Conn::Db(slot.insert(d.primary())),
             other => other,

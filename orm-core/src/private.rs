@@ -1,0 +1,114 @@
+//! Runtime support for generated code (`orm_core::__private`). Not a
+//! public API: it may change in any release. Generated methods are one-line
+//! calls into these functions and re-exports, so the code users' crates
+//! compile stays small and the runtime keeps one copy of each body.
+
+pub use crate::assoc::fields::{AssocField, Loaded};
+pub use crate::assoc::has_many::{adopt, is_related, orphan, replace_children};
+pub use crate::assoc::methods::{count_related, get_related, link, set_links, unlink};
+pub use crate::bulk::{bulk_create, find_or_create, upsert, upsert_on};
+pub use crate::error::FieldErrors;
+pub use crate::runtime::{
+    create, destroy, destroy_force, find_by_key, increment, reload, restore, save, save_columns, update, validate,
+};
+pub use chrono::{DateTime, Utc};
+pub use serde;
+pub use std::option::Option;
+pub use std::result::Result;
+pub use std::string::String;
+pub use std::vec::Vec;
+pub use validator;
+
+use crate::row::RowRef;
+
+/// What a `DbEnum` needs for the serde derives of `NewX` and `XPatch`.
+#[diagnostic::on_unimplemented(
+    message = "the DbEnum `{Self}` needs serde's `Serialize` and `Deserialize`",
+    label = "add `#[derive(Serialize, Deserialize)]` to this enum",
+    note = "a model's `NewX` and `XPatch` are serde types, so every column type needs both"
+)]
+pub trait DbEnumSerde {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned> DbEnumSerde for T {}
+
+/// Checked by `#[derive(DbEnum)]` at the enum's name.
+pub fn db_enum_needs_serde<T: DbEnumSerde>() {}
+
+/// Record `message` for `field` when `ok` is false.
+pub fn check(errors: &mut FieldErrors, field: &str, ok: bool, message: impl FnOnce() -> String) {
+    if !ok {
+        errors.entry(field.to_owned()).or_default().push(message());
+    }
+}
+
+/// The result of a `custom` validator: `Err(e)` records `e`'s text.
+pub fn check_custom<E: std::fmt::Display>(errors: &mut FieldErrors, field: &str, r: Result<(), E>) {
+    if let Err(e) = r {
+        errors.entry(field.to_owned()).or_default().push(e.to_string());
+    }
+}
+
+/// `column = key` for `find_by_pk` (any value that converts to the key's type).
+pub fn key_eq<M, T: crate::field::FieldType>(
+    column: crate::column::Column<M, T>,
+    key: impl crate::field::IntoValue<T::Compare>,
+) -> crate::column::Condition<M> {
+    column.eq_value(key.into_value())
+}
+
+/// `length = N` on a string column: at most N characters.
+pub fn max_chars(s: &str, max: usize) -> bool {
+    s.chars().nth(max).is_none()
+}
+
+/// A field's decoded value, or its error naming the model, its field
+/// and `table.column` (generated `__from_row_at` wraps every field).
+#[inline]
+pub fn decoded<T>(
+    r: crate::error::Result<T>,
+    meta: &'static crate::meta::ModelMeta,
+    idx: usize,
+) -> crate::error::Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(crate::row::in_column(e, meta, idx)),
+    }
+}
+
+/// Decode a `DbEnum` from its stored label.
+pub fn decode_enum<E: crate::field::DbEnum>(row: RowRef<'_>, idx: usize, name: &str) -> crate::error::Result<E> {
+    crate::field::decode_enum(row, idx, name)
+}
+
+/// Deserialize a present value (even `null`) as `Some`, so that an
+/// `Option<Option<T>>` tells "absent" from "null".
+pub fn deserialize_some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A value for the column of a `FieldType`.
+pub fn to_value<T: crate::field::FieldType>(v: &T) -> crate::value::Value {
+    v.to_value()
+}
+
+/// Start a query on `M`, with its default scope applied.
+pub fn find<M: crate::model::Model>() -> crate::query::Find<M> {
+    M::__default_scope(crate::query::Find::new())
+}
+
+/// Start a query on `M` without its default scope.
+pub fn unscoped<M: crate::model::Model>() -> crate::query::Find<M> {
+    crate::query::Find::new()
+}
+
+/// Merge a model-level check (`#[orm(validate = ..)]`) into `errors`.
+pub fn check_model(errors: &mut FieldErrors, r: Result<(), FieldErrors>) {
+    if let Err(found) = r {
+        for (field, messages) in found {
+            errors.entry(field).or_default().extend(messages);
+        }
+    }
+}
