@@ -341,7 +341,6 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
 /// Every generated script, by step, against `tests/golden/auto/`.
 fn compare_with_golden(dir: &Path) {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/auto");
-    let bless = std::env::var("ORM_BLESS").is_ok_and(|v| v == "1");
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -360,15 +359,7 @@ fn compare_with_golden(dir: &Path) {
     }
     for (rel, path) in files {
         let got = std::fs::read_to_string(&path).unwrap();
-        let want_path = golden.join(&rel);
-        if bless {
-            std::fs::create_dir_all(want_path.parent().unwrap()).unwrap();
-            std::fs::write(&want_path, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&want_path)
-            .unwrap_or_else(|_| panic!("no golden file {} (run with ORM_BLESS=1)", want_path.display()));
-        assert_eq!(got, want, "{} differs from its golden file", rel.display());
+        orm_tests::golden(&golden.join(&rel), &got);
     }
 }
 

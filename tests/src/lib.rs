@@ -293,3 +293,30 @@ macro_rules! shared_dialect_tests {
         )*
     };
 }
+
+/// Compare `actual` with the golden file at `path`, or, with
+/// `ORM_BLESS=1`, write it there (making its folder). Every golden-file
+/// test of the workspace goes through here, so one variable blesses them
+/// all.
+///
+/// ```no_run
+/// let source = "pub struct User;";
+/// orm_tests::golden(std::path::Path::new("tests/introspected/sqlite.rs"), source);
+/// ```
+pub fn golden(path: &std::path::Path, actual: &str) {
+    if blessing() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("make the golden folder");
+        }
+        std::fs::write(path, actual).expect("write the golden file");
+        return;
+    }
+    let want = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("no golden file {} (run with ORM_BLESS=1)", path.display()));
+    assert_eq!(actual, want, "{} differs from its golden file (ORM_BLESS=1 rewrites it)", path.display());
+}
+
+/// Whether golden files are being rewritten (`ORM_BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var("ORM_BLESS").is_ok_and(|v| v == "1")
+}

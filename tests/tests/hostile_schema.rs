@@ -73,11 +73,7 @@ fn golden(t: &TestDb, source: &str) {
         Backend::Sqlite => "sqlite",
     };
     let path = format!("{}/tests/introspected/hostile_{name}.rs", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var("ORM_BLESS").is_ok() {
-        std::fs::write(&path, source).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(source, want, "{path} differs (ORM_BLESS=1 rewrites it)");
+    orm_tests::golden(std::path::Path::new(&path), source);
 }
 
 /// The hand-written row, by each dialect's SQL.

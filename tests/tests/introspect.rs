@@ -261,17 +261,7 @@ async fn the_suite_schema_reads_back(t: &TestDb) {
     assert_eq!(source.matches("#[derive(Model").count(), want.len() - 1, "{source}");
     let golden =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/introspected/{}.rs", t.dialect().name()));
-    if std::env::var("ORM_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&golden, &source).unwrap();
-    } else {
-        let want = std::fs::read_to_string(&golden).unwrap();
-        assert_eq!(
-            source,
-            want,
-            "{} differs from what introspect writes (ORM_BLESS=1 rewrites it)",
-            golden.display()
-        );
-    }
+    orm_tests::golden(&golden, &source);
     seed(t).await;
     match t.dialect() {
         Dialect::Postgres => read_through!(from_postgres, t),

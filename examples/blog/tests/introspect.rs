@@ -159,17 +159,7 @@ async fn introspect_the_blog(t: &TestDb) {
     );
     let source = found.snapshot.to_rust();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/introspected/{}.rs", d.name()));
-    if std::env::var("ORM_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&golden, &source).unwrap();
-    } else {
-        let want = std::fs::read_to_string(&golden).unwrap();
-        assert_eq!(
-            source,
-            want,
-            "{} differs from what introspect writes (ORM_BLESS=1 rewrites it)",
-            golden.display()
-        );
-    }
+    orm_tests::golden(&golden, &source);
     let only = Snapshot::introspect(&t.db, &["users".to_string()]).await.unwrap();
     assert_eq!(only.snapshot.table_names(), ["users"]);
     match d {

@@ -1,9 +1,9 @@
-//! The glue the three sqlx drivers share: a pool and a held connection
-//! over any `sqlx::Database` that implements [`SqlxDb`], error mapping,
-//! the probe connection and the pool settings.
+//! The glue the two sqlx drivers (PostgreSQL, MySQL/MariaDB) share: a pool
+//! and a held connection over any `sqlx::Database` that implements
+//! [`SqlxDb`], error mapping, the probe connection and the pool settings.
 //!
-//! Each database's file implements [`SqlxDb`] (binding, row access, write
-//! results, error fields, what a dirty drop does) and invokes
+//! Each database's `backend/<db>/driver.rs` implements [`SqlxDb`]
+//! (binding, row access, write results, error fields) and invokes
 //! [`sqlx_driver!`] once: the `Driver`/`DriverConn` impls are written out
 //! for its concrete types, which keeps sqlx's executor bounds concrete.
 

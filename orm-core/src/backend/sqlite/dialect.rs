@@ -164,7 +164,7 @@ impl SqlDialect for Sqlite {
     /// Integer sums in 128 bits (SQLite's SUM fails when a partial sum
     /// leaves i64, even if the total fits), decimal sums exactly and decimal
     /// extremes by value: the functions and collation registered on every
-    /// connection (driver/sqlite_functions.rs).
+    /// connection (backend/sqlite/functions.rs).
     fn write_aggregate(
         &self,
         w: &mut Writer<'_>,
@@ -196,7 +196,7 @@ impl SqlDialect for Sqlite {
     }
 
     /// Decimals are stored as text; `orm_decimal` (registered on every
-    /// connection, driver/sqlite_functions.rs) compares them as numbers.
+    /// connection, backend/sqlite/functions.rs) compares them as numbers.
     fn f32_image(&self, col: &str) -> String {
         format!("orm_f32({col})")
     }

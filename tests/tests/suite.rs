@@ -1,0 +1,37 @@
+//! The integration suite as one test binary: one module per capability
+//! (each module's tests run on SQLite, PostgreSQL and MariaDB through the
+//! `orm_tests` harness). One binary links orm-core, sqlx and rusqlite once,
+//! where a binary per file linked them thirty times. `faults.rs`, which
+//! stops and restarts the real servers, stays a binary of its own: cargo
+//! runs test binaries one at a time, so nothing else runs while a server
+//! is down.
+
+mod associations;
+mod connect;
+mod crud;
+mod eager;
+mod errors;
+mod expressions;
+mod golden;
+mod grouping;
+mod hostile;
+mod hostile_schema;
+mod integrity;
+mod introspect;
+mod json;
+mod locks;
+mod model_api;
+mod model_power;
+mod oracle;
+mod query;
+mod reliability;
+mod replicas;
+mod roundtrip;
+mod schema;
+mod sqlite_driver;
+mod subqueries;
+mod transactions;
+mod types;
+mod ui;
+mod validation;
+mod visibility;
