@@ -313,7 +313,12 @@ pub fn golden(path: &std::path::Path, actual: &str) {
     }
     let want = std::fs::read_to_string(path)
         .unwrap_or_else(|_| panic!("no golden file {} (run with ORM_BLESS=1)", path.display()));
-    assert_eq!(actual, want, "{} differs from its golden file (ORM_BLESS=1 rewrites it)", path.display());
+    assert_eq!(
+        actual,
+        want,
+        "{} differs from its golden file (ORM_BLESS=1 rewrites it)",
+        path.display()
+    );
 }
 
 /// Whether golden files are being rewritten (`ORM_BLESS=1`).
