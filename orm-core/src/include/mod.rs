@@ -1,5 +1,7 @@
-//! Eager loading (`include`) and association methods: one query per
-//! include level with the parents' keys, never one per parent.
+//! Eager loading (`include`): the association handle `Assoc<P, C>` and its
+//! loaders, one query per include level with the parents' keys, never one
+//! per parent (`join.rs`: the JOIN strategy). The association methods that
+//! use the same handle are `assoc/`.
 
 pub(crate) mod join;
 
