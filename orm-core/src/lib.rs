@@ -54,6 +54,7 @@ mod raw;
 mod row;
 mod runtime;
 mod schema;
+pub mod testing;
 mod tracked;
 mod value;
 

@@ -435,7 +435,7 @@ async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(St
     // Every backend that keeps a database in a file is checked on a
     // temporary one; servers on the URLs given.
     for d in Dialect::all() {
-        if let Scratch::File { url } = d.migration().scratch {
+        if let Scratch::File { url, .. } = d.migration().scratch {
             let file = std::env::temp_dir().join(format!("orm-check-{stamp}.{}.db", d.name()));
             let result = check_one(dir, schema, &url(&file.display().to_string())).await;
             let _ = std::fs::remove_file(&file);
@@ -451,6 +451,7 @@ async fn check(dir: &Path, schema: &Schema, servers: &[String], out: &(dyn Fn(St
                 create,
                 drop,
                 url: url_in,
+                ..
             } => {
                 raw(create(&name)).execute(&admin).await?;
                 (url_in(url, &name), drop(&name))

@@ -11,7 +11,7 @@ pub mod models;
 /// it (models derived with `#[orm(crate = "orm_tests::reexported")]`).
 pub use orm_core as reexported;
 
-use orm_core::{Db, Dialect, Scratch, raw};
+use orm_core::{Db, Dialect, Scratch};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum Backend {
 
 impl Backend {
     /// The server the test namespaces are made on (`None`: a file database).
-    fn server(self) -> Option<String> {
+    pub fn server(self) -> Option<String> {
         match self {
             Backend::Sqlite => None,
             Backend::Postgres => Some(pg_server()),
@@ -130,37 +130,44 @@ impl TestDb {
         configure: impl FnOnce(orm_core::DbBuilder) -> orm_core::DbBuilder,
     ) -> Option<TestDb> {
         let ns = namespace(test);
-        // How a private namespace is made is the backend's migration data
-        // (the same `orm-migrate check` uses).
-        let url = match (backend.dialect().migration().scratch, backend.server()) {
-            (Scratch::Namespace { create, drop, url }, Some(server)) => {
-                let admin = Self::admin(backend, &server, test).await?;
-                raw(drop(&ns)).execute(&admin).await.expect("drop the namespace");
-                raw(create(&ns)).execute(&admin).await.expect("create the namespace");
-                admin.close().await;
-                url(&server, &ns)
+        if let (true, Scratch::File { url, .. }) = (file, backend.dialect().migration().scratch) {
+            // A file several pools or processes can share.
+            let dir = std::env::temp_dir().join("orm-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let path = dir.join(format!("{ns}_{}.db", std::process::id()));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
-            (Scratch::File { url }, _) if file => {
-                let dir = std::env::temp_dir().join("orm-tests");
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                let path = dir.join(format!("{ns}_{}.db", std::process::id()));
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-                url(&path.display().to_string())
+            let url = url(&path.display().to_string());
+            let db = configure(Db::builder(url.clone()).max_connections(5))
+                .connect()
+                .await
+                .expect("connect to the test database");
+            return Some(TestDb {
+                db,
+                backend,
+                url,
+                namespace: ns,
+            });
+        }
+        // Everything else is a sandbox of orm-core's own testing support: a
+        // private schema / database (dropped with the last handle) or an
+        // in-memory SQLite database.
+        let server = match backend.server() {
+            Some(server) => {
+                Self::admin(backend, &server, test).await?.close().await;
+                server
             }
-            (Scratch::File { .. }, _) => "sqlite::memory:".to_owned(),
-            (Scratch::Namespace { .. }, None) => panic!("{backend:?} names no server"),
+            None => "sqlite::memory:".to_owned(),
         };
-        let db = configure(Db::builder(url.clone()).max_connections(5))
-            .connect()
+        let sandbox = orm_core::testing::sandbox(&server, orm_core::Schema::new(), |b| configure(b.max_connections(5)))
             .await
-            .expect("connect to the test database");
+            .expect("a sandbox for the test");
         Some(TestDb {
-            db,
+            db: sandbox.db,
             backend,
-            url,
-            namespace: ns,
+            url: sandbox.url,
+            namespace: sandbox.namespace.unwrap_or(ns),
         })
     }
 
@@ -196,22 +203,13 @@ impl TestDb {
         self.backend.dialect()
     }
 
-    /// Drop the test's schema/database.
+    /// Close the pool; a sandbox's schema/database is dropped with its
+    /// last handle, a shared SQLite file removed.
     pub async fn cleanup(self) {
         self.db.close().await;
-        match (self.backend.dialect().migration().scratch, self.backend.server()) {
-            (Scratch::Namespace { drop, .. }, Some(server)) => {
-                if let Some(admin) = Self::admin(self.backend, &server, "cleanup").await {
-                    let _ = raw(drop(&self.namespace)).execute(&admin).await;
-                    admin.close().await;
-                }
-            }
-            _ => {
-                if let Some(path) = self.url.strip_prefix("sqlite://") {
-                    for suffix in ["", "-wal", "-shm"] {
-                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
-                    }
-                }
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
             }
         }
     }

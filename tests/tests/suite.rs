@@ -27,6 +27,7 @@ mod query;
 mod reliability;
 mod replicas;
 mod roundtrip;
+mod sandboxes;
 mod schema;
 mod sqlite_driver;
 mod subqueries;

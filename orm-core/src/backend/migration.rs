@@ -49,8 +49,9 @@ pub struct ForeignKeySwitch {
     pub violations: &'static str,
 }
 
-/// A private place to apply migrations to (exhaustive, as
-/// [`MigrationLockKind`]).
+/// A private place to apply migrations or run a test in (exhaustive, as
+/// [`MigrationLockKind`]): `orm-migrate check` and
+/// [`testing::fresh`](crate::testing::fresh) make theirs from it.
 #[derive(Debug, Clone, Copy)]
 pub enum Scratch {
     /// A namespace on the server (a PostgreSQL schema, a MariaDB database).
@@ -61,10 +62,15 @@ pub enum Scratch {
         drop: fn(name: &str) -> String,
         /// A URL like `server` whose connections work in `name`.
         url: fn(server: &str, name: &str) -> String,
+        /// The names of every namespace on the server, one text column
+        /// (for sweeping what a test process that died left behind).
+        list: &'static str,
     },
     /// A database file of its own (SQLite): the tool makes a temporary file.
     File {
         /// The URL of the database in the file at `path`.
         url: fn(path: &str) -> String,
+        /// The URL of a database private to its pool that vanishes with it.
+        memory: &'static str,
     },
 }

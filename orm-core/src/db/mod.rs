@@ -74,6 +74,20 @@ pub(crate) struct DbInner {
     pub(crate) max_statement_bytes: Option<usize>,
     /// Read replicas (`DbBuilder::read_replica`), if any.
     pub(crate) replicas: Option<replica::Replicas>,
+    /// Run once when the last handle is dropped (`testing::fresh` drops its
+    /// namespace there).
+    pub(crate) on_last_drop: Option<OnLastDrop>,
+}
+
+/// What runs when the last handle of a pool is dropped.
+pub(crate) type OnLastDrop = Box<dyn FnOnce() + Send + Sync>;
+
+impl Drop for DbInner {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_last_drop.take() {
+            f();
+        }
+    }
 }
 
 /// A cheap-to-clone handle over one connection pool. Create it once per process.
@@ -124,6 +138,7 @@ impl Db {
             replica_check_interval: Duration::from_millis(500),
             session_wait: Duration::from_millis(200),
             lazy: false,
+            on_last_drop: None,
         }
     }
 
@@ -212,6 +227,7 @@ pub struct DbBuilder {
     session_wait: Duration,
     /// A replica's pool: no probe (a replica down at start is skipped, not fatal).
     lazy: bool,
+    pub(crate) on_last_drop: Option<OnLastDrop>,
 }
 
 impl DbBuilder {
@@ -350,6 +366,7 @@ impl DbBuilder {
                     replica_check_interval: self.replica_check_interval,
                     session_wait: self.session_wait,
                     lazy: true,
+                    on_last_drop: None,
                 };
                 let db = Box::pin(builder.connect()).await?;
                 dbs.push((db, crate::driver::redacted(&url)));
@@ -369,6 +386,7 @@ impl DbBuilder {
             log_parameters: self.log_parameters,
             max_statement_bytes: connected.max_statement_bytes,
             replicas,
+            on_last_drop: self.on_last_drop,
         }));
         if has_replicas {
             if let Some(r) = &db.inner.replicas {

@@ -37,6 +37,7 @@ pub(crate) static MIGRATION: MigrationSupport = MigrationSupport {
             let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
             format!("{base}/{name}")
         },
+        list: "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata",
     },
     safety_rules,
 };

@@ -37,6 +37,7 @@ pub(crate) static MIGRATION: MigrationSupport = MigrationSupport {
             let sep = if server.contains('?') { '&' } else { '?' };
             format!("{server}{sep}options=-c%20search_path%3D{name}&application_name={name}")
         },
+        list: "SELECT nspname::text FROM pg_namespace",
     },
     safety_rules,
 };

@@ -43,6 +43,7 @@ pub(crate) static MIGRATION: MigrationSupport = MigrationSupport {
     }),
     scratch: Scratch::File {
         url: |path| format!("sqlite://{path}"),
+        memory: "sqlite::memory:",
     },
     safety_rules: |_| Vec::new(),
 };
