@@ -105,6 +105,7 @@ async fn after_bulk_create<M: Model>(conn: &Conn<'_>, models: &[M]) -> Result<()
         m.after_create()?;
         m.after_save()?;
         m.after_write(Event::Create, conn).await?;
+        crate::runtime::after_commit(m, Event::Create, conn);
     }
     M::after_bulk(BulkEvent::Create, conn, models.len() as u64).await
 }
@@ -279,6 +280,7 @@ pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static 
     m.before_write(Event::Upsert, &conn).await?;
     let stored = upsert_row(&conn, &m, values, target, target_col.name).await?;
     stored.after_write(Event::Upsert, &conn).await?;
+    crate::runtime::after_commit(&stored, Event::Upsert, &conn);
     Ok(stored)
 }
 

@@ -112,6 +112,31 @@ pub trait Hooks {
     fn after_destroy(&self) -> Result<()> {
         Ok(())
     }
+    /// After the write is committed: the work to run then, once (never if
+    /// the write is rolled back). Outside a transaction it runs as soon as
+    /// the write succeeded; inside one it is handed to
+    /// [`Transaction::after_commit`](crate::Transaction::after_commit) and
+    /// runs after the outermost COMMIT. Capture what it needs by value.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::{AfterCommit, Event, Hooks};
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[orm(hooks, timestamps = false)]
+    /// struct Order { id: i64, total: i64 }
+    ///
+    /// impl Hooks for Order {
+    ///     fn after_commit(&self, event: Event) -> Option<AfterCommit> {
+    ///         let id = self.id;
+    ///         (event == Event::Create).then(|| Box::new(move || println!("order {id} placed")) as AfterCommit)
+    ///     }
+    /// }
+    /// ```
+    fn after_commit(&self, event: Event) -> Option<crate::db::AfterCommit> {
+        let _ = event;
+        None
+    }
     /// Async, with the operation's executor: before the INSERT, UPDATE or
     /// DELETE of this instance (after the synchronous `before_*` hooks and
     /// validation; change values in those). An error aborts the write.

@@ -63,7 +63,7 @@ pub use backend::Dialect;
 pub use backend::migration::{ForeignKeySwitch, MigrationLockKind, MigrationSupport, Scratch};
 pub use column::{Column, Condition, IntoOperand, Order};
 pub use crud::Crud;
-pub use db::{Connection, Db, DbBuilder, Executor, Isolation, QueryEvent, ReplicaStatus, Transaction};
+pub use db::{AfterCommit, Connection, Db, DbBuilder, Executor, Isolation, QueryEvent, ReplicaStatus, Transaction};
 pub use dialect::Statement;
 pub use error::{Error, FieldErrors, MigrationErrorKind, Result};
 pub use expr::{Computed, JsonField};

@@ -134,6 +134,7 @@ pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
     m.after_create()?;
     m.after_save()?;
     m.after_write(Event::Create, &conn).await?;
+    after_commit(&m, Event::Create, &conn);
     Ok(m)
 }
 
@@ -280,7 +281,9 @@ pub async fn save<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E) -> Result<(
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, &conn).await
+    m.after_write(Event::Update, &conn).await?;
+    after_commit(m, Event::Update, &conn);
+    Ok(())
 }
 
 /// The columns `save` must not rewrite: those whose type may not decode
@@ -334,7 +337,9 @@ pub(crate) async fn save_sets<M: Model, E: Executor + ?Sized>(
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, &conn).await
+    m.after_write(Event::Update, &conn).await?;
+    after_commit(m, Event::Update, &conn);
+    Ok(())
 }
 
 /// `instance.update(patch)`: apply the patch, then run the save path's
@@ -379,7 +384,9 @@ pub async fn update<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, patch: M:
     m.__bump_version();
     m.after_update()?;
     m.after_save()?;
-    m.after_write(Event::Update, &conn).await
+    m.after_write(Event::Update, &conn).await?;
+    after_commit(m, Event::Update, &conn);
+    Ok(())
 }
 
 /// `instance.increment(col, by)`: `SET col = col + by` in SQL (no lost
@@ -492,7 +499,9 @@ pub async fn destroy<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Result<()
         None => delete_instance(&conn, m).await?,
     }
     m.after_destroy()?;
-    m.after_write(Event::Destroy, &conn).await
+    m.after_write(Event::Destroy, &conn).await?;
+    after_commit(m, Event::Destroy, &conn);
+    Ok(())
 }
 
 /// DELETE the instance's row (checking the version of a versioned model).
@@ -519,7 +528,9 @@ pub async fn destroy_force<M: Model, E: Executor + ?Sized>(m: &M, db: &E) -> Res
     m.before_write(Event::Destroy, &conn).await?;
     delete_instance(&conn, m).await?;
     m.after_destroy()?;
-    m.after_write(Event::Destroy, &conn).await
+    m.after_write(Event::Destroy, &conn).await?;
+    after_commit(m, Event::Destroy, &conn);
+    Ok(())
 }
 
 /// `instance.restore`: clear `deleted_at` of a soft-deleted row (checking
@@ -593,4 +604,16 @@ pub async fn save_columns<M: Model, E: Executor + ?Sized>(m: &mut M, db: &E, col
     m.__touch(stamp);
     m.__bump_version();
     Ok(())
+}
+
+/// The instance's [`Hooks::after_commit`](crate::hooks::Hooks::after_commit)
+/// work: deferred to the transaction's COMMIT, or run now when the write
+/// committed by itself.
+pub(crate) fn after_commit<M: Model>(m: &M, event: Event, conn: &Conn<'_>) {
+    if let Some(f) = m.after_commit(event) {
+        match conn {
+            Conn::Tx(tx) => tx.after_commit(f),
+            Conn::Db(_) => f(),
+        }
+    }
 }

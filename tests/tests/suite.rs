@@ -6,6 +6,7 @@
 //! runs test binaries one at a time, so nothing else runs while a server
 //! is down.
 
+mod after_commit;
 mod associations;
 mod connect;
 mod crud;

@@ -12,7 +12,7 @@ mod transaction;
 pub use exec::Executor;
 pub(crate) use exec::{Conn, stream_rows};
 pub use replica::ReplicaStatus;
-pub use transaction::{Connection, Isolation, Transaction};
+pub use transaction::{AfterCommit, Connection, Isolation, Transaction};
 
 use crate::backend::Dialect;
 use crate::error::{Error, Result};

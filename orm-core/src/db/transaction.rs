@@ -67,6 +67,41 @@ struct Shared {
     /// Savepoint rollbacks queued by nested transactions dropped unfinished,
     /// run before the next statement on the connection.
     pending: std::sync::Mutex<Vec<String>>,
+    /// `after_commit` callbacks in registration order, each with the depth
+    /// of the (nested) transaction that holds it now.
+    after_commit: std::sync::Mutex<Vec<(usize, AfterCommit)>>,
+}
+
+/// Work to run once after a transaction commits ([`Transaction::after_commit`],
+/// [`Hooks::after_commit`](crate::Hooks::after_commit)).
+pub type AfterCommit = Box<dyn FnOnce() + Send + 'static>;
+
+impl Shared {
+    fn callbacks(&self) -> std::sync::MutexGuard<'_, Vec<(usize, AfterCommit)>> {
+        self.after_commit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A savepoint at `depth` was released: its callbacks now belong to
+    /// the transaction around it.
+    fn hand_up(&self, depth: usize) {
+        for (d, _) in self.callbacks().iter_mut().filter(|(d, _)| *d >= depth) {
+            *d = depth - 1;
+        }
+    }
+
+    /// The transaction at `depth` was rolled back: its callbacks (and those
+    /// of savepoints inside it) never run.
+    fn forget(&self, depth: usize) {
+        self.callbacks().retain(|(d, _)| *d < depth);
+    }
+
+    /// The outer transaction committed: run every callback, in order.
+    fn run_all(&self) {
+        let callbacks = std::mem::take(&mut *self.callbacks());
+        for (_, f) in callbacks {
+            f();
+        }
+    }
 }
 
 /// An open transaction. Pass it (`tx`) wherever an executor is accepted.
@@ -172,6 +207,7 @@ impl Transaction {
             shared: Arc::new(Shared {
                 conn: Mutex::new(Some(conn)),
                 pending: std::sync::Mutex::new(Vec::new()),
+                after_commit: std::sync::Mutex::new(Vec::new()),
             }),
             depth: 0,
             finished: AtomicBool::new(finished),
@@ -270,23 +306,78 @@ impl Transaction {
                     self.depth
                 )
             };
-            return self.simple(&sql).await;
+            let done = self.simple(&sql).await;
+            match (&done, commit) {
+                (Ok(()), true) => self.shared.hand_up(self.depth),
+                _ => self.shared.forget(self.depth),
+            }
+            return done;
         }
         if self.on_held {
-            return self.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await;
+            let done = self.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await;
+            self.ended(commit && done.is_ok());
+            return done;
         }
         let mut guard = self.lock().await?;
         let mut conn = guard
             .take()
             .ok_or_else(|| Error::invalid("the transaction has already ended"))?;
         drop(guard);
-        conn.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await?;
+        if let Err(e) = conn.simple(if commit { "COMMIT" } else { "ROLLBACK" }).await {
+            self.ended(false);
+            return Err(e);
+        }
         conn.set_dirty(false);
         drop(conn);
         if commit {
             super::replica::session_wrote(&self.db).await;
         }
+        self.ended(commit);
         Ok(())
+    }
+
+    /// The outer transaction ended: run its `after_commit` callbacks if it
+    /// committed, drop them otherwise.
+    fn ended(&self, committed: bool) {
+        if committed {
+            self.shared.run_all();
+        } else {
+            self.shared.forget(0);
+        }
+    }
+
+    /// Run `f` once after the outermost transaction commits, in the order
+    /// registered; never if it rolls back. Registered in a nested
+    /// transaction (a savepoint), `f` moves to the transaction around it
+    /// when the savepoint is released, and is dropped if the savepoint is
+    /// rolled back. Use it for what must not happen for work that is undone:
+    /// sending mail, publishing an event, counting a metric.
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_core::prelude::*;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// let sent = Arc::new(AtomicUsize::new(0));
+    /// let counter = sent.clone();
+    /// db.transaction(async |tx| {
+    ///     tx.after_commit(move || { counter.fetch_add(1, Ordering::SeqCst); });
+    ///     assert_eq!(sent.load(Ordering::SeqCst), 0, "not before COMMIT");
+    ///     Ok(())
+    /// }).await?;
+    /// assert_eq!(sent.load(Ordering::SeqCst), 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn after_commit(&self, f: impl FnOnce() + Send + 'static) {
+        if self.depth == 0 && self.finished.load(Ordering::SeqCst) {
+            // A held connection outside any transaction (`Db::acquire`):
+            // its writes commit as they run.
+            f();
+            return;
+        }
+        self.shared.callbacks().push((self.depth, Box::new(f)));
     }
 }
 
@@ -299,6 +390,10 @@ impl Drop for Transaction {
                     "ROLLBACK TO SAVEPOINT orm_sp_{d}; RELEASE SAVEPOINT orm_sp_{d}"
                 ));
             }
+            self.shared.forget(d);
+        }
+        if self.depth == 0 && !self.finished.load(Ordering::SeqCst) {
+            self.shared.forget(0);
         }
         // One begun on a held connection is rolled back before the
         // connection's next statement.
