@@ -34,13 +34,14 @@ fn seen(t: &TestDb) -> Vec<(Event, i64)> {
         .collect()
 }
 
-fn log() -> (
-    Arc<Mutex<Vec<&'static str>>>,
-    impl Fn(&'static str) -> Box<dyn FnOnce() + Send>,
-) {
-    let log = Arc::new(Mutex::new(Vec::new()));
+/// What the callbacks of one test ran, in order.
+type Log = Arc<Mutex<Vec<&'static str>>>;
+
+/// A log, and a maker of callbacks that append to it.
+fn log() -> (Log, impl Fn(&'static str) -> AfterCommit) {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
-    let push = move |what: &'static str| -> Box<dyn FnOnce() + Send> {
+    let push = move |what: &'static str| -> AfterCommit {
         let l = l.clone();
         Box::new(move || l.lock().unwrap().push(what))
     };
