@@ -361,6 +361,13 @@ pub(crate) trait SqlDialect: Sync {
         code == "55P03"
     }
 
+    /// Whether a server error means the transaction was rolled back for
+    /// conflicting with a concurrent one (serialization failure, deadlock):
+    /// [`Error::TransactionConflict`], which `transaction_retry` reruns.
+    fn is_transaction_conflict(&self, code: &str, _message: &str) -> bool {
+        matches!(code, "40001" | "40P01")
+    }
+
     /// A read replica refused the statement because it writes (a raw
     /// `SELECT nextval(..)`): the runner runs it again on the primary.
     fn is_read_only_refusal(&self, code: &str, _message: &str) -> bool {
@@ -562,6 +569,9 @@ pub(crate) fn classify(sql: &dyn SqlDialect, err: crate::error::DbError) -> Erro
     let code = err.code.as_deref().unwrap_or("");
     if err.code.is_some() && sql.is_session_lost(code, &err.message) {
         return Error::Connection { message: err.message };
+    }
+    if err.code.is_some() && sql.is_transaction_conflict(code, &err.message) {
+        return Error::TransactionConflict { message: err.message };
     }
     if err.code.is_some() && sql.is_lock_not_available(code, &err.message) {
         return Error::LockNotAvailable;

@@ -167,6 +167,16 @@ pub enum Error {
     /// another transaction holds, or a lock wait that timed out.
     #[error("lock not available: the row is locked by another transaction")]
     LockNotAvailable,
+    /// The database rolled the transaction back because it conflicted with
+    /// a concurrent one: a serialization failure (PostgreSQL 40001, a
+    /// stale SQLite snapshot) or a deadlock (PostgreSQL 40P01, MariaDB
+    /// 1213). Running the whole transaction again may succeed;
+    /// [`Db::transaction_retry`](crate::Db::transaction_retry) does.
+    #[error("transaction conflict (run it again): {message}")]
+    TransactionConflict {
+        /// What the database said.
+        message: String,
+    },
     /// Arithmetic (`increment`, a bulk update expression) would take a
     /// column past the range of its type; nothing was changed.
     #[error("out of range: {table}.{column} would leave the range of its type")]
@@ -213,7 +223,10 @@ impl Error {
             | Error::CheckViolation { .. }
             | Error::InvalidQuery { .. }
             | Error::OutOfRange { .. } => 400,
-            Error::UniqueViolation { .. } | Error::StaleRow { .. } | Error::LockNotAvailable => 409,
+            Error::UniqueViolation { .. }
+            | Error::StaleRow { .. }
+            | Error::LockNotAvailable
+            | Error::TransactionConflict { .. } => 409,
             Error::NotFound { .. } => 404,
             Error::Connection { .. } | Error::PoolTimeout { .. } => 503,
             _ => 500,
@@ -467,6 +480,9 @@ impl Error {
             }
             Error::Connection { .. } | Error::PoolTimeout { .. } => json!({"error": "Service unavailable"}),
             Error::LockNotAvailable => json!({"error": "The row is locked by another transaction; retry"}),
+            Error::TransactionConflict { .. } => {
+                json!({"error": "The change conflicted with a concurrent one; retry"})
+            }
             _ => json!({"error": "Internal server error"}),
         }
     }

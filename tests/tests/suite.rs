@@ -27,6 +27,7 @@ mod oracle;
 mod query;
 mod reliability;
 mod replicas;
+mod retries;
 mod roundtrip;
 mod sandboxes;
 mod schema;

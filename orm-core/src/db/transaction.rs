@@ -189,6 +189,49 @@ impl Db {
         self.begin().await?.run(f).await
     }
 
+    /// [`transaction`](Db::transaction), run again from the start (a new
+    /// transaction, after a short jittered pause: 5 ms doubling to 320 ms,
+    /// each 50-100% of that) when it fails with
+    /// [`Error::TransactionConflict`] — a serialization failure or a
+    /// deadlock, which the database resolves by rolling back one side — up
+    /// to `tries` runs in all; the last error is returned. Every run starts
+    /// from nothing: the closure must not depend on what an earlier run
+    /// left in its captures. Any other error, and `Ok`, end it at once.
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_core::prelude::*;
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// let mut runs = 0;
+    /// let n = db.transaction_retry(3, async |tx| {
+    ///     runs += 1;
+    ///     if runs == 1 {
+    ///         // As a deadlock victim would see it.
+    ///         return Err(Error::TransactionConflict { message: "deadlock".into() });
+    ///     }
+    ///     tx.authenticate().await?;
+    ///     Ok(runs)
+    /// }).await?;
+    /// assert_eq!(n, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn transaction_retry<T, F>(&self, tries: u32, mut f: F) -> Result<T>
+    where
+        F: AsyncFnMut(&Transaction) -> Result<T>,
+    {
+        let mut run = 1;
+        loop {
+            match self.begin().await?.run(&mut f).await {
+                Err(Error::TransactionConflict { .. }) if run < tries => {
+                    tokio::time::sleep(retry_pause(run)).await;
+                    run += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// [`transaction`](Db::transaction) with an isolation level.
     pub async fn transaction_isolated<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
     where
@@ -196,6 +239,18 @@ impl Db {
     {
         self.begin_isolated(isolation).await?.run(f).await
     }
+}
+
+/// The pause before run `run + 1` of a conflicting transaction: 5 ms
+/// doubling to 320 ms, each 50-100% of that at random, so two conflicting
+/// callers do not meet again at once.
+fn retry_pause(run: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let full = 5u64 << run.saturating_sub(1).min(6);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(run);
+    let jitter = h.finish() % 1000;
+    std::time::Duration::from_micros(full * 500 + full * jitter / 2)
 }
 
 impl Transaction {

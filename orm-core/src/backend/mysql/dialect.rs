@@ -167,6 +167,13 @@ impl SqlDialect for MySql {
         message.contains("--read-only")
     }
 
+    /// 1213 (SQLSTATE 40001, "Deadlock found when trying to get lock").
+    /// A lock wait timeout (1205) stays `LockNotAvailable`: by default the
+    /// server undoes only the statement, not the transaction.
+    fn is_transaction_conflict(&self, code: &str, message: &str) -> bool {
+        code == "40001" || message.starts_with("Deadlock found")
+    }
+
     fn is_lock_not_available(&self, _code: &str, message: &str) -> bool {
         message.starts_with("Lock wait timeout exceeded")
             || message.starts_with("Statement aborted because lock(s) could not be acquired immediately")

@@ -148,6 +148,13 @@ impl SqlDialect for Sqlite {
     fn write_lock(&self, _w: &mut Writer<'_>, _lock: &crate::ast::LockClause) {}
 
     /// SQLITE_BUSY (5): the database lock was not free within the busy timeout.
+    /// SQLITE_BUSY_SNAPSHOT (517): a WAL read transaction that tried to
+    /// write after another connection committed; only a new transaction
+    /// sees the new snapshot.
+    fn is_transaction_conflict(&self, code: &str, _message: &str) -> bool {
+        code == "517"
+    }
+
     fn is_lock_not_available(&self, code: &str, message: &str) -> bool {
         code == "5" || message.starts_with("database is locked")
     }
