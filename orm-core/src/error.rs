@@ -313,6 +313,34 @@ impl Error {
         v.into_error(kind, message)
     }
 
+    /// The variant's name (`"UniqueViolation"`, `"Connection"`): what a
+    /// span's `error.type` attribute records.
+    ///
+    /// ```
+    /// assert_eq!(orm_core::Error::LockNotAvailable.kind_name(), "LockNotAvailable");
+    /// ```
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Error::Validation { .. } => "Validation",
+            Error::UniqueViolation { .. } => "UniqueViolation",
+            Error::ForeignKeyViolation { .. } => "ForeignKeyViolation",
+            Error::NotNullViolation { .. } => "NotNullViolation",
+            Error::CheckViolation { .. } => "CheckViolation",
+            Error::NotFound { .. } => "NotFound",
+            Error::StaleRow { .. } => "StaleRow",
+            Error::PoolTimeout { .. } => "PoolTimeout",
+            Error::Connection { .. } => "Connection",
+            Error::Migration { .. } => "Migration",
+            Error::InvalidQuery { .. } => "InvalidQuery",
+            Error::LockNotAvailable => "LockNotAvailable",
+            Error::TransactionConflict { .. } => "TransactionConflict",
+            Error::OutOfRange { .. } => "OutOfRange",
+            Error::SchemaMismatch { .. } => "SchemaMismatch",
+            Error::Decode { .. } => "Decode",
+            Error::Database { .. } => "Database",
+        }
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidQuery {
             message: message.into(),

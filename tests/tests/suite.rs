@@ -31,6 +31,7 @@ mod retries;
 mod roundtrip;
 mod sandboxes;
 mod schema;
+mod spans;
 mod sqlite_driver;
 mod subqueries;
 mod transactions;

@@ -7,8 +7,15 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Every SQL statement is a span (target `orm_core::sql`, OpenTelemetry's
+    // `db.*` attributes); `RUST_LOG=info,orm_core::sql=info` prints each as it
+    // closes, with its time. A tracing-opentelemetry layer would export them.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,orm_core::sql=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     if let Err(e) = run().await {
         eprintln!("error: {}", e.to_string().replace('\n', " "));
         std::process::exit(1);

@@ -59,6 +59,8 @@ pub(crate) struct Backend {
     pub dialect: Dialect,
     /// Its short name, as in per-dialect file names (`up.postgres.sql`).
     pub name: &'static str,
+    /// Its name in OpenTelemetry's `db.system.name` attribute.
+    pub otel_name: &'static str,
     /// The URL schemes that select it (`postgres`, `postgresql`).
     pub schemes: &'static [&'static str],
     /// Its SQL rendering.
@@ -74,6 +76,7 @@ pub(crate) struct Backend {
 static POSTGRES: Backend = Backend {
     dialect: Dialect::Postgres,
     name: "postgres",
+    otel_name: "postgresql",
     schemes: &["postgres", "postgresql"],
     sql: &postgres::dialect::Postgres,
     catalog: &postgres::catalog::PostgresCatalog,
@@ -84,6 +87,7 @@ static POSTGRES: Backend = Backend {
 static MYSQL: Backend = Backend {
     dialect: Dialect::MySql,
     name: "mysql",
+    otel_name: "mysql",
     schemes: &["mysql", "mariadb"],
     sql: &mysql::dialect::MySql,
     catalog: &mysql::catalog::MySqlCatalog,
@@ -94,6 +98,7 @@ static MYSQL: Backend = Backend {
 static SQLITE: Backend = Backend {
     dialect: Dialect::Sqlite,
     name: "sqlite",
+    otel_name: "sqlite",
     schemes: &["sqlite"],
     sql: &sqlite::dialect::Sqlite,
     catalog: &sqlite::catalog::SqliteCatalog,
@@ -216,6 +221,10 @@ impl Dialect {
 
     pub(crate) fn catalog(self) -> &'static dyn Catalog {
         backend(self).catalog
+    }
+
+    pub(crate) fn otel_name(self) -> &'static str {
+        backend(self).otel_name
     }
 
     /// Quote an identifier for this dialect.

@@ -210,13 +210,18 @@ impl Conn<'_> {
                 false
             }
         };
-        let res = match self {
-            Conn::Db(db) => db.inner.driver.fetch(st, &mut take).await,
-            Conn::Tx(tx) => {
-                let mut guard = tx.lock().await?;
-                super::transaction::held(&mut guard)?.fetch(st, &mut take).await
+        let span = self.span(&st.sql);
+        let run = async {
+            match self {
+                Conn::Db(db) => db.inner.driver.fetch(st, &mut take).await,
+                Conn::Tx(tx) => {
+                    let mut guard = tx.lock().await?;
+                    super::transaction::held(&mut guard)?.fetch(st, &mut take).await
+                }
             }
         };
+        let res = in_span(&span, run).await;
+        ended(&span, out.len() as u64, res.as_ref().err().or(decode_failure.as_ref()));
         self.log(
             log_sql.as_deref(),
             params,
@@ -247,16 +252,49 @@ impl Conn<'_> {
         let params = st.params.len();
         let log_sql = self.logs().then(|| st.sql.clone());
         let log_values = self.logged_values(&st);
-        let res = match self {
-            Conn::Db(db) => db.inner.driver.execute(st).await,
-            Conn::Tx(tx) => {
-                let mut guard = tx.lock().await?;
-                super::transaction::held(&mut guard)?.execute(st).await
+        let span = self.span(&st.sql);
+        let run = async {
+            match self {
+                Conn::Db(db) => db.inner.driver.execute(st).await,
+                Conn::Tx(tx) => {
+                    let mut guard = tx.lock().await?;
+                    super::transaction::held(&mut guard)?.execute(st).await
+                }
             }
         };
+        let res = in_span(&span, run).await;
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
+        ended(&span, rows, res.as_ref().err());
         self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());
         res
+    }
+
+    /// The statement's span, with OpenTelemetry's database attributes
+    /// (disabled, and nothing computed, without a subscriber for it).
+    fn span(&self, sql: &str) -> tracing::Span {
+        let span = tracing::info_span!(
+            target: "orm_core::sql",
+            "db statement",
+            otel.name = tracing::field::Empty,
+            db.system.name = tracing::field::Empty,
+            db.namespace = tracing::field::Empty,
+            db.operation.name = tracing::field::Empty,
+            db.query.text = tracing::field::Empty,
+            db.response.returned_rows = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        if !span.is_disabled() {
+            let inner = &self.db().inner;
+            let operation = operation_of(sql);
+            span.record("otel.name", operation);
+            span.record("db.system.name", inner.dialect.otel_name());
+            if let Some(ns) = &inner.namespace {
+                span.record("db.namespace", ns.as_str());
+            }
+            span.record("db.operation.name", operation);
+            span.record("db.query.text", sql);
+        }
+        span
     }
 
     /// Whether anyone listens for statements (a logging callback or a
@@ -394,4 +432,53 @@ impl Transaction {
         };
         Conn::Tx(self).execute(st).await.map(|_| ())
     }
+}
+
+/// Run `work` inside `span` when a subscriber wants it; untouched otherwise.
+async fn in_span<F: std::future::Future>(span: &tracing::Span, work: F) -> F::Output {
+    use tracing::Instrument;
+    if span.is_disabled() {
+        work.await
+    } else {
+        work.instrument(span.clone()).await
+    }
+}
+
+/// Record a statement's outcome on its span: rows, or the error's kind.
+fn ended(span: &tracing::Span, rows: u64, error: Option<&Error>) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("db.response.returned_rows", rows);
+    if let Some(e) = error {
+        span.record("error.type", e.kind_name());
+    }
+}
+
+/// The statement's first keyword, upper case (`SELECT`, `INSERT`, ...).
+fn operation_of(sql: &str) -> &'static str {
+    let word = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    const KNOWN: [&str; 12] = [
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "WITH",
+        "CREATE",
+        "ALTER",
+        "DROP",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(word))
+        .copied()
+        .unwrap_or("OTHER")
 }

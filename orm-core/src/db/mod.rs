@@ -74,9 +74,27 @@ pub(crate) struct DbInner {
     pub(crate) max_statement_bytes: Option<usize>,
     /// Read replicas (`DbBuilder::read_replica`), if any.
     pub(crate) replicas: Option<replica::Replicas>,
+    /// The database (or schema) the URL names, for `db.namespace` on spans.
+    pub(crate) namespace: Option<String>,
     /// Run once when the last handle is dropped (`testing::fresh` drops its
     /// namespace there).
     pub(crate) on_last_drop: Option<OnLastDrop>,
+}
+
+/// The database a URL names: the path after the host (`/app` -> `app`), or a
+/// SQLite file's path; `None` for an in-memory database.
+fn namespace_of(url: &str) -> Option<String> {
+    let url = url.split('?').next().unwrap_or(url);
+    let rest = match url.split_once("://") {
+        Some((_, rest)) => rest,
+        None => return None,
+    };
+    if url.starts_with("sqlite") {
+        return Some(rest.to_owned()).filter(|p| !p.is_empty());
+    }
+    rest.split_once('/')
+        .map(|(_, db)| db.to_owned())
+        .filter(|db| !db.is_empty())
 }
 
 /// What runs when the last handle of a pool is dropped.
@@ -386,6 +404,7 @@ impl DbBuilder {
             log_parameters: self.log_parameters,
             max_statement_bytes: connected.max_statement_bytes,
             replicas,
+            namespace: namespace_of(&self.url),
             on_last_drop: self.on_last_drop,
         }));
         if has_replicas {
