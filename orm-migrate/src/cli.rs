@@ -97,6 +97,10 @@ pub enum Cmd {
     /// Seeders: `seed` applies the pending ones (recorded in `orm_seeds`),
     /// `seed generate --name x` makes a folder, `seed undo [--all]` reverts.
     Seed {
+        /// Accept applied seeders whose files changed (their new checksum
+        /// is recorded), to apply pending ones or to undo.
+        #[arg(long, global = true)]
+        allow_edited: bool,
         /// What to do (default: apply the pending seeders).
         #[command(subcommand)]
         action: Option<SeedCmd>,
@@ -269,6 +273,7 @@ pub async fn run_with(cli: Cli, schema: Option<&Schema>, out: &(dyn Fn(String) +
         }
         Cmd::Seed {
             action: Some(SeedCmd::Generate { name }),
+            ..
         } => return generate(&cli.seeders_dir, name).map(|lines| lines.into_iter().for_each(out)),
         Cmd::Check { server_urls } => {
             let schema = schema.ok_or_else(|| {
@@ -394,7 +399,11 @@ async fn command(cli: &Cli, db: &Db, out: &(dyn Fn(String) + Send + Sync)) -> Re
             }
             Ok(())
         }
-        Cmd::Seed { action } => {
+        Cmd::Seed { action, allow_edited } => {
+            migrator = migrator.options(Options {
+                allow_edited: *allow_edited,
+                allow_out_of_order: false,
+            });
             let r = match action {
                 Some(SeedCmd::Undo { all }) => {
                     let target = if *all { UndoTarget::All } else { UndoTarget::Last };

@@ -117,7 +117,31 @@ async fn cli_seed_commands(t: &TestDb) {
     assert!(ok && out.contains("No seeders were executed."), "{out}");
     let (ok, out, _) = cli(&dir, &t.url, &["status"]);
     assert!(!ok || !out.contains(&id), "migrations know nothing of seeders: {out}");
+    // An applied seeder edited afterwards: refused, then accepted with
+    // --allow-edited (the new checksum recorded), then runs plainly again.
+    std::fs::write(
+        folder.join("up.sql"),
+        "INSERT INTO seed_tags (id, name) VALUES (7, 'cli'); -- reviewed\n",
+    )
+    .unwrap();
+    let (ok, out, err) = cli(&dir, &t.url, &["seed"]);
+    assert!(
+        !ok && err.contains("has changed") && err.contains("--allow-edited"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = cli(&dir, &t.url, &["seed", "--allow-edited"]);
+    assert!(ok && out.contains("No seeders were executed."), "{out}{err}");
+    let (ok, out, err) = cli(&dir, &t.url, &["seed"]);
+    assert!(ok, "the edit was accepted: {out}{err}");
+    // Edited again, it can still be undone, with the flag.
+    std::fs::write(
+        folder.join("up.sql"),
+        "INSERT INTO seed_tags (id, name) VALUES (7, 'cli2');\n",
+    )
+    .unwrap();
     let (ok, out, err) = cli(&dir, &t.url, &["seed", "undo", "--all"]);
+    assert!(!ok && err.contains("has changed"), "{out}{err}");
+    let (ok, out, err) = cli(&dir, &t.url, &["seed", "undo", "--all", "--allow-edited"]);
     assert!(ok && out.contains(&format!("== {id}: reverted (")), "{out}{err}");
     assert!(tags(&t.db).await.is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
