@@ -119,32 +119,6 @@ impl Field<'_> {
     pub fn in_patch(&self) -> bool {
         !self.skip && !self.primary_key && !self.timestamp && !self.managed
     }
-    /// `NewX` can default it: optional there, or of a type with a `Default`
-    /// known from its name (strings, numbers, bool, bytes, chrono, uuid, decimal).
-    pub fn defaultable_in_new(&self) -> bool {
-        const KNOWN: &[&str] = &[
-            "String",
-            "i8",
-            "i16",
-            "i32",
-            "i64",
-            "u8",
-            "u16",
-            "u32",
-            "u64",
-            "f32",
-            "f64",
-            "bool",
-            "Vec",
-            "DateTime",
-            "NaiveDate",
-            "NaiveDateTime",
-            "NaiveTime",
-            "Uuid",
-            "Decimal",
-        ];
-        self.optional_in_new() || last_segment(self.ty).is_some_and(|(id, _)| KNOWN.iter().any(|k| id == k))
-    }
     /// `NewX` takes it as `Option<T>` (a default or a nullable column).
     pub fn optional_in_new(&self) -> bool {
         self.nullable || self.default != DefaultKind::None

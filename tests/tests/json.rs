@@ -159,4 +159,26 @@ async fn one_statement_text_with_values_of_other_types(t: &TestDb) {
     conn.release().await;
 }
 
-dialect_tests!(fields_and_paths, one_statement_text_with_values_of_other_types);
+/// `NewEvent: Default` although it holds JSON (`serde_json::Value` is
+/// null, `Json<Settings>` the settings' default): `..Default::default()`.
+async fn new_x_has_a_default_with_json_fields(t: &TestDb) {
+    Schema::new().model::<Event>().sync(&t.db).await.unwrap();
+    let e = Event::create(
+        &t.db,
+        NewEvent {
+            name: "defaulted".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let back = Event::find_by_pk(e.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(back.data, serde_json::Value::Null);
+    assert_eq!(back.settings, Json(Settings::default()));
+}
+
+dialect_tests!(
+    fields_and_paths,
+    one_statement_text_with_values_of_other_types,
+    new_x_has_a_default_with_json_fields
+);

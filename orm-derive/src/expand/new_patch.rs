@@ -59,23 +59,41 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         "A partial update of `{0}` for [`{0}::update`]: `None` leaves a column as it is; a nullable column is `Option<Option<T>>`, where `Some(None)` sets NULL.",
         m.ident
     );
-    // `..Default::default()` when every field can have one (so creating
-    // through an association, which sets the key, needs no dummy key).
-    let new_default = if m.fields.iter().filter(|f| f.in_new()).all(|f| f.defaultable_in_new()) {
-        quote!(#[derive(::core::default::Default)])
-    } else {
-        quote!()
+    // `NewX: Default` exactly when every field it holds has a default
+    // (optional ones are `Option`s; `Json<T>` when `T: Default`): the
+    // bounds are higher-ranked, so an unmet one leaves the impl out instead
+    // of failing the derive (stable Rust refuses a plain unmet bound on a
+    // concrete type).
+    let held: Vec<_> = m.fields.iter().filter(|f| f.in_new()).collect();
+    let bounds = held.iter().filter(|f| !f.optional_in_new()).map(|f| {
+        let ty = f.ty;
+        quote!(#ty: ::core::default::Default)
+    });
+    let inits = held.iter().map(|f| {
+        let name = f.ident;
+        quote!(#name: ::core::default::Default::default())
+    });
+    let new_default = quote! {
+        impl ::core::default::Default for #new_ident
+        where
+            #(for<'__orm> #bounds,)*
+        {
+            fn default() -> Self {
+                Self { #(#inits,)* }
+            }
+        }
     };
     quote! {
         #[doc = #new_doc]
         #derives
-        #new_default
         #serde_crate
         #(#serde_attrs)*
         #deny
         #vis struct #new_ident {
             #(#new_fields,)*
         }
+
+        #new_default
 
         #[doc = #patch_doc]
         #derives
