@@ -252,6 +252,7 @@ impl<M> Condition<M> {
     ///
     /// ```
     /// # use orm_core::prelude::*;
+    /// use orm_core::Condition;
     /// # #[derive(Model, Debug, Clone)]
     /// # struct User { id: i64, name: String }
     /// let st = User::find().filter(Condition::sql("char_length(name) > ?", [3])).to_sql(Dialect::Postgres);
@@ -310,6 +311,7 @@ impl<M> Order<M> {
     ///
     /// ```
     /// # use orm_core::prelude::*;
+    /// use orm_core::Order;
     /// # #[derive(Model, Debug, Clone)]
     /// # struct User { id: i64, name: String }
     /// let st = User::find().order_by(Order::sql("length(name) DESC")).to_sql(Dialect::Sqlite);

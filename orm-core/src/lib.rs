@@ -92,10 +92,32 @@ pub use orm_derive::Model;
 pub use orm_derive::DbEnum;
 
 /// What most code needs: `use orm_core::prelude::*;`
+///
+/// It holds nothing a model is commonly named: `Order`, `Condition`,
+/// `Lock`, `Having`, `Json` and `Raw` are at the crate root
+/// (`use orm_core::{Condition, Lock, Order};`), so the prelude and a glob
+/// import of your models live side by side even with a model named `Order`.
+///
+/// ```
+/// mod models {
+///     use orm_core::prelude::*;
+///     #[derive(Model, Debug, Clone)]
+///     pub struct Order { pub id: i64, pub total: i64 }
+/// }
+/// use models::*;
+/// use orm_core::prelude::*;
+///
+/// # async fn demo() -> orm_core::Result<()> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// Schema::new().model::<Order>().sync(&db).await?;
+/// assert_eq!(Order::find().count(&db).await?, 0);
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
 pub mod prelude {
     pub use crate::{
-        BelongsTo, BelongsToMany, Column, Condition, Db, DbEnum, Dialect, Error, Executor, FieldErrors, Find, HasMany,
-        HasOne, Having, Json, Lock, Model, Order, QueryEvent, Result, Schema, Transaction, raw,
+        BelongsTo, BelongsToMany, Column, Db, DbEnum, Dialect, Error, Executor, FieldErrors, Find, HasMany, HasOne,
+        Model, QueryEvent, Result, Schema, Transaction, raw,
     };
 }
 

@@ -4,6 +4,7 @@
 //! dialect. Every joined result is compared with the same include loaded
 //! by its own statement, and statements are counted.
 
+use orm_core::Order;
 use orm_core::prelude::*;
 use orm_tests::models::*;
 use orm_tests::{Backend, TestDb};

@@ -1,6 +1,7 @@
 //! Constraint violations map to the same variants on every dialect, and the
 //! database itself refuses NULLs and out-of-set enum values.
 
+use orm_core::Json;
 use orm_core::prelude::*;
 use orm_core::raw;
 use orm_tests::models::*;

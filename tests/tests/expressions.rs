@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 use orm_core::prelude::*;
+use orm_core::{Condition, Order};
 use orm_tests::{Backend, TestDb, dialect_tests};
 
 #[derive(Model, Debug, Clone)]

@@ -1,6 +1,7 @@
 //! Golden SQL per dialect, no database needed: the text the builders send.
 
 use orm_core::prelude::*;
+use orm_core::{Condition, Lock, Order};
 use orm_tests::models::*;
 
 #[test]

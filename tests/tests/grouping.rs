@@ -1,6 +1,7 @@
 //! Grouping on several columns, integer sums that stay integers, having on
 //! aggregates, and `all_and_count` (a page and its total).
 
+use orm_core::Having;
 use orm_core::prelude::*;
 use orm_tests::{TestDb, dialect_tests};
 

@@ -3,6 +3,7 @@
 //! races, on every dialect.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use orm_core::Condition;
 use orm_core::prelude::*;
 use orm_core::raw;
 use orm_tests::models::{Audited, AuditedPatch, NewAudited, NewUser, Role, User, new_user};

@@ -4,6 +4,7 @@
 
 use orm_core::Value;
 use orm_core::prelude::*;
+use orm_core::{Condition, Json};
 use orm_tests::{TestDb, dialect_tests};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -4,6 +4,7 @@
 //! row locks: a transaction there holds the database's write lock from
 //! `BEGIN IMMEDIATE`, which the tests show instead.
 
+use orm_core::Lock;
 use orm_core::prelude::*;
 use orm_tests::{Backend, TestDb};
 use std::time::Duration;

@@ -24,6 +24,7 @@
 //! search. Every disagreement is collected and printed, then fails the test.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use orm_core::Condition;
 use orm_core::prelude::*;
 use orm_core::{Column, Error, FieldType};
 use orm_tests::{TestDb, dialect_tests};

@@ -1,6 +1,7 @@
 //! Every filter operator returns exactly the rows it should; ordering,
 //! paging, counting, and filtered bulk update/delete.
 
+use orm_core::Condition;
 use orm_core::prelude::*;
 use orm_tests::models::*;
 use orm_tests::{TestDb, dialect_tests};

@@ -1,6 +1,7 @@
 //! Every supported column type round-trips on every dialect, NULLs included.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use orm_core::Condition;
 use orm_core::prelude::*;
 use orm_tests::models::*;
 use orm_tests::{Backend, TestDb, dialect_tests};

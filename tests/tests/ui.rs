@@ -6,4 +6,6 @@
 fn derive_mistakes_are_compile_errors() {
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/*/*.rs");
+    // What must compile: the prelude beside models named `Order`, `Condition`, `Lock`.
+    t.pass("ui-pass/*.rs");
 }

@@ -25,6 +25,7 @@ impl<M> Find<M> {
     ///
     /// ```
     /// # use orm_core::prelude::*;
+    /// use orm_core::Lock;
     /// # #[derive(Model, Debug, Clone)]
     /// # #[orm(timestamps = false)]
     /// # struct Job { id: i64, state: String }
