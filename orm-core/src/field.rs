@@ -16,7 +16,7 @@ use uuid::Uuid;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported column type",
     label = "unsupported column type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono date/time types, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, #[derive(DbEnum)] enums, and Option of each; mark other fields #[orm(skip)]"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono date/time types, uuid::Uuid, serde_json::Value, orm_core::Json<T> (any serde type, stored as JSON), rust_decimal::Decimal, #[derive(DbEnum)] enums, and Option of each; unsigned integers are not (no database but MySQL stores them): use i64, or i32/i16 with #[validate(range(min = 0))]; mark other fields #[orm(skip)]"
 )]
 ///
 /// ```
