@@ -79,6 +79,24 @@ pub fn decode_enum<E: crate::field::DbEnum>(row: RowRef<'_>, idx: usize, name: &
     crate::field::decode_enum(row, idx, name)
 }
 
+/// A patch field of a NOT NULL column: absent is `None` (left as it is),
+/// a value is `Some`, and an explicit `null` is refused naming why (serde
+/// reports the field's path with it).
+pub fn deserialize_not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(D::Error::custom(
+            "must not be null (the column is NOT NULL; leave the field out to keep its value)",
+        )),
+    }
+}
+
 /// Deserialize a present value (even `null`) as `Some`, so that an
 /// `Option<Option<T>>` tells "absent" from "null".
 pub fn deserialize_some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>

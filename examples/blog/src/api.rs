@@ -41,7 +41,11 @@ impl IntoResponse for ApiError {
 /// Turn serde's message ("role: unknown variant `boss`, ..." or "unknown
 /// field `nmae`, ...") into `{"error": ..., "fields": {field: [message]}}`.
 fn bad_input(text: &str) -> ApiError {
-    let detail = text.split_once("target type: ").map(|(_, d)| d).unwrap_or(text);
+    let detail = text
+        .split_once("target type: ")
+        .or_else(|| text.split_once("Failed to deserialize query string: "))
+        .map(|(_, d)| d)
+        .unwrap_or(text);
     let detail = detail.split(" at line ").next().unwrap_or(detail).trim();
     let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
     let (field, message) = match detail.split_once(": ") {

@@ -139,6 +139,11 @@ async fn every_route(t: &TestDb) {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body["fields"]["role"].is_array(), "{body}");
+    // A query string that does not parse: the same `fields` shape.
+    let (s, body) = send(c.get(format!("{base}/users?limit=many"))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "Invalid query string", "{body}");
+    assert!(body["fields"]["limit"].is_array(), "{body}");
     let (s, body) = send(
         c.post(format!("{base}/users"))
             .header("content-type", "application/json")
@@ -190,6 +195,14 @@ async fn every_route(t: &TestDb) {
     assert_eq!((s, body["name"].as_str()), (StatusCode::OK, Some("Robert")));
     let (s, _) = send(c.patch(format!("{base}/users/{id}")).json(&json!({"email": "bad"}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // `null` for a NOT NULL column is refused naming the field (it was
+    // read as "leave it" before), and nothing changes.
+    let (s, body) = send(c.patch(format!("{base}/users/{id}")).json(&json!({"name": null}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let why = body["fields"]["name"][0].as_str().unwrap_or_default();
+    assert!(why.contains("must not be null"), "{body}");
+    let (_, now) = send(c.get(format!("{base}/users/{id}"))).await;
+    assert_eq!(now["name"], "Robert");
     let (s, _) = send(
         c.patch(format!("{base}/users/{id}"))
             .json(&json!({"email": "carol@example.com"})),

@@ -18,6 +18,7 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
     let orm_text = quote!(#orm).to_string().replace(' ', "");
     let serde_path = format!("{orm_text}::__private::serde");
     let deserialize_some = format!("{orm_text}::__private::deserialize_some");
+    let deserialize_not_null = format!("{orm_text}::__private::deserialize_not_null");
     let serde_crate = quote!(#[serde(crate = #serde_path)]);
     let derives = quote!(#[derive(::core::fmt::Debug, ::core::clone::Clone, #orm::__private::serde::Serialize, #orm::__private::serde::Deserialize)]);
 
@@ -46,7 +47,7 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         } else {
             quote! {
                 #(#sattrs)*
-                #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+                #[serde(default, deserialize_with = #deserialize_not_null, skip_serializing_if = "::core::option::Option::is_none")]
                 #fvis #name: ::core::option::Option<#ty>
             }
         }
@@ -56,7 +57,7 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         m.ident
     );
     let patch_doc = format!(
-        "A partial update of `{0}` for [`{0}::update`]: `None` leaves a column as it is; a nullable column is `Option<Option<T>>`, where `Some(None)` sets NULL.",
+        "A partial update of `{0}` for [`{0}::update`]: `None` leaves a column as it is; a nullable column is `Option<Option<T>>`, where `Some(None)` sets NULL. Deserialized, an absent field is `None`, and `null` for a NOT NULL column is an error naming the field.",
         m.ident
     );
     // `NewX: Default` exactly when every field it holds has a default
