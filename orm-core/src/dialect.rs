@@ -361,6 +361,12 @@ pub(crate) trait SqlDialect: Sync {
         code == "55P03"
     }
 
+    /// Whether a server error means the statement ran past its timeout
+    /// and was cancelled: [`Error::Timeout`] (PostgreSQL 57014 by default).
+    fn is_timeout(&self, code: &str, _message: &str) -> bool {
+        code == "57014"
+    }
+
     /// Whether a server error means the transaction was rolled back for
     /// conflicting with a concurrent one (serialization failure, deadlock):
     /// [`Error::TransactionConflict`], which `transaction_retry` reruns.
@@ -569,6 +575,9 @@ pub(crate) fn classify(sql: &dyn SqlDialect, err: crate::error::DbError) -> Erro
     let code = err.code.as_deref().unwrap_or("");
     if err.code.is_some() && sql.is_session_lost(code, &err.message) {
         return Error::Connection { message: err.message };
+    }
+    if err.code.is_some() && sql.is_timeout(code, &err.message) {
+        return Error::Timeout;
     }
     if err.code.is_some() && sql.is_transaction_conflict(code, &err.message) {
         return Error::TransactionConflict { message: err.message };

@@ -167,6 +167,11 @@ pub enum Error {
     /// another transaction holds, or a lock wait that timed out.
     #[error("lock not available: the row is locked by another transaction")]
     LockNotAvailable,
+    /// The statement ran past its timeout
+    /// ([`DbBuilder::statement_timeout`](crate::DbBuilder::statement_timeout))
+    /// and the database cancelled it; the connection stays usable.
+    #[error("statement timeout: the database cancelled the statement")]
+    Timeout,
     /// The database rolled the transaction back because it conflicted with
     /// a concurrent one: a serialization failure (PostgreSQL 40001, a
     /// stale SQLite snapshot) or a deadlock (PostgreSQL 40P01, MariaDB
@@ -229,6 +234,7 @@ impl Error {
             | Error::TransactionConflict { .. } => 409,
             Error::NotFound { .. } => 404,
             Error::Connection { .. } | Error::PoolTimeout { .. } => 503,
+            Error::Timeout => 504,
             _ => 500,
         }
     }
@@ -333,6 +339,7 @@ impl Error {
             Error::Migration { .. } => "Migration",
             Error::InvalidQuery { .. } => "InvalidQuery",
             Error::LockNotAvailable => "LockNotAvailable",
+            Error::Timeout => "Timeout",
             Error::TransactionConflict { .. } => "TransactionConflict",
             Error::OutOfRange { .. } => "OutOfRange",
             Error::SchemaMismatch { .. } => "SchemaMismatch",
@@ -508,6 +515,7 @@ impl Error {
             }
             Error::Connection { .. } | Error::PoolTimeout { .. } => json!({"error": "Service unavailable"}),
             Error::LockNotAvailable => json!({"error": "The row is locked by another transaction; retry"}),
+            Error::Timeout => json!({"error": "The request took too long"}),
             Error::TransactionConflict { .. } => {
                 json!({"error": "The change conflicted with a concurrent one; retry"})
             }

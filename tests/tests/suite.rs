@@ -34,6 +34,7 @@ mod schema;
 mod spans;
 mod sqlite_driver;
 mod subqueries;
+mod timeouts;
 mod transactions;
 mod types;
 mod ui;

@@ -155,6 +155,8 @@ impl Db {
             max_replica_lag: Duration::from_secs(5),
             replica_check_interval: Duration::from_millis(500),
             session_wait: Duration::from_millis(200),
+            statement_timeout: None,
+            lock_timeout: None,
             lazy: false,
             on_last_drop: None,
         }
@@ -244,6 +246,8 @@ pub struct DbBuilder {
     replica_check_interval: Duration,
     session_wait: Duration,
     /// A replica's pool: no probe (a replica down at start is skipped, not fatal).
+    statement_timeout: Option<Duration>,
+    lock_timeout: Option<Duration>,
     lazy: bool,
     pub(crate) on_last_drop: Option<OnLastDrop>,
 }
@@ -282,6 +286,46 @@ impl DbBuilder {
     /// session's last write before it reads from the primary (default 200 ms).
     pub fn session_wait(mut self, d: Duration) -> Self {
         self.session_wait = d;
+        self
+    }
+    /// Cancel any statement still running after `d`, on the server
+    /// (PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time` —
+    /// MySQL's `max_execution_time`, which covers SELECTs only — and an
+    /// interrupt of SQLite's statement): [`Error::Timeout`](crate::Error::Timeout),
+    /// and the connection stays usable. Default: none.
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_core::{Db, Error, raw};
+    /// use std::time::Duration;
+    /// let db = Db::builder("sqlite::memory:").statement_timeout(Duration::from_millis(100)).connect().await?;
+    /// let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
+    /// let err = raw(slow).fetch_scalars::<i64, _>(&db).await.unwrap_err();
+    /// assert!(matches!(err, Error::Timeout), "{err:?}");
+    /// db.authenticate().await?; // still usable
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn statement_timeout(mut self, d: Duration) -> Self {
+        self.statement_timeout = Some(d);
+        self
+    }
+    /// Give up waiting for a row or table lock after `d`
+    /// ([`Error::LockNotAvailable`](crate::Error::LockNotAvailable)):
+    /// PostgreSQL's `lock_timeout`; MariaDB/MySQL's
+    /// `innodb_lock_wait_timeout` and `lock_wait_timeout`, in whole seconds
+    /// (rounded up, at least 1); SQLite's wait for its database lock
+    /// (default 10 s there; the servers' own defaults elsewhere).
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use std::time::Duration;
+    /// let db = orm_core::Db::builder("sqlite::memory:").lock_timeout(Duration::from_secs(2)).connect().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn lock_timeout(mut self, d: Duration) -> Self {
+        self.lock_timeout = Some(d);
         self
     }
     /// How long [`connect`](Self::connect) waits for the server before
@@ -361,6 +405,8 @@ impl DbBuilder {
             idle_timeout: self.idle_timeout,
             acquire_timeout: self.acquire_timeout,
             connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
             lazy: self.lazy,
         };
         let connected = crate::backend::connect(dialect, &opts).await?;
@@ -383,6 +429,8 @@ impl DbBuilder {
                     max_replica_lag: self.max_replica_lag,
                     replica_check_interval: self.replica_check_interval,
                     session_wait: self.session_wait,
+                    statement_timeout: self.statement_timeout,
+                    lock_timeout: self.lock_timeout,
                     lazy: true,
                     on_last_drop: None,
                 };

@@ -84,6 +84,10 @@ pub(crate) struct ConnectOptions {
     pub idle_timeout: Option<Duration>,
     pub acquire_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Cancel a statement on the server after this long (`Error::Timeout`).
+    pub statement_timeout: Option<Duration>,
+    /// Give up waiting for a lock after this long (`Error::LockNotAvailable`).
+    pub lock_timeout: Option<Duration>,
     /// Open the pool without a probe connection (a replica's: one down at
     /// start is skipped, not fatal).
     pub lazy: bool,

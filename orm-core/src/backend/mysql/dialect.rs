@@ -167,6 +167,12 @@ impl SqlDialect for MySql {
         message.contains("--read-only")
     }
 
+    /// MariaDB 1969 (`max_statement_time exceeded`), MySQL 3024
+    /// (`maximum statement execution time exceeded`).
+    fn is_timeout(&self, _code: &str, message: &str) -> bool {
+        message.contains("max_statement_time exceeded") || message.contains("maximum statement execution time exceeded")
+    }
+
     /// 1213 (SQLSTATE 40001, "Deadlock found when trying to get lock").
     /// A lock wait timeout (1205) stays `LockNotAvailable`: by default the
     /// server undoes only the statement, not the transaction.

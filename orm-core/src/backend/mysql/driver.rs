@@ -19,7 +19,31 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         None => o.url.clone(),
     };
     let opts: MySqlConnectOptions = url.parse().map_err(err)?;
-    let options = sqlx_pool::pool_options::<MySql>(o);
+    let mut options = sqlx_pool::pool_options::<MySql>(o);
+    let settings = session_settings(o);
+    if !settings.is_empty() {
+        let settings = Arc::new(settings);
+        options = options.after_connect(move |conn, _| {
+            let settings = settings.clone();
+            Box::pin(async move {
+                for (mariadb, mysql) in settings.iter() {
+                    // MariaDB's variable first, then MySQL's spelling of it
+                    // (numbers of our own making, no user text).
+                    if sqlx::query(sqlx::AssertSqlSafe(mariadb.clone()))
+                        .execute(&mut *conn)
+                        .await
+                        .is_err()
+                        && let Some(mysql) = mysql
+                    {
+                        sqlx::query(sqlx::AssertSqlSafe(mysql.clone()))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                Ok(())
+            })
+        });
+    }
     let (pool, max_statement_bytes) = if o.lazy {
         (options.connect_lazy_with(opts), None)
     } else {
@@ -41,6 +65,25 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         }),
         max_statement_bytes,
     })
+}
+
+/// `SET SESSION` statements for the pool's timeouts: MariaDB's form, and
+/// MySQL's where it differs (`max_execution_time`, in milliseconds, SELECTs
+/// only). Lock waits are whole seconds, at least 1.
+fn session_settings(o: &ConnectOptions) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    if let Some(d) = o.statement_timeout {
+        out.push((
+            format!("SET SESSION max_statement_time = {}", d.as_secs_f64().max(0.001)),
+            Some(format!("SET SESSION max_execution_time = {}", d.as_millis().max(1))),
+        ));
+    }
+    if let Some(d) = o.lock_timeout {
+        let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        out.push((format!("SET SESSION innodb_lock_wait_timeout = {}", secs.max(1)), None));
+        out.push((format!("SET SESSION lock_wait_timeout = {}", secs.max(1)), None));
+    }
+    out
 }
 
 impl SqlxDb for MySql {

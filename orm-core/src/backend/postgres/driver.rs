@@ -16,6 +16,20 @@ use std::sync::Arc;
 pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     let err = |e| sqlx_pool::connect_error(e, o.acquire_timeout);
     let opts: PgConnectOptions = o.url.parse().map_err(err)?;
+    // Session settings the server enforces: it cancels the statement (57014)
+    // or gives up on the lock (55P03) itself.
+    let mut settings = Vec::new();
+    if let Some(d) = o.statement_timeout {
+        settings.push(("statement_timeout", format!("{}ms", d.as_millis().max(1))));
+    }
+    if let Some(d) = o.lock_timeout {
+        settings.push(("lock_timeout", format!("{}ms", d.as_millis().max(1))));
+    }
+    let opts = if settings.is_empty() {
+        opts
+    } else {
+        opts.options(settings)
+    };
     let options = sqlx_pool::pool_options::<Postgres>(o);
     let pool = if o.lazy {
         options.connect_lazy_with(opts)

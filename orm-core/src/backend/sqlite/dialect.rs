@@ -148,6 +148,11 @@ impl SqlDialect for Sqlite {
     fn write_lock(&self, _w: &mut Writer<'_>, _lock: &crate::ast::LockClause) {}
 
     /// SQLITE_BUSY (5): the database lock was not free within the busy timeout.
+    /// SQLITE_INTERRUPT (9): the driver's statement deadline interrupted it.
+    fn is_timeout(&self, code: &str, _message: &str) -> bool {
+        code == "9"
+    }
+
     /// SQLITE_BUSY_SNAPSHOT (517): a WAL read transaction that tried to
     /// write after another connection committed; only a new transaction
     /// sees the new snapshot.

@@ -64,6 +64,8 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         idle_timeout: o.idle_timeout,
         closed: AtomicBool::new(false),
         anchor: Mutex::new(None),
+        statement_timeout: o.statement_timeout,
+        lock_timeout: o.lock_timeout.unwrap_or(BUSY_TIMEOUT),
         target,
     });
     if inner.target.memory {
@@ -108,19 +110,35 @@ impl From<Error> for Failure {
 }
 
 /// Run one statement until SQLite is not busy, pausing between tries
-/// without blocking the thread (module docs); busy for longer than
-/// [`BUSY_TIMEOUT`]: [`Error::LockNotAvailable`].
+/// without blocking the thread (module docs); busy for longer than the
+/// pool's lock timeout ([`BUSY_TIMEOUT`] by default):
+/// [`Error::LockNotAvailable`]. With a statement timeout, SQLite is
+/// interrupted once the statement has run that long (`Error::Timeout`).
 async fn retrying<T>(
     held: &mut Pooled,
     mut attempt: impl FnMut(&mut Connection) -> std::result::Result<T, Failure>,
 ) -> Result<T> {
     let started = Instant::now();
+    let (lock_timeout, statement_timeout) = (held.pool.lock_timeout, held.pool.statement_timeout);
     let mut pause = Duration::from_millis(1);
     loop {
-        match in_place(|| attempt(held.conn())) {
+        let run = || match statement_timeout {
+            None => attempt(held.conn()),
+            Some(limit) => {
+                let deadline = Instant::now() + limit;
+                let conn = held.conn();
+                // Asked every 1,000 virtual-machine steps: past the
+                // deadline, SQLite stops with SQLITE_INTERRUPT.
+                conn.progress_handler(1000, Some(move || Instant::now() > deadline))?;
+                let r = attempt(conn);
+                conn.progress_handler(0, None::<fn() -> bool>)?;
+                r
+            }
+        };
+        match in_place(run) {
             Ok(v) => return Ok(v),
             Err(Failure::Failed(e)) => return Err(e),
-            Err(Failure::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+            Err(Failure::Busy) if started.elapsed() < lock_timeout => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
             }

@@ -47,6 +47,11 @@ pub(super) struct PoolInner {
     pub(super) wal: bool,
     /// Keeps a shared in-memory database alive while the pool lives.
     pub(super) anchor: Mutex<Option<Connection>>,
+    /// A statement running longer is interrupted (`DbBuilder::statement_timeout`).
+    pub(super) statement_timeout: Option<Duration>,
+    /// How long a statement waits for the database lock before
+    /// `LockNotAvailable` (`DbBuilder::lock_timeout`; default [`BUSY_TIMEOUT`]).
+    pub(super) lock_timeout: Duration,
 }
 
 /// A connection taken from the pool with its slot; back to the pool on

@@ -1,0 +1,103 @@
+//! `DbBuilder::statement_timeout` and `lock_timeout` (issue 29 §3): the
+//! database cancels a statement that runs too long (`Error::Timeout`, the
+//! connection still usable, nothing left running on the server), and a
+//! lock wait gives up (`Error::LockNotAvailable`), with real sessions.
+
+use orm_core::prelude::*;
+use orm_tests::{TestDb, dialect_tests, shared_dialect_tests};
+use std::time::{Duration, Instant};
+
+#[derive(Model, Debug, Clone)]
+#[orm(table = "to_rows", timestamps = false)]
+struct Row {
+    id: i64,
+    n: i64,
+}
+
+/// A statement that runs for seconds (SQLite: counts for ever).
+fn slow(d: Dialect, tag: &str) -> String {
+    match d {
+        Dialect::Postgres => format!("SELECT CAST(pg_sleep(5) AS TEXT) /* {tag} */"),
+        Dialect::MySql => format!("SELECT CAST(SLEEP(5) AS CHAR) /* {tag} */"),
+        _ => "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT CAST(count(*) AS TEXT) FROM n"
+            .to_owned(),
+    }
+}
+
+/// Statements with `tag` in their text still running on the server.
+async fn running(t: &TestDb, tag: &str) -> i64 {
+    let like = format!("%{tag}%");
+    let sql = match t.dialect() {
+        Dialect::Postgres => {
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE ? AND pid <> pg_backend_pid()"
+        }
+        Dialect::MySql => {
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE ? AND id <> CONNECTION_ID()"
+        }
+        _ => return 0,
+    };
+    raw(sql).bind(like).fetch_scalars::<i64, _>(&t.db).await.unwrap()[0]
+}
+
+async fn a_statement_past_its_timeout_is_cancelled(t: &TestDb) {
+    let db = Db::builder(t.url.clone())
+        .max_connections(1)
+        .statement_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let tag = format!("orm_timeout_{}", t.namespace());
+    let started = Instant::now();
+    let err = raw(slow(t.dialect(), &tag))
+        .fetch_scalars::<String, _>(&db)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(err.status_code(), 504);
+    assert_eq!(running(t, &tag).await, 0, "cancelled on the server, not left running");
+    // The one connection of the pool still works, and quick statements pass.
+    assert_eq!(raw("SELECT 1").fetch_scalars::<i64, _>(&db).await.unwrap(), [1]);
+    db.close().await;
+}
+
+async fn a_lock_wait_gives_up_after_lock_timeout(t: &TestDb) {
+    Schema::new().model::<Row>().sync(&t.db).await.unwrap();
+    let row = Row::create(&t.db, NewRow { n: 0 }).await.unwrap();
+    // Whole seconds on MariaDB, so 1 s everywhere.
+    let waiter = Db::builder(t.url.clone())
+        .max_connections(1)
+        .lock_timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .unwrap();
+    let holder = t.db.begin().await.unwrap();
+    raw("UPDATE to_rows SET n = 1 WHERE id = ?")
+        .bind(row.id)
+        .execute(&holder)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = raw("UPDATE to_rows SET n = 2 WHERE id = ?")
+        .bind(row.id)
+        .execute(&waiter)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LockNotAvailable), "{err:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    holder.rollback().await.unwrap();
+    // Free again: the waiter's connection is fine.
+    raw("UPDATE to_rows SET n = 2 WHERE id = ?")
+        .bind(row.id)
+        .execute(&waiter)
+        .await
+        .unwrap();
+    waiter.close().await;
+}
+
+dialect_tests!(a_statement_past_its_timeout_is_cancelled);
+shared_dialect_tests!(a_lock_wait_gives_up_after_lock_timeout);
