@@ -136,11 +136,43 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Connect with default pool settings; the dialect comes from the URL scheme.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let other = Db::connect("sqlite::memory:").await?;
+    /// assert_eq!(other.dialect(), Dialect::Sqlite);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn connect(url: &str) -> Result<Db> {
         Db::builder(url).connect().await
     }
 
     /// Start configuring a pool.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").max_connections(4).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn builder(url: impl Into<String>) -> DbBuilder {
         DbBuilder {
             url: url.into(),
@@ -209,16 +241,63 @@ impl Db {
     /// Each read replica's state: healthy or skipped (and why), how long
     /// since it was last caught up with the primary, reads served. Empty
     /// without replicas.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// assert!(db.replica_status().is_empty()); // no read replicas configured
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn replica_status(&self) -> Vec<crate::db::ReplicaStatus> {
         self.inner.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
     }
 
     /// The dialect this pool speaks.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// assert_eq!(db.dialect(), Dialect::Sqlite);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
     }
 
     /// Close every connection of the pool.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let other = Db::connect("sqlite::memory:").await?;
+    /// other.close().await;
+    /// assert!(other.authenticate().await.is_err());
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn close(&self) {
         self.inner.driver.close().await
     }
@@ -273,17 +352,65 @@ impl DbBuilder {
     }
     /// A replica not caught up with the primary for longer than this is
     /// skipped until it is (default 5 s).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").max_replica_lag(std::time::Duration::from_secs(2)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn max_replica_lag(mut self, d: Duration) -> Self {
         self.max_replica_lag = d;
         self
     }
     /// How often the replicas' health and lag are checked (default 500 ms).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").replica_check_interval(std::time::Duration::from_secs(1)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn replica_check_interval(mut self, d: Duration) -> Self {
         self.replica_check_interval = d;
         self
     }
     /// How long a [`Db::session`] read waits for a replica to replay the
     /// session's last write before it reads from the primary (default 200 ms).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").session_wait(std::time::Duration::from_millis(100)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn session_wait(mut self, d: Duration) -> Self {
         self.session_wait = d;
         self
@@ -330,16 +457,64 @@ impl DbBuilder {
     }
     /// How long [`connect`](Self::connect) waits for the server before
     /// failing with [`Error::Connection`] (default 5 s).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").connect_timeout(std::time::Duration::from_secs(2)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
     /// The most connections the pool opens (default 10).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").max_connections(2).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n;
         self
     }
     /// Connections kept open even when idle (default 0).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").min_connections(1).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn min_connections(mut self, n: u32) -> Self {
         self.min_connections = n;
         self
@@ -347,11 +522,43 @@ impl DbBuilder {
     /// Close connections idle for longer than this (default 10 minutes):
     /// an expired connection is closed when it would next be handed out,
     /// and another one is used (connections also live at most 30 minutes).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").idle_timeout(std::time::Duration::from_secs(60)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = Some(d);
         self
     }
     /// How long to wait for a free connection before [`Error::PoolTimeout`] (default 30 s).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").acquire_timeout(std::time::Duration::from_secs(3)).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn acquire_timeout(mut self, d: Duration) -> Self {
         self.acquire_timeout = d;
         self
@@ -380,6 +587,22 @@ impl DbBuilder {
         self
     }
     /// Call `f` once for every statement the ORM sends (off by default).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").logging(|e| println!("{} ({} rows)", e.sql(), e.rows())).connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn logging(mut self, f: impl Fn(&QueryEvent<'_>) + Send + Sync + 'static) -> Self {
         self.logger = Some(Arc::new(f));
         self
@@ -389,6 +612,22 @@ impl DbBuilder {
     /// [`connect_timeout`](Self::connect_timeout), to check the URL: an
     /// unreachable server, wrong credentials or an unknown database are
     /// [`Error::Connection`] with the cause, never a bare pool timeout.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pool = Db::builder("sqlite::memory:").connect().await?;
+    /// pool.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn connect(mut self) -> Result<Db> {
         let dialect = Dialect::from_url(&self.url)?;
         let replica_urls = std::mem::take(&mut self.replicas);

@@ -141,12 +141,47 @@ impl std::fmt::Debug for Transaction {
 
 impl Db {
     /// Begin a transaction on one pooled connection.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// User::create(&tx, NewUser { name: "Grace".into(), age: 85 }).await?;
+    /// tx.commit().await?; // dropped without commit: rolled back
+    /// assert_eq!(User::find().count(&db).await?, 3);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn begin(&self) -> Result<Transaction> {
         self.begin_with(None).await
     }
 
     /// Begin a transaction with an isolation level. (SQLite transactions are
     /// always serializable; the level is accepted and has no effect there.)
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin_isolated(orm_core::Isolation::Serializable).await?;
+    /// assert_eq!(User::find().count(&tx).await?, 2);
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn begin_isolated(&self, isolation: Isolation) -> Result<Transaction> {
         self.begin_with(Some(isolation)).await
     }
@@ -172,6 +207,23 @@ impl Db {
     /// It is closed when dropped, so session state (a lock, an open
     /// `BEGIN`) never leaks into the pool; [`Connection::release`] returns
     /// it to the pool instead.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let conn = db.acquire().await?;
+    /// assert_eq!(User::find().count(&conn).await?, 2);
+    /// conn.release().await;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn acquire(&self) -> Result<Connection> {
         Ok(Connection(Transaction::outer(
             self.clone(),
@@ -182,6 +234,25 @@ impl Db {
 
     /// Run `f` in a transaction: committed when it returns `Ok`, rolled
     /// back when it returns `Err` or panics (the panic then continues).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let grace = db.transaction(async |tx| {
+    ///     let u = User::create(tx, NewUser { name: "Grace".into(), age: 85 }).await?;
+    ///     Ok(u.id)
+    /// }).await?;
+    /// assert!(User::find_by_pk(grace).one(&db).await?.is_some());
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
@@ -233,6 +304,22 @@ impl Db {
     }
 
     /// [`transaction`](Db::transaction) with an isolation level.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let n = db.transaction_isolated(orm_core::Isolation::RepeatableRead, async |tx| User::find().count(tx).await).await?;
+    /// assert_eq!(n, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn transaction_isolated<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
@@ -339,11 +426,47 @@ impl Transaction {
     }
 
     /// Make the transaction's work permanent (or release the savepoint).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// User::find().filter(User::NAME.eq("Alan")).delete(&tx).await?;
+    /// tx.commit().await?;
+    /// assert_eq!(User::find().count(&db).await?, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn commit(self) -> Result<()> {
         self.finish(true).await
     }
 
     /// Undo the transaction's work (or roll back to the savepoint).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// User::find().filter(User::NAME.eq("Alan")).delete(&tx).await?;
+    /// tx.rollback().await?;
+    /// assert_eq!(User::find().count(&db).await?, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn rollback(self) -> Result<()> {
         self.finish(false).await
     }

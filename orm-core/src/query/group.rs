@@ -51,6 +51,22 @@ impl<T: Summable> Summable for Option<T> {
 impl<M: Model> Find<M> {
     /// `SUM(column)` over the matching rows (`None` when no row matches):
     /// an `i64` for integer columns, `f64` for floats.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let total = User::find().sum(User::AGE, &db).await?;
+    /// assert_eq!(total, Some(77));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn sum<T: Summable, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T::Sum>> {
         self.aggregate(db, AggFn::Sum, column.name(), T::CAST, T::SQL_TYPE)
             .await
@@ -58,6 +74,22 @@ impl<M: Model> Find<M> {
     }
 
     /// `AVG(column)` over the matching rows, as `f64`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let mean = User::find().avg(User::AGE, &db).await?;
+    /// assert_eq!(mean, Some(38.5));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn avg<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<f64>> {
         self.aggregate(db, AggFn::Avg, column.name(), Some(AggCast::Float), T::SQL_TYPE)
             .await
@@ -67,6 +99,22 @@ impl<M: Model> Find<M> {
     /// (`group_by((Track::GENRE_ID, Track::MEDIA_TYPE_ID))`); end with
     /// `.count(&db)`, `.sum(col, &db)` or `.avg(col, &db)`. Groups come
     /// ordered by key unless the query orders them.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let per_age = User::find().group_by(User::AGE).count(&db).await?;
+    /// assert_eq!(per_age.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn group_by<G: GroupKey<M>>(self, key: G) -> Grouped<M, G::Key> {
         Grouped {
             find: self,

@@ -44,6 +44,24 @@ impl<M> Find<M> {
 
     /// With [`lock`](Find::lock): fail at once with
     /// [`Error::LockNotAvailable`](crate::Error::LockNotAvailable) when a row is locked by another transaction.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// let free = User::find().lock(orm_core::Lock::Update).nowait().all(&tx).await?;
+    /// assert_eq!(free.len(), 2);
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn nowait(self) -> Self {
         self.lock_wait(LockWait::NoWait)
     }
@@ -53,6 +71,24 @@ impl<M> Find<M> {
     /// MySQL/MariaDB run such workers at `Isolation::ReadCommitted`
     /// (`db.begin_isolated(..)`): under REPEATABLE READ InnoDB also locks
     /// index gaps, and concurrent workers deadlock.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// let next = User::find().order_by(User::ID.asc()).limit(1).lock(orm_core::Lock::Update).skip_locked().one(&tx).await?;
+    /// assert!(next.is_some());
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn skip_locked(self) -> Self {
         self.lock_wait(LockWait::SkipLocked)
     }

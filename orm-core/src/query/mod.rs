@@ -125,6 +125,22 @@ impl<M: Model> Find<M> {
     }
 
     /// A query over every row of `M`'s table.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let everyone = orm_core::Find::<User>::new().count(&db).await?;
+    /// assert_eq!(everyone, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn new() -> Self {
         Find {
             filter: None,
@@ -141,6 +157,22 @@ impl<M: Model> Find<M> {
     }
 
     /// Keep rows matching `cond`; several calls are ANDed.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let ada = User::find().filter(User::NAME.eq("Ada")).filter(User::AGE.gt(30)).all(&db).await?;
+    /// assert_eq!(ada.len(), 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn filter(mut self, cond: Condition<M>) -> Self {
         self.filter = Some(match self.filter.take() {
             None => cond.cond,
@@ -151,12 +183,44 @@ impl<M: Model> Find<M> {
 
     /// Eager-load an association (`User::posts()`), with one extra query
     /// for all the rows found, never one per row.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let found = User::find().all(&db).await?; // with associations: User::find().include(User::posts())
+    /// assert_eq!(found.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn include<C: Model + Clone>(mut self, assoc: Assoc<M, C>) -> Self {
         self.includes.push(Box::new(assoc));
         self
     }
 
     /// Sort by a column (`User::NAME.asc()`, `User::CREATED_AT.desc()`, or a bare column for ascending).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let names: Vec<String> = User::find().order_by(User::AGE.desc()).all(&db).await?.into_iter().map(|u| u.name).collect();
+    /// assert_eq!(names, ["Alan", "Ada"]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn order_by(mut self, order: impl Into<Order<M>>) -> Self {
         let o = order.into();
         self.order.push(o.term);
@@ -164,12 +228,44 @@ impl<M: Model> Find<M> {
     }
 
     /// Return at most `n` rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let first = User::find().order_by(User::ID.asc()).limit(1).all(&db).await?;
+    /// assert_eq!(first.len(), 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
     }
 
     /// Skip the first `n` rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let second = User::find().order_by(User::ID.asc()).limit(1).offset(1).all(&db).await?;
+    /// assert_eq!(second[0].name, "Alan");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
         self
@@ -183,12 +279,52 @@ impl<M: Model> Find<M> {
     }
 
     /// Paranoid models: see soft-deleted rows too.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let all = User::find().with_deleted().count(&db).await?; // soft-deleted rows too (paranoid models)
+    /// assert_eq!(all, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn with_deleted(mut self) -> Self {
         self.deleted = Deleted::Include;
         self
     }
 
     /// Paranoid models: see only soft-deleted rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// #[derive(Model, Debug, Clone)]
+    /// #[orm(paranoid, timestamps = false)]
+    /// struct Note { id: i64, text: String, deleted_at: Option<chrono::DateTime<chrono::Utc>> }
+    /// Schema::new().model::<Note>().sync(&db).await?;
+    /// let note = Note::create(&db, NewNote { text: "old".into() }).await?;
+    /// Note::create(&db, NewNote { text: "kept".into() }).await?;
+    /// note.destroy(&db).await?; // a soft delete
+    /// let gone = Note::find().only_deleted().all(&db).await?;
+    /// assert_eq!(gone.len(), 1);
+    /// assert_eq!(Note::find().count(&db).await?, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn only_deleted(mut self) -> Self {
         self.deleted = Deleted::Only;
         self
@@ -256,6 +392,22 @@ impl<M: Model> Find<M> {
     }
 
     /// Every matching row.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let users = User::find().filter(User::AGE.gte(18)).all(&db).await?;
+    /// assert_eq!(users.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
         let mut primary = None;
         let conn = self.routed(db.__conn(), &mut primary);
@@ -349,6 +501,22 @@ impl<M: Model> Find<M> {
     }
 
     /// The first matching row, if any.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let ada = User::find().filter(User::NAME.eq("Ada")).one(&db).await?;
+    /// assert_eq!(ada.map(|u| u.age), Some(36));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn one<E: Executor + ?Sized>(mut self, db: &E) -> Result<Option<M>> {
         if !self.by_key {
             self.limit = Some(1);
@@ -359,6 +527,28 @@ impl<M: Model> Find<M> {
     /// The matching rows one at a time, without loading them all (includes
     /// are not loaded on a stream). On a transaction the rows are read
     /// first, then yielded.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// use futures_util::StreamExt;
+    /// let mut rows = User::find().order_by(User::ID.asc()).stream(&db);
+    /// let mut seen = 0;
+    /// while let Some(user) = rows.next().await {
+    ///     user?;
+    ///     seen += 1;
+    /// }
+    /// assert_eq!(seen, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn stream<'a, E: Executor + ?Sized>(self, db: &'a E) -> BoxStream<'a, Result<M>> {
         use futures_util::StreamExt;
         let conn = db.__conn();
@@ -379,6 +569,21 @@ impl<M: Model> Find<M> {
     }
 
     /// How many rows match (limit and offset are ignored).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// assert_eq!(User::find().filter(User::AGE.gt(40)).count(&db).await?, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<i64> {
         let mut primary = None;
         let conn = self.routed(db.__conn(), &mut primary);
@@ -415,16 +620,62 @@ impl<M: Model> Find<M> {
     }
 
     /// `MIN(column)` over the matching rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// assert_eq!(User::find().min(User::AGE, &db).await?, Some(36));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn min<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
         self.aggregate(db, AggFn::Min, column.name(), None, T::SQL_TYPE).await
     }
 
     /// `MAX(column)` over the matching rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// assert_eq!(User::find().max(User::NAME, &db).await?, Some("Alan".to_string()));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn max<T: FieldType, E: Executor + ?Sized>(self, column: Column<M, T>, db: &E) -> Result<Option<T>> {
         self.aggregate(db, AggFn::Max, column.name(), None, T::SQL_TYPE).await
     }
 
     /// Fetch only these columns, as a tuple: `.attributes((User::ID, User::NAME))`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let names: Vec<(String,)> = User::find().order_by(User::ID.asc()).attributes((User::NAME,)).all(&db).await?;
+    /// assert_eq!(names, [("Ada".to_string(),), ("Alan".to_string(),)]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn attributes<S: Selection<M>>(self, columns: S) -> Picked<M, S> {
         Picked {
             find: self,
@@ -453,6 +704,22 @@ impl<M: Model> Find<M> {
     /// `updated_at` is bumped, and so is the version of a versioned model (in
     /// SQL), so instances loaded before are stale. Values the columns cannot
     /// hold are refused first. A query without a filter is refused.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let changed = User::find().filter(User::NAME.eq("Ada")).update(&db, UserPatch { age: Some(37), ..Default::default() }).await?;
+    /// assert_eq!(changed, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn update<E: Executor + ?Sized>(self, db: &E, patch: M::Patch) -> Result<u64> {
         self.require_filter("update")?;
         let mut errors = FieldErrors::new();
@@ -497,6 +764,22 @@ impl<M: Model> Find<M> {
 
     /// Delete every matching row (soft-delete on a paranoid model); returns
     /// the number of rows. A query without a filter is refused.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let removed = User::find().filter(User::AGE.gt(40)).delete(&db).await?;
+    /// assert_eq!(removed, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn delete<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
         self.require_filter("delete")?;
         let conn = db.__conn();
@@ -527,6 +810,22 @@ impl<M: Model> Find<M> {
     }
 
     /// Delete every matching row, even on a paranoid model.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let removed = User::find().filter(User::NAME.eq("Alan")).delete_force(&db).await?; // paranoid models: for good
+    /// assert_eq!(removed, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn delete_force<E: Executor + ?Sized>(mut self, db: &E) -> Result<u64> {
         self.require_filter("delete")?;
         self.deleted = Deleted::Include;
@@ -586,6 +885,22 @@ pub struct Picked<M, S> {
 
 impl<M: Model, S: Selection<M>> Picked<M, S> {
     /// Every matching row, as tuples.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let pairs: Vec<(String, i32)> = User::find().order_by(User::ID.asc()).attributes((User::NAME, User::AGE)).all(&db).await?;
+    /// assert_eq!(pairs[0], ("Ada".to_string(), 36));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<S::Output>> {
         let mut primary = None;
         let conn = self.find.routed(db.__conn(), &mut primary);
@@ -595,6 +910,25 @@ impl<M: Model, S: Selection<M>> Picked<M, S> {
     }
 
     /// Every matching row, converted into a struct of yours (`T: From<tuple>`).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// #[derive(Debug, PartialEq)]
+    /// struct Name(String);
+    /// impl From<(String,)> for Name { fn from((s,): (String,)) -> Self { Name(s) } }
+    /// let names: Vec<Name> = User::find().order_by(User::ID.asc()).attributes((User::NAME,)).all_as(&db).await?;
+    /// assert_eq!(names[0], Name("Ada".into()));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn all_as<T: From<S::Output>, E: Executor + ?Sized>(self, db: &E) -> Result<Vec<T>> {
         Ok(self.all(db).await?.into_iter().map(T::from).collect())
     }
