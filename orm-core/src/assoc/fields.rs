@@ -183,6 +183,16 @@ impl<T, L> Default for BelongsToMany<T, L> {
 
 impl<T, L> BelongsToMany<T, L> {
     /// A loaded association with these rows.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// let tags: BelongsToMany<Tag> = BelongsToMany::loaded(vec![Tag { id: 1, label: "rust".into() }]);
+    /// assert!(tags.is_loaded());
+    /// ```
     pub fn loaded(rows: Vec<T>) -> Self {
         BelongsToMany {
             rows: Some(rows),
@@ -190,15 +200,47 @@ impl<T, L> BelongsToMany<T, L> {
         }
     }
     /// The rows, or `None` when not loaded.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// let tags: BelongsToMany<Tag> = BelongsToMany::default();
+    /// assert!(tags.get().is_none(), "not loaded yet");
+    /// let tags: BelongsToMany<Tag> = BelongsToMany::loaded(vec![Tag { id: 1, label: "rust".into() }]);
+    /// assert_eq!(tags.get().map(|t| t.len()), Some(1));
+    /// ```
     pub fn get(&self) -> Option<&[T]> {
         self.rows.as_deref()
     }
     /// The link row of each loaded row, in the same order (loaded through a
     /// model named as the second type parameter), else `None`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// let tags: BelongsToMany<Tag> = BelongsToMany::loaded(vec![]);
+    /// assert!(tags.links().is_none(), "no link model named");
+    /// ```
     pub fn links(&self) -> Option<&[L]> {
         self.links.as_deref()
     }
     /// Each loaded row with its link row.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// let tags: BelongsToMany<Tag> = BelongsToMany::loaded(vec![Tag { id: 1, label: "rust".into() }]);
+    /// assert_eq!(tags.with_links().count(), 0, "rows without link rows");
+    /// ```
     pub fn with_links(&self) -> impl Iterator<Item = (&T, &L)> {
         self.get()
             .unwrap_or_default()
@@ -206,14 +248,42 @@ impl<T, L> BelongsToMany<T, L> {
             .zip(self.links().unwrap_or_default())
     }
     /// True once an include (or `loaded`) filled it.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// assert!(!BelongsToMany::<Tag>::default().is_loaded());
+    /// ```
     pub fn is_loaded(&self) -> bool {
         self.rows.is_some()
     }
     /// True until an include fills it (for `skip_serializing_if`).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// assert!(BelongsToMany::<Tag>::default().is_unloaded());
+    /// ```
     pub fn is_unloaded(&self) -> bool {
         self.rows.is_none()
     }
     /// The rows, or `None` when not loaded.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::BelongsToMany;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, label: String }
+    /// let rows = BelongsToMany::<Tag>::loaded(vec![Tag { id: 1, label: "rust".into() }]).into_inner();
+    /// assert_eq!(rows.map(|r| r.len()), Some(1));
+    /// ```
     pub fn into_inner(self) -> Option<Vec<T>> {
         self.rows
     }

@@ -440,6 +440,23 @@ impl Db {
 
 impl Transaction {
     /// One round trip on the transaction's connection.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// tx.authenticate().await?;
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn authenticate(&self) -> Result<()> {
         let st = Statement {
             sql: "SELECT 1".into(),

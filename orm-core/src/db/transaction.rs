@@ -413,6 +413,26 @@ impl Transaction {
 
     /// Begin a nested transaction (a SAVEPOINT) by hand; dropped without
     /// `commit`, its work is rolled back before the outer one goes on.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// let sp = tx.begin().await?; // SAVEPOINT
+    /// User::create(&sp, NewUser { name: "Grace".into(), age: 85 }).await?;
+    /// drop(sp); // rolled back to the savepoint
+    /// tx.commit().await?;
+    /// assert_eq!(User::find().count(&db).await?, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn begin(&self) -> Result<Transaction> {
         let depth = self.depth + 1;
         self.simple(&format!("SAVEPOINT orm_sp_{depth}")).await?;
@@ -596,6 +616,23 @@ pub struct Connection(Transaction);
 impl Connection {
     /// Return the connection to the pool (its session must be clean: no
     /// open transaction, no held lock).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let conn = db.acquire().await?;
+    /// conn.execute_script("SELECT 1").await?;
+    /// conn.release().await; // back to the pool, not closed
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn release(self) {
         if let Ok(mut guard) = self.0.lock().await
             && let Some(conn) = guard.as_mut()
@@ -612,6 +649,23 @@ impl Connection {
 
     /// Close the connection instead of returning it to the pool (e.g. when
     /// releasing session state such as a lock failed).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let conn = db.acquire().await?;
+    /// conn.close().await; // the pool opens another when needed
+    /// db.authenticate().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn close(self) {
         if let Ok(mut guard) = self.0.lock().await
             && let Some(conn) = guard.as_mut()

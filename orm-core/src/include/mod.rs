@@ -172,11 +172,52 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     /// The association's description.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// assert_eq!(User::posts().meta().foreign_key, "user_id");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn meta(&self) -> &'static AssocMeta {
         self.meta
     }
 
     /// Load only the target rows matching `cond` (ANDed with earlier filters).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let users = User::find().include(User::posts().filter(Post::TITLE.like("a%"))).all(&db).await?;
+    /// assert_eq!(users[0].posts.get().map(|p| p.len()), Some(1));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn filter(mut self, cond: Condition<C>) -> Self {
         self.filter = Some(match self.filter.take() {
             None => cond.cond,
@@ -188,6 +229,28 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// Order each parent's loaded rows; the database sorts them. Without it
     /// they come in primary-key order (numeric keys by value, text keys by
     /// their bytes), sorted in memory per parent.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let users = User::find().include(User::posts().order_by(Post::TITLE.asc())).all(&db).await?;
+    /// let titles: Vec<&str> = users[0].posts.get().unwrap().iter().map(|p| p.title.as_str()).collect();
+    /// assert_eq!(titles, ["a-draft", "b-notes", "c-letter"]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn order_by(mut self, order: impl Into<Order<C>>) -> Self {
         let o = order.into();
         self.order.push(o.term);
@@ -195,12 +258,56 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     /// Keep only parents that have at least one matching row (inner-join semantics).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// User::create(&db, NewUser { name: "Alan".into() }).await?; // no posts
+    /// let writers = User::find().include(User::posts().required()).all(&db).await?;
+    /// assert_eq!(writers.len(), 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
 
     /// Load an association of the target too (to any depth).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let users = User::find().include(User::posts().include(Post::user())).all(&db).await?;
+    /// let first = &users[0].posts.get().unwrap()[0];
+    /// assert_eq!(first.user.get().map(|u| u.name.as_str()), Some("Ada"));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn include<G: Model + Clone>(mut self, nested: Assoc<C, G>) -> Self {
         self.nested.push(Box::new(nested));
         self
@@ -231,12 +338,55 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     /// At most `n` rows per parent (each user's 3 latest posts, with
     /// `order_by`), by a window function in the include's own statement.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let users = User::find().include(User::posts().order_by(Post::TITLE.desc()).limit(2)).all(&db).await?;
+    /// assert_eq!(users[0].posts.get().map(|p| p.len()), Some(2));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
     }
 
     /// Skip each parent's first `n` rows (with [`limit`](Self::limit) and `order_by`).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let users = User::find().include(User::posts().order_by(Post::TITLE.asc()).limit(2).offset(1)).all(&db).await?;
+    /// let titles: Vec<&str> = users[0].posts.get().unwrap().iter().map(|p| p.title.as_str()).collect();
+    /// assert_eq!(titles, ["b-notes", "c-letter"]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
         self

@@ -258,6 +258,23 @@ pub struct Grouped<M, K> {
 
 impl<M: Model, K: Send> Grouped<M, K> {
     /// Keep only groups matching `cond`; several calls are ANDed.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// use orm_core::Having;
+    /// let busy = User::find().group_by(User::AGE).having(Having::count().gt(0)).count(&db).await?;
+    /// assert_eq!(busy.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn having(mut self, cond: HavingCond<M>) -> Self {
         self.having.push(cond.cond);
         self
@@ -294,11 +311,43 @@ impl<M: Model, K: Send> Grouped<M, K> {
     }
 
     /// Rows per group: `Vec<(key, count)>`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let per_age: Vec<(i32, i64)> = User::find().group_by(User::AGE).count(&db).await?;
+    /// assert_eq!(per_age.iter().map(|(_, n)| n).sum::<i64>(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn count<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<(K, i64)>> {
         self.run(db, SelectItem::CountStar, i64::decode).await
     }
 
     /// `SUM(column)` per group (`i64` for integers, `f64` for floats).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let by_name = User::find().group_by(User::NAME).sum(User::AGE, &db).await?;
+    /// assert_eq!(by_name.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn sum<T: Summable, E: Executor + ?Sized>(
         self,
         column: Column<M, T>,
@@ -311,6 +360,22 @@ impl<M: Model, K: Send> Grouped<M, K> {
     }
 
     /// `AVG(column)` per group, as `f64`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let by_name = User::find().group_by(User::NAME).avg(User::AGE, &db).await?;
+    /// assert_eq!(by_name.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn avg<T: FieldType, E: Executor + ?Sized>(
         self,
         column: Column<M, T>,
