@@ -68,6 +68,20 @@ impl Migrations {
     }
 
     /// The migrations, oldest first.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// assert_eq!(MIGRATIONS.migrations()?.len(), 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn migrations(&self) -> orm_core::Result<Vec<Migration>> {
         let all = self
             .folders
@@ -86,21 +100,80 @@ impl Migrations {
     }
 
     /// A runner over these migrations, for options and progress events.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// let applied = MIGRATIONS.migrator()?.lock_timeout(std::time::Duration::from_secs(5)).run(&db).await?;
+    /// assert_eq!(applied, [20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn migrator(&self) -> orm_core::Result<Migrator> {
         Ok(Migrator::new(self.migrations()?))
     }
 
     /// Apply what is pending; safe when many instances start at once.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// assert_eq!(MIGRATIONS.run(&db).await?, [20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn run(&self, db: &orm_core::Db) -> orm_core::Result<Vec<u64>> {
         self.migrator()?.run(db).await
     }
 
     /// Revert the most recent migration.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// MIGRATIONS.run(&db).await?;
+    /// assert_eq!(MIGRATIONS.undo(&db).await?, [20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn undo(&self, db: &orm_core::Db) -> orm_core::Result<Vec<u64>> {
         self.migrator()?.undo(db, UndoTarget::Last).await
     }
 
     /// Every migration with its state.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// MIGRATIONS.run(&db).await?;
+    /// assert_eq!(MIGRATIONS.status(&db).await?[0].state, "applied");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn status(&self, db: &orm_core::Db) -> orm_core::Result<Vec<StatusRow>> {
         self.migrator()?.status(db).await
     }
@@ -108,12 +181,42 @@ impl Migrations {
     /// These folders as seeders: a runner that records in `orm_seeds`
     /// ([`Migrator::seeders`]). Embed a seeders folder with the same macro:
     /// `static SEEDERS: Migrations = embed_migrations!("seeders");`.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// let seeder = MIGRATIONS.seeder()?; // these folders as seeders, recorded in orm_seeds
+    /// assert_eq!(seeder.run(&db).await?, [20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn seeder(&self) -> orm_core::Result<Migrator> {
         Ok(Migrator::seeders(self.migrations()?))
     }
 
     /// Apply the pending seeders (once each, whatever the number of
     /// instances starting at once); returns their versions.
+    ///
+    /// ```
+    /// # use orm_migrate::{EmbeddedMigration, Migrations};
+    /// # // What `embed_migrations!("migrations")` writes for a folder of one migration.
+    /// # static MIGRATIONS: Migrations = Migrations::__embedded(&[EmbeddedMigration {
+    /// #     folder: "20260101000000_tags",
+    /// #     files: &[("up.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ("down.sql", "DROP TABLE tags")],
+    /// # }]);
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// assert_eq!(MIGRATIONS.seed(&db).await?, [20260101000000]);
+    /// assert!(MIGRATIONS.seed(&db).await?.is_empty(), "once each");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn seed(&self, db: &orm_core::Db) -> orm_core::Result<Vec<u64>> {
         self.seeder()?.run(db).await
     }

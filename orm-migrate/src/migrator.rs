@@ -119,6 +119,21 @@ fn refused(e: plan::PlanError) -> Error {
 
 impl Migrator {
     /// A runner for these migrations (any order).
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// assert_eq!(migrator.run(&db).await?.len(), 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn new(mut migrations: Vec<Migration>) -> Migrator {
         migrations.sort_by_key(|m| m.version);
         Migrator {
@@ -158,18 +173,66 @@ impl Migrator {
     }
 
     /// Checks to relax (`--allow-edited`, `--allow-out-of-order`).
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?).options(Options { allow_edited: true, ..Options::default() });
+    /// migrator.run(&db).await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
         self
     }
 
     /// How long to wait for another runner's lock (default 60 s).
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?).lock_timeout(std::time::Duration::from_secs(5));
+    /// migrator.run(&db).await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
     }
 
     /// Call `f` for every migration started and finished.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let sink = lines.clone();
+    /// let migrator = Migrator::new(migrations()?).on_event(move |e: &Event| sink.lock().unwrap().push(e.to_string()));
+    /// migrator.run(&db).await?;
+    /// assert!(lines.lock().unwrap()[0].starts_with("== 20260101000000_users: migrating"));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.reporter = Some(Box::new(f));
         self
@@ -203,6 +266,22 @@ impl Migrator {
     }
 
     /// Apply every pending migration; returns the versions applied.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// assert_eq!(migrator.run(&db).await?, [20260101000000, 20260102000000]);
+    /// assert!(migrator.run(&db).await?.is_empty(), "nothing pending");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn run(&self, db: &Db) -> Result<Vec<u64>> {
         self.execute(db, Command::Migrate).await
     }
@@ -210,6 +289,21 @@ impl Migrator {
     /// The safety lint's findings ([`crate::safety`]) for the up scripts of
     /// the migrations `run` would apply on `db`'s dialect, each with its
     /// file (`<version>_<name>/up.sql`). Nothing is applied.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// assert!(migrator.check_safety(&db).await?.is_empty(), "SQLite has no lint rules");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn check_safety(&self, db: &Db) -> Result<Vec<(String, crate::safety::SafetyWarning)>> {
         let db = &db.primary();
         let d = db.dialect();
@@ -225,17 +319,65 @@ impl Migrator {
     }
 
     /// Revert migrations; returns the versions reverted.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// migrator.run(&db).await?;
+    /// assert_eq!(migrator.undo(&db, UndoTarget::All).await?, [20260102000000, 20260101000000]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn undo(&self, db: &Db, target: UndoTarget) -> Result<Vec<u64>> {
         self.execute(db, Command::Undo(target)).await
     }
 
     /// Revert the last migration and apply it again.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// migrator.run(&db).await?;
+    /// assert_eq!(migrator.redo(&db).await?, [20260102000000, 20260102000000]); // reverted, then applied
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn redo(&self, db: &Db) -> Result<Vec<u64>> {
         self.execute(db, Command::Redo).await
     }
 
     /// Forget migrations left dirty by a failure (after the database was
     /// fixed by hand), so they run again; returns their versions.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// migrator.run(&db).await?;
+    /// assert!(migrator.repair(&db).await?.is_empty(), "nothing was left dirty");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn repair(&self, db: &Db) -> Result<Vec<u64>> {
         // Migrations act on the primary, never on a read replica.
         let db = &db.primary();
@@ -244,6 +386,23 @@ impl Migrator {
     }
 
     /// Every migration with its state.
+    ///
+    /// ```
+    /// # use orm_migrate::{Event, Migration, Migrator, Options, UndoTarget};
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = orm_core::Db::connect("sqlite::memory:").await?;
+    /// # let files = |up: &str, down: &str| vec![("up.sql".to_string(), up.to_string()), ("down.sql".to_string(), down.to_string())];
+    /// # let migrations = || -> orm_core::Result<Vec<Migration>> { Ok(vec![
+    /// #     Migration::new("20260101000000_users", files("CREATE TABLE users (id INTEGER PRIMARY KEY)", "DROP TABLE users"))?,
+    /// #     Migration::new("20260102000000_posts", files("CREATE TABLE posts (id INTEGER PRIMARY KEY)", "DROP TABLE posts"))?,
+    /// # ]) };
+    /// let migrator = Migrator::new(migrations()?);
+    /// migrator.run(&db).await?;
+    /// let rows = migrator.status(&db).await?;
+    /// assert!(rows.iter().all(|r| r.state == "applied"));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn status(&self, db: &Db) -> Result<Vec<StatusRow>> {
         let db = &db.primary();
         self.table.sync(db).await?;
