@@ -404,6 +404,30 @@ impl Transaction {
 
     /// Run `f` in a nested transaction (a SAVEPOINT): its work is undone
     /// on `Err` or panic while the outer transaction goes on.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// db.transaction(async |tx| {
+    ///     User::create(tx, NewUser { name: "Grace".into(), age: 85 }).await?;
+    ///     let inner: orm_core::Result<()> = tx.transaction(async |sp| {
+    ///         User::create(sp, NewUser { name: "Temp".into(), age: 1 }).await?;
+    ///         Err(Error::NotFound { model: "User" }) // undoes only the savepoint
+    ///     }).await;
+    ///     assert!(inner.is_err());
+    ///     Ok(())
+    /// }).await?;
+    /// assert_eq!(User::find().count(&db).await?, 3);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
@@ -643,6 +667,23 @@ impl Connection {
 
     /// Run a statement without parameters, using the text protocol (several
     /// statements separated by `;` are allowed).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let conn = db.acquire().await?;
+    /// conn.execute_script("CREATE TABLE scratch (a INTEGER); DROP TABLE scratch").await?;
+    /// conn.release().await;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn execute_script(&self, sql: &str) -> Result<()> {
         self.0.simple(sql).await
     }
@@ -707,6 +748,24 @@ impl Connection {
 
     /// Run `f` in a transaction on this connection: committed when it
     /// returns `Ok`, rolled back on `Err` or panic; the connection stays held.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let conn = db.acquire().await?;
+    /// let n = conn.transaction(async |tx| User::find().count(tx).await).await?;
+    /// assert_eq!(n, 2);
+    /// conn.release().await;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         F: AsyncFnOnce(&Transaction) -> Result<T>,
@@ -721,6 +780,23 @@ impl Connection {
 
 impl Transaction {
     /// Run a statement without parameters, using the text protocol.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, age: i32 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into(), age: 36 }).await?;
+    /// # User::create(&db, NewUser { name: "Alan".into(), age: 41 }).await?;
+    /// let tx = db.begin().await?;
+    /// tx.execute_script("UPDATE users SET age = age + 1; UPDATE users SET age = age - 1").await?;
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub async fn execute_script(&self, sql: &str) -> Result<()> {
         self.simple(sql).await
     }

@@ -397,6 +397,29 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// association is joined once (LEFT JOIN) however many conditions use
     /// it; on a to-many association a condition means "some row matches"
     /// (an `EXISTS`), and ordering by it panics.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String, posts: HasMany<Post> }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, user_id: i64, title: String, user: BelongsTo<User> }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().model::<Post>().sync(&db).await?;
+    /// # let ada = User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// # for title in ["b-notes", "a-draft", "c-letter"] {
+    /// #     Post::create(&db, NewPost { user_id: ada.id, title: title.into() }).await?;
+    /// # }
+    /// let by_ada = Post::find().filter(Post::user().col(User::NAME).eq("Ada")).count(&db).await?;
+    /// assert_eq!(by_ada, 3);
+    /// let writers = User::find().filter(User::posts().col(Post::TITLE).eq("a-draft")).count(&db).await?;
+    /// assert_eq!(writers, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     pub fn col<T: crate::field::FieldType>(&self, column: crate::column::Column<C, T>) -> join::AssocColumn<P, C, T> {
         join::AssocColumn::new(self.meta, crate::model::default_scope_filter::<C>(), column)
     }

@@ -230,11 +230,14 @@ async fn execute(held: &mut Pooled, st: &Statement) -> Result<Done> {
 /// cancelled while they run (the connection then returns from there).
 async fn simple(slot: &mut Option<Pooled>, sql: &str) -> Result<()> {
     let held = slot.as_mut().ok_or_else(lost)?;
+    // Preparing a script checks its second statement too, against the
+    // schema as it is before the first runs (`CREATE TABLE t ..; DROP TABLE
+    // t` fails with "no such table"): anything but one statement that
+    // prepares goes to `execute_batch`, which reports a real error itself.
     let single = match held.conn().prepare_cached(sql) {
         Ok(_) => true,
-        Err(rusqlite::Error::MultipleStatement) => false,
         Err(e) if busy(&e) => true,
-        Err(e) => return Err(error(e)),
+        Err(_) => false,
     };
     if single {
         let st = Statement {
