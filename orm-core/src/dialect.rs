@@ -108,6 +108,19 @@ pub(crate) enum ColumnChange {
     Rebuild,
 }
 
+/// How one statement is given a timeout of its own (`Find::timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StatementTimeout {
+    /// Put this before the statement's text (MariaDB's `SET STATEMENT
+    /// max_statement_time = s FOR ..`).
+    Prefix(String),
+    /// Run the statement in a transaction that first runs this
+    /// (PostgreSQL's `SET LOCAL statement_timeout`).
+    InTransaction(String),
+    /// The in-process driver interrupts it at the deadline (SQLite).
+    Deadline,
+}
+
 /// What differs between databases. Default methods hold the common SQL.
 pub(crate) trait SqlDialect: Sync {
     /// What the server can do, as data (kept apart from the rendering hooks).
@@ -360,6 +373,9 @@ pub(crate) trait SqlDialect: Sync {
     fn is_lock_not_available(&self, code: &str, _message: &str) -> bool {
         code == "55P03"
     }
+
+    /// How one statement gets a timeout of its own, cancelled by the database.
+    fn statement_timeout(&self, limit: std::time::Duration) -> StatementTimeout;
 
     /// Whether a server error means the statement ran past its timeout
     /// and was cancelled: [`Error::Timeout`] (PostgreSQL 57014 by default).

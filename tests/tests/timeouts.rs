@@ -3,6 +3,7 @@
 //! connection still usable, nothing left running on the server), and a
 //! lock wait gives up (`Error::LockNotAvailable`), with real sessions.
 
+use orm_core::Condition;
 use orm_core::prelude::*;
 use orm_tests::{TestDb, dialect_tests, shared_dialect_tests};
 use std::time::{Duration, Instant};
@@ -99,5 +100,43 @@ async fn a_lock_wait_gives_up_after_lock_timeout(t: &TestDb) {
     waiter.close().await;
 }
 
-dialect_tests!(a_statement_past_its_timeout_is_cancelled);
+/// `Find::timeout`: one query's own limit, on a pool without one.
+async fn a_query_with_its_own_timeout_is_cancelled(t: &TestDb) {
+    Schema::new().model::<Row>().sync(&t.db).await.unwrap();
+    Row::create(&t.db, NewRow { n: 1 }).await.unwrap();
+    let tag = format!("orm_find_timeout_{}", t.namespace());
+    let slow = match t.dialect() {
+        Dialect::Postgres => format!("CAST(pg_sleep(5) AS TEXT) <> '{tag}'"),
+        Dialect::MySql => format!("CAST(SLEEP(5) AS CHAR) <> '{tag}'"),
+        _ => "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n) > 0".to_owned(),
+    };
+    let started = Instant::now();
+    let err = Row::find()
+        .filter(Condition::sql(slow.as_str(), Vec::<i64>::new()))
+        .timeout(Duration::from_millis(300))
+        .all(&t.db)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(running(t, &tag).await, 0, "cancelled on the server");
+    // Quick statements under a timeout run as usual, writes included.
+    let rows = Row::find().timeout(Duration::from_secs(5)).all(&t.db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let changed = Row::find()
+        .filter(Row::N.eq(1))
+        .timeout(Duration::from_secs(5))
+        .update(&t.db, RowPatch { n: Some(2) })
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(Row::find().filter(Row::N.eq(2)).count(&t.db).await.unwrap(), 1);
+    // Nothing of it stays on the pool.
+    assert_eq!(Row::find().count(&t.db).await.unwrap(), 1);
+}
+
+dialect_tests!(
+    a_statement_past_its_timeout_is_cancelled,
+    a_query_with_its_own_timeout_is_cancelled
+);
 shared_dialect_tests!(a_lock_wait_gives_up_after_lock_timeout);

@@ -6,7 +6,7 @@
 use super::transaction::Transaction;
 use crate::backend::Dialect;
 use crate::db::Db;
-use crate::dialect::Statement;
+use crate::dialect::{Statement, StatementTimeout};
 pub(crate) use crate::driver::Done;
 use crate::error::{Error, Result};
 use crate::row::RowRef;
@@ -189,8 +189,33 @@ impl Conn<'_> {
     /// Run a query on this connection target and decode every row with `decode`.
     pub(crate) async fn fetch_unrouted<T: Send>(
         &self,
+        mut st: Statement,
+        decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        let mut deadline = None;
+        let mut own_tx = None;
+        if let Some((db, limit)) = self.timed() {
+            match db.inner.dialect.sql().statement_timeout(limit) {
+                StatementTimeout::Prefix(p) => st.sql.insert_str(0, &p),
+                StatementTimeout::Deadline => deadline = Some(Instant::now() + limit),
+                StatementTimeout::InTransaction(set) => own_tx = Some(timed_transaction(db, &set).await?),
+            }
+        }
+        match &own_tx {
+            Some(tx) => {
+                let r = Conn::Tx(tx).fetch_on(st, decode, None).await;
+                finish_timed(own_tx.expect("matched"), r).await
+            }
+            None => self.fetch_on(st, decode, deadline).await,
+        }
+    }
+
+    /// `fetch_unrouted` on this target, past any per-statement timeout setup.
+    async fn fetch_on<T: Send>(
+        &self,
         st: Statement,
         mut decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
+        deadline: Option<Instant>,
     ) -> Result<Vec<T>> {
         self.check_size(&st)?;
         let started = Instant::now();
@@ -220,7 +245,7 @@ impl Conn<'_> {
                 }
             }
         };
-        let res = in_span(&span, run).await;
+        let res = in_span(&span, until(deadline, run)).await;
         ended(&span, out.len() as u64, res.as_ref().err().or(decode_failure.as_ref()));
         self.log(
             log_sql.as_deref(),
@@ -246,7 +271,27 @@ impl Conn<'_> {
     }
 
     /// Run a statement that returns no rows, on this connection target.
-    pub(crate) async fn execute_unrouted(&self, st: Statement) -> Result<Done> {
+    pub(crate) async fn execute_unrouted(&self, mut st: Statement) -> Result<Done> {
+        let mut deadline = None;
+        let mut own_tx = None;
+        if let Some((db, limit)) = self.timed() {
+            match db.inner.dialect.sql().statement_timeout(limit) {
+                StatementTimeout::Prefix(p) => st.sql.insert_str(0, &p),
+                StatementTimeout::Deadline => deadline = Some(Instant::now() + limit),
+                StatementTimeout::InTransaction(set) => own_tx = Some(timed_transaction(db, &set).await?),
+            }
+        }
+        match &own_tx {
+            Some(tx) => {
+                let r = Conn::Tx(tx).execute_on(st, None).await;
+                finish_timed(own_tx.expect("matched"), r).await
+            }
+            None => self.execute_on(st, deadline).await,
+        }
+    }
+
+    /// `execute_unrouted` on this target, past any per-statement timeout setup.
+    async fn execute_on(&self, st: Statement, deadline: Option<Instant>) -> Result<Done> {
         self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();
@@ -262,11 +307,19 @@ impl Conn<'_> {
                 }
             }
         };
-        let res = in_span(&span, run).await;
+        let res = in_span(&span, until(deadline, run)).await;
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
         ended(&span, rows, res.as_ref().err());
         self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());
         res
+    }
+
+    /// A pool handle with a per-statement timeout (`Find::timeout`).
+    fn timed(&self) -> Option<(&Db, std::time::Duration)> {
+        match self {
+            Conn::Db(db) => db.statement_timeout.map(|limit| (*db, limit)),
+            Conn::Tx(_) => None,
+        }
     }
 
     /// The statement's span, with OpenTelemetry's database attributes
@@ -513,4 +566,35 @@ fn operation_of(sql: &str) -> &'static str {
         .find(|k| k.eq_ignore_ascii_case(word))
         .copied()
         .unwrap_or("OTHER")
+}
+
+/// Run `work` with a statement deadline an in-process driver enforces.
+async fn until<F: std::future::Future>(deadline: Option<Instant>, work: F) -> F::Output {
+    match deadline {
+        Some(d) => crate::driver::STATEMENT_DEADLINE.scope(d, work).await,
+        None => work.await,
+    }
+}
+
+/// The transaction a statement with its own timeout runs in, the
+/// timeout set (PostgreSQL's `SET LOCAL statement_timeout`).
+async fn timed_transaction(db: &Db, set: &str) -> Result<Transaction> {
+    let tx = db.begin().await?;
+    tx.execute_script(set).await?;
+    Ok(tx)
+}
+
+/// End the transaction a timed statement ran in: committed after it
+/// succeeded, rolled back after it failed (its error kept).
+async fn finish_timed<T>(tx: Transaction, r: Result<T>) -> Result<T> {
+    match r {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
 }

@@ -124,6 +124,8 @@ pub struct Db {
     pub(crate) inner: Arc<DbInner>,
     /// Which pools this handle reads from (replicas, the primary, a session).
     pub(crate) route: replica::Route,
+    /// A per-statement timeout of this handle (`Find::timeout`).
+    pub(crate) statement_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Db {
@@ -198,6 +200,7 @@ impl Db {
         Db {
             inner,
             route: replica::Route::Any,
+            statement_timeout: None,
         }
     }
 
@@ -215,6 +218,7 @@ impl Db {
         Db {
             inner: self.inner.clone(),
             route: replica::Route::Primary,
+            statement_timeout: self.statement_timeout,
         }
     }
 
@@ -235,6 +239,7 @@ impl Db {
         Db {
             inner: self.inner.clone(),
             route: replica::Route::Session(Default::default()),
+            statement_timeout: self.statement_timeout,
         }
     }
 

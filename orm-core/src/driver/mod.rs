@@ -101,6 +101,12 @@ pub(crate) struct Connected {
     pub max_statement_bytes: Option<usize>,
 }
 
+tokio::task_local! {
+    /// The instant the statement being run must end by (`Find::timeout` on
+    /// a database whose driver enforces it in process: SQLite).
+    pub(crate) static STATEMENT_DEADLINE: std::time::Instant;
+}
+
 /// A pooled connection idle for longer than this is pinged before it is
 /// handed out, and replaced if the ping fails. One used more recently is
 /// trusted: if the server went away meanwhile, that one statement fails

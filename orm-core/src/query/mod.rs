@@ -50,6 +50,8 @@ pub struct Find<M> {
     by_key: bool,
     /// `use_primary()`: read from the primary even with read replicas.
     pub(crate) use_primary: bool,
+    /// `timeout(d)`: each statement cancelled by the database after `d`.
+    timeout: Option<std::time::Duration>,
     _marker: PhantomData<fn() -> M>,
 }
 
@@ -65,6 +67,7 @@ impl<M> Clone for Find<M> {
             lock: self.lock,
             by_key: self.by_key,
             use_primary: self.use_primary,
+            timeout: self.timeout,
             _marker: PhantomData,
         }
     }
@@ -103,9 +106,48 @@ impl<M: Model> Find<M> {
     /// `use_primary()` the primary of its `Db` (kept in `slot`).
     pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<crate::db::Db>) -> Conn<'a> {
         match conn {
-            Conn::Db(d) if self.use_primary => Conn::Db(slot.insert(d.primary())),
+            Conn::Db(d) if self.use_primary || self.timeout.is_some() => {
+                let mut handle = if self.use_primary { d.primary() } else { d.clone() };
+                if self.timeout.is_some() {
+                    handle.statement_timeout = self.timeout;
+                }
+                Conn::Db(slot.insert(handle))
+            }
             other => other,
         }
+    }
+
+    /// Have the database cancel each statement of this query still running
+    /// after `d` ([`Error::Timeout`](crate::Error::Timeout)): MariaDB's
+    /// `SET STATEMENT max_statement_time = .. FOR`, PostgreSQL's
+    /// `SET LOCAL statement_timeout` in a transaction of its own, SQLite an
+    /// interrupt at the deadline. On a [`Transaction`](crate::Transaction)
+    /// the pool's [`statement_timeout`](crate::DbBuilder::statement_timeout)
+    /// applies instead (a cancelled statement aborts the transaction on
+    /// PostgreSQL anyway).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::Condition;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct User { id: i64, name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<User>().sync(&db).await?;
+    /// # User::create(&db, NewUser { name: "Ada".into() }).await?;
+    /// use std::time::Duration;
+    /// let quick = User::find().timeout(Duration::from_millis(200)).all(&db).await?;
+    /// assert_eq!(quick.len(), 1);
+    /// let endless = Condition::sql("(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n) > 0", Vec::<i64>::new());
+    /// let err = User::find().filter(endless).timeout(Duration::from_millis(100)).all(&db).await.unwrap_err();
+    /// assert!(matches!(err, Error::Timeout));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn timeout(mut self, d: std::time::Duration) -> Self {
+        self.timeout = Some(d);
+        self
     }
 
     /// Apply a named scope: any `fn(Find<M>) -> Find<M>` (Sequelize's `scope()`).
@@ -152,6 +194,7 @@ impl<M: Model> Find<M> {
             lock: None,
             by_key: false,
             use_primary: false,
+            timeout: None,
             _marker: PhantomData,
         }
     }
@@ -731,7 +774,8 @@ impl<M: Model> Find<M> {
                 fields: errors,
             });
         }
-        let conn = db.__conn();
+        let mut timed = None;
+        let conn = self.routed(db.__conn(), &mut timed);
         let values = M::__patch_values(&patch);
         crate::guard::check_named(conn.dialect().sql().value_limits(), M::META, &values)?;
         let mut sets: Vec<(&'static str, Assign)> = values.into_iter().map(|(c, v)| (c, Assign::Value(v))).collect();
@@ -782,7 +826,8 @@ impl<M: Model> Find<M> {
     /// ```
     pub async fn delete<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
         self.require_filter("delete")?;
-        let conn = db.__conn();
+        let mut timed = None;
+        let conn = self.routed(db.__conn(), &mut timed);
         let st = match M::META.deleted_at {
             Some(i) => {
                 let sets = vec![(M::META.columns[i].name, Assign::Value(now().to_value()))];
@@ -829,7 +874,8 @@ impl<M: Model> Find<M> {
     pub async fn delete_force<E: Executor + ?Sized>(mut self, db: &E) -> Result<u64> {
         self.require_filter("delete")?;
         self.deleted = Deleted::Include;
-        let conn = db.__conn();
+        let mut timed = None;
+        let conn = self.routed(db.__conn(), &mut timed);
         let st = render_delete(
             conn.dialect().sql(),
             &Delete {

@@ -2,7 +2,7 @@
 //! native ENUM, a binary collation so comparisons match the other dialects.
 
 use crate::dialect::ValueLimits;
-use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, StatementTimeout, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
@@ -36,6 +36,14 @@ impl SqlDialect for MySql {
     fn decode_may_lose(&self, ty: SqlType) -> bool {
         // A TINYINT(1) of another program's may hold 2, which reads as true.
         matches!(ty, SqlType::Json | SqlType::Bool)
+    }
+
+    /// MariaDB's per-statement variable (MySQL would need an optimizer hint).
+    fn statement_timeout(&self, limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::Prefix(format!(
+            "SET STATEMENT max_statement_time = {} FOR ",
+            limit.as_secs_f64().max(0.001)
+        ))
     }
 
     fn caps(&self) -> &'static Capabilities {

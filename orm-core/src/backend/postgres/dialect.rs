@@ -2,7 +2,7 @@
 
 use crate::ast::CmpOp;
 use crate::dialect::ValueLimits;
-use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, StatementTimeout, Writer};
 use crate::error::{DbError, Violation, ViolationKind, between};
 use crate::value::{SqlType, Value};
 
@@ -22,6 +22,13 @@ impl SqlDialect for Postgres {
             add_column_simple_only: false,
             rebuild_keeps_counter: &[],
         }
+    }
+
+    fn statement_timeout(&self, limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::InTransaction(format!(
+            "SET LOCAL statement_timeout = '{}ms'",
+            limit.as_millis().max(1)
+        ))
     }
 
     fn caps(&self) -> &'static Capabilities {

@@ -1,7 +1,7 @@
 //! SQLite: `?` placeholders, RETURNING (3.35+), type affinity, CHECK for enums.
 
 use crate::dialect::ValueLimits;
-use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, Writer};
+use crate::dialect::{AlterSyntax, Capabilities, ColumnChange, InsertId, SqlDialect, StatementTimeout, Writer};
 use crate::error::{DbError, Violation};
 use crate::value::{SqlType, Value};
 
@@ -27,6 +27,10 @@ impl SqlDialect for Sqlite {
                  WHERE s.name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = {new})",
             ],
         }
+    }
+
+    fn statement_timeout(&self, _limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::Deadline
     }
 
     fn caps(&self) -> &'static Capabilities {

@@ -120,12 +120,18 @@ async fn retrying<T>(
 ) -> Result<T> {
     let started = Instant::now();
     let (lock_timeout, statement_timeout) = (held.pool.lock_timeout, held.pool.statement_timeout);
+    // `Find::timeout`'s deadline for this statement, if the caller set one.
+    let own_deadline = crate::driver::STATEMENT_DEADLINE.try_with(|d| *d).ok();
     let mut pause = Duration::from_millis(1);
     loop {
-        let run = || match statement_timeout {
+        let pool_deadline = statement_timeout.map(|limit| Instant::now() + limit);
+        let deadline = match (own_deadline, pool_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let run = || match deadline {
             None => attempt(held.conn()),
-            Some(limit) => {
-                let deadline = Instant::now() + limit;
+            Some(deadline) => {
                 let conn = held.conn();
                 // Asked every 1,000 virtual-machine steps: past the
                 // deadline, SQLite stops with SQLITE_INTERRUPT.
