@@ -181,8 +181,10 @@ impl Conn<'_> {
 
     /// Through a session with replicas: remember the primary's position.
     async fn after_write(&self) {
-        if let Conn::Db(db) = self {
-            super::replica::session_wrote(db).await;
+        if let Conn::Db(db) = self
+            && let Some(work) = super::replica::session_wrote(db)
+        {
+            work.await;
         }
     }
 

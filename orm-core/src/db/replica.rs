@@ -226,18 +226,18 @@ impl Replicas {
 }
 
 /// After a write through `db` (a statement, or a transaction's COMMIT): if
-/// `db` is a session with replicas, remember the primary's position. A
-/// boxed future: reading the position runs a statement, and statements
-/// can commit (a timed one's transaction), so the types would recurse.
-pub(crate) fn session_wrote(db: &Db) -> futures_util::future::BoxFuture<'_, ()> {
-    Box::pin(async move {
-        if let Route::Session(s) = &db.route
-            && db.inner.replicas.is_some()
-            && let Some(sql) = db.inner.dialect.sql().replica_sql()
-        {
-            s.wrote(db, sql).await;
-        }
-    })
+/// `db` is a session with replicas, the work that remembers the primary's
+/// position (boxed: reading it runs a statement, and a statement can
+/// commit, so the future types would recurse); else nothing to do, and
+/// nothing allocated.
+pub(crate) fn session_wrote(db: &Db) -> Option<futures_util::future::BoxFuture<'_, ()>> {
+    if let Route::Session(s) = &db.route
+        && db.inner.replicas.is_some()
+        && let Some(sql) = db.inner.dialect.sql().replica_sql()
+    {
+        return Some(Box::pin(s.wrote(db, sql)));
+    }
+    None
 }
 
 impl Session {

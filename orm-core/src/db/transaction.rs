@@ -552,7 +552,9 @@ impl Transaction {
         conn.set_dirty(false);
         drop(conn);
         if commit {
-            super::replica::session_wrote(&self.db).await;
+            if let Some(work) = super::replica::session_wrote(&self.db) {
+                work.await;
+            }
         }
         self.ended(commit);
         Ok(())
