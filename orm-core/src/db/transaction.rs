@@ -551,10 +551,8 @@ impl Transaction {
         }
         conn.set_dirty(false);
         drop(conn);
-        if commit {
-            if let Some(work) = super::replica::session_wrote(&self.db) {
-                work.await;
-            }
+        if commit && let Some(work) = super::replica::session_wrote(&self.db) {
+            work.await;
         }
         self.ended(commit);
         Ok(())
