@@ -194,15 +194,7 @@ impl Conn<'_> {
         mut st: Statement,
         decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        let mut deadline = None;
-        let mut own_tx = None;
-        if let Some((db, limit)) = self.timed() {
-            match db.inner.dialect.sql().statement_timeout(limit) {
-                StatementTimeout::Prefix(p) => st.sql.insert_str(0, &p),
-                StatementTimeout::Deadline => deadline = Some(Instant::now() + limit),
-                StatementTimeout::InTransaction(set) => own_tx = Some(timed_transaction(db, &set).await?),
-            }
-        }
+        let (deadline, own_tx) = self.timeout_for(&mut st).await?;
         match &own_tx {
             Some(tx) => {
                 let r = Conn::Tx(tx).fetch_on(st, decode, None).await;
@@ -274,15 +266,7 @@ impl Conn<'_> {
 
     /// Run a statement that returns no rows, on this connection target.
     pub(crate) async fn execute_unrouted(&self, mut st: Statement) -> Result<Done> {
-        let mut deadline = None;
-        let mut own_tx = None;
-        if let Some((db, limit)) = self.timed() {
-            match db.inner.dialect.sql().statement_timeout(limit) {
-                StatementTimeout::Prefix(p) => st.sql.insert_str(0, &p),
-                StatementTimeout::Deadline => deadline = Some(Instant::now() + limit),
-                StatementTimeout::InTransaction(set) => own_tx = Some(timed_transaction(db, &set).await?),
-            }
-        }
+        let (deadline, own_tx) = self.timeout_for(&mut st).await?;
         match &own_tx {
             Some(tx) => {
                 let r = Conn::Tx(tx).execute_on(st, None).await;
@@ -314,6 +298,24 @@ impl Conn<'_> {
         ended(&span, rows, res.as_ref().err());
         self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());
         res
+    }
+
+    /// Apply this handle's per-statement timeout (`Find::timeout`) the way
+    /// the dialect says: a prefix on `st`, a deadline for the in-process
+    /// driver, or a transaction of its own with the timeout set (which the
+    /// caller runs `st` on and ends with `finish_timed`).
+    async fn timeout_for(&self, st: &mut Statement) -> Result<(Option<Instant>, Option<Transaction>)> {
+        let Some((db, limit)) = self.timed() else {
+            return Ok((None, None));
+        };
+        Ok(match db.inner.dialect.sql().statement_timeout(limit) {
+            StatementTimeout::Prefix(p) => {
+                st.sql.insert_str(0, &p);
+                (None, None)
+            }
+            StatementTimeout::Deadline => (Some(Instant::now() + limit), None),
+            StatementTimeout::InTransaction(set) => (None, Some(timed_transaction(db, &set).await?)),
+        })
     }
 
     /// A pool handle with a per-statement timeout (`Find::timeout`).
