@@ -51,7 +51,7 @@ fn log() -> (Log, impl Fn(&'static str) -> AfterCommit) {
 async fn runs_once_after_commit_in_order(t: &TestDb) {
     let (log, push) = log();
     let n =
-        t.db.transaction(async |tx| {
+        t.db.transaction(async |tx| -> orm_core::Result<_> {
             tx.after_commit(push("first"));
             tx.after_commit(push("second"));
             tx.authenticate().await?;
@@ -89,7 +89,7 @@ async fn never_after_a_rollback(t: &TestDb) {
 
 async fn savepoints_hand_up_or_drop_their_callbacks(t: &TestDb) {
     let (log, push) = log();
-    t.db.transaction(async |tx| {
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
         tx.after_commit(push("outer"));
         tx.transaction(async |sp| {
             sp.after_commit(push("released"));
@@ -141,7 +141,7 @@ async fn the_hook_runs_after_the_writes_commit(t: &TestDb) {
     assert_eq!(seen(t), [(Event::Create, a.id)]);
     // Inside one: after its COMMIT, for every write, in order.
     let b =
-        t.db.transaction(async |tx| {
+        t.db.transaction(async |tx| -> orm_core::Result<_> {
             let mut b = Shipment::create(tx, NewShipment { tag: tag() }).await?;
             b.save(tx).await?;
             assert_eq!(seen(t).len(), 1, "not before COMMIT");

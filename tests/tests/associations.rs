@@ -256,7 +256,7 @@ async fn statement_count_does_not_grow_with_parents(backend: Backend) {
     };
     // 1,000 users with one post each, inserted in bulk through raw SQL for speed.
     let now = chrono::Utc::now();
-    t.db.transaction(async |tx| {
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
         for i in 0..1000 {
             let u = User::create(tx, new_user(&format!("M{i:04}"))).await?;
             let _ = now;

@@ -206,7 +206,7 @@ async fn natural_key_and_renamed_column(t: &TestDb) {
 async fn works_inside_a_transaction(t: &TestDb) {
     schema(t).await;
     let id =
-        t.db.transaction(async |tx| {
+        t.db.transaction(async |tx| -> orm_core::Result<_> {
             let u = User::create(tx, ada()).await?;
             assert_eq!(User::find().count(tx).await?, 1);
             Ok(u.id)

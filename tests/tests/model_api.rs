@@ -147,7 +147,7 @@ async fn find_or_create_is_race_safe(t: &TestDb) {
     );
     assert_eq!(User::find().count(&t.db).await.unwrap(), 1);
     // Inside a transaction too (the conflict must not abort it).
-    t.db.transaction(async |tx| {
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
         let (u, created) = User::find_or_create(tx, User::EMAIL.eq("race@example.com"), user(5)).await?;
         assert!(!created);
         assert_eq!(u.id, results[0].0.id);
@@ -285,7 +285,7 @@ async fn streaming_and_raw_models(t: &TestDb) {
     }
     assert_eq!(seen, 2000);
     let in_tx =
-        t.db.transaction(async |tx| Ok(Tag::find().limit(10).stream(tx).count().await))
+        t.db.transaction(async |tx| Ok::<_, orm_core::Error>(Tag::find().limit(10).stream(tx).count().await))
             .await
             .unwrap();
     assert_eq!(in_tx, 10);

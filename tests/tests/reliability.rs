@@ -395,7 +395,7 @@ async fn atomicity_under_faults(t: &TestDb) {
     let settled = settle.elapsed();
     assert_eq!(open, 0, "no session is left idle in a transaction");
     // Savepoints three deep: only the innermost is undone.
-    t.db.transaction(async |tx| {
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
         Tag::create(tx, NewTag { name: "sp-1".into() }).await?;
         tx.transaction(async |a| {
             Tag::create(a, NewTag { name: "sp-2".into() }).await?;

@@ -178,7 +178,10 @@ async fn scenarios(pair: Pair) {
     replicated(&replica_admin, pair, &ns, first.id).await;
     assert!(on_replica(pair, &db).await, "a plain read runs on the replica");
     assert!(!on_replica(pair, &db.primary()).await, "primary() reads on the primary");
-    let in_tx = db.transaction(async |tx| Ok(on_replica(pair, tx).await)).await.unwrap();
+    let in_tx = db
+        .transaction(async |tx| Ok::<_, orm_core::Error>(on_replica(pair, tx).await))
+        .await
+        .unwrap();
     assert!(!in_tx, "a transaction runs on the primary");
     let before = db.replica_status()[0].reads;
     assert_eq!(Note::find().all(&db).await.unwrap(), vec![first.clone()]);

@@ -83,7 +83,7 @@ async fn a_deadlock_victim_runs_again(t: &TestDb) {
         let (db, barrier, runs) = (t.db.clone(), barrier.clone(), runs.clone());
         async move {
             let mut mine = 0;
-            db.transaction_retry(5, async |tx| {
+            db.transaction_retry(5, async |tx| -> orm_core::Result<_> {
                 mine += 1;
                 runs.fetch_add(1, Ordering::SeqCst);
                 let bump = "UPDATE rt_accounts SET n = n + 1 WHERE id = ?";

@@ -7,6 +7,7 @@
 //! is down.
 
 mod after_commit;
+mod app_errors;
 mod associations;
 mod connect;
 mod crud;

@@ -75,7 +75,7 @@ async fn rollback_on_err_panic_and_drop(t: &TestDb) {
 
 async fn savepoints(t: &TestDb) {
     Schema::new().model::<Country>().sync(&t.db).await.unwrap();
-    t.db.transaction(async |tx| {
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
         Country::create(tx, new("O1")).await?;
         let inner: Result<()> = tx
             .transaction(async |sp| {
@@ -157,7 +157,7 @@ async fn transaction_on_a_held_connection(t: &TestDb) {
     Country::create(&tx, new("AA")).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(count(&conn).await, 0);
-    conn.transaction(async |tx| {
+    conn.transaction(async |tx| -> orm_core::Result<_> {
         Country::create(tx, new("BB")).await?;
         let inner: Result<()> = tx
             .transaction(async |sp| {

@@ -240,6 +240,9 @@ impl Conn<'_> {
             }
         };
         let res = in_span(&span, until(deadline, run)).await;
+        if let Conn::Tx(tx) = self {
+            tx.note(&res);
+        }
         ended(&span, out.len() as u64, res.as_ref().err().or(decode_failure.as_ref()));
         self.log(
             log_sql.as_deref(),
@@ -294,6 +297,9 @@ impl Conn<'_> {
             }
         };
         let res = in_span(&span, until(deadline, run)).await;
+        if let Conn::Tx(tx) = self {
+            tx.note(&res);
+        }
         let rows = res.as_ref().map(|d| d.rows_affected).unwrap_or(0);
         ended(&span, rows, res.as_ref().err());
         self.log(log_sql.as_deref(), params, &log_values, started, rows, res.is_ok());

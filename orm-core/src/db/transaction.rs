@@ -70,6 +70,8 @@ struct Shared {
     /// `after_commit` callbacks in registration order, each with the depth
     /// of the (nested) transaction that holds it now.
     after_commit: std::sync::Mutex<Vec<(usize, AfterCommit)>>,
+    /// A statement was refused with [`Error::TransactionConflict`].
+    conflicted: AtomicBool,
 }
 
 /// Work to run once after a transaction commits ([`Transaction::after_commit`],
@@ -253,11 +255,45 @@ impl Db {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
-    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    ///
+    /// The closure may return the application's own error type, any
+    /// `E: From<orm_core::Error>` (so `?` works on the ORM's calls inside);
+    /// an `Err` of it rolls back like any other. The error type comes from
+    /// the closure's signature or from the `?` the result meets; where
+    /// neither says (the result is unwrapped), write the closure as
+    /// `async |tx| -> orm_core::Result<_> { .. }`.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Stock { id: i64, qty: i64 }
+    /// #[derive(Debug)]
+    /// enum AppError { Db(Error), Insufficient }
+    /// impl From<Error> for AppError {
+    ///     fn from(e: Error) -> Self { AppError::Db(e) }
+    /// }
+    /// # async fn demo() -> Result<(), AppError> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Stock>().sync(&db).await?;
+    /// # let id = Stock::create(&db, NewStock { qty: 2 }).await?.id;
+    /// let moved = db.transaction(async |tx| -> Result<i64, AppError> {
+    ///     let stock = Stock::find_by_pk(id).one(tx).await?.ok_or(Error::NotFound { model: "Stock" })?;
+    ///     if stock.qty < 5 {
+    ///         return Err(AppError::Insufficient); // rolled back
+    ///     }
+    ///     Ok(5)
+    /// }).await;
+    /// assert!(matches!(moved, Err(AppError::Insufficient)));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&Transaction) -> Result<T>,
+        F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error>,
     {
-        self.begin().await?.run(f).await
+        self.begin().await?.run(f).await.0
     }
 
     /// [`transaction`](Db::transaction), run again from the start (a new
@@ -265,9 +301,11 @@ impl Db {
     /// each 50-100% of that) when it fails with
     /// [`Error::TransactionConflict`] — a serialization failure or a
     /// deadlock, which the database resolves by rolling back one side — up
-    /// to `tries` runs in all; the last error is returned. Every run starts
-    /// from nothing: the closure must not depend on what an earlier run
-    /// left in its captures. Any other error, and `Ok`, end it at once.
+    /// to `tries` runs in all; the last error is returned. A closure with
+    /// its own error type is rerun too when a statement inside it was
+    /// refused for a conflict, whatever it made of that error. Every run
+    /// starts from nothing: the closure must not depend on what an earlier
+    /// run left in its captures. Any other error, and `Ok`, end it at once.
     ///
     /// ```
     /// # async fn demo() -> orm_core::Result<()> {
@@ -287,14 +325,16 @@ impl Db {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
-    pub async fn transaction_retry<T, F>(&self, tries: u32, mut f: F) -> Result<T>
+    pub async fn transaction_retry<T, E, F>(&self, tries: u32, mut f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnMut(&Transaction) -> Result<T>,
+        F: AsyncFnMut(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error> + 'static,
     {
         let mut run = 1;
         loop {
-            match self.begin().await?.run(&mut f).await {
-                Err(Error::TransactionConflict { .. }) if run < tries => {
+            let (outcome, conflicted) = self.begin().await?.run(&mut f).await;
+            match outcome {
+                Err(e) if run < tries && (conflicted || is_conflict(&e)) => {
                     tokio::time::sleep(retry_pause(run)).await;
                     run += 1;
                 }
@@ -320,12 +360,20 @@ impl Db {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
-    pub async fn transaction_isolated<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
+    pub async fn transaction_isolated<T, E, F>(&self, isolation: Isolation, f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&Transaction) -> Result<T>,
+        F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error>,
     {
-        self.begin_isolated(isolation).await?.run(f).await
+        self.begin_isolated(isolation).await?.run(f).await.0
     }
+}
+
+/// `e` is the ORM's own [`Error::TransactionConflict`] (returned as is,
+/// or made by the closure itself).
+fn is_conflict<E: 'static>(e: &E) -> bool {
+    let any: &dyn std::any::Any = e;
+    matches!(any.downcast_ref::<Error>(), Some(Error::TransactionConflict { .. }))
 }
 
 /// The pause before run `run + 1` of a conflicting transaction: 5 ms
@@ -350,6 +398,7 @@ impl Transaction {
                 conn: Mutex::new(Some(conn)),
                 pending: std::sync::Mutex::new(Vec::new()),
                 after_commit: std::sync::Mutex::new(Vec::new()),
+                conflicted: AtomicBool::new(false),
             }),
             depth: 0,
             finished: AtomicBool::new(finished),
@@ -359,6 +408,14 @@ impl Transaction {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Remember a statement's outcome that matters to the whole
+    /// transaction: a conflict makes `transaction_retry` run it again.
+    pub(crate) fn note<T>(&self, outcome: &Result<T>) {
+        if let Err(Error::TransactionConflict { .. }) = outcome {
+            self.shared.conflicted.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Lock the connection, first running any savepoint rollbacks queued
@@ -379,21 +436,30 @@ impl Transaction {
         held(&mut guard)?.simple(sql).await
     }
 
-    async fn run<T, F>(self, f: F) -> Result<T>
+    /// Run `f` and commit on `Ok`, roll back on `Err` or panic. Also says
+    /// whether the database refused the transaction for a conflict
+    /// (serialization failure, deadlock) at any point, whatever error
+    /// type `f` turned that into: `transaction_retry` reruns on it.
+    async fn run<T, E, F>(self, f: F) -> (std::result::Result<T, E>, bool)
     where
-        F: AsyncFnOnce(&Transaction) -> Result<T>,
+        F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error>,
     {
         let outcome = AssertUnwindSafe(f(&self)).catch_unwind().await;
         match outcome {
-            Ok(Ok(value)) => {
-                self.commit().await?;
-                Ok(value)
-            }
+            Ok(Ok(value)) => match self.commit().await {
+                Ok(()) => (Ok(value), false),
+                Err(e) => {
+                    let conflict = matches!(e, Error::TransactionConflict { .. });
+                    (Err(e.into()), conflict)
+                }
+            },
             Ok(Err(e)) => {
+                let conflicted = self.shared.conflicted.load(Ordering::Relaxed);
                 // The original error matters more than a failed rollback
                 // (and an outer transaction whose rollback failed is closed on drop).
                 let _ = self.rollback().await;
-                Err(e)
+                (Err(e), conflicted)
             }
             Err(panic) => {
                 let _ = self.rollback().await;
@@ -428,11 +494,12 @@ impl Transaction {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
-    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&Transaction) -> Result<T>,
+        F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error>,
     {
-        self.begin().await?.run(f).await
+        self.begin().await?.run(f).await.0
     }
 
     /// Begin a nested transaction (a SAVEPOINT) by hand; dropped without
@@ -766,11 +833,12 @@ impl Connection {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
-    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&Transaction) -> Result<T>,
+        F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
+        E: From<Error>,
     {
-        self.begin().await?.run(f).await
+        self.begin().await?.run(f).await.0
     }
 
     pub(crate) fn tx(&self) -> &Transaction {
