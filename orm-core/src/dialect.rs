@@ -114,9 +114,10 @@ pub(crate) enum StatementTimeout {
     /// Put this before the statement's text (MariaDB's `SET STATEMENT
     /// max_statement_time = s FOR ..`).
     Prefix(String),
-    /// Run the statement in a transaction that first runs this
-    /// (PostgreSQL's `SET LOCAL statement_timeout`).
-    InTransaction(String),
+    /// Run the statement in a transaction that first runs `set`
+    /// (PostgreSQL's `SET LOCAL statement_timeout`); inside the caller's
+    /// transaction, `reset` afterwards gives the session's own value back.
+    InTransaction { set: String, reset: &'static str },
     /// The in-process driver interrupts it at the deadline (SQLite).
     Deadline,
 }

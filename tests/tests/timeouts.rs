@@ -135,8 +135,74 @@ async fn a_query_with_its_own_timeout_is_cancelled(t: &TestDb) {
     assert_eq!(Row::find().count(&t.db).await.unwrap(), 1);
 }
 
+/// `Find::timeout` on a transaction: the limit is the statement's alone
+/// (the next statement of the transaction runs without it), and the
+/// statement past it is cancelled on the server.
+async fn a_query_timeout_applies_inside_a_transaction(t: &TestDb) {
+    Schema::new().model::<Row>().sync(&t.db).await.unwrap();
+    Row::create(&t.db, NewRow { n: 1 }).await.unwrap();
+    let medium = match t.dialect() {
+        Dialect::Postgres => "SELECT CAST(pg_sleep(0.6) AS TEXT)",
+        Dialect::MySql => "SELECT CAST(SLEEP(0.6) AS CHAR)",
+        _ => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT CAST(count(*) AS TEXT) FROM n"
+        }
+    };
+    let show = "SELECT CAST(current_setting('statement_timeout') AS TEXT)";
+    let tx = t.db.begin().await.unwrap();
+    let before = match t.dialect() {
+        Dialect::Postgres => raw(show).fetch_scalars::<String, _>(&tx).await.unwrap(),
+        _ => Vec::new(),
+    };
+    let rows = Row::find().timeout(Duration::from_millis(200)).all(&tx).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let n = Row::find()
+        .filter(Row::N.eq(1))
+        .timeout(Duration::from_millis(200))
+        .update(&tx, RowPatch { n: Some(5) })
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    if t.dialect() == Dialect::Postgres {
+        let after = raw(show).fetch_scalars::<String, _>(&tx).await.unwrap();
+        assert_eq!(after, before, "the transaction's own statement_timeout is back");
+    }
+    // Longer than the query's limit, and not cancelled: the limit did not stay.
+    raw(medium).fetch_scalars::<String, _>(&tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(Row::find().filter(Row::N.eq(5)).count(&t.db).await.unwrap(), 1);
+
+    let tag = format!("orm_tx_timeout_{}", t.namespace());
+    let slow = match t.dialect() {
+        Dialect::Postgres => format!("CAST(pg_sleep(5) AS TEXT) <> '{tag}'"),
+        Dialect::MySql => format!("CAST(SLEEP(5) AS CHAR) <> '{tag}'"),
+        _ => "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n) > 0".to_owned(),
+    };
+    let started = Instant::now();
+    let err =
+        t.db.transaction(async |tx| {
+            Row::create(tx, NewRow { n: 7 }).await?;
+            Row::find()
+                .filter(Condition::sql(slow.as_str(), Vec::<i64>::new()))
+                .timeout(Duration::from_millis(300))
+                .all(tx)
+                .await
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(running(t, &tag).await, 0, "cancelled on the server");
+    assert_eq!(
+        Row::find().filter(Row::N.eq(7)).count(&t.db).await.unwrap(),
+        0,
+        "rolled back"
+    );
+}
+
 dialect_tests!(
     a_statement_past_its_timeout_is_cancelled,
-    a_query_with_its_own_timeout_is_cancelled
+    a_query_with_its_own_timeout_is_cancelled,
+    a_query_timeout_applies_inside_a_transaction
 );
 shared_dialect_tests!(a_lock_wait_gives_up_after_lock_timeout);

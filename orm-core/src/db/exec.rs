@@ -194,13 +194,16 @@ impl Conn<'_> {
         mut st: Statement,
         decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        let (deadline, own_tx) = self.timeout_for(&mut st).await?;
-        match &own_tx {
-            Some(tx) => {
-                let r = Conn::Tx(tx).fetch_on(st, decode, None).await;
-                finish_timed(own_tx.expect("matched"), r).await
+        match self.timeout_for(&mut st).await? {
+            Timing::Deadline(deadline) => self.fetch_on(st, decode, deadline).await,
+            Timing::OwnTransaction(tx) => {
+                let r = Conn::Tx(&tx).fetch_on(st, decode, None).await;
+                finish_timed(tx, r).await
             }
-            None => self.fetch_on(st, decode, deadline).await,
+            Timing::SetInTransaction { tx, reset } => {
+                let r = self.fetch_on(st, decode, None).await;
+                reset_timed(tx, reset, r).await
+            }
         }
     }
 
@@ -269,13 +272,16 @@ impl Conn<'_> {
 
     /// Run a statement that returns no rows, on this connection target.
     pub(crate) async fn execute_unrouted(&self, mut st: Statement) -> Result<Done> {
-        let (deadline, own_tx) = self.timeout_for(&mut st).await?;
-        match &own_tx {
-            Some(tx) => {
-                let r = Conn::Tx(tx).execute_on(st, None).await;
-                finish_timed(own_tx.expect("matched"), r).await
+        match self.timeout_for(&mut st).await? {
+            Timing::Deadline(deadline) => self.execute_on(st, deadline).await,
+            Timing::OwnTransaction(tx) => {
+                let r = Conn::Tx(&tx).execute_on(st, None).await;
+                finish_timed(tx, r).await
             }
-            None => self.execute_on(st, deadline).await,
+            Timing::SetInTransaction { tx, reset } => {
+                let r = self.execute_on(st, None).await;
+                reset_timed(tx, reset, r).await
+            }
         }
     }
 
@@ -308,28 +314,27 @@ impl Conn<'_> {
 
     /// Apply this handle's per-statement timeout (`Find::timeout`) the way
     /// the dialect says: a prefix on `st`, a deadline for the in-process
-    /// driver, or a transaction of its own with the timeout set (which the
-    /// caller runs `st` on and ends with `finish_timed`).
-    async fn timeout_for(&self, st: &mut Statement) -> Result<(Option<Instant>, Option<Transaction>)> {
-        let Some((db, limit)) = self.timed() else {
-            return Ok((None, None));
+    /// driver, or the timeout set in a transaction — one of its own on a
+    /// pool handle (which the caller runs `st` on and ends with
+    /// `finish_timed`), or the caller's, set back after (`reset_timed`).
+    async fn timeout_for(&self, st: &mut Statement) -> Result<Timing<'_>> {
+        let Some(limit) = self.db().statement_timeout else {
+            return Ok(Timing::Deadline(None));
         };
-        Ok(match db.inner.dialect.sql().statement_timeout(limit) {
+        Ok(match self.dialect().sql().statement_timeout(limit) {
             StatementTimeout::Prefix(p) => {
                 st.sql.insert_str(0, &p);
-                (None, None)
+                Timing::Deadline(None)
             }
-            StatementTimeout::Deadline => (Some(Instant::now() + limit), None),
-            StatementTimeout::InTransaction(set) => (None, Some(timed_transaction(db, &set).await?)),
+            StatementTimeout::Deadline => Timing::Deadline(Some(Instant::now() + limit)),
+            StatementTimeout::InTransaction { set, reset } => match self {
+                Conn::Db(db) => Timing::OwnTransaction(timed_transaction(db, &set).await?),
+                Conn::Tx(tx) => {
+                    tx.execute_script(&set).await?;
+                    Timing::SetInTransaction { tx, reset }
+                }
+            },
         })
-    }
-
-    /// A pool handle with a per-statement timeout (`Find::timeout`).
-    fn timed(&self) -> Option<(&Db, std::time::Duration)> {
-        match self {
-            Conn::Db(db) => db.statement_timeout.map(|limit| (*db, limit)),
-            Conn::Tx(_) => None,
-        }
     }
 
     /// The statement's span, with OpenTelemetry's database attributes
@@ -592,6 +597,25 @@ async fn timed_transaction(db: &Db, set: &str) -> Result<Transaction> {
     let tx = db.begin().await?;
     tx.execute_script(set).await?;
     Ok(tx)
+}
+
+/// How a statement's own timeout is kept (`Conn::timeout_for`).
+enum Timing<'a> {
+    /// Nothing to set up; the in-process driver's deadline, if any.
+    Deadline(Option<Instant>),
+    /// Run in this transaction of its own, the timeout set in it.
+    OwnTransaction(Transaction),
+    /// Set in the caller's transaction; `reset` puts it back after.
+    SetInTransaction { tx: &'a Transaction, reset: &'static str },
+}
+
+/// After a timed statement in the caller's transaction: the session's own
+/// timeout back. After a failure there is nothing to set back — the
+/// transaction is aborted, and its end undoes the `SET LOCAL`.
+async fn reset_timed<T>(tx: &Transaction, reset: &str, r: Result<T>) -> Result<T> {
+    let v = r?;
+    tx.execute_script(reset).await?;
+    Ok(v)
 }
 
 /// End the transaction a timed statement ran in: committed after it

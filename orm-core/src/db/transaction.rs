@@ -391,7 +391,10 @@ fn retry_pause(run: u32) -> std::time::Duration {
 impl Transaction {
     /// The outermost handle over a connection (`finished` for a plain
     /// `Connection`, which has nothing to commit).
-    fn outer(db: Db, conn: TxConn, finished: bool) -> Transaction {
+    fn outer(mut db: Db, conn: TxConn, finished: bool) -> Transaction {
+        // A query's own timeout (`Find::timeout`) belongs to its statements,
+        // not to a transaction begun from the handle that carried it.
+        db.statement_timeout = None;
         Transaction {
             db,
             shared: Arc::new(Shared {
@@ -408,6 +411,21 @@ impl Transaction {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// A second handle on this transaction whose statements each get
+    /// `limit` as their own timeout (`Find::timeout` inside a transaction).
+    /// It ends nothing when dropped: the transaction stays with `self`.
+    pub(crate) fn timed(&self, limit: std::time::Duration) -> Transaction {
+        let mut db = self.db.clone();
+        db.statement_timeout = Some(limit);
+        Transaction {
+            db,
+            shared: self.shared.clone(),
+            depth: self.depth,
+            finished: AtomicBool::new(true),
+            on_held: self.on_held,
+        }
     }
 
     /// Remember a statement's outcome that matters to the whole

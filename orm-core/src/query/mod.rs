@@ -79,6 +79,13 @@ impl<M: Model> Default for Find<M> {
     }
 }
 
+/// The handle a query with `use_primary()` or `timeout()` runs on, kept
+/// by the caller for the query's lifetime ([`Find::routed`]).
+pub(crate) enum Routed {
+    Db(crate::db::Db),
+    Tx(crate::db::Transaction),
+}
+
 impl<M> Find<M> {
     /// The query's WHERE condition, if any.
     pub(crate) fn into_filter(self) -> Option<Cond> {
@@ -104,15 +111,22 @@ impl<M: Model> Find<M> {
 
     /// The connection a read of this query uses: `conn`, or with
     /// `use_primary()` the primary of its `Db` (kept in `slot`).
-    pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<crate::db::Db>) -> Conn<'a> {
+    pub(crate) fn routed<'a>(&self, conn: Conn<'a>, slot: &'a mut Option<Routed>) -> Conn<'a> {
         match conn {
             Conn::Db(d) if self.use_primary || self.timeout.is_some() => {
                 let mut handle = if self.use_primary { d.primary() } else { d.clone() };
                 if self.timeout.is_some() {
                     handle.statement_timeout = self.timeout;
                 }
-                Conn::Db(slot.insert(handle))
+                match slot.insert(Routed::Db(handle)) {
+                    Routed::Db(d) => Conn::Db(d),
+                    Routed::Tx(_) => unreachable!("just inserted"),
+                }
             }
+            Conn::Tx(tx) if let Some(limit) = self.timeout => match slot.insert(Routed::Tx(tx.timed(limit))) {
+                Routed::Tx(t) => Conn::Tx(t),
+                Routed::Db(_) => unreachable!("just inserted"),
+            },
             other => other,
         }
     }
@@ -122,9 +136,9 @@ impl<M: Model> Find<M> {
     /// `SET STATEMENT max_statement_time = .. FOR`, PostgreSQL's
     /// `SET LOCAL statement_timeout` in a transaction of its own, SQLite an
     /// interrupt at the deadline. On a [`Transaction`](crate::Transaction)
-    /// the pool's [`statement_timeout`](crate::DbBuilder::statement_timeout)
-    /// applies instead (a cancelled statement aborts the transaction on
-    /// PostgreSQL anyway).
+    /// it applies to the statement alone (PostgreSQL sets it before and
+    /// back after); a statement cancelled there fails the transaction on
+    /// PostgreSQL, as any failed statement does, so roll it back.
     ///
     /// ```
     /// # use orm_core::prelude::*;

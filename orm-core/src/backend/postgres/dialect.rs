@@ -25,10 +25,10 @@ impl SqlDialect for Postgres {
     }
 
     fn statement_timeout(&self, limit: std::time::Duration) -> StatementTimeout {
-        StatementTimeout::InTransaction(format!(
-            "SET LOCAL statement_timeout = '{}ms'",
-            limit.as_millis().max(1)
-        ))
+        StatementTimeout::InTransaction {
+            set: format!("SET LOCAL statement_timeout = '{}ms'", limit.as_millis().max(1)),
+            reset: "SET LOCAL statement_timeout TO DEFAULT",
+        }
     }
 
     fn caps(&self) -> &'static Capabilities {
