@@ -120,6 +120,9 @@ pub(crate) enum StatementTimeout {
     InTransaction { set: String, reset: &'static str },
     /// The in-process driver interrupts it at the deadline (SQLite).
     Deadline,
+    /// The in-process driver stops waiting for a lock at the deadline
+    /// (SQLite's busy loop); the statement itself runs as long as it takes.
+    LockWaitDeadline,
 }
 
 /// What differs between databases. Default methods hold the common SQL.
@@ -377,6 +380,12 @@ pub(crate) trait SqlDialect: Sync {
 
     /// How one statement gets a timeout of its own, cancelled by the database.
     fn statement_timeout(&self, limit: std::time::Duration) -> StatementTimeout;
+
+    /// How one statement gets a lock wait limit of its own (ending in
+    /// [`Error::LockNotAvailable`], or `Timeout` where the in-process
+    /// driver ends the wait): for a statement on `&db` inside a
+    /// transaction on the same pool, which may wait on that transaction.
+    fn lock_wait_limit(&self, limit: std::time::Duration) -> StatementTimeout;
 
     /// Whether a server error means the statement ran past its timeout
     /// and was cancelled: [`Error::Timeout`] (PostgreSQL 57014 by default).

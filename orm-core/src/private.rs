@@ -33,6 +33,42 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> DbEnumSerde for T {}
 /// Checked by `#[derive(DbEnum)]` at the enum's name.
 pub fn db_enum_needs_serde<T: DbEnumSerde>() {}
 
+/// One character of a field's name, as a type: a name is a tuple of them,
+/// so one model's derive can ask whether another model has a field.
+pub struct FieldChar<const C: char>;
+
+/// `#[derive(Model)]` implements this for each field of the model, `Name`
+/// being the field's name as a tuple of [`FieldChar`]s.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no field for this association's foreign key",
+    label = "not a field of `{Self}`",
+    note = "a `HasMany` or `HasOne` keeps its foreign key on the target model: add the field to `{Self}` \
+            (`<this model>_id: i64`, or `Option<i64>`), or name the target's key field with \
+            #[orm(foreign_key = \"...\")]"
+)]
+pub trait HasField<Name>: Sized {
+    /// The field's type.
+    type Value;
+    /// The field's column.
+    const COLUMN: &'static str;
+    /// Set the field on a row.
+    fn set(row: &mut Self, value: Self::Value);
+}
+
+/// `#[derive(Model)]` implements this for each field the model's `NewX`
+/// holds: a `HasMany`/`HasOne`'s `create_x` sets the key through it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no field for this association's foreign key",
+    label = "not a field of `{Self}`'s `New` struct",
+    note = "a `HasMany` or `HasOne` keeps its foreign key on the target model: add the field to `{Self}` \
+            (`<this model>_id: i64`, or `Option<i64>`), or name the target's key field with \
+            #[orm(foreign_key = \"...\")]"
+)]
+pub trait NewHasField<Name>: HasField<Name> + crate::model::Model {
+    /// Set the field on the model's `NewX`.
+    fn set_new(new: &mut Self::New, value: <Self as HasField<Name>>::Value);
+}
+
 /// Record `message` for `field` when `ok` is false.
 pub fn check(errors: &mut FieldErrors, field: &str, ok: bool, message: impl FnOnce() -> String) {
     if !ok {

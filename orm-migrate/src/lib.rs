@@ -42,7 +42,23 @@ pub use split::split_statements;
 /// Embed a migrations folder (relative to the crate's `Cargo.toml`) into
 /// the binary: `static MIGRATIONS: Migrations = embed_migrations!("migrations");`.
 /// Edited files trigger a rebuild; for added files, call
-/// [`build::rerun_if_changed`] from `build.rs`.
+/// [`build::rerun_if_changed`] from `build.rs`. A folder that is missing,
+/// or holds a migration without `up.sql`, is a compile error.
+///
+/// ```
+/// use orm_migrate::{Migrations, embed_migrations};
+///
+/// // This crate's test migrations; an application names its own folder.
+/// static MIGRATIONS: Migrations = embed_migrations!("tests/fixtures/migrations");
+///
+/// # async fn demo() -> orm_core::Result<()> {
+/// let db = orm_core::Db::connect("sqlite::memory:").await?;
+/// let applied = MIGRATIONS.run(&db).await?; // at startup: every pending one, in order
+/// assert_eq!(applied, [20260101000001, 20260101000002, 20260101000003]);
+/// assert!(MIGRATIONS.run(&db).await?.is_empty(), "nothing pending the second time");
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
 pub use orm_derive::embed_migrations;
 
 /// Migrations compiled into the binary by [`embed_migrations!`].

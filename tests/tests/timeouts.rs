@@ -200,7 +200,70 @@ async fn a_query_timeout_applies_inside_a_transaction(t: &TestDb) {
     );
 }
 
+/// `&db` used by mistake inside a transaction closure: the statement waits
+/// on a row the transaction itself holds. It ends after a few seconds with
+/// an error naming that cause, and the transaction goes on unharmed.
+async fn db_inside_a_transaction_names_the_cause(t: &TestDb) {
+    Schema::new().model::<Row>().sync(&t.db).await.unwrap();
+    let row = Row::create(&t.db, NewRow { n: 0 }).await.unwrap();
+    let bump = "UPDATE to_rows SET n = n + 1 WHERE id = ?";
+    let started = Instant::now();
+    t.db.transaction(async |tx| -> orm_core::Result<_> {
+        raw(bump).bind(row.id).execute(tx).await?;
+        let read = Row::find().count(&t.db).await;
+        let other = Row::create(&t.db, NewRow { n: 100 }).await;
+        if t.dialect() == Dialect::Sqlite {
+            // An in-memory database has one writer and no readers beside
+            // it: both wait on the transaction, and are told so.
+            assert!(matches!(read, Err(Error::InvalidQuery { .. })), "{read:?}");
+            assert!(matches!(other, Err(Error::InvalidQuery { .. })), "{other:?}");
+        } else {
+            // On the servers, reads and writes that wait on nothing pass as usual.
+            assert_eq!(read?, 1);
+            other?;
+        }
+        // The mistake: the row is the transaction's own.
+        let err = raw(bump).bind(row.id).execute(&t.db).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidQuery { message } if message.contains("`&db`") && message.contains("`tx`")),
+            "{err:?}"
+        );
+        // The same through a second transaction begun inside the closure.
+        let err =
+            t.db.transaction(async |other| raw(bump).bind(row.id).execute(other).await)
+                .await
+                .unwrap_err();
+        assert!(matches!(&err, Error::InvalidQuery { .. }), "{err:?}");
+        raw(bump).bind(row.id).execute(tx).await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(15), "two bounded waits: {waited:?}");
+    let ns: Vec<i64> = Row::find()
+        .order_by(Row::ID.asc())
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.n)
+        .collect();
+    let expected: &[i64] = if t.dialect() == Dialect::Sqlite {
+        &[2]
+    } else {
+        &[2, 100]
+    };
+    assert_eq!(
+        ns, expected,
+        "the transaction's two updates landed, the mistaken ones did not"
+    );
+    // Outside a transaction closure the same statement is an ordinary one.
+    raw(bump).bind(row.id).execute(&t.db).await.unwrap();
+}
+
 dialect_tests!(
+    db_inside_a_transaction_names_the_cause,
     a_statement_past_its_timeout_is_cancelled,
     a_query_with_its_own_timeout_is_cancelled,
     a_query_timeout_applies_inside_a_transaction

@@ -42,22 +42,52 @@ macro_rules! to_many {
 
         impl<T> $name<T> {
             /// A loaded association with these rows.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("let rows = ", stringify!($name), "::loaded(vec![1, 2]);")]
+            #[doc = "assert_eq!(rows.get(), Some(&[1, 2][..]));"]
+            #[doc = "```"]
             pub fn loaded(rows: Vec<T>) -> Self {
                 $name { rows: Some(rows) }
             }
             /// The rows, or `None` when not loaded.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::default().get(), None, \"not loaded\");")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::loaded(vec![]).get(), Some(&[][..]), \"loaded, empty\");")]
+            #[doc = "```"]
             pub fn get(&self) -> Option<&[T]> {
                 self.rows.as_deref()
             }
             /// True once an include (or `loaded`) filled it.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert!(!", stringify!($name), "::<i32>::default().is_loaded());")]
+            #[doc = concat!("assert!(", stringify!($name), "::loaded(vec![7]).is_loaded());")]
+            #[doc = "```"]
             pub fn is_loaded(&self) -> bool {
                 self.rows.is_some()
             }
             /// True until an include fills it (for `skip_serializing_if`).
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert!(", stringify!($name), "::<i32>::default().is_unloaded());")]
+            #[doc = concat!("assert!(!", stringify!($name), "::loaded(vec![7]).is_unloaded());")]
+            #[doc = "```"]
             pub fn is_unloaded(&self) -> bool {
                 self.rows.is_none()
             }
             /// The rows, or `None` when not loaded.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::loaded(vec![1]).into_inner(), Some(vec![1]));")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::default().into_inner(), None);")]
+            #[doc = "```"]
             pub fn into_inner(self) -> Option<Vec<T>> {
                 self.rows
             }
@@ -104,22 +134,54 @@ macro_rules! to_one {
 
         impl<T> $name<T> {
             /// A loaded association holding `row` (or no row).
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("let row = ", stringify!($name), "::loaded(Some(5));")]
+            #[doc = "assert_eq!(row.get(), Some(&5));"]
+            #[doc = "```"]
             pub fn loaded(row: Option<T>) -> Self {
                 $name { row: Some(row.map(Box::new)) }
             }
             /// The row: `None` when not loaded, or loaded with no row.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::default().get(), None, \"not loaded\");")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::loaded(None).get(), None, \"loaded, no row\");")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::loaded(Some(1)).get(), Some(&1));")]
+            #[doc = "```"]
             pub fn get(&self) -> Option<&T> {
                 self.row.as_ref().and_then(|r| r.as_deref())
             }
             /// True once an include (or `loaded`) filled it.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert!(!", stringify!($name), "::<i32>::default().is_loaded());")]
+            #[doc = concat!("assert!(", stringify!($name), "::<i32>::loaded(None).is_loaded());")]
+            #[doc = "```"]
             pub fn is_loaded(&self) -> bool {
                 self.row.is_some()
             }
             /// True until an include fills it (for `skip_serializing_if`).
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert!(", stringify!($name), "::<i32>::default().is_unloaded());")]
+            #[doc = concat!("assert!(!", stringify!($name), "::loaded(Some(1)).is_unloaded());")]
+            #[doc = "```"]
             pub fn is_unloaded(&self) -> bool {
                 self.row.is_none()
             }
             /// `None` when not loaded, `Some(None)` when loaded with no row.
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use orm_core::", stringify!($name), ";")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::loaded(Some(1)).into_inner(), Some(Some(1)));")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::loaded(None).into_inner(), Some(None));")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<i32>::default().into_inner(), None);")]
+            #[doc = "```"]
             pub fn into_inner(self) -> Option<Option<T>> {
                 self.row.map(|r| r.map(|b| *b))
             }

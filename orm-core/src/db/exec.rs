@@ -23,6 +23,17 @@ pub trait Executor: Send + Sync {
     fn __conn(&self) -> Conn<'_>;
 
     /// The dialect statements are rendered for.
+    ///
+    /// ```
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// use orm_core::prelude::*;
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// assert_eq!(Executor::dialect(&db), Dialect::Sqlite);
+    /// let tx = db.begin().await?;
+    /// assert_eq!(Executor::dialect(&tx), Dialect::Sqlite);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
     fn dialect(&self) -> Dialect {
         self.__conn().dialect()
     }
@@ -195,14 +206,17 @@ impl Conn<'_> {
         decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         match self.timeout_for(&mut st).await? {
-            Timing::Deadline(deadline) => self.fetch_on(st, decode, deadline).await,
+            Timing::Deadline(deadline) => self
+                .fetch_on(st, decode, deadline)
+                .await
+                .map_err(|e| self.named_cause(e)),
             Timing::OwnTransaction(tx) => {
-                let r = Conn::Tx(&tx).fetch_on(st, decode, None).await;
-                finish_timed(tx, r).await
+                let r = Conn::Tx(&tx).fetch_on(st, decode, Until::Never).await;
+                finish_timed(tx, r).await.map_err(|e| self.named_cause(e))
             }
             Timing::SetInTransaction { tx, reset } => {
-                let r = self.fetch_on(st, decode, None).await;
-                reset_timed(tx, reset, r).await
+                let r = self.fetch_on(st, decode, Until::Never).await;
+                reset_timed(tx, reset, r).await.map_err(|e| self.named_cause(e))
             }
         }
     }
@@ -212,7 +226,7 @@ impl Conn<'_> {
         &self,
         st: Statement,
         mut decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
-        deadline: Option<Instant>,
+        deadline: Until,
     ) -> Result<Vec<T>> {
         self.check_size(&st)?;
         let started = Instant::now();
@@ -273,20 +287,20 @@ impl Conn<'_> {
     /// Run a statement that returns no rows, on this connection target.
     pub(crate) async fn execute_unrouted(&self, mut st: Statement) -> Result<Done> {
         match self.timeout_for(&mut st).await? {
-            Timing::Deadline(deadline) => self.execute_on(st, deadline).await,
+            Timing::Deadline(deadline) => self.execute_on(st, deadline).await.map_err(|e| self.named_cause(e)),
             Timing::OwnTransaction(tx) => {
-                let r = Conn::Tx(&tx).execute_on(st, None).await;
-                finish_timed(tx, r).await
+                let r = Conn::Tx(&tx).execute_on(st, Until::Never).await;
+                finish_timed(tx, r).await.map_err(|e| self.named_cause(e))
             }
             Timing::SetInTransaction { tx, reset } => {
-                let r = self.execute_on(st, None).await;
-                reset_timed(tx, reset, r).await
+                let r = self.execute_on(st, Until::Never).await;
+                reset_timed(tx, reset, r).await.map_err(|e| self.named_cause(e))
             }
         }
     }
 
     /// `execute_unrouted` on this target, past any per-statement timeout setup.
-    async fn execute_on(&self, st: Statement, deadline: Option<Instant>) -> Result<Done> {
+    async fn execute_on(&self, st: Statement, deadline: Until) -> Result<Done> {
         self.check_size(&st)?;
         let started = Instant::now();
         let params = st.params.len();
@@ -318,15 +332,21 @@ impl Conn<'_> {
     /// pool handle (which the caller runs `st` on and ends with
     /// `finish_timed`), or the caller's, set back after (`reset_timed`).
     async fn timeout_for(&self, st: &mut Statement) -> Result<Timing<'_>> {
-        let Some(limit) = self.db().statement_timeout else {
-            return Ok(Timing::Deadline(None));
+        let sql = self.dialect().sql();
+        let (how, limit) = if let Some(limit) = self.db().statement_timeout {
+            (sql.statement_timeout(limit), limit)
+        } else if let Some(limit) = self.own_transaction_lock_wait() {
+            (sql.lock_wait_limit(limit), limit)
+        } else {
+            return Ok(Timing::Deadline(Until::Never));
         };
-        Ok(match self.dialect().sql().statement_timeout(limit) {
+        Ok(match how {
             StatementTimeout::Prefix(p) => {
                 st.sql.insert_str(0, &p);
-                Timing::Deadline(None)
+                Timing::Deadline(Until::Never)
             }
-            StatementTimeout::Deadline => Timing::Deadline(Some(Instant::now() + limit)),
+            StatementTimeout::Deadline => Timing::Deadline(Until::Statement(Instant::now() + limit)),
+            StatementTimeout::LockWaitDeadline => Timing::Deadline(Until::LockWait(Instant::now() + limit)),
             StatementTimeout::InTransaction { set, reset } => match self {
                 Conn::Db(db) => Timing::OwnTransaction(timed_transaction(db, &set).await?),
                 Conn::Tx(tx) => {
@@ -335,6 +355,33 @@ impl Conn<'_> {
                 }
             },
         })
+    }
+
+    /// A statement on a pool handle (`&db`), or in a transaction begun
+    /// from one, run by a task that is inside a transaction closure on the
+    /// same pool: it may wait for a lock the transaction itself holds,
+    /// which would never be released.
+    fn in_own_transaction(&self) -> bool {
+        match self {
+            Conn::Db(db) => super::transaction::running_in(db),
+            Conn::Tx(tx) => tx.beside_another(),
+        }
+    }
+
+    /// How long such a statement may wait for a lock when the pool sets no
+    /// `lock_timeout` of its own.
+    fn own_transaction_lock_wait(&self) -> Option<std::time::Duration> {
+        (self.in_own_transaction() && self.db().inner.lock_timeout.is_none()).then_some(OWN_TRANSACTION_LOCK_WAIT)
+    }
+
+    /// A lock wait that ended for a statement on `&db` inside a transaction
+    /// on the same pool: say what most likely happened.
+    fn named_cause(&self, e: Error) -> Error {
+        if self.in_own_transaction() {
+            waited_on_own_transaction(e)
+        } else {
+            e
+        }
     }
 
     /// The statement's span, with OpenTelemetry's database attributes
@@ -583,11 +630,40 @@ fn operation_of(sql: &str) -> &'static str {
         .unwrap_or("OTHER")
 }
 
-/// Run `work` with a statement deadline an in-process driver enforces.
-async fn until<F: std::future::Future>(deadline: Option<Instant>, work: F) -> F::Output {
+/// A lock wait that ended beside the task's own transaction (see
+/// `Conn::named_cause`), as the error that names its likely cause.
+pub(crate) fn waited_on_own_transaction(e: Error) -> Error {
+    if !matches!(e, Error::LockNotAvailable) {
+        return e;
+    }
+    Error::invalid(
+        "a statement on `&db` gave up waiting for a lock while its task is inside a transaction on the \
+         same pool: most likely the lock is the transaction's own (a row it wrote or locked, held until \
+         it ends), so the wait could never end. Run the statement on the transaction (`tx`) instead",
+    )
+}
+
+/// How long a statement on `&db` inside a transaction on the same pool
+/// waits for a lock (when the pool sets no `lock_timeout`) before
+/// [`Conn::named_cause`] explains the likely self-deadlock.
+pub(crate) const OWN_TRANSACTION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A deadline an in-process driver enforces for one statement.
+#[derive(Clone, Copy)]
+enum Until {
+    Never,
+    /// The statement is interrupted at it (`Find::timeout`).
+    Statement(Instant),
+    /// A wait for a lock ends at it (`LockNotAvailable`).
+    LockWait(Instant),
+}
+
+/// Run `work` with the deadline an in-process driver enforces.
+async fn until<F: std::future::Future>(deadline: Until, work: F) -> F::Output {
     match deadline {
-        Some(d) => crate::driver::STATEMENT_DEADLINE.scope(d, work).await,
-        None => work.await,
+        Until::Never => work.await,
+        Until::Statement(d) => crate::driver::STATEMENT_DEADLINE.scope(d, work).await,
+        Until::LockWait(d) => crate::driver::LOCK_WAIT_DEADLINE.scope(d, work).await,
     }
 }
 
@@ -602,7 +678,7 @@ async fn timed_transaction(db: &Db, set: &str) -> Result<Transaction> {
 /// How a statement's own timeout is kept (`Conn::timeout_for`).
 enum Timing<'a> {
     /// Nothing to set up; the in-process driver's deadline, if any.
-    Deadline(Option<Instant>),
+    Deadline(Until),
     /// Run in this transaction of its own, the timeout set in it.
     OwnTransaction(Transaction),
     /// Set in the caller's transaction; `reset` puts it back after.

@@ -72,6 +72,8 @@ pub(crate) struct DbInner {
     /// The largest statement the server takes, in bytes (MySQL's
     /// `max_allowed_packet`, read at connect); `None` where unlimited.
     pub(crate) max_statement_bytes: Option<usize>,
+    /// `DbBuilder::lock_timeout`, if set.
+    pub(crate) lock_timeout: Option<Duration>,
     /// Read replicas (`DbBuilder::read_replica`), if any.
     pub(crate) replicas: Option<replica::Replicas>,
     /// The database (or schema) the URL names, for `db.namespace` on spans.
@@ -695,6 +697,7 @@ impl DbBuilder {
             logger: self.logger,
             log_parameters: self.log_parameters,
             max_statement_bytes: connected.max_statement_bytes,
+            lock_timeout: self.lock_timeout,
             replicas,
             namespace: namespace_of(&self.url),
             on_last_drop: self.on_last_drop,

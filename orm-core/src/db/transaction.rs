@@ -72,6 +72,9 @@ struct Shared {
     after_commit: std::sync::Mutex<Vec<(usize, AfterCommit)>>,
     /// A statement was refused with [`Error::TransactionConflict`].
     conflicted: AtomicBool,
+    /// Begun by a task inside another transaction closure on the same pool
+    /// (`running_in`): its statements may wait on that transaction's locks.
+    beside: bool,
 }
 
 /// Work to run once after a transaction commits ([`Transaction::after_commit`],
@@ -194,7 +197,22 @@ impl Db {
         // Acquiring is cancellation-safe; from here until COMMIT or
         // ROLLBACK succeeds, dropping the guard closes the connection.
         let mut conn = self.guarded().await?;
-        conn.simple(&begin).await?;
+        if running_in(self) {
+            // Beside the task's own transaction: SQLite's BEGIN IMMEDIATE
+            // waits for that one's write lock, so the wait is bounded and named.
+            let until = std::time::Instant::now() + super::exec::OWN_TRANSACTION_LOCK_WAIT;
+            let begun = match self.inner.lock_timeout {
+                Some(_) => conn.simple(&begin).await,
+                None => {
+                    crate::driver::LOCK_WAIT_DEADLINE
+                        .scope(until, conn.simple(&begin))
+                        .await
+                }
+            };
+            begun.map_err(super::exec::waited_on_own_transaction)?;
+        } else {
+            conn.simple(&begin).await?;
+        }
         Ok(Transaction::outer(self.clone(), conn, false))
     }
 
@@ -369,6 +387,23 @@ impl Db {
     }
 }
 
+tokio::task_local! {
+    /// The pool (`pool_id`) whose transaction closure this task is running.
+    static RUNNING_IN: usize;
+}
+
+/// One pool's identity: the address of what its handles share.
+fn pool_id(db: &Db) -> usize {
+    Arc::as_ptr(&db.inner) as usize
+}
+
+/// This task is inside a transaction closure (`Db::transaction` and
+/// kin) on `db`'s pool, so a statement on `db` itself runs beside the
+/// transaction on another connection.
+pub(crate) fn running_in(db: &Db) -> bool {
+    RUNNING_IN.try_with(|id| *id == pool_id(db)).unwrap_or(false)
+}
+
 /// `e` is the ORM's own [`Error::TransactionConflict`] (returned as is,
 /// or made by the closure itself).
 fn is_conflict<E: 'static>(e: &E) -> bool {
@@ -395,6 +430,7 @@ impl Transaction {
         // A query's own timeout (`Find::timeout`) belongs to its statements,
         // not to a transaction begun from the handle that carried it.
         db.statement_timeout = None;
+        let beside = running_in(&db);
         Transaction {
             db,
             shared: Arc::new(Shared {
@@ -402,6 +438,7 @@ impl Transaction {
                 pending: std::sync::Mutex::new(Vec::new()),
                 after_commit: std::sync::Mutex::new(Vec::new()),
                 conflicted: AtomicBool::new(false),
+                beside,
             }),
             depth: 0,
             finished: AtomicBool::new(finished),
@@ -411,6 +448,12 @@ impl Transaction {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Begun inside another transaction closure on the same pool, so its
+    /// statements may wait on that transaction (see `running_in`).
+    pub(crate) fn beside_another(&self) -> bool {
+        self.shared.beside
     }
 
     /// A second handle on this transaction whose statements each get
@@ -463,7 +506,8 @@ impl Transaction {
         F: AsyncFnOnce(&Transaction) -> std::result::Result<T, E>,
         E: From<Error>,
     {
-        let outcome = AssertUnwindSafe(f(&self)).catch_unwind().await;
+        let pool = pool_id(&self.db);
+        let outcome = RUNNING_IN.scope(pool, AssertUnwindSafe(f(&self)).catch_unwind()).await;
         match outcome {
             Ok(Ok(value)) => match self.commit().await {
                 Ok(()) => (Ok(value), false),

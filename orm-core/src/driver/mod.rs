@@ -105,6 +105,9 @@ tokio::task_local! {
     /// The instant the statement being run must end by (`Find::timeout` on
     /// a database whose driver enforces it in process: SQLite).
     pub(crate) static STATEMENT_DEADLINE: std::time::Instant;
+    /// The instant a statement stops waiting for a lock, for a driver that
+    /// waits in process (SQLite's busy loop): `Error::LockNotAvailable`.
+    pub(crate) static LOCK_WAIT_DEADLINE: std::time::Instant;
 }
 
 /// A pooled connection idle for longer than this is pinged before it is

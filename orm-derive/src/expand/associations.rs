@@ -23,9 +23,10 @@ fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> T
     let _ = f;
     match a.kind {
         AssocKind::HasOne | AssocKind::HasMany => {
-            let target = a.target;
-            let konst = format_ident!("{}", a.foreign_key.to_uppercase(), span = a.fk_span);
-            quote_spanned!(a.fk_span=> <#target>::#konst.name())
+            let target = respan(a.target, a.fk_span);
+            let orm = &m.krate;
+            let name = field_name_type(&a.foreign_key, &quote!(#orm::__private));
+            quote_spanned!(a.fk_span=> <#target as #orm::__private::HasField<#name>>::COLUMN)
         }
         AssocKind::BelongsTo => {
             let col = m
@@ -115,6 +116,22 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let set = format_ident!("set_{}", field);
         let fk = format_ident!("{}", a.foreign_key, span = a.fk_span);
         let fk_col = foreign_key_expr(m, f, a);
+        // The target's key field, set through the traits its derive
+        // implements per field (one clear error when it has no such field).
+        let key_name = field_name_type(&a.foreign_key, &p);
+        let key_target = respan(target, a.fk_span);
+        let set_new_key = quote_spanned! {a.fk_span=>
+            <#key_target as #p::NewHasField<#key_name>>::set_new(
+                &mut new,
+                ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
+            );
+        };
+        let set_key = quote_spanned! {a.fk_span=>
+            <#key_target as #p::HasField<#key_name>>::set(
+                target,
+                ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
+            );
+        };
         let span = target.span();
         let methods = match a.kind {
             AssocKind::HasMany => {
@@ -156,7 +173,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 /// Create an associated row, its foreign key set to this row.
                 #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
-                    new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #set_new_key
                     #p::create::<#target, __E>(db, new).await
                 }
                 }
@@ -168,13 +185,13 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
                 /// Point `target`'s foreign key at this row and save it.
                 #vis async fn #set<#exec>(&self, db: &__E, target: &mut #target) -> #r<()> {
-                    target.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #set_key
                     #p::save_columns(target, db, &[#fk_col]).await
                 }
                 /// Create the associated row, its foreign key set to this row.
                 #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let mut new = new;
-                    new.#fk = ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk));
+                    #set_new_key
                     #p::create::<#target, __E>(db, new).await
                 }
             },
@@ -259,6 +276,48 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         }
     });
     quote! { #(#items)* }
+}
+
+/// A field's name as a type: a tuple of `FieldChar<'c'>`.
+fn field_name_type(name: &str, p: &TokenStream) -> TokenStream {
+    let chars = name.chars();
+    quote!((#(#p::FieldChar<#chars>,)*))
+}
+
+/// `HasField<name>` (and `NewHasField<name>`) for each of the model's
+/// fields: associations on other models whose key lives here set and name
+/// it through them, so a key this model lacks is one error saying so.
+pub(crate) fn field_markers(m: &Model<'_>) -> TokenStream {
+    let orm = &m.krate;
+    let p = quote!(#orm::__private);
+    let ident = m.ident;
+    let new = format_ident!("New{}", ident);
+    let impls = m.fields.iter().filter(|f| !f.skip).map(|f| {
+        let name = field_name_type(&syn::ext::IdentExt::unraw(f.ident).to_string(), &p);
+        let (field, ty, col) = (f.ident, f.ty, &f.column);
+        let on_new = f.in_new().then(|| {
+            quote! {
+                #[diagnostic::do_not_recommend]
+                impl #p::NewHasField<#name> for #ident {
+                    fn set_new(new: &mut #new, value: #ty) {
+                        new.#field = ::core::convert::From::from(value);
+                    }
+                }
+            }
+        });
+        quote! {
+            #[diagnostic::do_not_recommend]
+            impl #p::HasField<#name> for #ident {
+                type Value = #ty;
+                const COLUMN: &'static str = #col;
+                fn set(row: &mut Self, value: #ty) {
+                    row.#field = value;
+                }
+            }
+            #on_new
+        }
+    });
+    quote!(#(#impls)*)
 }
 
 /// `tokens` with every token at `span`.

@@ -17,6 +17,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let new_validate = validate::new_validate(&model);
     let methods = methods::inherent(&model);
     let assoc_methods = associations::methods(&model);
+    let field_markers = associations::field_markers(&model);
     Ok(quote! {
         #new_patch
         #consts
@@ -28,6 +29,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #new_validate
             #methods
             #assoc_methods
+            #field_markers
         };
     })
 }

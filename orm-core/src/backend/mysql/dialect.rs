@@ -46,6 +46,14 @@ impl SqlDialect for MySql {
         ))
     }
 
+    /// InnoDB counts its lock wait in whole seconds.
+    fn lock_wait_limit(&self, limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::Prefix(format!(
+            "SET STATEMENT innodb_lock_wait_timeout = {} FOR ",
+            limit.as_secs_f64().ceil().max(1.0)
+        ))
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::LastInsertId,

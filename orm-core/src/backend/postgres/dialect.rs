@@ -31,6 +31,13 @@ impl SqlDialect for Postgres {
         }
     }
 
+    fn lock_wait_limit(&self, limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::InTransaction {
+            set: format!("SET LOCAL lock_timeout = '{}ms'", limit.as_millis().max(1)),
+            reset: "SET LOCAL lock_timeout TO DEFAULT",
+        }
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::Returning,

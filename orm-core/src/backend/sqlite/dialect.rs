@@ -33,6 +33,10 @@ impl SqlDialect for Sqlite {
         StatementTimeout::Deadline
     }
 
+    fn lock_wait_limit(&self, _limit: std::time::Duration) -> StatementTimeout {
+        StatementTimeout::LockWaitDeadline
+    }
+
     fn caps(&self) -> &'static Capabilities {
         static CAPS: Capabilities = Capabilities {
             insert_id: InsertId::Returning,

@@ -122,6 +122,8 @@ async fn retrying<T>(
     let (lock_timeout, statement_timeout) = (held.pool.lock_timeout, held.pool.statement_timeout);
     // `Find::timeout`'s deadline for this statement, if the caller set one.
     let own_deadline = crate::driver::STATEMENT_DEADLINE.try_with(|d| *d).ok();
+    // A shorter wait for locks, if the caller set one.
+    let lock_deadline = crate::driver::LOCK_WAIT_DEADLINE.try_with(|d| *d).ok();
     let mut pause = Duration::from_millis(1);
     loop {
         let pool_deadline = statement_timeout.map(|limit| Instant::now() + limit);
@@ -144,7 +146,9 @@ async fn retrying<T>(
         match in_place(run) {
             Ok(v) => return Ok(v),
             Err(Failure::Failed(e)) => return Err(e),
-            Err(Failure::Busy) if started.elapsed() < lock_timeout => {
+            Err(Failure::Busy)
+                if started.elapsed() < lock_timeout && lock_deadline.is_none_or(|d| Instant::now() < d) =>
+            {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
             }
