@@ -274,6 +274,8 @@ pub(crate) struct Select {
     pub joins: Vec<Join>,
     pub qualifier: Option<&'static str>,
     pub items: Vec<SelectItem>,
+    /// `SELECT DISTINCT`: each selected combination once.
+    pub distinct: bool,
     pub filter: Option<Cond>,
     pub group_by: Vec<TypedColumn>,
     pub having: Option<Cond>,
@@ -372,6 +374,7 @@ impl Select {
             joins: Vec::new(),
             qualifier: None,
             items: Vec::new(),
+            distinct: false,
             filter: None,
             group_by: Vec::new(),
             having: None,

@@ -74,6 +74,7 @@ pub use include::AssocColumn;
 pub use meta::{AssocKind, AssocMeta, ColumnMeta, ModelMeta};
 pub use model::Model;
 pub use query::group::{GroupKey, Grouped, Having, HavingCond, Summable};
+pub use query::keyset::{Cursor, Page, Paginate};
 pub use query::lock::Lock;
 pub use query::subquery::Selected;
 pub use query::{Find, Picked, Selection};

@@ -21,6 +21,7 @@ mod hostile_schema;
 mod integrity;
 mod introspect;
 mod json;
+mod keyset;
 mod locks;
 mod model_api;
 mod model_power;

@@ -467,7 +467,7 @@ fn write_order_term(d: &dyn SqlDialect, w: &mut Writer<'_>, term: &OrderTerm) {
 /// The SELECT itself; with a window, its items renamed `c0, c1, ..` and the
 /// row number added, and no ORDER BY or LIMIT of its own.
 fn write_plain_select(d: &dyn SqlDialect, w: &mut Writer<'_>, s: &Select, win: Option<&Window>) {
-    w.push("SELECT ");
+    w.push(if s.distinct { "SELECT DISTINCT " } else { "SELECT " });
     for (i, item) in s.items.iter().enumerate() {
         if i > 0 {
             w.push(", ");

@@ -3,6 +3,7 @@
 //! bulk `update` and `delete`.
 
 pub(crate) mod group;
+pub(crate) mod keyset;
 pub(crate) mod lock;
 pub(crate) mod page;
 pub(crate) mod subquery;
@@ -52,6 +53,8 @@ pub struct Find<M> {
     pub(crate) use_primary: bool,
     /// `timeout(d)`: each statement cancelled by the database after `d`.
     timeout: Option<std::time::Duration>,
+    /// `distinct()`: an attribute selection returns each combination once.
+    distinct: bool,
     _marker: PhantomData<fn() -> M>,
 }
 
@@ -68,6 +71,7 @@ impl<M> Clone for Find<M> {
             by_key: self.by_key,
             use_primary: self.use_primary,
             timeout: self.timeout,
+            distinct: self.distinct,
             _marker: PhantomData,
         }
     }
@@ -209,6 +213,7 @@ impl<M: Model> Find<M> {
             by_key: false,
             use_primary: false,
             timeout: None,
+            distinct: false,
             _marker: PhantomData,
         }
     }
@@ -409,6 +414,7 @@ impl<M: Model> Find<M> {
     pub(crate) fn select_items(&self, items: Vec<SelectItem>) -> Select {
         let mut s = Select::new(M::META.table);
         s.items = items;
+        s.distinct = self.distinct;
         s.filter = self.where_cond();
         s.order = self.order.clone();
         s.limit = self.limit;
@@ -741,6 +747,37 @@ impl<M: Model> Find<M> {
         }
     }
 
+    /// Return each combination of the selected columns once
+    /// (`SELECT DISTINCT`), for [`attributes`](Find::attributes). The query
+    /// may then order only by selected columns. Whole rows are distinct by
+    /// their key already, so `all` and `one` are unchanged by it.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, author_id: i64 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Post>().sync(&db).await?;
+    /// for author_id in [2, 1, 2, 2] {
+    ///     Post::create(&db, NewPost { author_id }).await?;
+    /// }
+    /// let authors: Vec<(i64,)> = Post::find()
+    ///     .distinct()
+    ///     .order_by(Post::AUTHOR_ID.asc())
+    ///     .attributes((Post::AUTHOR_ID,))
+    ///     .all(&db)
+    ///     .await?;
+    /// assert_eq!(authors, [(1,), (2,)]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn distinct(mut self) -> Self {
+        self.distinct = true;
+        self
+    }
+
     fn require_filter(&self, what: &str) -> Result<()> {
         if crate::include::join::uses_association(&self.filter) {
             return Err(Error::invalid(format!(
@@ -962,9 +999,21 @@ impl<M: Model, S: Selection<M>> Picked<M, S> {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<S::Output>> {
+        let names = self.columns.names();
+        if self.find.distinct {
+            let outside = self.find.order.iter().any(|o| match o {
+                OrderTerm::Column(c, _) => !names.contains(&c.name),
+                _ => true,
+            });
+            if outside {
+                return Err(Error::invalid(
+                    "distinct(): order by selected columns only (a row of the result has no other value to order by)",
+                ));
+            }
+        }
         let mut primary = None;
         let conn = self.find.routed(db.__conn(), &mut primary);
-        let items = self.columns.names().into_iter().map(SelectItem::Column).collect();
+        let items = names.into_iter().map(SelectItem::Column).collect();
         let st = render_select(conn.dialect().sql(), &self.find.select_items(items));
         conn.read(st, S::decode).await
     }
