@@ -144,7 +144,7 @@ async fn insert_with_sql_defaults<M: Model>(
 /// Split rows into INSERTs: each under the parameter limit and, where the
 /// server limits statement size, under it (with room for the SQL text).
 /// Returns the end index of each chunk.
-fn chunk_rows<M: Model>(conn: &Conn<'_>, values: &[Vec<Value>]) -> Vec<usize> {
+pub(crate) fn chunk_rows<M: Model>(conn: &Conn<'_>, values: &[Vec<Value>]) -> Vec<usize> {
     let meta = M::META;
     let per_row = (meta.columns.len() - usize::from(meta.auto_pk())).max(1);
     let max_rows = (conn.dialect().sql().caps().max_params / per_row).max(1);

@@ -71,6 +71,10 @@ pub(crate) struct Capabilities {
     pub create_index_if_not_exists: bool,
     /// DDL runs inside a transaction and is rolled back with it.
     pub transactional_ddl: bool,
+    /// An upsert takes no conflict target: it fires on whichever unique key
+    /// collides (MySQL's `ON DUPLICATE KEY UPDATE`), so the ORM checks the
+    /// other unique keys itself to refuse what the other databases refuse.
+    pub upsert_any_unique_key: bool,
 }
 
 /// How a dialect changes an existing table, as data: `schema/alter.rs`

@@ -18,6 +18,7 @@ mod golden;
 mod grouping;
 mod hostile;
 mod hostile_schema;
+mod insert_many;
 mod integrity;
 mod introspect;
 mod json;

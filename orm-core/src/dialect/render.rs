@@ -686,9 +686,14 @@ pub(crate) fn literal_text(v: &Value) -> Option<String> {
 }
 
 /// The standard `ON CONFLICT (..) DO UPDATE SET col = EXCLUDED.col` (PostgreSQL, SQLite).
+/// With nothing to set, `DO NOTHING`.
 pub(crate) fn upsert_excluded(w: &mut Writer<'_>, oc: &OnConflict) {
     w.push(" ON CONFLICT (");
     w.idents(&oc.target);
+    if oc.update.is_empty() && oc.bump.is_none() {
+        w.push(") DO NOTHING");
+        return;
+    }
     w.push(") DO UPDATE SET ");
     for (i, c) in oc.update.iter().enumerate() {
         if i > 0 {

@@ -92,6 +92,12 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
                 #p::bulk_create::<#ident, __E>(db, rows, false).await
             }
 
+            /// Insert many rows, one statement per chunk, with an optional conflict clause:
+            /// `.on_conflict(target).do_update([cols])` or `.do_nothing()`, then `.all(&db)` or `.exec(&db)`.
+            pub fn insert_many(rows: impl ::core::iter::IntoIterator<Item = #new_ident>) -> #orm::InsertMany<#ident> {
+                #orm::InsertMany::new(rows.into_iter().collect())
+            }
+
             /// Insert, or update the row with the same value in the model's only unique column (the primary key when it has none); returns the stored row. A model with several unique columns names one with `upsert_on`.
             pub async fn upsert<__E: #orm::Executor + ?Sized>(db: &__E, new: #new_ident) -> #orm::Result<#ident> {
                 #p::upsert::<#ident, __E>(db, new).await

@@ -62,6 +62,7 @@ impl SqlDialect for MySql {
             enum_check: false,
             create_index_if_not_exists: false,
             transactional_ddl: false,
+            upsert_any_unique_key: true,
         };
         &CAPS
     }
@@ -119,6 +120,15 @@ impl SqlDialect for MySql {
     /// back by it).
     fn write_upsert(&self, w: &mut Writer<'_>, oc: &crate::ast::OnConflict) {
         w.push(" ON DUPLICATE KEY UPDATE ");
+        if oc.update.is_empty() && oc.bump.is_none() && oc.auto_key.is_none() {
+            // Nothing to set: the target assigned itself, a no-op (the ORM
+            // has refused rows that collide on another key).
+            let t = oc.target.first().copied().unwrap_or("id");
+            w.ident(t);
+            w.push(" = ");
+            w.ident(t);
+            return;
+        }
         let mut first = true;
         let mut sep = |w: &mut Writer<'_>| {
             if !std::mem::take(&mut first) {

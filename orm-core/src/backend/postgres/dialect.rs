@@ -46,6 +46,7 @@ impl SqlDialect for Postgres {
             enum_check: true,
             create_index_if_not_exists: true,
             transactional_ddl: true,
+            upsert_any_unique_key: false,
         };
         &CAPS
     }

@@ -45,6 +45,7 @@ impl SqlDialect for Sqlite {
             enum_check: true,
             create_index_if_not_exists: true,
             transactional_ddl: true,
+            upsert_any_unique_key: false,
         };
         &CAPS
     }

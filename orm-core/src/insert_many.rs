@@ -1,0 +1,536 @@
+//! `Model::insert_many(rows)`: many rows in one statement per chunk, with
+//! an optional conflict clause (`on_conflict(target)` + `do_update(cols)` /
+//! `do_nothing()`) that behaves the same on every database.
+//!
+//! The conflict target must be a key the database enforces: the primary
+//! key or a unique column the model declares. MySQL/MariaDB take no
+//! target (`ON DUPLICATE KEY UPDATE` fires on any unique key), so there the
+//! rows are first checked, under a locking read in the same transaction,
+//! against the table's other unique keys: a row that collides on another
+//! key than the target is refused with `Error::UniqueViolation`, as
+//! PostgreSQL and SQLite refuse it, instead of updating that other row.
+
+use crate::ast::{CmpOp, Cond, LockClause, LockWait, OnConflict, Select};
+use crate::column::Column;
+use crate::db::{Conn, Executor, Transaction};
+use crate::dialect::{InsertId, render_insert, render_select};
+use crate::error::{Error, Result};
+use crate::field::now;
+use crate::hooks::Event;
+use crate::meta::{ModelMeta, enrich};
+use crate::model::Model;
+use crate::runtime::{guard_row, insert_for, prepare_insert};
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// Columns of `M` named together: one [`Column`], an array of columns of
+/// one type, or a tuple of columns (`(Account::TENANT_ID, Account::EMAIL)`).
+pub trait Columns<M> {
+    /// The column names, in order.
+    fn names(&self) -> Vec<&'static str>;
+}
+
+impl<M, T> Columns<M> for Column<M, T> {
+    fn names(&self) -> Vec<&'static str> {
+        vec![self.name()]
+    }
+}
+
+impl<M, T, const N: usize> Columns<M> for [Column<M, T>; N] {
+    fn names(&self) -> Vec<&'static str> {
+        self.iter().map(|c| c.name()).collect()
+    }
+}
+
+macro_rules! columns_tuple {
+    ($($t:ident $i:tt),+) => {
+        impl<M, $($t),+> Columns<M> for ($(Column<M, $t>,)+) {
+            fn names(&self) -> Vec<&'static str> {
+                vec![$(self.$i.name()),+]
+            }
+        }
+    };
+}
+
+columns_tuple!(A 0);
+columns_tuple!(A 0, B 1);
+columns_tuple!(A 0, B 1, C 2);
+columns_tuple!(A 0, B 1, C 2, D 3);
+columns_tuple!(A 0, B 1, C 2, D 3, F 4);
+columns_tuple!(A 0, B 1, C 2, D 3, F 4, G 5);
+
+/// What a conflicting row does.
+enum Action {
+    Nothing,
+    Update(Vec<&'static str>),
+}
+
+/// `Model::insert_many(rows)`: ended by [`all`](InsertMany::all) (the
+/// stored rows) or [`exec`](InsertMany::exec) (how many).
+///
+/// ```
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, Debug, Clone)]
+/// # #[orm(timestamps = false)]
+/// # struct Account { id: i64, #[orm(unique)] email: String, credit: i64 }
+/// # async fn demo() -> orm_core::Result<()> {
+/// # let db = Db::connect("sqlite::memory:").await?;
+/// # Schema::new().model::<Account>().sync(&db).await?;
+/// Account::create(&db, NewAccount { email: "a@x".into(), credit: 1 }).await?;
+/// let stored = Account::insert_many(vec![
+///     NewAccount { email: "a@x".into(), credit: 5 }, // exists: its credit is updated
+///     NewAccount { email: "b@x".into(), credit: 7 }, // new
+/// ])
+/// .on_conflict(Account::EMAIL)
+/// .do_update([Account::CREDIT])
+/// .all(&db)
+/// .await?;
+/// let credits: Vec<(String, i64)> = stored.into_iter().map(|a| (a.email, a.credit)).collect();
+/// assert_eq!(credits, [("a@x".to_string(), 5), ("b@x".to_string(), 7)]);
+/// # Ok(()) }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+/// ```
+#[must_use = "nothing is written until .all(&db) or .exec(&db)"]
+pub struct InsertMany<M: Model> {
+    rows: Vec<M::New>,
+    target: Option<Vec<&'static str>>,
+    action: Option<Action>,
+}
+
+impl<M: Model> InsertMany<M> {
+    /// The rows to insert (what `Model::insert_many` makes).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// let n = orm_core::InsertMany::<Tag>::new(vec![NewTag { name: "a".into() }]).exec(&db).await?;
+    /// assert_eq!(n, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn new(rows: Vec<M::New>) -> Self {
+        InsertMany {
+            rows,
+            target: None,
+            action: None,
+        }
+    }
+
+    /// The key a conflict is detected on: the primary key, or a unique
+    /// column the model declares (another set is refused with
+    /// `Error::InvalidQuery` when run). Then say what a conflicting row
+    /// does: [`do_update`](InsertMany::do_update) or
+    /// [`do_nothing`](InsertMany::do_nothing).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, #[orm(unique)] name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// let rows = || vec![NewTag { name: "rust".into() }];
+    /// Tag::insert_many(rows()).on_conflict(Tag::NAME).do_nothing().exec(&db).await?;
+    /// Tag::insert_many(rows()).on_conflict(Tag::NAME).do_nothing().exec(&db).await?;
+    /// assert_eq!(Tag::find().count(&db).await?, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn on_conflict(mut self, target: impl Columns<M>) -> Self {
+        self.target = Some(target.names());
+        self
+    }
+
+    /// A conflicting row's `cols` are overwritten with the new values (and
+    /// `updated_at` bumped, the version of a versioned model raised); its
+    /// key and other columns stay.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, #[orm(unique)] name: String, uses: i64 }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// # Tag::create(&db, NewTag { name: "rust".into(), uses: 1 }).await?;
+    /// let stored = Tag::insert_many(vec![NewTag { name: "rust".into(), uses: 2 }])
+    ///     .on_conflict(Tag::NAME)
+    ///     .do_update([Tag::USES])
+    ///     .all(&db)
+    ///     .await?;
+    /// assert_eq!((stored[0].id, stored[0].uses), (1, 2));
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn do_update(mut self, cols: impl Columns<M>) -> Self {
+        self.action = Some(Action::Update(cols.names()));
+        self
+    }
+
+    /// A conflicting row is skipped: the stored row stays as it is and is
+    /// absent from what [`all`](InsertMany::all) returns.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, #[orm(unique)] name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// # Tag::create(&db, NewTag { name: "old".into() }).await?;
+    /// let new = Tag::insert_many(vec![NewTag { name: "old".into() }, NewTag { name: "new".into() }])
+    ///     .on_conflict(Tag::NAME)
+    ///     .do_nothing()
+    ///     .all(&db)
+    ///     .await?;
+    /// assert_eq!(new.len(), 1);
+    /// assert_eq!(new[0].name, "new");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn do_nothing(mut self) -> Self {
+        self.action = Some(Action::Nothing);
+        self
+    }
+
+    /// How many rows were inserted or updated (skipped ones not counted).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, #[orm(unique)] name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// let n = Tag::insert_many(vec![NewTag { name: "a".into() }, NewTag { name: "b".into() }]).exec(&db).await?;
+    /// assert_eq!(n, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn exec<E: Executor + ?Sized>(self, db: &E) -> Result<u64> {
+        Ok(self.all(db).await?.len() as u64)
+    }
+
+    /// Insert the rows (every row validated and its hooks run first; one
+    /// transaction) and return the stored rows in input order: inserted
+    /// ones, and with `do_update` the updated ones as stored; rows skipped
+    /// by `do_nothing` are absent. Rows that repeat the conflict target are
+    /// refused (`Error::InvalidQuery`): which one would win differs by database.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, name: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # Schema::new().model::<Tag>().sync(&db).await?;
+    /// let tags = Tag::insert_many(vec![NewTag { name: "a".into() }, NewTag { name: "b".into() }]).all(&db).await?;
+    /// assert_eq!((tags[0].id, tags[1].id), (1, 2));
+    /// let r = Tag::insert_many(vec![NewTag { name: "c".into() }]).on_conflict(Tag::NAME).do_nothing().all(&db).await;
+    /// assert!(matches!(r, Err(Error::InvalidQuery { .. })), "name is not unique");
+    /// # Ok(()) }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Vec<M>> {
+        let meta = M::META;
+        let (target, action) = match (self.target, self.action) {
+            (None, None) => return crate::bulk::bulk_create::<M, E>(db, self.rows, true).await,
+            (Some(t), Some(a)) => (t, a),
+            (None, Some(_)) => return Err(Error::invalid("do_update/do_nothing need .on_conflict(target) first")),
+            (Some(_), None) => {
+                return Err(Error::invalid(
+                    "on_conflict(..) needs what a conflicting row does: .do_update([cols]) or .do_nothing()",
+                ));
+            }
+        };
+        check_target(meta, &target)?;
+        let plan = Plan::new(meta, target, action)?;
+        let conn = db.__conn();
+        let stamp = now();
+        let mut models = Vec::with_capacity(self.rows.len());
+        for (i, new) in self.rows.into_iter().enumerate() {
+            let mut m = M::__from_new(new, stamp);
+            prepare_insert(&mut m, true).map_err(|e| match e {
+                Error::Validation { model, fields, .. } => Error::Validation {
+                    model,
+                    row: Some(i),
+                    fields,
+                },
+                other => other,
+            })?;
+            guard_row(&conn, meta, Some(i), &m.__values())?;
+            models.push(m);
+        }
+        plan.refuse_repeated_targets(&models)?;
+        if models.is_empty() {
+            return Ok(models);
+        }
+        for m in &models {
+            m.before_write(Event::Upsert, &conn).await?;
+        }
+        let run = async |tx: &Transaction| plan.write(&Conn::Tx(tx), &models).await;
+        let stored = match conn {
+            Conn::Db(d) => d.transaction(run).await?,
+            Conn::Tx(t) => t.transaction(run).await?,
+        };
+        for m in &stored {
+            m.after_write(Event::Upsert, &conn).await?;
+            crate::runtime::after_commit(m, Event::Upsert, &conn);
+        }
+        Ok(stored)
+    }
+}
+
+/// The target is the primary key or a declared unique column.
+fn check_target(meta: &'static ModelMeta, target: &[&'static str]) -> Result<()> {
+    let mut sorted = target.to_vec();
+    sorted.sort_unstable();
+    let mut key: Vec<&'static str> = meta.pk_columns().map(|c| c.name).collect();
+    key.sort_unstable();
+    let unique_column = matches!(target, [one] if meta.column(one).is_some_and(|c| c.unique));
+    if sorted == key || unique_column {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "({}) is not a key of {}: on_conflict takes the primary key or a unique column the model declares",
+        target.join(", "),
+        meta.name
+    )))
+}
+
+/// The conflict clause of one `insert_many`, and how its rows are matched.
+struct Plan {
+    meta: &'static ModelMeta,
+    target: Vec<&'static str>,
+    target_index: Vec<usize>,
+    update: Vec<&'static str>,
+    nothing: bool,
+    bump: Option<&'static str>,
+}
+
+impl Plan {
+    fn new(meta: &'static ModelMeta, target: Vec<&'static str>, action: Action) -> Result<Plan> {
+        let target_index = target
+            .iter()
+            .map(|t| meta.column_index(t).unwrap_or(meta.primary_key))
+            .collect();
+        let (mut update, nothing) = match action {
+            Action::Nothing => (Vec::new(), true),
+            Action::Update(cols) => (cols, false),
+        };
+        for c in &update {
+            let Some(col) = meta.column(c) else {
+                return Err(Error::invalid(format!("{} has no column {c}", meta.name)));
+            };
+            if col.primary_key || target.contains(c) {
+                return Err(Error::invalid(format!(
+                    "do_update([{c}]): the key and the conflict target are what matched, not what changes"
+                )));
+            }
+        }
+        if !nothing && let Some(i) = meta.updated_at {
+            let col = meta.columns[i].name;
+            if !update.contains(&col) {
+                update.push(col);
+            }
+        }
+        let bump = if nothing {
+            None
+        } else {
+            meta.version.map(|i| meta.columns[i].name)
+        };
+        if !nothing && update.is_empty() && bump.is_none() {
+            return Err(Error::invalid(
+                "do_update needs at least one column to update (or use do_nothing)",
+            ));
+        }
+        Ok(Plan {
+            meta,
+            target,
+            target_index,
+            update,
+            nothing,
+            bump,
+        })
+    }
+
+    /// A row's conflict-target values, as a lookup key.
+    fn key_of<M: Model>(&self, m: &M) -> String {
+        let values: Vec<Value> = self.target_index.iter().map(|&i| m.__value_at(i)).collect();
+        format!("{values:?}")
+    }
+
+    fn refuse_repeated_targets<M: Model>(&self, models: &[M]) -> Result<()> {
+        let mut seen = HashMap::new();
+        for (i, m) in models.iter().enumerate() {
+            if let Some(first) = seen.insert(self.key_of(m), i) {
+                return Err(Error::invalid(format!(
+                    "rows {first} and {i} have the same ({}): which one wins differs by database, so send one",
+                    self.target.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every chunk's statement; the stored rows in input order.
+    async fn write<M: Model>(&self, conn: &Conn<'_>, models: &[M]) -> Result<Vec<M>> {
+        let d = conn.dialect().sql();
+        let values: Vec<Vec<Value>> = models.iter().map(|m| m.__values()).collect();
+        let ends = crate::bulk::chunk_rows::<M>(conn, &values);
+        let mut stored: Vec<(usize, M)> = Vec::with_capacity(models.len());
+        let mut values = values.into_iter();
+        let mut start = 0;
+        for end in ends {
+            let part = &models[start..end];
+            let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
+            let index: HashMap<String, usize> = part
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (self.key_of(m), start + i))
+                .collect();
+            let existing = if d.caps().upsert_any_unique_key {
+                self.refuse_other_keys(conn, part, start).await?
+            } else {
+                Vec::new()
+            };
+            let mut ins = insert_for::<M>(conn, rows);
+            ins.returning = None;
+            ins.on_conflict = Some(OnConflict {
+                table: self.meta.table,
+                target: self.target.clone(),
+                update: self.update.clone(),
+                bump: self.bump,
+                auto_key: None,
+            });
+            let rows: Vec<M> = if d.caps().insert_id == InsertId::Returning {
+                ins.returning_all = self.meta.column_names.to_vec();
+                let st = render_insert(d, ins);
+                conn.fetch(st, M::__from_row).await.map_err(|e| enrich(e, self.meta))?
+            } else {
+                let st = render_insert(d, ins);
+                conn.execute(st).await.map_err(|e| enrich(e, self.meta))?;
+                let mut s = Select::of_model(self.meta);
+                s.filter = Some(self.matching(part));
+                let found = conn.fetch(render_select(d, &s), M::__from_row).await?;
+                // do_nothing: the rows that were there before were skipped.
+                found
+                    .into_iter()
+                    .filter(|m| !(self.nothing && existing.contains(&self.key_of(m))))
+                    .collect()
+            };
+            for m in rows {
+                let at = index.get(&self.key_of(&m)).copied().ok_or_else(|| {
+                    Error::invalid("insert_many: the database returned a row that matches no input row")
+                })?;
+                stored.push((at, m));
+            }
+            start = end;
+        }
+        stored.sort_by_key(|(i, _)| *i);
+        Ok(stored.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// Rows whose conflict target equals one of `part`'s.
+    fn matching<M: Model>(&self, part: &[M]) -> Cond {
+        Cond::Or(part.iter().map(|m| self.same_target(m)).collect())
+    }
+
+    fn same_target<M: Model>(&self, m: &M) -> Cond {
+        let all: Vec<Cond> = self
+            .target
+            .iter()
+            .zip(&self.target_index)
+            .map(|(c, &i)| Cond::Cmp(c, CmpOp::Eq, m.__value_at(i)))
+            .collect();
+        Cond::And(all)
+    }
+
+    /// Where the database does not take a conflict target: lock the rows
+    /// `part` collides with on any unique key, refuse a row that collides on
+    /// another key than the target (with a stored row or an earlier input
+    /// row), and return the target keys that exist already.
+    async fn refuse_other_keys<M: Model>(&self, conn: &Conn<'_>, part: &[M], offset: usize) -> Result<Vec<String>> {
+        let meta = self.meta;
+        // The other unique keys: single unique columns, and the primary key
+        // when rows carry it (not an auto-increment one).
+        let mut others: Vec<Vec<usize>> = meta
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.unique && !c.primary_key)
+            .map(|(i, _)| vec![i])
+            .collect();
+        if !meta.auto_pk() {
+            others.push(meta.pk_columns().filter_map(|c| meta.column_index(c.name)).collect());
+        }
+        others.retain(|k| {
+            let mut names: Vec<&str> = k.iter().map(|&i| meta.columns[i].name).collect();
+            let mut target = self.target.clone();
+            names.sort_unstable();
+            target.sort_unstable();
+            names != target
+        });
+        let key_cond = |m: &M, k: &[usize]| -> Option<Cond> {
+            let vals: Vec<Value> = k.iter().map(|&i| m.__value_at(i)).collect();
+            if vals.iter().any(Value::is_null) {
+                return None; // NULLs never collide
+            }
+            Some(Cond::And(
+                k.iter()
+                    .zip(vals)
+                    .map(|(&i, v)| Cond::Cmp(meta.columns[i].name, CmpOp::Eq, v))
+                    .collect(),
+            ))
+        };
+        let mut any = vec![self.matching(part)];
+        for m in part {
+            any.extend(others.iter().filter_map(|k| key_cond(m, k)));
+        }
+        let mut s = Select::of_model(meta);
+        s.filter = Some(Cond::Or(any));
+        s.lock = Some(LockClause {
+            exclusive: true,
+            wait: LockWait::Wait,
+        });
+        let d = conn.dialect().sql();
+        let stored = conn.fetch(render_select(d, &s), M::__from_row).await?;
+        let values_of = |m: &M, k: &[usize]| format!("{:?}", k.iter().map(|&i| m.__value_at(i)).collect::<Vec<_>>());
+        for k in &others {
+            let mut seen: HashMap<String, String> = stored.iter().map(|e| (values_of(e, k), self.key_of(e))).collect();
+            for (i, m) in part.iter().enumerate() {
+                if k.iter().any(|&c| m.__value_at(c).is_null()) {
+                    continue;
+                }
+                let mine = self.key_of(m);
+                if let Some(theirs) = seen.insert(values_of(m, k), mine.clone())
+                    && theirs != mine
+                {
+                    let columns: Vec<String> = k.iter().map(|&c| meta.columns[c].name.to_owned()).collect();
+                    return Err(Error::UniqueViolation {
+                        table: Some(meta.table.to_owned()),
+                        constraint: None,
+                        columns: columns.clone(),
+                        message: format!(
+                            "row {} has the ({}) of another row than its conflict target ({}) matches",
+                            offset + i,
+                            columns.join(", "),
+                            self.target.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(stored.iter().map(|e| self.key_of(e)).collect())
+    }
+}
