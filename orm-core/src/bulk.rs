@@ -258,12 +258,10 @@ pub async fn upsert<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Resu
 /// `Model::upsert_on`: insert, or, when a row with the same value in
 /// `target` (a unique column or the primary key) exists, overwrite its
 /// columns, keeping its key and `created_at` and bumping its version.
-/// Returns the stored row on every dialect.
-///
-/// MySQL/MariaDB have no conflict target: `ON DUPLICATE KEY UPDATE` fires on
-/// whichever unique key collides, so a row that collides on another unique
-/// column is updated there, where PostgreSQL and SQLite report
-/// [`Error::UniqueViolation`].
+/// Returns the stored row on every dialect. A row that collides on another
+/// unique column than `target` is [`Error::UniqueViolation`] everywhere
+/// (MySQL/MariaDB, whose `ON DUPLICATE KEY UPDATE` would update that other
+/// row, are checked first under a locking read in one transaction).
 pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static str, new: M::New) -> Result<M> {
     let meta = M::META;
     let Some(target_col) = meta.column(target).filter(|c| c.unique || c.primary_key) else {
@@ -278,7 +276,25 @@ pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static 
     let values = m.__values();
     guard_row(&conn, meta, None, &values)?;
     m.before_write(Event::Upsert, &conn).await?;
-    let stored = upsert_row(&conn, &m, values, target, target_col.name).await?;
+    let stored = if conn.dialect().sql().caps().upsert_any_unique_key {
+        let targets: Vec<&'static str> = if meta.composite_pk() && target_col.primary_key {
+            meta.pk_columns().map(|c| c.name).collect()
+        } else {
+            vec![target_col.name]
+        };
+        let m = &m;
+        let run = async |tx: &crate::db::Transaction| {
+            let c = Conn::Tx(tx);
+            crate::insert_many::refuse_other_keys(&c, m, targets).await?;
+            upsert_row(&c, m, values, target, target_col.name).await
+        };
+        match conn {
+            Conn::Db(d) => d.transaction(run).await?,
+            Conn::Tx(t) => t.transaction(run).await?,
+        }
+    } else {
+        upsert_row(&conn, &m, values, target, target_col.name).await?
+    };
     stored.after_write(Event::Upsert, &conn).await?;
     crate::runtime::after_commit(&stored, Event::Upsert, &conn);
     Ok(stored)

@@ -291,6 +291,16 @@ impl<M: Model> InsertMany<M> {
     }
 }
 
+/// For `upsert_on` where the database takes no conflict target: refuse `m`
+/// when it collides on another unique key than `target` (as PostgreSQL and
+/// SQLite do). Run it in the upsert's transaction: it locks what it reads.
+pub(crate) async fn refuse_other_keys<M: Model>(conn: &Conn<'_>, m: &M, target: Vec<&'static str>) -> Result<()> {
+    let plan = Plan::new(M::META, target, Action::Nothing)?;
+    plan.refuse_other_keys(conn, std::slice::from_ref(m), 0)
+        .await
+        .map(|_| ())
+}
+
 /// The target is the primary key or a declared unique column.
 fn check_target(meta: &'static ModelMeta, target: &[&'static str]) -> Result<()> {
     let mut sorted = target.to_vec();

@@ -322,6 +322,24 @@ async fn upsert_has_one_conflict_target_and_returns_the_row(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!((by_name.id, by_name.plan.as_str()), (first.id, "team"));
+    // A row that matches the target but collides on another unique column
+    // is refused on every database (MariaDB's ON DUPLICATE KEY UPDATE would
+    // have updated the other row).
+    let bob = Account::create(&t.db, new("bob", "bob@x", "free")).await.unwrap();
+    let err = Account::upsert_on(&t.db, Account::EMAIL, new("bob", "ada@x", "pro"))
+        .await
+        .expect_err("username taken by bob");
+    assert!(matches!(&err, Error::UniqueViolation { .. }), "{err:?}");
+    let (ada, bob_now) = (
+        Account::find_by_pk(first.id).one(&t.db).await.unwrap().unwrap(),
+        Account::find_by_pk(bob.id).one(&t.db).await.unwrap().unwrap(),
+    );
+    assert_eq!(
+        (ada.username.as_str(), ada.plan.as_str()),
+        ("ada2", "team"),
+        "ada untouched"
+    );
+    assert_eq!(bob_now, bob, "bob untouched");
     let err = Account::upsert_on(&t.db, Account::PLAN, new("b", "b@x", "free"))
         .await
         .expect_err("not unique");
