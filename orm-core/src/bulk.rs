@@ -38,15 +38,7 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
             omitted.resize(i, Vec::new());
             omitted.push(omit);
         }
-        let mut m = M::__from_new(new, stamp);
-        prepare_insert(&mut m, validate).map_err(|e| match e {
-            Error::Validation { model, fields, .. } => Error::Validation {
-                model,
-                row: Some(i),
-                fields,
-            },
-            other => other,
-        })?;
+        let m = batch_row::<M>(new, i, stamp, validate)?;
         let row = m.__values();
         guard_row(&conn, M::META, Some(i), &row)?;
         values.push(row);
@@ -74,6 +66,27 @@ pub async fn bulk_create<M: Model, E: Executor + ?Sized>(db: &E, rows: Vec<M::Ne
         }
     }
     Ok(models)
+}
+
+/// Row `i` of a batch as an instance ready to insert: built from `new` at
+/// `stamp`, prepared and (with `validate`) validated, a validation error
+/// naming the row.
+pub(crate) fn batch_row<M: Model>(
+    new: M::New,
+    i: usize,
+    stamp: chrono::DateTime<chrono::Utc>,
+    validate: bool,
+) -> Result<M> {
+    let mut m = M::__from_new(new, stamp);
+    prepare_insert(&mut m, validate).map_err(|e| match e {
+        Error::Validation { model, fields, .. } => Error::Validation {
+            model,
+            row: Some(i),
+            fields,
+        },
+        other => other,
+    })?;
+    Ok(m)
 }
 
 /// `bulk_create`'s statements with its hooks: the bulk pair around them,

@@ -19,7 +19,7 @@ use crate::field::now;
 use crate::hooks::Event;
 use crate::meta::{ModelMeta, enrich};
 use crate::model::Model;
-use crate::runtime::{guard_row, insert_for, prepare_insert};
+use crate::runtime::{guard_row, insert_for};
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -259,15 +259,7 @@ impl<M: Model> InsertMany<M> {
         let stamp = now();
         let mut models = Vec::with_capacity(self.rows.len());
         for (i, new) in self.rows.into_iter().enumerate() {
-            let mut m = M::__from_new(new, stamp);
-            prepare_insert(&mut m, true).map_err(|e| match e {
-                Error::Validation { model, fields, .. } => Error::Validation {
-                    model,
-                    row: Some(i),
-                    fields,
-                },
-                other => other,
-            })?;
+            let m = crate::bulk::batch_row::<M>(new, i, stamp, true)?;
             guard_row(&conn, meta, Some(i), &m.__values())?;
             models.push(m);
         }
