@@ -5,7 +5,7 @@
 
 pub use crate::assoc::fields::{AssocField, Loaded};
 pub use crate::assoc::has_many::{adopt, is_related, orphan, replace_children};
-pub use crate::assoc::methods::{count_related, get_related, link, set_links, unlink};
+pub use crate::assoc::methods::{count_related, create_linked, create_parent, get_related, link, set_links, unlink};
 pub use crate::bulk::{bulk_create, find_or_create, upsert, upsert_on};
 pub use crate::error::FieldErrors;
 pub use crate::runtime::{

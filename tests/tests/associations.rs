@@ -646,7 +646,61 @@ async fn has_many_add_remove_set_has(t: &TestDb) {
     ada.set_posts(&t.db, &[]).await.expect("nothing left to detach");
 }
 
+/// `create_x` on `BelongsTo` (create the parent, point the key at it) and
+/// on `BelongsToMany` (create and link): one transaction each, nothing
+/// written and the instance unchanged when the new row is refused.
+async fn create_through_belongs_to_and_belongs_to_many(t: &TestDb) {
+    schema().sync(&t.db).await.unwrap();
+    let ada = User::create(&t.db, new_user("Ada")).await.unwrap();
+    let mut post = ada.create_post(&t.db, new_post("Mine")).await.unwrap();
+    let cy = post.create_author(&t.db, new_user("Cy")).await.unwrap();
+    assert_eq!(post.author_id, cy.id);
+    let stored = Post::find_by_pk(post.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(stored.author_id, cy.id, "the key is saved");
+    let ed = post.create_editor(&t.db, new_user("Ed")).await.unwrap();
+    assert_eq!(post.editor_id, Some(ed.id));
+
+    // Refused by validation, then by the database (a taken email): no user
+    // made, the key left as it was, in memory and stored.
+    let users = User::find().count(&t.db).await.unwrap();
+    let bad = NewUser {
+        email: "not an email".into(),
+        ..new_user("Bad")
+    };
+    let err = post.create_editor(&t.db, bad).await.unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    let err = post.create_editor(&t.db, new_user("Ada")).await.unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err:?}");
+    assert_eq!(post.editor_id, Some(ed.id));
+    assert_eq!(User::find().count(&t.db).await.unwrap(), users);
+    let stored = Post::find_by_pk(post.id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!(stored.editor_id, Some(ed.id));
+
+    let rust = post.create_tag(&t.db, NewTag { name: "rust".into() }).await.unwrap();
+    assert!(post.has_tag(&t.db, &rust).await.unwrap(), "created and linked");
+    let err = post
+        .create_tag(&t.db, NewTag { name: "rust".into() })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err:?}");
+    assert_eq!(post.count_tags(&t.db).await.unwrap(), 1);
+    assert_eq!(Tag::find().count(&t.db).await.unwrap(), 1);
+    // The other side creates a post and links it too.
+    let linked = rust
+        .create_post(
+            &t.db,
+            NewPost {
+                author_id: ada.id,
+                ..new_post("Via tag")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.get_tags(&t.db).await.unwrap().len(), 1);
+}
+
 orm_tests::dialect_tests!(
+    create_through_belongs_to_and_belongs_to_many,
     included_rows_come_in_key_order,
     has_many_add_remove_set_has,
     has_many_methods,

@@ -152,3 +152,45 @@ pub async fn set_links<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         Conn::Tx(t) => t.transaction(run).await,
     }
 }
+
+/// `create_x` of a `BelongsTo`: create the row `child` belongs to from
+/// `new`, point `child`'s key at it (`point`) and save that column, in one
+/// transaction (a savepoint inside one). The generated method puts the
+/// key back when this fails.
+pub async fn create_parent<C: Model, P: Model, E: Executor + ?Sized>(
+    child: &mut C,
+    db: &E,
+    new: P::New,
+    point: impl FnOnce(&mut C, &P),
+    columns: &[&'static str],
+) -> Result<P> {
+    let run = async |tx: &crate::db::Transaction| -> Result<P> {
+        let parent = crate::runtime::create::<P, _>(tx, new).await?;
+        point(child, &parent);
+        crate::runtime::save_columns(child, tx, columns).await?;
+        Ok(parent)
+    };
+    match db.__conn() {
+        Conn::Db(d) => d.transaction(run).await,
+        Conn::Tx(t) => t.transaction(run).await,
+    }
+}
+
+/// `create_x` of a `BelongsToMany`: create a row from `new` and link it to
+/// `parent`, in one transaction.
+pub async fn create_linked<P: Model, C: Model + Clone, E: Executor + ?Sized>(
+    parent: &P,
+    db: &E,
+    assoc: Assoc<P, C>,
+    new: C::New,
+) -> Result<C> {
+    let run = async |tx: &crate::db::Transaction| -> Result<C> {
+        let created = crate::runtime::create::<C, _>(tx, new).await?;
+        link(parent, tx, assoc, &[&created]).await?;
+        Ok(created)
+    };
+    match db.__conn() {
+        Conn::Db(d) => d.transaction(run).await,
+        Conn::Tx(t) => t.transaction(run).await,
+    }
+}

@@ -205,6 +205,23 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     self.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
                     #p::save_columns(self, db, &[#fk_col]).await
                 }
+                /// Create the row this one belongs to, point this row's foreign key at it and
+                /// save that column, in one transaction; the key is left as it was on failure.
+                #vis async fn #create<#exec>(&mut self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
+                    let old = ::core::clone::Clone::clone(&self.#fk);
+                    let created = #p::create_parent(
+                        self,
+                        db,
+                        new,
+                        |s: &mut Self, t: &#target| s.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(t)),
+                        &[#fk_col],
+                    )
+                    .await;
+                    if created.is_err() {
+                        self.#fk = old;
+                    }
+                    created
+                }
             },
             AssocKind::BelongsToMany => {
                 let add = format_ident!("add_{}", one);
@@ -241,6 +258,10 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                     /// Link one row (kept if already linked).
                     #vis async fn #add<#exec>(&self, db: &__E, target: &#target) -> #r<()> {
                         #p::link(self, db, #ident::#field(), &[target]).await
+                    }
+                    /// Create a row and link it, in one transaction.
+                    #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
+                        #p::create_linked(self, db, #ident::#field(), new).await
                     }
                     /// Link several rows (those already linked are kept).
                     #vis async fn #add_many<#exec>(&self, db: &__E, targets: &[#target]) -> #r<()> {
