@@ -10,7 +10,7 @@
 //! key than the target is refused with `Error::UniqueViolation`, as
 //! PostgreSQL and SQLite refuse it, instead of updating that other row.
 
-use crate::ast::{CmpOp, Cond, LockClause, LockWait, OnConflict, Select};
+use crate::ast::{OnConflict, Select};
 use crate::column::Column;
 use crate::db::{Conn, Executor, Transaction};
 use crate::dialect::{InsertId, render_insert, render_select};
@@ -19,6 +19,7 @@ use crate::field::now;
 use crate::hooks::Event;
 use crate::meta::{ModelMeta, enrich};
 use crate::model::Model;
+use crate::other_keys::Target;
 use crate::runtime::{guard_row, insert_for};
 use crate::value::Value;
 use std::collections::HashMap;
@@ -283,16 +284,6 @@ impl<M: Model> InsertMany<M> {
     }
 }
 
-/// For `upsert_on` where the database takes no conflict target: refuse `m`
-/// when it collides on another unique key than `target` (as PostgreSQL and
-/// SQLite do). Run it in the upsert's transaction: it locks what it reads.
-pub(crate) async fn refuse_other_keys<M: Model>(conn: &Conn<'_>, m: &M, target: Vec<&'static str>) -> Result<()> {
-    let plan = Plan::new(M::META, target, Action::Nothing)?;
-    plan.refuse_other_keys(conn, std::slice::from_ref(m), 0)
-        .await
-        .map(|_| ())
-}
-
 /// The target is the primary key or a declared unique column.
 fn check_target(meta: &'static ModelMeta, target: &[&'static str]) -> Result<()> {
     let mut sorted = target.to_vec();
@@ -313,8 +304,7 @@ fn check_target(meta: &'static ModelMeta, target: &[&'static str]) -> Result<()>
 /// The conflict clause of one `insert_many`, and how its rows are matched.
 struct Plan {
     meta: &'static ModelMeta,
-    target: Vec<&'static str>,
-    target_index: Vec<usize>,
+    target: Target,
     update: Vec<&'static str>,
     nothing: bool,
     bump: Option<&'static str>,
@@ -322,10 +312,6 @@ struct Plan {
 
 impl Plan {
     fn new(meta: &'static ModelMeta, target: Vec<&'static str>, action: Action) -> Result<Plan> {
-        let target_index = target
-            .iter()
-            .map(|t| meta.column_index(t).unwrap_or(meta.primary_key))
-            .collect();
         let (mut update, nothing) = match action {
             Action::Nothing => (Vec::new(), true),
             Action::Update(cols) => (cols, false),
@@ -358,27 +344,20 @@ impl Plan {
         }
         Ok(Plan {
             meta,
-            target,
-            target_index,
+            target: Target::new(meta, target),
             update,
             nothing,
             bump,
         })
     }
 
-    /// A row's conflict-target values, as a lookup key.
-    fn key_of<M: Model>(&self, m: &M) -> String {
-        let values: Vec<Value> = self.target_index.iter().map(|&i| m.__value_at(i)).collect();
-        format!("{values:?}")
-    }
-
     fn refuse_repeated_targets<M: Model>(&self, models: &[M]) -> Result<()> {
         let mut seen = HashMap::new();
         for (i, m) in models.iter().enumerate() {
-            if let Some(first) = seen.insert(self.key_of(m), i) {
+            if let Some(first) = seen.insert(self.target.key_of(m), i) {
                 return Err(Error::invalid(format!(
                     "rows {first} and {i} have the same ({}): which one wins differs by database, so send one",
-                    self.target.join(", ")
+                    self.target.names.join(", ")
                 )));
             }
         }
@@ -399,10 +378,10 @@ impl Plan {
             let index: HashMap<String, usize> = part
                 .iter()
                 .enumerate()
-                .map(|(i, m)| (self.key_of(m), start + i))
+                .map(|(i, m)| (self.target.key_of(m), start + i))
                 .collect();
             let existing = if d.caps().upsert_any_unique_key {
-                self.refuse_other_keys(conn, part, start).await?
+                self.target.refuse_other_keys(conn, part, start).await?
             } else {
                 Vec::new()
             };
@@ -410,7 +389,7 @@ impl Plan {
             ins.returning = None;
             ins.on_conflict = Some(OnConflict {
                 table: self.meta.table,
-                target: self.target.clone(),
+                target: self.target.names.clone(),
                 update: self.update.clone(),
                 bump: self.bump,
                 auto_key: None,
@@ -423,16 +402,16 @@ impl Plan {
                 let st = render_insert(d, ins);
                 conn.execute(st).await.map_err(|e| enrich(e, self.meta))?;
                 let mut s = Select::of_model(self.meta);
-                s.filter = Some(self.matching(part));
+                s.filter = Some(self.target.matching(part));
                 let found = conn.fetch(render_select(d, &s), M::__from_row).await?;
                 // do_nothing: the rows that were there before were skipped.
                 found
                     .into_iter()
-                    .filter(|m| !(self.nothing && existing.contains(&self.key_of(m))))
+                    .filter(|m| !(self.nothing && existing.contains(&self.target.key_of(m))))
                     .collect()
             };
             for m in rows {
-                let at = index.get(&self.key_of(&m)).copied().ok_or_else(|| {
+                let at = index.get(&self.target.key_of(&m)).copied().ok_or_else(|| {
                     Error::invalid("insert_many: the database returned a row that matches no input row")
                 })?;
                 stored.push((at, m));
@@ -441,98 +420,5 @@ impl Plan {
         }
         stored.sort_by_key(|(i, _)| *i);
         Ok(stored.into_iter().map(|(_, m)| m).collect())
-    }
-
-    /// Rows whose conflict target equals one of `part`'s.
-    fn matching<M: Model>(&self, part: &[M]) -> Cond {
-        Cond::Or(part.iter().map(|m| self.same_target(m)).collect())
-    }
-
-    fn same_target<M: Model>(&self, m: &M) -> Cond {
-        let all: Vec<Cond> = self
-            .target
-            .iter()
-            .zip(&self.target_index)
-            .map(|(c, &i)| Cond::Cmp(c, CmpOp::Eq, m.__value_at(i)))
-            .collect();
-        Cond::And(all)
-    }
-
-    /// Where the database does not take a conflict target: lock the rows
-    /// `part` collides with on any unique key, refuse a row that collides on
-    /// another key than the target (with a stored row or an earlier input
-    /// row), and return the target keys that exist already.
-    async fn refuse_other_keys<M: Model>(&self, conn: &Conn<'_>, part: &[M], offset: usize) -> Result<Vec<String>> {
-        let meta = self.meta;
-        // The other unique keys: single unique columns, and the primary key
-        // when rows carry it (not an auto-increment one).
-        let mut others: Vec<Vec<usize>> = meta
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.unique && !c.primary_key)
-            .map(|(i, _)| vec![i])
-            .collect();
-        if !meta.auto_pk() {
-            others.push(meta.pk_columns().filter_map(|c| meta.column_index(c.name)).collect());
-        }
-        others.retain(|k| {
-            let mut names: Vec<&str> = k.iter().map(|&i| meta.columns[i].name).collect();
-            let mut target = self.target.clone();
-            names.sort_unstable();
-            target.sort_unstable();
-            names != target
-        });
-        let key_cond = |m: &M, k: &[usize]| -> Option<Cond> {
-            let vals: Vec<Value> = k.iter().map(|&i| m.__value_at(i)).collect();
-            if vals.iter().any(Value::is_null) {
-                return None; // NULLs never collide
-            }
-            Some(Cond::And(
-                k.iter()
-                    .zip(vals)
-                    .map(|(&i, v)| Cond::Cmp(meta.columns[i].name, CmpOp::Eq, v))
-                    .collect(),
-            ))
-        };
-        let mut any = vec![self.matching(part)];
-        for m in part {
-            any.extend(others.iter().filter_map(|k| key_cond(m, k)));
-        }
-        let mut s = Select::of_model(meta);
-        s.filter = Some(Cond::Or(any));
-        s.lock = Some(LockClause {
-            exclusive: true,
-            wait: LockWait::Wait,
-        });
-        let d = conn.dialect().sql();
-        let stored = conn.fetch(render_select(d, &s), M::__from_row).await?;
-        let values_of = |m: &M, k: &[usize]| format!("{:?}", k.iter().map(|&i| m.__value_at(i)).collect::<Vec<_>>());
-        for k in &others {
-            let mut seen: HashMap<String, String> = stored.iter().map(|e| (values_of(e, k), self.key_of(e))).collect();
-            for (i, m) in part.iter().enumerate() {
-                if k.iter().any(|&c| m.__value_at(c).is_null()) {
-                    continue;
-                }
-                let mine = self.key_of(m);
-                if let Some(theirs) = seen.insert(values_of(m, k), mine.clone())
-                    && theirs != mine
-                {
-                    let columns: Vec<String> = k.iter().map(|&c| meta.columns[c].name.to_owned()).collect();
-                    return Err(Error::UniqueViolation {
-                        table: Some(meta.table.to_owned()),
-                        constraint: None,
-                        columns: columns.clone(),
-                        message: format!(
-                            "row {} has the ({}) of another row than its conflict target ({}) matches",
-                            offset + i,
-                            columns.join(", "),
-                            self.target.join(", ")
-                        ),
-                    });
-                }
-            }
-        }
-        Ok(stored.iter().map(|e| self.key_of(e)).collect())
     }
 }

@@ -49,6 +49,7 @@ mod include;
 mod insert_many;
 mod meta;
 mod model;
+mod other_keys;
 mod placeholders;
 mod query;
 mod raw;
