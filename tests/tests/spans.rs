@@ -58,11 +58,40 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
     }
 }
 
+/// A process-wide subscriber that enables nothing but asks about every
+/// callsite each time. Without one, a callsite first reached by another
+/// test's thread while this test's scoped subscriber is being registered
+/// can keep a cached "never" (tracing's interest cache), and the test sees
+/// no spans under a loaded parallel run.
+struct AskEachTime;
+
+impl tracing::Subscriber for AskEachTime {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
 async fn statements_are_spans_with_database_attributes(t: &TestDb) {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(AskEachTime);
+    });
     Schema::new().model::<Item>().sync(&t.db).await.unwrap();
     let capture = Capture::default();
     // The test's own future runs on this thread: its statements' spans go here.
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    tracing::callsite::rebuild_interest_cache();
     Item::create(&t.db, NewItem { code: "a".into() }).await.unwrap();
     let found = Item::find().filter(Item::CODE.eq("a")).all(&t.db).await.unwrap();
     assert_eq!(found.len(), 1);
