@@ -212,7 +212,33 @@ async fn foreign_and_damaged_cursors_are_refused(t: &TestDb) {
     assert!(matches!(r, Err(Error::InvalidQuery { .. })), "{r:?}");
 }
 
+/// The SELECT a page after a cursor sends, per dialect (golden): the
+/// keyset condition read through each column's direction and NULL place,
+/// the order, one row more than the page.
+async fn the_keyset_statement(t: &TestDb) {
+    seed(t).await;
+    let first = query().paginate(4).all(&t.db).await.unwrap();
+    assert_eq!(
+        first.items.last().unwrap().score,
+        Some(3),
+        "the cursor's score is not NULL"
+    );
+    let st = query().paginate(4).after(first.next).to_sql(t.dialect()).unwrap();
+    let sql = st.sql.split(" WHERE ").nth(1).unwrap().to_owned();
+    let expected = match t.dialect() {
+        Dialect::Postgres => {
+            r#"("score" < $1 OR "score" IS NULL) OR ("score" = $2 AND "title" > $3) OR ("score" = $4 AND "title" = $5 AND "id" > $6) ORDER BY "score" DESC NULLS LAST, "title" ASC, "id" ASC LIMIT $7"#
+        }
+        _ => {
+            "(`score` < ? OR `score` IS NULL) OR (`score` = ? AND `title` > ?) OR (`score` = ? AND `title` = ? AND `id` > ?) ORDER BY `score` DESC, `title` ASC, `id` ASC LIMIT ?"
+        }
+    };
+    assert_eq!(sql, expected);
+    assert_eq!(st.params.len(), 7);
+}
+
 dialect_tests!(
+    the_keyset_statement,
     walks_forward_and_back_in_rusts_order,
     pages_stay_put_while_rows_are_written,
     filters_includes_and_cursor_serde,

@@ -196,32 +196,12 @@ impl<M: Model> Paginate<M> {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
     pub async fn all<E: Executor + ?Sized>(self, db: &E) -> Result<Page<M>> {
-        if self.size == 0 {
-            return Err(Error::invalid("paginate(0): a page needs at least one row"));
-        }
-        if self.find.limit.is_some() || self.find.offset.is_some() {
-            return Err(Error::invalid(
-                "paginate sets the query's limit and replaces its offset: remove .limit(..) and .offset(..)",
-            ));
-        }
-        let keys = keys_of::<M>(&self.find.order)?;
-        let print = fingerprint(M::META.table, &keys);
-        let mut find = self.find;
-        let toward = self.from.as_ref().map(|(_, t)| *t);
-        if let Some((cursor, toward)) = &self.from {
-            let values = decode(cursor, &print, &keys)?;
-            find.filter = Some(match find.filter.take() {
-                None => past(&keys, &values, *toward),
-                Some(prev) => Cond::And(vec![prev, past(&keys, &values, *toward)]),
-            });
-        }
-        if toward == Some(Toward::Before) {
-            // Walk backwards: the reversed order, then the rows turned round.
-            find.order = keys.iter().map(|k| k.term(k.direction.flip())).collect();
-        } else {
-            find.order = keys.iter().map(|k| k.term(k.direction)).collect();
-        }
-        find.limit = Some(self.size + 1);
+        let Planned {
+            find,
+            keys,
+            print,
+            toward,
+        } = self.plan()?;
         let mut items = find.all(db).await?;
         let more = items.len() as u64 > self.size;
         items.truncate(self.size as usize);
@@ -243,6 +223,68 @@ impl<M: Model> Paginate<M> {
         };
         Ok(Page { items, next, prev })
     }
+
+    /// The page's SELECT as `dialect` writes it (the keyset condition, the
+    /// order and a limit of one more row than the page, which tells whether
+    /// another page follows).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Post { id: i64, score: i64 }
+    /// let st = Post::find().order_by(Post::SCORE.desc()).paginate(20).to_sql(Dialect::Postgres)?;
+    /// assert!(st.sql.ends_with("ORDER BY \"score\" DESC, \"id\" ASC LIMIT $1"), "{}", st.sql);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn to_sql(&self, dialect: crate::backend::Dialect) -> Result<crate::dialect::Statement> {
+        Ok(self.plan()?.find.to_sql(dialect))
+    }
+
+    /// The query a page runs, and what turns its rows into a page.
+    fn plan(&self) -> Result<Planned<M>> {
+        if self.size == 0 {
+            return Err(Error::invalid("paginate(0): a page needs at least one row"));
+        }
+        if self.find.limit.is_some() || self.find.offset.is_some() {
+            return Err(Error::invalid(
+                "paginate sets the query's limit and replaces its offset: remove .limit(..) and .offset(..)",
+            ));
+        }
+        let keys = keys_of::<M>(&self.find.order)?;
+        let print = fingerprint(M::META.table, &keys);
+        let mut find = self.find.clone();
+        let toward = self.from.as_ref().map(|(_, t)| *t);
+        if let Some((cursor, toward)) = &self.from {
+            let values = decode(cursor, &print, &keys)?;
+            find.filter = Some(match find.filter.take() {
+                None => past(&keys, &values, *toward),
+                Some(prev) => Cond::And(vec![prev, past(&keys, &values, *toward)]),
+            });
+        }
+        if toward == Some(Toward::Before) {
+            // Walk backwards: the reversed order, then the rows turned round.
+            find.order = keys.iter().map(|k| k.term(k.direction.flip())).collect();
+        } else {
+            find.order = keys.iter().map(|k| k.term(k.direction)).collect();
+        }
+        find.limit = Some(self.size + 1);
+        Ok(Planned {
+            find,
+            keys,
+            print,
+            toward,
+        })
+    }
+}
+
+/// A page's query with the keyset condition, order and limit in place.
+struct Planned<M> {
+    find: Find<M>,
+    keys: Vec<Key>,
+    /// The order's fingerprint, for the page's cursors.
+    print: String,
+    toward: Option<Toward>,
 }
 
 impl Direction {
