@@ -20,7 +20,7 @@ use crate::hooks::Event;
 use crate::meta::{ModelMeta, enrich};
 use crate::model::Model;
 use crate::other_keys::Target;
-use crate::runtime::{guard_row, insert_for};
+use crate::runtime::{guard_row, insert_in};
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -202,6 +202,44 @@ impl<M: Model> InsertMany<M> {
         self
     }
 
+    /// The statement (of the first chunk) as `dialect` writes it, with a
+    /// conflict clause; rows are not validated and no hook runs. On
+    /// MySQL/MariaDB the check of the other unique keys (a locking SELECT)
+    /// and the read-back come around it.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[orm(timestamps = false)]
+    /// # struct Tag { id: i64, #[orm(unique)] name: String, uses: i64 }
+    /// let st = Tag::insert_many(vec![NewTag { name: "a".into(), uses: 1 }])
+    ///     .on_conflict(Tag::NAME)
+    ///     .do_update([Tag::USES])
+    ///     .to_sql(Dialect::Postgres)?;
+    /// assert_eq!(
+    ///     st.sql,
+    ///     r#"INSERT INTO "tags" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = EXCLUDED."uses" RETURNING "id", "name", "uses""#
+    /// );
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn to_sql(self, dialect: crate::backend::Dialect) -> Result<crate::dialect::Statement> {
+        let meta = M::META;
+        let (Some(target), Some(action)) = (self.target, self.action) else {
+            return Err(Error::invalid(
+                "to_sql shows a conflict clause: set on_conflict(..) and do_update/do_nothing",
+            ));
+        };
+        check_target(meta, &target)?;
+        let plan = Plan::new(meta, target, action)?;
+        let stamp = now();
+        let rows: Vec<Vec<Value>> = self
+            .rows
+            .into_iter()
+            .map(|n| M::__from_new(n, stamp).__values())
+            .collect();
+        Ok(render_insert(dialect.sql(), plan.statement::<M>(dialect, rows)))
+    }
+
     /// How many rows were inserted or updated (skipped ones not counted).
     ///
     /// ```
@@ -364,6 +402,24 @@ impl Plan {
         Ok(())
     }
 
+    /// One chunk's INSERT with its conflict clause (every column back on
+    /// dialects with RETURNING).
+    fn statement<M: Model>(&self, dialect: crate::backend::Dialect, rows: Vec<Vec<Value>>) -> crate::ast::Insert {
+        let mut ins = insert_in::<M>(dialect, rows, &[]);
+        ins.returning = None;
+        ins.on_conflict = Some(OnConflict {
+            table: self.meta.table,
+            target: self.target.names.clone(),
+            update: self.update.clone(),
+            bump: self.bump,
+            auto_key: None,
+        });
+        if dialect.sql().caps().insert_id == InsertId::Returning {
+            ins.returning_all = self.meta.column_names.to_vec();
+        }
+        ins
+    }
+
     /// Every chunk's statement; the stored rows in input order.
     async fn write<M: Model>(&self, conn: &Conn<'_>, models: &[M]) -> Result<Vec<M>> {
         let d = conn.dialect().sql();
@@ -385,17 +441,8 @@ impl Plan {
             } else {
                 Vec::new()
             };
-            let mut ins = insert_for::<M>(conn, rows);
-            ins.returning = None;
-            ins.on_conflict = Some(OnConflict {
-                table: self.meta.table,
-                target: self.target.names.clone(),
-                update: self.update.clone(),
-                bump: self.bump,
-                auto_key: None,
-            });
+            let ins = self.statement::<M>(conn.dialect(), rows);
             let rows: Vec<M> = if d.caps().insert_id == InsertId::Returning {
-                ins.returning_all = self.meta.column_names.to_vec();
                 let st = render_insert(d, ins);
                 conn.fetch(st, M::__from_row).await.map_err(|e| enrich(e, self.meta))?
             } else {

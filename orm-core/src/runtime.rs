@@ -79,6 +79,11 @@ pub(crate) fn insert_for<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>) -> In
 /// The INSERT for a batch of instances, skipping the auto key and the
 /// columns in `omit` (left to the database's `default_sql`).
 pub(crate) fn insert_omitting<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>, omit: &[usize]) -> Insert {
+    insert_in::<M>(conn.dialect(), rows, omit)
+}
+
+/// [`insert_omitting`] for a dialect rather than a connection.
+pub(crate) fn insert_in<M: Model>(dialect: crate::backend::Dialect, rows: Vec<Vec<Value>>, omit: &[usize]) -> Insert {
     let meta = M::META;
     let auto = meta.auto_pk();
     let pk = meta.primary_key;
@@ -100,7 +105,7 @@ pub(crate) fn insert_omitting<M: Model>(conn: &Conn<'_>, rows: Vec<Vec<Value>>, 
                 .collect()
         })
         .collect();
-    let returning = (auto && conn.dialect().sql().caps().insert_id == InsertId::Returning).then(|| meta.pk().name);
+    let returning = (auto && dialect.sql().caps().insert_id == InsertId::Returning).then(|| meta.pk().name);
     Insert {
         table: meta.table,
         columns,

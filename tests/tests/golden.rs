@@ -413,3 +413,52 @@ fn joined_includes_and_association_columns() {
         )
     );
 }
+
+#[test]
+fn insert_many_conflict_clauses() {
+    let nothing = |d| {
+        Tag::insert_many(vec![NewTag { name: "rust".into() }])
+            .on_conflict(Tag::NAME)
+            .do_nothing()
+            .to_sql(d)
+            .unwrap()
+            .sql
+    };
+    assert_eq!(
+        nothing(Dialect::Postgres),
+        r#"INSERT INTO "tags" ("name") VALUES ($1) ON CONFLICT ("name") DO NOTHING RETURNING "id", "name""#
+    );
+    assert_eq!(
+        nothing(Dialect::Sqlite),
+        "INSERT INTO `tags` (`name`) VALUES (?) ON CONFLICT (`name`) DO NOTHING RETURNING `id`, `name`"
+    );
+    // No conflict target on MySQL: the target assigned to itself (rows that
+    // collide on another unique key were refused before it runs).
+    assert_eq!(
+        nothing(Dialect::MySql),
+        "INSERT INTO `tags` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = `name`"
+    );
+    let update = |d| {
+        User::insert_many(vec![new_user("Ada"), new_user("Bob")])
+            .on_conflict(User::EMAIL)
+            .do_update([User::NAME])
+            .to_sql(d)
+            .unwrap()
+    };
+    let pg = update(Dialect::Postgres);
+    assert!(
+        pg.sql.contains(r#"ON CONFLICT ("email") DO UPDATE SET "name" = EXCLUDED."name", "updated_at" = EXCLUDED."updated_at" RETURNING "id""#),
+        "{}",
+        pg.sql
+    );
+    assert_eq!(pg.params.len(), 16, "two rows of eight columns, the key left out");
+    let my = update(Dialect::MySql);
+    assert!(
+        my.sql
+            .ends_with("ON DUPLICATE KEY UPDATE `name` = VALUES(`name`), `updated_at` = VALUES(`updated_at`)"),
+        "{}",
+        my.sql
+    );
+    let r = Tag::insert_many(vec![NewTag { name: "x".into() }]).to_sql(Dialect::Postgres);
+    assert!(matches!(r, Err(Error::InvalidQuery { .. })));
+}
