@@ -302,14 +302,14 @@ impl<M: Model> InsertMany<M> {
             guard_row(&conn, meta, Some(i), &m.__values())?;
             models.push(m);
         }
-        plan.refuse_repeated_targets(&models)?;
+        let positions = plan.positions(&models)?;
         if models.is_empty() {
             return Ok(models);
         }
         for m in &models {
             m.before_write(Event::Upsert, &conn).await?;
         }
-        let run = async |tx: &Transaction| plan.write(&Conn::Tx(tx), &models).await;
+        let run = async |tx: &Transaction| plan.write(&Conn::Tx(tx), &models, &positions).await;
         let stored = match conn {
             Conn::Db(d) => d.transaction(run).await?,
             Conn::Tx(t) => t.transaction(run).await?,
@@ -389,8 +389,10 @@ impl Plan {
         })
     }
 
-    fn refuse_repeated_targets<M: Model>(&self, models: &[M]) -> Result<()> {
-        let mut seen = HashMap::new();
+    /// Each row's position by its conflict-target values (what a stored
+    /// row is matched back with), refusing rows that repeat a target.
+    fn positions<M: Model>(&self, models: &[M]) -> Result<HashMap<String, usize>> {
+        let mut seen = HashMap::with_capacity(models.len());
         for (i, m) in models.iter().enumerate() {
             if let Some(first) = seen.insert(self.target.key_of(m), i) {
                 return Err(Error::invalid(format!(
@@ -399,7 +401,7 @@ impl Plan {
                 )));
             }
         }
-        Ok(())
+        Ok(seen)
     }
 
     /// One chunk's INSERT with its conflict clause (every column back on
@@ -421,7 +423,12 @@ impl Plan {
     }
 
     /// Every chunk's statement; the stored rows in input order.
-    async fn write<M: Model>(&self, conn: &Conn<'_>, models: &[M]) -> Result<Vec<M>> {
+    async fn write<M: Model>(
+        &self,
+        conn: &Conn<'_>,
+        models: &[M],
+        positions: &HashMap<String, usize>,
+    ) -> Result<Vec<M>> {
         let d = conn.dialect().sql();
         let values: Vec<Vec<Value>> = models.iter().map(|m| m.__values()).collect();
         let ends = crate::bulk::chunk_rows::<M>(conn, &values);
@@ -431,15 +438,10 @@ impl Plan {
         for end in ends {
             let part = &models[start..end];
             let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
-            let index: HashMap<String, usize> = part
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (self.target.key_of(m), start + i))
-                .collect();
             let existing = if d.caps().upsert_any_unique_key {
                 self.target.refuse_other_keys(conn, part, start).await?
             } else {
-                Vec::new()
+                std::collections::HashSet::new()
             };
             let ins = self.statement::<M>(conn.dialect(), rows);
             let rows: Vec<M> = if d.caps().insert_id == InsertId::Returning {
@@ -458,7 +460,7 @@ impl Plan {
                     .collect()
             };
             for m in rows {
-                let at = index.get(&self.target.key_of(&m)).copied().ok_or_else(|| {
+                let at = positions.get(&self.target.key_of(&m)).copied().ok_or_else(|| {
                     Error::invalid("insert_many: the database returned a row that matches no input row")
                 })?;
                 stored.push((at, m));

@@ -61,7 +61,7 @@ impl Target {
         conn: &Conn<'_>,
         part: &[M],
         offset: usize,
-    ) -> Result<Vec<String>> {
+    ) -> Result<std::collections::HashSet<String>> {
         let meta = self.meta;
         // The other unique keys: single unique columns, and the primary key
         // when rows carry it (not an auto-increment one).

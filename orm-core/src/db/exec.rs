@@ -205,20 +205,18 @@ impl Conn<'_> {
         mut st: Statement,
         decode: impl FnMut(RowRef<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        match self.timeout_for(&mut st).await? {
-            Timing::Deadline(deadline) => self
-                .fetch_on(st, decode, deadline)
-                .await
-                .map_err(|e| self.named_cause(e)),
+        let done = match self.timeout_for(&mut st).await? {
+            Timing::Deadline(deadline) => self.fetch_on(st, decode, deadline).await,
             Timing::OwnTransaction(tx) => {
                 let r = Conn::Tx(&tx).fetch_on(st, decode, Until::Never).await;
-                finish_timed(tx, r).await.map_err(|e| self.named_cause(e))
+                finish_timed(tx, r).await
             }
             Timing::SetInTransaction { tx, reset } => {
                 let r = self.fetch_on(st, decode, Until::Never).await;
-                reset_timed(tx, reset, r).await.map_err(|e| self.named_cause(e))
+                reset_timed(tx, reset, r).await
             }
-        }
+        };
+        done.map_err(|e| self.named_cause(e))
     }
 
     /// `fetch_unrouted` on this target, past any per-statement timeout setup.
@@ -286,17 +284,18 @@ impl Conn<'_> {
 
     /// Run a statement that returns no rows, on this connection target.
     pub(crate) async fn execute_unrouted(&self, mut st: Statement) -> Result<Done> {
-        match self.timeout_for(&mut st).await? {
-            Timing::Deadline(deadline) => self.execute_on(st, deadline).await.map_err(|e| self.named_cause(e)),
+        let done = match self.timeout_for(&mut st).await? {
+            Timing::Deadline(deadline) => self.execute_on(st, deadline).await,
             Timing::OwnTransaction(tx) => {
                 let r = Conn::Tx(&tx).execute_on(st, Until::Never).await;
-                finish_timed(tx, r).await.map_err(|e| self.named_cause(e))
+                finish_timed(tx, r).await
             }
             Timing::SetInTransaction { tx, reset } => {
                 let r = self.execute_on(st, Until::Never).await;
-                reset_timed(tx, reset, r).await.map_err(|e| self.named_cause(e))
+                reset_timed(tx, reset, r).await
             }
-        }
+        };
+        done.map_err(|e| self.named_cause(e))
     }
 
     /// `execute_unrouted` on this target, past any per-statement timeout setup.
@@ -371,14 +370,15 @@ impl Conn<'_> {
     /// How long such a statement may wait for a lock when the pool sets no
     /// `lock_timeout` of its own.
     fn own_transaction_lock_wait(&self) -> Option<std::time::Duration> {
-        (self.in_own_transaction() && self.db().inner.lock_timeout.is_none()).then_some(OWN_TRANSACTION_LOCK_WAIT)
+        (self.in_own_transaction() && self.db().inner.lock_timeout.is_none())
+            .then_some(super::transaction::OWN_TRANSACTION_LOCK_WAIT)
     }
 
     /// A lock wait that ended for a statement on `&db` inside a transaction
     /// on the same pool: say what most likely happened.
     fn named_cause(&self, e: Error) -> Error {
         if self.in_own_transaction() {
-            waited_on_own_transaction(e)
+            super::transaction::waited_on_own_transaction(e)
         } else {
             e
         }
@@ -629,24 +629,6 @@ fn operation_of(sql: &str) -> &'static str {
         .copied()
         .unwrap_or("OTHER")
 }
-
-/// A lock wait that ended beside the task's own transaction (see
-/// `Conn::named_cause`), as the error that names its likely cause.
-pub(crate) fn waited_on_own_transaction(e: Error) -> Error {
-    if !matches!(e, Error::LockNotAvailable) {
-        return e;
-    }
-    Error::invalid(
-        "a statement on `&db` gave up waiting for a lock while its task is inside a transaction on the \
-         same pool: most likely the lock is the transaction's own (a row it wrote or locked, held until \
-         it ends), so the wait could never end. Run the statement on the transaction (`tx`) instead",
-    )
-}
-
-/// How long a statement on `&db` inside a transaction on the same pool
-/// waits for a lock (when the pool sets no `lock_timeout`) before
-/// [`Conn::named_cause`] explains the likely self-deadlock.
-pub(crate) const OWN_TRANSACTION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A deadline an in-process driver enforces for one statement.
 #[derive(Clone, Copy)]

@@ -200,7 +200,7 @@ impl Db {
         if running_in(self) {
             // Beside the task's own transaction: SQLite's BEGIN IMMEDIATE
             // waits for that one's write lock, so the wait is bounded and named.
-            let until = std::time::Instant::now() + super::exec::OWN_TRANSACTION_LOCK_WAIT;
+            let until = std::time::Instant::now() + OWN_TRANSACTION_LOCK_WAIT;
             let begun = match self.inner.lock_timeout {
                 Some(_) => conn.simple(&begin).await,
                 None => {
@@ -209,7 +209,7 @@ impl Db {
                         .await
                 }
             };
-            begun.map_err(super::exec::waited_on_own_transaction)?;
+            begun.map_err(waited_on_own_transaction)?;
         } else {
             conn.simple(&begin).await?;
         }
@@ -403,6 +403,24 @@ fn pool_id(db: &Db) -> usize {
 pub(crate) fn running_in(db: &Db) -> bool {
     RUNNING_IN.try_with(|id| *id == pool_id(db)).unwrap_or(false)
 }
+
+/// A lock wait that ended beside the task's own transaction (see
+/// `Conn::named_cause` in exec.rs), as the error that names its likely cause.
+pub(crate) fn waited_on_own_transaction(e: Error) -> Error {
+    if !matches!(e, Error::LockNotAvailable) {
+        return e;
+    }
+    Error::invalid(
+        "a statement on `&db` gave up waiting for a lock while its task is inside a transaction on the \
+         same pool: most likely the lock is the transaction's own (a row it wrote or locked, held until \
+         it ends), so the wait could never end. Run the statement on the transaction (`tx`) instead",
+    )
+}
+
+/// How long a statement on `&db` inside a transaction on the same pool
+/// waits for a lock (when the pool sets no `lock_timeout`) before
+/// `Conn::named_cause` (exec.rs) explains the likely self-deadlock.
+pub(crate) const OWN_TRANSACTION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// `e` is the ORM's own [`Error::TransactionConflict`] (returned as is,
 /// or made by the closure itself).
