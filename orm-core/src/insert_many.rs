@@ -322,18 +322,20 @@ impl<M: Model> InsertMany<M> {
     }
 }
 
-/// The target is the primary key or a declared unique column.
+/// The target is the primary key or a unique key the model declares (a
+/// unique column or a `unique(a, b)` set), in any column order.
 fn check_target(meta: &'static ModelMeta, target: &[&'static str]) -> Result<()> {
-    let mut sorted = target.to_vec();
-    sorted.sort_unstable();
-    let mut key: Vec<&'static str> = meta.pk_columns().map(|c| c.name).collect();
-    key.sort_unstable();
-    let unique_column = matches!(target, [one] if meta.column(one).is_some_and(|c| c.unique));
-    if sorted == key || unique_column {
+    let sorted = |mut v: Vec<&'static str>| {
+        v.sort_unstable();
+        v
+    };
+    let wanted = sorted(target.to_vec());
+    let key = sorted(meta.pk_columns().map(|c| c.name).collect());
+    if wanted == key || meta.unique_keys().any(|k| sorted(k) == wanted) {
         return Ok(());
     }
     Err(Error::invalid(format!(
-        "({}) is not a key of {}: on_conflict takes the primary key or a unique column the model declares",
+        "({}) is not a key of {}: on_conflict takes the primary key or a unique key the model declares (#[orm(unique)] or #[orm(unique(a, b))])",
         target.join(", "),
         meta.name
     )))

@@ -215,6 +215,13 @@ pub struct ModelMeta {
     pub deleted_at: Option<usize>,
     /// Index of the optimistic-locking version column.
     pub version: Option<usize>,
+    /// `#[orm(unique(a, b))]`: multi-column unique keys, as column names.
+    pub unique_sets: &'static [&'static [&'static str]],
+    /// `#[orm(index(a, b))]`: multi-column indexes, as column names.
+    pub index_sets: &'static [&'static [&'static str]],
+    /// `#[orm(check = "..")]`: table CHECK constraints, as SQL text
+    /// (named by [`ModelMeta::table_check_name`]).
+    pub checks: &'static [&'static str],
 }
 
 impl ModelMeta {
@@ -250,7 +257,39 @@ impl ModelMeta {
             associations: &[],
             deleted_at: None,
             version: None,
+            unique_sets: &[],
+            index_sets: &[],
+            checks: &[],
         }
+    }
+    /// Multi-column unique keys (`#[orm(unique(a, b))]`), as column names.
+    ///
+    /// ```
+    /// use orm_core::{ColumnMeta, ModelMeta, SqlType};
+    /// static COLUMNS: [ColumnMeta; 3] = [
+    ///     ColumnMeta::new("id", "id", SqlType::BigInt).with_primary_key(true).with_auto_increment(true),
+    ///     ColumnMeta::new("tenant_id", "tenant_id", SqlType::BigInt),
+    ///     ColumnMeta::new("email", "email", SqlType::Text),
+    /// ];
+    /// static ACCOUNTS: ModelMeta = ModelMeta::new("Account", "accounts", &COLUMNS, &["id", "tenant_id", "email"], &[0])
+    ///     .with_unique_sets(&[&["tenant_id", "email"]])
+    ///     .with_checks(&["tenant_id > 0"]);
+    /// assert_eq!(ACCOUNTS.unique_set_name(ACCOUNTS.unique_sets[0]), "accounts_tenant_id_email_key");
+    /// assert_eq!(ACCOUNTS.table_check_name(0), "accounts_check");
+    /// ```
+    pub const fn with_unique_sets(mut self, sets: &'static [&'static [&'static str]]) -> Self {
+        self.unique_sets = sets;
+        self
+    }
+    /// Multi-column indexes (`#[orm(index(a, b))]`), as column names.
+    pub const fn with_index_sets(mut self, sets: &'static [&'static [&'static str]]) -> Self {
+        self.index_sets = sets;
+        self
+    }
+    /// Table CHECK constraints (`#[orm(check = "..")]`), as SQL text.
+    pub const fn with_checks(mut self, checks: &'static [&'static str]) -> Self {
+        self.checks = checks;
+        self
     }
     /// The managed `created_at` column's index.
     pub const fn with_created_at(mut self, index: Option<usize>) -> Self {
@@ -327,6 +366,37 @@ impl ModelMeta {
     pub fn check_name(&self, column: &str) -> String {
         format!("{}_{}_check", self.table, column)
     }
+
+    /// The name given to a multi-column UNIQUE constraint
+    /// (`{table}_{a}_{b}_key`, as for one column).
+    pub fn unique_set_name(&self, columns: &[&str]) -> String {
+        format!("{}_{}_key", self.table, columns.join("_"))
+    }
+
+    /// The name given to the table's `i`-th `check = ".."` (from 0):
+    /// `{table}_check`, then `{table}_check_2`, `{table}_check_3`, ..
+    pub fn table_check_name(&self, i: usize) -> String {
+        table_check_name(self.table, i)
+    }
+
+    /// Every unique key besides the primary key, as column names: the
+    /// unique columns, then the multi-column sets.
+    pub fn unique_keys(&self) -> impl Iterator<Item = Vec<&'static str>> + '_ {
+        let single = self
+            .columns
+            .iter()
+            .filter(|c| c.unique && !c.primary_key)
+            .map(|c| vec![c.name]);
+        single.chain(self.unique_sets.iter().map(|s| s.to_vec()))
+    }
+}
+
+/// The name of `table`'s `i`-th table CHECK (from 0).
+pub(crate) fn table_check_name(table: &str, i: usize) -> String {
+    match i {
+        0 => format!("{table}_check"),
+        n => format!("{table}_check_{}", n + 1),
+    }
 }
 
 /// Models seen by this process, so a constraint error from any statement
@@ -351,6 +421,12 @@ pub(crate) fn register(meta: &'static ModelMeta) {
 pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>)> {
     let r = REGISTRY.read().ok()?;
     for m in r.iter() {
+        if let Some(cols) = m.unique_sets.iter().find(|s| m.unique_set_name(s) == name) {
+            return Some((m.table, cols.iter().map(|c| (*c).to_owned()).collect()));
+        }
+        if (0..m.checks.len()).any(|i| m.table_check_name(i) == name) {
+            return Some((m.table, Vec::new()));
+        }
         for c in m.columns {
             if (c.unique && m.unique_constraint_name(c.name) == name)
                 || m.check_name(c.name) == name
@@ -386,6 +462,12 @@ pub(crate) fn enrich(err: crate::error::Error, meta: &'static ModelMeta) -> crat
                 .filter(named)
                 .map(|col| col.name.to_owned())
                 .collect();
+            if unique
+                && v.columns.is_empty()
+                && let Some(set) = meta.unique_sets.iter().find(|s| meta.unique_set_name(s) == c)
+            {
+                v.columns = set.iter().map(|col| (*col).to_owned()).collect();
+            }
         }
     })
 }

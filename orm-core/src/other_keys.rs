@@ -63,14 +63,11 @@ impl Target {
         offset: usize,
     ) -> Result<std::collections::HashSet<String>> {
         let meta = self.meta;
-        // The other unique keys: single unique columns, and the primary key
+        // The other unique keys: unique columns and sets, and the primary key
         // when rows carry it (not an auto-increment one).
         let mut others: Vec<Vec<usize>> = meta
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.unique && !c.primary_key)
-            .map(|(i, _)| vec![i])
+            .unique_keys()
+            .map(|k| k.iter().filter_map(|c| meta.column_index(c)).collect())
             .collect();
         if !meta.auto_pk() {
             others.push(meta.pk_columns().filter_map(|c| meta.column_index(c.name)).collect());

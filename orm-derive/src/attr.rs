@@ -6,7 +6,8 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
-const MODEL_KEYS: &str = "table, timestamps, paranoid, version, hooks, default_scope, validate, crate";
+const MODEL_KEYS: &str =
+    "table, timestamps, paranoid, version, hooks, default_scope, validate, unique, index, check, crate";
 const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, default_sql, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
 const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
 const ENUM_KEYS: &str = "rename_all, crate";
@@ -27,6 +28,42 @@ pub(crate) struct ModelAttrs {
     pub validate: Option<Path>,
     /// `crate = "my_orm"`: the path generated code names orm-core by.
     pub krate: Option<Path>,
+    /// `unique(a, b)`, repeatable: multi-column unique keys, by field name.
+    pub unique_sets: Vec<FieldSet>,
+    /// `index(a, b)`, repeatable: multi-column indexes, by field name.
+    pub index_sets: Vec<FieldSet>,
+    /// `check = "credit >= 0"`, repeatable: table CHECK constraints.
+    pub checks: Vec<LitStr>,
+}
+
+/// The fields of one `unique(..)` or `index(..)`, with the attribute's span.
+pub(crate) struct FieldSet {
+    pub fields: Vec<syn::Ident>,
+    pub span: Span,
+}
+
+/// `unique(a, b)`: field names, no values.
+fn field_set(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<FieldSet> {
+    let span = syn::spanned::Spanned::span(&meta.path);
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "model-level `{name}` lists fields: write #[orm({name}(tenant_id, email))] (for one column, put #[orm({name})] on the field)"
+        )));
+    }
+    let mut fields = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        let Some(ident) = inner.path.get_ident() else {
+            return Err(inner.error(format!(
+                "`{name}(..)` lists field names, as in {name}(tenant_id, email)"
+            )));
+        };
+        if inner.input.peek(syn::Token![=]) || inner.input.peek(syn::token::Paren) {
+            return Err(inner.error(format!("`{name}(..)` lists field names without values")));
+        }
+        fields.push(ident.clone());
+        Ok(())
+    })?;
+    Ok(FieldSet { fields, span })
 }
 
 /// `#[orm(..)]` on a field.
@@ -242,6 +279,9 @@ pub(crate) fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                     let p = crate_path(&meta)?;
                     set_once(cx, &mut out.krate, p, &meta, "crate");
                 }
+                "unique" => out.unique_sets.push(field_set(&meta, "unique")?),
+                "index" => out.index_sets.push(field_set(&meta, "index")?),
+                "check" => out.checks.push(lit_str(&meta, "check", "credit >= 0")?),
                 k @ ("default_scope" | "validate") => {
                     let f = fn_path(&meta, k)?;
                     let slot = if k == "validate" {

@@ -233,6 +233,9 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         .and_then(|span| check::version(&mut cx, &mut fields, span));
     let created_at = fields.iter().position(|f| f.timestamp && f.ident == "created_at");
     let updated_at = fields.iter().position(|f| f.timestamp && f.ident == "updated_at");
+    let unique_sets = check::field_sets(&mut cx, "unique", &mattrs.unique_sets, &fields);
+    let index_sets = check::field_sets(&mut cx, "index", &mattrs.index_sets, &fields);
+    let checks = check::checks(&mut cx, &mattrs.checks);
     cx.check()?;
 
     let serde_attrs: Vec<&Attribute> = input.attrs.iter().filter(|a| a.path().is_ident("serde")).collect();
@@ -267,6 +270,9 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
         patch_ident: format_ident!("{}Patch", input.ident),
         serde_attrs,
         deny_unknown_fields,
+        unique_sets,
+        index_sets,
+        checks,
     })
 }
 

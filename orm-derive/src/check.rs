@@ -218,3 +218,57 @@ pub(crate) fn version(cx: &mut Ctxt, fields: &mut [Field<'_>], span: Span) -> Op
     f.managed = true;
     Some(i)
 }
+
+/// `unique(a, b)` / `index(a, b)` name two or more distinct column fields,
+/// and no set is given twice; the result is the sets as column names.
+pub(crate) fn field_sets(
+    cx: &mut Ctxt,
+    kind: &str,
+    sets: &[crate::attr::FieldSet],
+    fields: &[Field<'_>],
+) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for set in sets {
+        if set.fields.len() < 2 {
+            cx.push(syn::Error::new(
+                set.span,
+                format!("`{kind}(..)` on the model takes two or more fields; for one column write #[orm({kind})] on the field"),
+            ));
+            continue;
+        }
+        let mut columns = Vec::new();
+        for ident in &set.fields {
+            match fields.iter().find(|f| f.ident == ident) {
+                None => cx.error(ident, format!("`{ident}` is not a field of this model")),
+                Some(f) if f.skip => cx.error(
+                    ident,
+                    format!(
+                        "`{ident}` is not a column (an association or a skipped field): `{kind}(..)` takes columns"
+                    ),
+                ),
+                Some(f) if columns.contains(&f.column) => cx.error(ident, format!("`{ident}` is named twice")),
+                Some(f) => columns.push(f.column.clone()),
+            }
+        }
+        if columns.len() != set.fields.len() {
+            continue;
+        }
+        if out.contains(&columns) {
+            cx.push(syn::Error::new(set.span, format!("this `{kind}(..)` is given twice")));
+            continue;
+        }
+        out.push(columns);
+    }
+    out
+}
+
+/// `check = ".."` is not empty.
+pub(crate) fn checks(cx: &mut Ctxt, checks: &[syn::LitStr]) -> Vec<String> {
+    for c in checks.iter().filter(|c| c.value().trim().is_empty()) {
+        cx.error(
+            c,
+            "`check` needs an SQL condition, as in #[orm(check = \"credit >= 0\")]",
+        );
+    }
+    checks.iter().map(|c| c.value()).collect()
+}

@@ -31,6 +31,12 @@ pub(crate) struct Model<'a> {
     pub pks: Vec<usize>,
     /// The path generated code names orm-core by (`#[orm(crate = "..")]`).
     pub krate: syn::Path,
+    /// `#[orm(unique(a, b))]`: multi-column unique keys, as column names.
+    pub unique_sets: Vec<Vec<String>>,
+    /// `#[orm(index(a, b))]`: multi-column indexes, as column names.
+    pub index_sets: Vec<Vec<String>>,
+    /// `#[orm(check = "..")]`: table CHECK constraints, as SQL text.
+    pub checks: Vec<String>,
 }
 
 pub(crate) struct Field<'a> {

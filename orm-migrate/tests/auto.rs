@@ -116,6 +116,44 @@ mod s10 {
     }
 }
 
+/// Model-level constraints: a unique pair, a two-column index, a CHECK.
+mod s11 {
+    use orm_core::prelude::*;
+
+    #[derive(DbEnum, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Status {
+        Active,
+        Away,
+        Gone,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "aut_authors", timestamps = false)]
+    #[orm(
+        unique(status, full_name),
+        index(status, id),
+        check = "full_name IS NULL OR full_name <> ''"
+    )]
+    pub struct Author {
+        pub id: i64,
+        pub status: Status,
+        #[orm(length = 80, unique)]
+        pub full_name: Option<String>,
+    }
+    books!(fk);
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "aut_tags", timestamps = false)]
+    pub struct Tag {
+        pub id: i64,
+        #[orm(length = 30)]
+        pub label: String,
+        #[orm(through = "aut_author_tags", foreign_key = "tag_id", other_key = "author_id")]
+        pub authors: BelongsToMany<Author>,
+    }
+}
+
 /// (migration name, models, renames) per step.
 fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
     macro_rules! schema {
@@ -138,6 +176,7 @@ fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
         ("drop-age", schema!(s8), vec![]),
         ("status-gone", schema!(s9), vec![]),
         ("tags", schema!(s10).model::<s10::Tag>(), vec![]),
+        ("constraints", schema!(s11).model::<s11::Tag>(), vec![]),
     ]
 }
 
@@ -254,6 +293,21 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
     }
     let ann_bob = vec![Some("ann".to_string()), Some("bob".to_string())];
     assert_eq!(names(t, "full_name").await, ann_bob, "the rename kept the data");
+    // The model-level CHECK and unique pair hold, and errors name them.
+    let negative = "INSERT INTO {table} (id, status, full_name) VALUES (5, 'gone', '')";
+    match exec(t, "aut_authors", negative).await {
+        Err(Error::CheckViolation { constraint, .. }) => {
+            assert_eq!(constraint.as_deref(), Some("aut_authors_check"))
+        }
+        other => panic!("expected the table CHECK to refuse: {other:?}"),
+    }
+    // `full_name` is unique alone too: the pair is checked through the
+    // catalog (`check` above), the alone-unique refuses the duplicate here.
+    let twin = "INSERT INTO {table} (id, status, full_name) VALUES (7, 'active', 'ann')";
+    assert!(matches!(
+        exec(t, "aut_authors", twin).await,
+        Err(Error::UniqueViolation { .. })
+    ));
     // The new enum value is accepted; the foreign key holds.
     let gone = "INSERT INTO {table} (id, status) VALUES (3, 'gone')";
     exec(t, "aut_authors", gone).await.expect("the added enum value");

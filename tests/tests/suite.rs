@@ -10,6 +10,7 @@ mod after_commit;
 mod app_errors;
 mod associations;
 mod connect;
+mod constraints;
 mod crud;
 mod eager;
 mod errors;

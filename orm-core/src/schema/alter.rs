@@ -5,7 +5,7 @@
 //! indexes added, foreign keys last. What the dialect cannot alter in place
 //! (SQLite) is done by rebuilding the table.
 
-use super::ddl::{check_def, column_def, create_index, create_table, foreign_key_def};
+use super::ddl::{check_def, column_def, create_index, create_table, foreign_key_def, table_check_def, unique_def};
 use super::def::{ColumnDef, TableDef};
 use super::diff::{Changes, TableChange};
 use crate::dialect::{AlterSyntax, ColumnChange, SqlDialect};
@@ -39,16 +39,19 @@ pub(crate) fn render(c: &Changes, d: &dyn SqlDialect) -> Vec<String> {
                 out.push(alter(d, &t.old.name, "DROP CONSTRAINT ", &t.old.check_name(col)));
             }
         }
-        for col in &t.drop_uniques {
+        for c in &t.drop_table_checks {
+            out.push(alter(d, &t.old.name, "DROP CONSTRAINT ", &c.name));
+        }
+        for cols in &t.drop_uniques {
             out.push(alter(
                 d,
                 &t.old.name,
                 &format!("{} ", syn.drop_unique),
-                &t.old.unique_name(col),
+                &t.old.unique_name(cols),
             ));
         }
-        for col in &t.drop_indexes {
-            out.push(drop_index(d, syn, &t.old.name, &t.old.index_name(col)));
+        for cols in &t.drop_indexes {
+            out.push(drop_index(d, syn, &t.old.name, &t.old.index_name(cols)));
         }
     }
     for t in &c.dropped {
@@ -74,17 +77,27 @@ pub(crate) fn render(c: &Changes, d: &dyn SqlDialect) -> Vec<String> {
                 out.push(sql);
             }
         }
-        for col in &t.add_uniques {
+        for cols in &t.add_uniques {
             let mut sql = alter_prefix(d, &t.new.name);
-            sql.push_str("ADD CONSTRAINT ");
-            d.quote_ident(&t.new.unique_name(col), &mut sql);
-            sql.push_str(" UNIQUE (");
-            d.quote_ident(col, &mut sql);
-            sql.push(')');
+            sql.push_str("ADD ");
+            sql.push_str(&unique_def(d, &t.new, cols));
             out.push(sql);
         }
-        for col in &t.add_indexes {
-            out.push(create_index(d, &t.new.name, &t.new.index_name(col), col, false, false));
+        for c in &t.add_table_checks {
+            let mut sql = alter_prefix(d, &t.new.name);
+            sql.push_str("ADD ");
+            sql.push_str(&table_check_def(d, c));
+            out.push(sql);
+        }
+        for cols in &t.add_indexes {
+            out.push(create_index(
+                d,
+                &t.new.name,
+                &t.new.index_name(cols),
+                cols,
+                false,
+                false,
+            ));
         }
     }
     for t in &in_place {
@@ -104,6 +117,8 @@ pub(crate) fn needs_rebuild(t: &TableChange, syn: &AlterSyntax, checks: bool) ->
         || !t.add_fks.is_empty()
         || !t.drop_uniques.is_empty()
         || !t.add_uniques.is_empty()
+        || !t.drop_table_checks.is_empty()
+        || !t.add_table_checks.is_empty()
         || (checks && (!t.drop_checks.is_empty() || !t.add_checks.is_empty()));
     (constraints && !syn.alter_constraints)
         || (!t.altered.is_empty() && syn.column_change == ColumnChange::Rebuild)

@@ -3,6 +3,7 @@
 //! catalog type names to [`SqlType`]s, and what CHECK constraints mean.
 //! Implemented in `backend/<db>/catalog.rs`.
 
+use super::def::CheckDef;
 use crate::value::{SqlType, Value};
 
 /// A database's catalog, read once per `introspect`, `check` or `sync_alter`.
@@ -19,9 +20,56 @@ pub(crate) trait Catalog: Sync {
         Vec::new()
     }
 
-    /// A table's keys as `(kind, column)` rows, kind one of `index`,
-    /// `unique`, `fk` (a key's first column; the primary key left out).
+    /// The table CHECK constraints in one row of [`CatalogSql::checks`]:
+    /// by default the row is one constraint, `name` and `CHECK (cond)` or
+    /// the bare condition.
+    fn named_checks(&self, name: &str, text: &str) -> Vec<CheckDef> {
+        if name.is_empty() {
+            return Vec::new();
+        }
+        let t = text.trim();
+        let cond = t
+            .strip_prefix("CHECK ")
+            .map(|c| strip_parens(c).to_owned())
+            .unwrap_or_else(|| t.to_owned());
+        vec![CheckDef {
+            name: name.to_owned(),
+            sql: strip_parens(&cond).to_owned(),
+        }]
+    }
+
+    /// A table's indexes and UNIQUE constraints as `(kind, name, column,
+    /// position)` rows, kind `index` or `unique`, every column of each
+    /// (the primary key left out).
     fn keys(&self, table: &str) -> (String, Vec<Value>);
+}
+
+/// `(cond)` without the parentheses that wrap all of it.
+pub(crate) fn strip_parens(text: &str) -> &str {
+    let mut t = text.trim();
+    while let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        // Only when the first parenthesis closes at the very end.
+        let mut depth = 0i32;
+        let mut closes_at_end = true;
+        for (i, ch) in t.char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 && i != t.len() - 1 {
+                        closes_at_end = false;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !closes_at_end {
+            break;
+        }
+        t = inner.trim();
+    }
+    t
 }
 
 /// The catalog queries `introspect` runs, as data. Every column is text.
@@ -34,7 +82,7 @@ pub(crate) struct CatalogSql {
     /// `(table, column, referenced table, referenced column, on delete, on
     /// update)`, the actions lowercase, `no action` for none.
     pub foreign_keys: &'static str,
-    /// `(table, text holding its CHECK constraints)`.
+    /// `(table, constraint name or '', text holding its CHECK constraints)`.
     pub checks: &'static str,
     /// `(type, label)` of enum types, labels in order (PostgreSQL).
     pub enum_types: Option<&'static str>,

@@ -192,13 +192,58 @@ fn compare_keys(t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
             ));
         }
     }
-    for c in &t.indexes {
-        if !live.indexes.contains(c) && !unique(c) {
+    let live_uniques = live.uniques();
+    for set in &t.unique_sets {
+        if !live_uniques.contains(set) {
             problems.push(format!(
-                "column `{}`.`{c}` has no index; the model's is indexed",
-                t.name
+                "columns `{}`.({}) have no UNIQUE constraint; the model declares unique({})",
+                t.name,
+                set.join(", "),
+                set.join(", ")
             ));
         }
+    }
+    for set in live.unique_sets.iter().filter(|s| !t.unique_sets.contains(s)) {
+        problems.push(format!(
+            "columns `{}`.({}) have a UNIQUE constraint the model does not declare",
+            t.name,
+            set.join(", ")
+        ));
+    }
+    for cols in &t.indexes {
+        // A unique constraint on the same columns serves as their index.
+        if !live.indexes.contains(cols) && !live_uniques.contains(cols) {
+            match cols.as_slice() {
+                [c] => problems.push(format!(
+                    "column `{}`.`{c}` has no index; the model's is indexed",
+                    t.name
+                )),
+                _ => problems.push(format!(
+                    "columns `{}`.({}) have no index; the model declares index({})",
+                    t.name,
+                    cols.join(", "),
+                    cols.join(", ")
+                )),
+            }
+        }
+    }
+    for c in &t.checks {
+        if !live.checks.iter().any(|l| l.name == c.name) {
+            problems.push(format!(
+                "table `{}` has no CHECK constraint `{}`; the model's checks {}",
+                t.name, c.name, c.sql
+            ));
+        }
+    }
+    for l in live
+        .checks
+        .iter()
+        .filter(|l| !t.checks.iter().any(|c| c.name == l.name))
+    {
+        problems.push(format!(
+            "table `{}` has a CHECK constraint `{}` ({}) the model does not declare",
+            t.name, l.name, l.sql
+        ));
     }
     for fk in &t.foreign_keys {
         let Some(l) = live.foreign_keys.iter().find(|l| l.column == fk.column) else {
@@ -317,13 +362,19 @@ fn extras(t: &TableDef, live: &TableDef, columns: &[&LiveColumn], report: &mut C
             ));
         }
     }
+    let uniques = t.uniques();
     for i in live.indexes.iter().filter(|i| !t.indexes.contains(i)) {
-        if t.columns.iter().any(|c| c.name == *i && c.unique) || t.foreign_keys.iter().any(|f| f.column == *i) {
+        let foreign_key = matches!(i.as_slice(), [c] if t.foreign_keys.iter().any(|f| f.column == *c));
+        if uniques.contains(i) || foreign_key {
             continue; // MySQL's own index of a unique or foreign-key column
         }
-        report.extras.push(format!(
-            "column `{}`.`{i}` has an index the model does not declare",
-            t.name
-        ));
+        report.extras.push(match i.as_slice() {
+            [c] => format!("column `{}`.`{c}` has an index the model does not declare", t.name),
+            _ => format!(
+                "columns `{}`.({}) have an index the model does not declare",
+                t.name,
+                i.join(", ")
+            ),
+        });
     }
 }

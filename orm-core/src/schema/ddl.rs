@@ -2,7 +2,7 @@
 //! unique and CHECK constraints, inline indexes where the dialect wants
 //! them, foreign keys), CREATE INDEX, column definitions.
 
-use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use super::def::{CheckDef, ColumnDef, ForeignKeyDef, TableDef};
 use crate::dialect::SqlDialect;
 use crate::value::SqlType;
 
@@ -34,27 +34,24 @@ pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef, if_not_exists: bool
         def.push(')');
         parts.push(def);
     }
-    for c in t.columns.iter().filter(|c| c.unique) {
-        let mut def = String::from("  CONSTRAINT ");
-        d.quote_ident(&t.unique_name(&c.name), &mut def);
-        def.push_str(" UNIQUE (");
-        d.quote_ident(&c.name, &mut def);
-        def.push(')');
-        parts.push(def);
+    for u in t.uniques() {
+        parts.push(format!("  {}", unique_def(d, t, &u)));
     }
     if d.caps().enum_check {
         for c in t.columns.iter().filter(|c| matches!(c.sql_type, SqlType::Enum(_))) {
             parts.push(format!("  {}", check_def(d, t, c)));
         }
     }
+    for c in &t.checks {
+        parts.push(format!("  {}", table_check_def(d, c)));
+    }
     let inline_indexes = !d.caps().create_index_if_not_exists;
     if inline_indexes && !t.join_table {
-        for c in &t.indexes {
+        for columns in &t.indexes {
             let mut def = String::from("  INDEX ");
-            d.quote_ident(&t.index_name(c), &mut def);
-            def.push_str(" (");
-            d.quote_ident(c, &mut def);
-            def.push(')');
+            d.quote_ident(&t.index_name(columns), &mut def);
+            def.push(' ');
+            column_list(d, columns, &mut def);
             parts.push(def);
         }
     }
@@ -66,8 +63,15 @@ pub(crate) fn create_table(d: &dyn SqlDialect, t: &TableDef, if_not_exists: bool
     sql.push_str(d.table_options());
     let mut out = vec![sql];
     if !inline_indexes {
-        for c in &t.indexes {
-            out.push(create_index(d, &t.name, &t.index_name(c), c, false, if_not_exists));
+        for columns in &t.indexes {
+            out.push(create_index(
+                d,
+                &t.name,
+                &t.index_name(columns),
+                columns,
+                false,
+                if_not_exists,
+            ));
         }
     }
     out
@@ -98,12 +102,43 @@ pub(crate) fn column_def(d: &dyn SqlDialect, t: &TableDef, c: &ColumnDef, out: &
     }
 }
 
-/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (column)`.
+/// `("a", "b")`, quoted.
+fn column_list(d: &dyn SqlDialect, columns: &[String], out: &mut String) {
+    out.push('(');
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        d.quote_ident(c, out);
+    }
+    out.push(')');
+}
+
+/// `CONSTRAINT t_a_b_key UNIQUE (a, b)`.
+pub(crate) fn unique_def(d: &dyn SqlDialect, t: &TableDef, columns: &[String]) -> String {
+    let mut def = String::from("CONSTRAINT ");
+    d.quote_ident(&t.unique_name(columns), &mut def);
+    def.push_str(" UNIQUE ");
+    column_list(d, columns, &mut def);
+    def
+}
+
+/// `CONSTRAINT t_check CHECK (condition)`: the model's SQL as written.
+pub(crate) fn table_check_def(d: &dyn SqlDialect, c: &CheckDef) -> String {
+    let mut def = String::from("CONSTRAINT ");
+    d.quote_ident(&c.name, &mut def);
+    def.push_str(" CHECK (");
+    def.push_str(&c.sql);
+    def.push(')');
+    def
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (columns)`.
 pub(crate) fn create_index(
     d: &dyn SqlDialect,
     table: &str,
     name: &str,
-    column: &str,
+    columns: &[String],
     unique: bool,
     if_not_exists: bool,
 ) -> String {
@@ -118,9 +153,8 @@ pub(crate) fn create_index(
     d.quote_ident(name, &mut sql);
     sql.push_str(" ON ");
     d.quote_ident(table, &mut sql);
-    sql.push_str(" (");
-    d.quote_ident(column, &mut sql);
-    sql.push(')');
+    sql.push(' ');
+    column_list(d, columns, &mut sql);
     sql
 }
 

@@ -12,8 +12,14 @@ pub(crate) struct TableDef {
     pub columns: Vec<ColumnDef>,
     /// The primary-key columns, in order (several for a composite key).
     pub primary_key: Vec<String>,
-    /// Columns with an index of their own (not unique, not the key's first column).
-    pub indexes: Vec<String>,
+    /// Indexes, each a list of columns: columns with an index of their own
+    /// (not unique, not the key's first column), then `index(a, b)` sets.
+    pub indexes: Vec<Vec<String>>,
+    /// Multi-column UNIQUE constraints (`unique(a, b)`); one column's is
+    /// its [`ColumnDef::unique`].
+    pub unique_sets: Vec<Vec<String>>,
+    /// Table CHECK constraints (`check = ".."`).
+    pub checks: Vec<CheckDef>,
     pub foreign_keys: Vec<ForeignKeyDef>,
     /// A many-to-many join table: its index is created only where
     /// `CREATE INDEX IF NOT EXISTS` exists (MySQL indexes foreign keys itself).
@@ -35,6 +41,13 @@ pub(crate) struct ColumnDef {
     pub default_sql: Option<String>,
 }
 
+/// A table CHECK constraint: its name and condition (SQL, as written).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CheckDef {
+    pub name: String,
+    pub sql: String,
+}
+
 /// A foreign key of `column` to `ref_table.ref_column`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ForeignKeyDef {
@@ -46,14 +59,20 @@ pub(crate) struct ForeignKeyDef {
 }
 
 impl TableDef {
-    /// The name of a column's UNIQUE constraint.
-    pub fn unique_name(&self, column: &str) -> String {
-        format!("{}_{}_key", self.name, column)
+    /// The name of a UNIQUE constraint on these columns (`{table}_{a}_{b}_key`).
+    pub fn unique_name(&self, columns: &[String]) -> String {
+        format!("{}_{}_key", self.name, columns.join("_"))
     }
 
-    /// The name of a column's index.
-    pub fn index_name(&self, column: &str) -> String {
-        format!("{}_{}_idx", self.name, column)
+    /// The name of an index on these columns (`{table}_{a}_{b}_idx`).
+    pub fn index_name(&self, columns: &[String]) -> String {
+        format!("{}_{}_idx", self.name, columns.join("_"))
+    }
+
+    /// Every UNIQUE constraint as its columns: the unique columns, then the sets.
+    pub fn uniques(&self) -> Vec<Vec<String>> {
+        let single = self.columns.iter().filter(|c| c.unique).map(|c| vec![c.name.clone()]);
+        single.chain(self.unique_sets.iter().cloned()).collect()
     }
 
     /// The name of an enum column's CHECK constraint.
@@ -126,11 +145,19 @@ pub(crate) fn model_table(m: &ModelMeta, fks: &[TableForeignKey]) -> TableDef {
         .collect();
     let pk = m.pk();
     // Foreign-key columns are indexed too: includes and joins look rows up by them.
+    let owned = |set: &[&str]| set.iter().map(|c| (*c).to_owned()).collect::<Vec<String>>();
     let indexes = m
         .columns
         .iter()
         .filter(|c| (c.index || own.iter().any(|fk| fk.column == c.name)) && !c.unique && !std::ptr::eq(*c, pk))
-        .map(|c| c.name.to_owned())
+        .map(|c| vec![c.name.to_owned()])
+        .chain(m.index_sets.iter().map(|s| owned(s)))
+        .collect();
+    let checks = (0..m.checks.len())
+        .map(|i| CheckDef {
+            name: m.table_check_name(i),
+            sql: m.checks[i].to_owned(),
+        })
         .collect();
     TableDef {
         name: m.table.to_owned(),
@@ -149,6 +176,8 @@ pub(crate) fn model_table(m: &ModelMeta, fks: &[TableForeignKey]) -> TableDef {
             .collect(),
         primary_key: m.pk_columns().map(|c| c.name.to_owned()).collect(),
         indexes,
+        unique_sets: m.unique_sets.iter().map(|s| owned(s)).collect(),
+        checks,
         foreign_keys: own,
         join_table: false,
     }
@@ -187,7 +216,9 @@ pub(crate) fn join_tables(models: &[&'static ModelMeta]) -> Vec<TableDef> {
                     .collect(),
                 primary_key: sides.iter().map(|(col, _)| (*col).to_owned()).collect(),
                 // The composite key serves lookups by the left column; index the right one.
-                indexes: vec![a.other_key.to_owned()],
+                indexes: vec![vec![a.other_key.to_owned()]],
+                unique_sets: Vec::new(),
+                checks: Vec::new(),
                 foreign_keys: sides
                     .iter()
                     .map(|(col, side)| ForeignKeyDef {

@@ -3,7 +3,7 @@
 //! dropped and its constraints dropped and added. Dialect-free; `alter.rs`
 //! renders it. The reverse migration is the diff the other way round.
 
-use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use super::def::{CheckDef, ColumnDef, ForeignKeyDef, TableDef};
 use super::snapshot_file::{SnapColumn, bad};
 use crate::error::Result;
 use crate::value::SqlType;
@@ -67,13 +67,17 @@ pub(crate) struct TableChange {
     pub altered: Vec<(ColumnDef, ColumnDef)>,
     pub drop_fks: Vec<ForeignKeyDef>,
     pub add_fks: Vec<ForeignKeyDef>,
-    pub drop_uniques: Vec<String>,
-    pub add_uniques: Vec<String>,
-    pub drop_indexes: Vec<String>,
-    pub add_indexes: Vec<String>,
+    /// UNIQUE constraints and indexes, each as its columns.
+    pub drop_uniques: Vec<Vec<String>>,
+    pub add_uniques: Vec<Vec<String>>,
+    pub drop_indexes: Vec<Vec<String>>,
+    pub add_indexes: Vec<Vec<String>>,
     /// Enum columns whose CHECK goes (old name) or comes (new column).
     pub drop_checks: Vec<String>,
     pub add_checks: Vec<ColumnDef>,
+    /// Table CHECKs (`check = ".."`) that go and come (a changed condition is both).
+    pub drop_table_checks: Vec<CheckDef>,
+    pub add_table_checks: Vec<CheckDef>,
 }
 
 impl TableChange {
@@ -90,6 +94,8 @@ impl TableChange {
             && self.add_indexes.is_empty()
             && self.drop_checks.is_empty()
             && self.add_checks.is_empty()
+            && self.drop_table_checks.is_empty()
+            && self.add_table_checks.is_empty()
     }
 
     /// The old column a new column's data comes from.
@@ -216,6 +222,8 @@ fn table_change(
         add_indexes: Vec::new(),
         drop_checks: Vec::new(),
         add_checks: Vec::new(),
+        drop_table_checks: old.checks.iter().filter(|c| !new.checks.contains(c)).cloned().collect(),
+        add_table_checks: new.checks.iter().filter(|c| !old.checks.contains(c)).cloned().collect(),
     };
     for col in &new.columns {
         match old.columns.iter().find(|o| renamed(&o.name) == col.name) {
@@ -285,9 +293,7 @@ fn table_change(
             c.add_fks.push(f.clone());
         }
     }
-    let uniques =
-        |t: &TableDef| -> Vec<String> { t.columns.iter().filter(|c| c.unique).map(|c| c.name.clone()).collect() };
-    let (old_u, new_u) = (uniques(old), uniques(new));
+    let (old_u, new_u) = (old.uniques(), new.uniques());
     c.drop_uniques = old_u.iter().filter(|u| !new_u.contains(u)).cloned().collect();
     c.add_uniques = new_u.iter().filter(|u| !old_u.contains(u)).cloned().collect();
     if !new.join_table {

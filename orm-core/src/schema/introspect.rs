@@ -6,7 +6,7 @@
 //! `Schema::check` and `sync_alter` read the same description ([`read`]).
 
 use super::catalog::{Catalog, CheckFact, quoted_literals};
-use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use super::def::{CheckDef, ColumnDef, ForeignKeyDef, TableDef};
 use super::snapshot::Snapshot;
 use crate::db::{Conn, Executor};
 use crate::dialect::Statement;
@@ -98,11 +98,17 @@ pub(crate) async fn read(conn: &Conn<'_>, only: &[String]) -> Result<CatalogRead
         }
     }
     let mut checks: HashMap<(String, String), CheckFact> = HashMap::new();
-    for row in fetch(catalog.checks, 2).await? {
-        for fact in cat.checks(&s(&row, 1)) {
+    let mut table_checks: HashMap<String, Vec<CheckDef>> = HashMap::new();
+    for row in fetch(catalog.checks, 3).await? {
+        let text = s(&row, 2);
+        for fact in cat.checks(&text) {
             let (CheckFact::Labels(column, _) | CheckFact::Json(column)) = &fact;
             checks.insert((s(&row, 0), column.clone()), fact);
         }
+        table_checks
+            .entry(s(&row, 0))
+            .or_default()
+            .extend(cat.named_checks(&s(&row, 1), &text));
     }
     let mut tables: Vec<TableDef> = Vec::new();
     let mut keys: HashMap<String, Vec<(String, usize)>> = HashMap::new();
@@ -181,20 +187,43 @@ pub(crate) async fn read(conn: &Conn<'_>, only: &[String]) -> Result<CatalogRead
         pk.sort_by_key(|(_, p)| *p);
         t.primary_key = pk.into_iter().map(|(c, _)| c).collect();
         let (sql, params) = cat.keys(&t.name);
-        let found: Vec<(String, String)> = conn
+        let rows: Vec<(String, String, String, i64)> = conn
             .fetch(Statement { sql, params }, |r| {
-                Ok((String::decode(r, 0)?, String::decode(r, 1)?))
+                let position = String::decode(r, 3)?.parse().unwrap_or(0);
+                Ok((
+                    String::decode(r, 0)?,
+                    String::decode(r, 1)?,
+                    String::decode(r, 2)?,
+                    position,
+                ))
             })
             .await?;
-        for c in &mut t.columns {
-            c.unique = found.iter().any(|(k, col)| k == "unique" && *col == c.name);
-        }
-        for (kind, column) in &found {
-            let plain = kind == "index" && t.primary_key.first().is_none_or(|p| p != column);
-            if plain && !t.indexes.contains(column) && t.columns.iter().any(|c| c.name == *column) {
-                t.indexes.push(column.clone());
+        for (kind, columns) in group_keys(rows) {
+            if !columns.iter().all(|c| t.columns.iter().any(|d| d.name == *c)) {
+                continue; // on a column no Rust type maps
+            }
+            match (kind.as_str(), columns.as_slice()) {
+                ("unique", [one]) => {
+                    if let Some(c) = t.columns.iter_mut().find(|c| c.name == *one) {
+                        c.unique = true;
+                    }
+                }
+                ("unique", _) if columns != t.primary_key && !t.unique_sets.contains(&columns) => {
+                    t.unique_sets.push(columns)
+                }
+                ("index", [one]) if t.primary_key.first() == Some(one) => {}
+                ("index", _) if !t.indexes.contains(&columns) => t.indexes.push(columns),
+                _ => {}
             }
         }
+        t.checks = table_checks.remove(&t.name).unwrap_or_default();
+        // A column's own CHECK (an enum's label list, MariaDB's JSON check) is the column's.
+        let own = |name: &str| {
+            t.columns
+                .iter()
+                .any(|c| name == c.name || name == format!("{}_{}_check", t.name, c.name))
+        };
+        t.checks.retain(|c| !own(&c.name));
         t.join_table = t.columns.len() == 2
             && t.primary_key.len() == 2
             && t.columns
@@ -214,9 +243,25 @@ fn empty_table(name: &str) -> TableDef {
         columns: Vec::new(),
         primary_key: Vec::new(),
         indexes: Vec::new(),
+        unique_sets: Vec::new(),
+        checks: Vec::new(),
         foreign_keys: Vec::new(),
         join_table: false,
     }
+}
+
+/// Catalog rows `(kind, name, column, position)` as keys: each kind and
+/// name once, its columns in position order, in the order first seen.
+fn group_keys(mut rows: Vec<(String, String, String, i64)>) -> Vec<(String, Vec<String>)> {
+    rows.sort_by(|a, b| (&a.0, &a.1, a.3).cmp(&(&b.0, &b.1, b.3)));
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (kind, name, column, _) in rows {
+        match out.last_mut() {
+            Some((k, n, cols)) if *k == kind && *n == name => cols.push(column),
+            _ => out.push((kind, name, vec![column])),
+        }
+    }
+    out.into_iter().map(|(k, _, c)| (k, c)).collect()
 }
 
 fn leak(labels: Vec<String>) -> &'static [&'static str] {

@@ -6,7 +6,7 @@ mod alter;
 pub(crate) mod catalog;
 mod check;
 mod ddl;
-mod def;
+pub(crate) mod def;
 mod diff;
 mod introspect;
 mod lossy;
@@ -109,8 +109,10 @@ impl Schema {
         Ok(())
     }
 
-    /// Like [`sync`](Schema::sync), then add the columns and indexes that
-    /// existing tables lack. Nothing is dropped.
+    /// Like [`sync`](Schema::sync), then add the columns, UNIQUE
+    /// constraints (one column or `unique(a, b)`) and indexes that existing
+    /// tables lack. Nothing is dropped; a table CHECK (`check = ".."`) on an
+    /// existing table comes with a migration (`generate --auto`).
     pub async fn sync_alter<E: Executor + ?Sized>(&self, db: &E) -> Result<()> {
         let conn = db.__conn();
         let d = conn.dialect().sql();
@@ -134,18 +136,24 @@ impl Schema {
                 column_def(d, &table, c, &mut sql);
                 conn.execute(stmt(sql)).await?;
             }
-            let unique = |name: &str| live.columns.iter().any(|c| c.name == name && c.unique);
-            for c in m.columns.iter().filter(|c| !c.primary_key) {
-                if c.unique && !unique(c.name) {
-                    let name = m.unique_constraint_name(c.name);
-                    conn.execute(stmt(create_index(d, m.table, &name, c.name, true, false)))
-                        .await?;
-                }
-                if c.index && !live.indexes.iter().any(|i| i == c.name) {
-                    let name = m.index_name(c.name);
-                    conn.execute(stmt(create_index(d, m.table, &name, c.name, false, false)))
-                        .await?;
-                }
+            // UNIQUE constraints and indexes the live table lacks (by their columns).
+            let live_uniques = live.uniques();
+            for cols in table.uniques().iter().filter(|u| !live_uniques.contains(u)) {
+                let name = table.unique_name(cols);
+                conn.execute(stmt(create_index(d, m.table, &name, cols, true, false)))
+                    .await?;
+            }
+            let wanted = table.indexes.iter().filter(|i| {
+                let declared = match i.as_slice() {
+                    [c] => m.column(c).is_some_and(|c| c.index),
+                    _ => true,
+                };
+                declared && !live.indexes.contains(i) && !live_uniques.contains(i)
+            });
+            for cols in wanted {
+                let name = table.index_name(cols);
+                conn.execute(stmt(create_index(d, m.table, &name, cols, false, false)))
+                    .await?;
             }
         }
         for j in join_tables(&self.models) {

@@ -166,6 +166,21 @@ fn write_struct(out: &mut String, all: &Snapshot, t: &TableDef, names: &StructNa
     if !managed {
         out.push_str(", timestamps = false");
     }
+    let field_list = |cols: &[String]| {
+        cols.iter()
+            .map(|c| fields.of(t, c).unwrap_or(c).to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for set in &t.unique_sets {
+        let _ = write!(out, ", unique({})", field_list(set));
+    }
+    for set in t.indexes.iter().filter(|i| i.len() > 1) {
+        let _ = write!(out, ", index({})", field_list(set));
+    }
+    for c in &t.checks {
+        let _ = write!(out, ", check = {:?}", c.sql);
+    }
     out.push_str(")]\n");
     let _ = writeln!(out, "pub struct {name} {{");
     for (c, field) in t.columns.iter().zip(&fields.0) {
@@ -211,7 +226,7 @@ fn column_attrs(t: &TableDef, c: &ColumnDef, enum_type: &str, fields: &Fields) -
         attrs.push("unique".to_owned());
     }
     let foreign_key = t.foreign_keys.iter().any(|f| f.column == c.name);
-    if t.indexes.contains(&c.name) && !foreign_key {
+    if t.indexes.contains(&vec![c.name.clone()]) && !foreign_key {
         attrs.push("index".to_owned());
     }
     if let Some(v) = &c.default {

@@ -179,10 +179,16 @@ impl SchemaDiff {
             out.extend(t.added.iter().map(|c| format!("add column {n}.{}", c.name)));
             out.extend(t.altered.iter().map(|(_, c)| format!("alter column {n}.{}", c.name)));
             out.extend(t.dropped.iter().map(|c| format!("drop column {n}.{}", c.name)));
-            out.extend(t.add_uniques.iter().map(|c| format!("add unique {n}.{c}")));
-            out.extend(t.drop_uniques.iter().map(|c| format!("drop unique {n}.{c}")));
-            out.extend(t.add_indexes.iter().map(|c| format!("add index {n}.{c}")));
-            out.extend(t.drop_indexes.iter().map(|c| format!("drop index {n}.{c}")));
+            let cols = |c: &Vec<String>| match c.as_slice() {
+                [one] => one.clone(),
+                _ => format!("({})", c.join(", ")),
+            };
+            out.extend(t.add_uniques.iter().map(|c| format!("add unique {n}.{}", cols(c))));
+            out.extend(t.drop_uniques.iter().map(|c| format!("drop unique {n}.{}", cols(c))));
+            out.extend(t.add_indexes.iter().map(|c| format!("add index {n}.{}", cols(c))));
+            out.extend(t.drop_indexes.iter().map(|c| format!("drop index {n}.{}", cols(c))));
+            out.extend(t.add_table_checks.iter().map(|c| format!("add check {n}.{}", c.name)));
+            out.extend(t.drop_table_checks.iter().map(|c| format!("drop check {n}.{}", c.name)));
             out.extend(
                 t.add_fks
                     .iter()

@@ -2,7 +2,7 @@
 //! strings, defaults as JSON), foreign keys, and the conversions to and
 //! from the owned [`TableDef`]s the schema code works on.
 
-use super::def::{ColumnDef, ForeignKeyDef, TableDef};
+use super::def::{CheckDef, ColumnDef, ForeignKeyDef, TableDef};
 use crate::error::{Error, Result};
 use crate::value::{SqlType, Value};
 use serde::{Deserialize, Serialize};
@@ -25,8 +25,17 @@ pub(super) struct SnapTable {
     name: String,
     columns: Vec<SnapColumn>,
     primary_key: Vec<String>,
+    /// Single-column indexes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     indexes: Vec<String>,
+    /// Multi-column indexes (`index(a, b)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    index_sets: Vec<Vec<String>>,
+    /// Multi-column UNIQUE constraints (`unique(a, b)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unique_sets: Vec<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    checks: Vec<SnapCheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     foreign_keys: Vec<SnapForeignKey>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -51,6 +60,12 @@ pub(super) struct SnapColumn {
     default: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     default_sql: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SnapCheck {
+    name: String,
+    sql: String,
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -84,7 +99,22 @@ impl From<&TableDef> for SnapTable {
             name: t.name.clone(),
             columns: t.columns.iter().map(SnapColumn::from).collect(),
             primary_key: t.primary_key.clone(),
-            indexes: t.indexes.clone(),
+            indexes: t
+                .indexes
+                .iter()
+                .filter(|i| i.len() == 1)
+                .map(|i| i[0].clone())
+                .collect(),
+            index_sets: t.indexes.iter().filter(|i| i.len() > 1).cloned().collect(),
+            unique_sets: t.unique_sets.clone(),
+            checks: t
+                .checks
+                .iter()
+                .map(|c| SnapCheck {
+                    name: c.name.clone(),
+                    sql: c.sql.clone(),
+                })
+                .collect(),
             foreign_keys: t
                 .foreign_keys
                 .iter()
@@ -125,7 +155,16 @@ impl TryFrom<SnapTable> for TableDef {
             name: t.name,
             columns,
             primary_key: t.primary_key,
-            indexes: t.indexes,
+            indexes: t.indexes.into_iter().map(|i| vec![i]).chain(t.index_sets).collect(),
+            unique_sets: t.unique_sets,
+            checks: t
+                .checks
+                .into_iter()
+                .map(|c| CheckDef {
+                    name: c.name,
+                    sql: c.sql,
+                })
+                .collect(),
             foreign_keys,
             join_table: t.join_table,
         })

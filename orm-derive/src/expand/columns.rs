@@ -126,6 +126,21 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
     let associations = crate::expand::associations::metas(m);
     let n_columns = cols.len();
     let n_assocs = associations.len();
+    let sets = |sets: &[Vec<String>]| {
+        let each = sets.iter().map(|s| quote!(&[#(#s),*]));
+        quote!(&[#(#each),*])
+    };
+    let (unique_sets, index_sets) = (sets(&m.unique_sets), sets(&m.index_sets));
+    let checks = &m.checks;
+    let table_parts = if m.unique_sets.is_empty() && m.index_sets.is_empty() && m.checks.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            .with_unique_sets(#unique_sets)
+            .with_index_sets(#index_sets)
+            .with_checks(&[#(#checks),*])
+        }
+    };
     quote! {
         #defaults
         #[doc(hidden)]
@@ -144,7 +159,8 @@ pub(crate) fn meta(m: &Model<'_>) -> TokenStream {
         .with_updated_at(#updated)
         .with_associations(&__ORM_ASSOCIATIONS)
         .with_deleted_at(#deleted)
-        .with_version(#version);
+        .with_version(#version)
+        #table_parts;
     }
 }
 

@@ -31,7 +31,8 @@ impl Catalog for MySqlCatalog {
                 ORDER BY 1, 2",
             // Enums are ENUM columns (their labels are in the type); the
             // checks tell MariaDB's JSON (LONGTEXT + json_valid) from text.
-            checks: "SELECT CAST(TABLE_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS \
+            checks: "SELECT CAST(TABLE_NAME AS CHAR), CAST(CONSTRAINT_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR) \
+                FROM information_schema.CHECK_CONSTRAINTS \
                 WHERE CONSTRAINT_SCHEMA = DATABASE()",
             enum_types: None,
         }
@@ -84,13 +85,12 @@ impl Catalog for MySqlCatalog {
 
     fn keys(&self, table: &str) -> (String, Vec<Value>) {
         (
-            "SELECT CAST(CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE 'index' END AS CHAR), CAST(COLUMN_NAME AS CHAR) \
+            "SELECT CAST(CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE 'index' END AS CHAR), CAST(INDEX_NAME AS CHAR), \
+             CAST(COLUMN_NAME AS CHAR), CAST(SEQ_IN_INDEX AS CHAR) \
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-             AND INDEX_NAME <> 'PRIMARY' AND SEQ_IN_INDEX = 1 \
-             UNION ALL SELECT CAST('fk' AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL"
+             AND INDEX_NAME <> 'PRIMARY'"
                 .into(),
-            vec![Value::String(table.into()), Value::String(table.into())],
+            vec![Value::String(table.into())],
         )
     }
 }

@@ -38,7 +38,7 @@ impl Catalog for PostgresCatalog {
                 JOIN pg_class rcl ON rcl.oid = c.confrelid \
                 JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1] \
                 WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2",
-            checks: "SELECT cl.relname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+            checks: "SELECT cl.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
                 JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
                 WHERE c.contype = 'c' AND n.nspname = current_schema()",
             enum_types: Some(
@@ -90,15 +90,12 @@ impl Catalog for PostgresCatalog {
 
     fn keys(&self, table: &str) -> (String, Vec<Value>) {
         (
-            "SELECT CASE WHEN ix.indisunique THEN 'unique' ELSE 'index' END, a.attname::text \
-             FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
+            "SELECT CASE WHEN ix.indisunique THEN 'unique' ELSE 'index' END, i.relname::text, a.attname::text, k.ord::text \
+             FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_class i ON i.oid = ix.indexrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0] \
-             WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT ix.indisprimary \
-             UNION ALL SELECT 'fk', a.attname::text FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
-             WHERE n.nspname = current_schema() AND t.relname = $1 AND c.contype = 'f'"
+             CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+             WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT ix.indisprimary"
                 .into(),
             vec![Value::String(table.into())],
         )

@@ -1,6 +1,7 @@
 //! SQLite: `pragma_table_xinfo`, `pragma_foreign_key_list`, `pragma_index_list`, CHECKs read from the table's SQL.
 
 use crate::schema::catalog::{Catalog, CatalogSql, CheckFact};
+use crate::schema::def::CheckDef;
 use crate::value::{SqlType, Value};
 
 /// The catalog of sqlite.
@@ -20,7 +21,7 @@ impl Catalog for SqliteCatalog {
                 COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = 1)), lower(f.on_delete), lower(f.on_update) \
                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
                 WHERE m.type = 'table' AND f.seq = 0 ORDER BY 1, 2",
-            checks: "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            checks: "SELECT name, '', sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             enum_types: None,
         }
     }
@@ -42,6 +43,49 @@ impl Catalog for SqliteCatalog {
             "numeric" | "decimal" if crate::schema::catalog::decimal_fits(args.as_deref()) => SqlType::Decimal,
             _ => return None,
         })
+    }
+
+    /// `CONSTRAINT "name" CHECK (cond)` inside a CREATE TABLE (the
+    /// whole table's SQL is the row's text).
+    fn named_checks(&self, _name: &str, text: &str) -> Vec<CheckDef> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("CONSTRAINT ") {
+            rest = &rest[at + "CONSTRAINT ".len()..];
+            let quote = rest.chars().next().unwrap_or(' ');
+            let name_end = match quote {
+                '"' | '`' => rest[1..].find(quote).map(|i| (rest[1..1 + i].to_owned(), i + 2)),
+                _ => rest.find(' ').map(|i| (rest[..i].to_owned(), i)),
+            };
+            let Some((name, after)) = name_end else { break };
+            let tail = rest[after..].trim_start();
+            let Some(body) = tail.strip_prefix("CHECK ") else {
+                continue;
+            };
+            // The balanced parentheses after CHECK (those in string literals aside).
+            let mut depth = 0i32;
+            let mut in_string = false;
+            let mut end = None;
+            for (i, ch) in body.char_indices() {
+                match ch {
+                    '\'' => in_string = !in_string,
+                    '(' if !in_string => depth += 1,
+                    ')' if !in_string => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(end) = end {
+                let cond = crate::schema::catalog::strip_parens(&body[..=end]).to_owned();
+                out.push(CheckDef { name, sql: cond });
+            }
+        }
+        out
     }
 
     /// `CHECK (`role` IN ('admin', 'member'))` inside a CREATE TABLE.
@@ -68,12 +112,10 @@ impl Catalog for SqliteCatalog {
 
     fn keys(&self, table: &str) -> (String, Vec<Value>) {
         (
-            "SELECT CASE WHEN il.\"unique\" = 1 THEN 'unique' ELSE 'index' END, ii.name \
-             FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii \
-             WHERE il.origin <> 'pk' AND ii.seqno = 0 \
-             UNION ALL SELECT 'fk', \"from\" FROM pragma_foreign_key_list(?)"
+            "SELECT CASE WHEN il.\"unique\" = 1 THEN 'unique' ELSE 'index' END, il.name, ii.name, CAST(ii.seqno AS TEXT) \
+             FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii WHERE il.origin <> 'pk'"
                 .into(),
-            vec![Value::String(table.into()), Value::String(table.into())],
+            vec![Value::String(table.into())],
         )
     }
 }
