@@ -49,6 +49,7 @@ mod include;
 mod insert_many;
 mod meta;
 mod model;
+mod nested;
 mod other_keys;
 mod placeholders;
 mod query;
@@ -76,6 +77,7 @@ pub use include::AssocColumn;
 pub use insert_many::{Columns, InsertMany};
 pub use meta::{AssocKind, AssocMeta, ColumnMeta, ModelMeta};
 pub use model::Model;
+pub use nested::{Children, Create, Nested};
 pub use query::group::{GroupKey, Grouped, Having, HavingCond, Summable};
 pub use query::keyset::{Cursor, Page, Paginate};
 pub use query::lock::Lock;
@@ -121,7 +123,7 @@ pub use orm_derive::DbEnum;
 pub mod prelude {
     pub use crate::{
         BelongsTo, BelongsToMany, Column, Db, DbEnum, Dialect, Error, Executor, FieldErrors, Find, HasMany, HasOne,
-        Model, QueryEvent, Result, Schema, Transaction, raw,
+        Model, Nested, QueryEvent, Result, Schema, Transaction, raw,
     };
 }
 

@@ -21,6 +21,13 @@ pub use validator;
 
 use crate::row::RowRef;
 
+/// `#[derive(Model)]` implements this for `NewX`: the model it creates
+/// (so `create(..).with(assoc, new_rows)` takes `NewX` values).
+pub trait NewOf: Send + Sync + 'static {
+    /// The model.
+    type Model: crate::Model<New = Self>;
+}
+
 /// What a `DbEnum` needs for the serde derives of `NewX` and `XPatch`.
 #[diagnostic::on_unimplemented(
     message = "the DbEnum `{Self}` needs serde's `Serialize` and `Deserialize`",

@@ -130,10 +130,17 @@ pub(crate) fn prepare_insert<M: Model>(m: &mut M, validate_rules: bool) -> Resul
 /// `Model::create`: validate, apply defaults and timestamps, insert, fill
 /// the key (and read back columns the database filled from `default_sql`).
 pub async fn create<M: Model, E: Executor + ?Sized>(db: &E, new: M::New) -> Result<M> {
+    create_filled(&db.__conn(), new, |_| {}).await
+}
+
+/// [`create`], with `fill` run on the row before it is validated (a nested
+/// create sets the parent's key there).
+pub(crate) async fn create_filled<M: Model>(conn: &Conn<'_>, new: M::New, fill: impl FnOnce(&mut M)) -> Result<M> {
     let omit = M::__sql_defaulted(&new);
     let mut m = M::__from_new(new, now());
+    fill(&mut m);
     prepare_insert(&mut m, true)?;
-    let conn = db.__conn();
+    let conn = *conn;
     m.before_write(Event::Create, &conn).await?;
     insert_one_omitting(&mut m, &conn, &omit).await?;
     m.after_create()?;

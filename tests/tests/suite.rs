@@ -27,6 +27,7 @@ mod keyset;
 mod locks;
 mod model_api;
 mod model_power;
+mod nested_create;
 mod oracle;
 mod query;
 mod reliability;

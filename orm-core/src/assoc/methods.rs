@@ -9,7 +9,7 @@ use crate::dialect::{render_insert, render_select};
 use crate::error::Result;
 use crate::field::FieldType;
 use crate::include::{Assoc, col_index};
-use crate::meta::AssocKind;
+use crate::meta::{AssocKind, AssocMeta};
 use crate::model::Model;
 use crate::value::Value;
 
@@ -85,13 +85,22 @@ pub async fn link<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     assoc: Assoc<P, C>,
     targets: &[&C],
 ) -> Result<()> {
+    let keys: Vec<Value> = targets.iter().map(|t| t.__pk()).collect();
+    link_keys(parent.__pk(), &db.__conn(), assoc.meta, keys).await
+}
+
+/// Link the rows keyed `targets` to the row keyed `parent` through a
+/// many-to-many association's join table; links that exist are kept.
+pub(crate) async fn link_keys(
+    parent: Value,
+    conn: &Conn<'_>,
+    m: &'static AssocMeta,
+    targets: Vec<Value>,
+) -> Result<()> {
     if targets.is_empty() {
         return Ok(());
     }
-    let m = assoc.meta;
-    let conn = db.__conn();
-    let pk = parent.__pk();
-    let rows = targets.iter().map(|t| vec![pk.clone(), t.__pk()]).collect();
+    let rows = targets.into_iter().map(|t| vec![parent.clone(), t]).collect();
     let ins = Insert {
         table: m.through,
         columns: vec![m.foreign_key, m.other_key],

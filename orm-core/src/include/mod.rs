@@ -124,6 +124,9 @@ pub struct Assoc<P, C> {
     /// Per-parent range (`.limit(n)`, `.offset(n)`): a window function.
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
+    /// Has-many/has-one: set a child's foreign key to the parent's key
+    /// (nested create).
+    pub(crate) fill: Option<fn(&P, &mut C)>,
     pub(crate) _marker: PhantomData<fn() -> (P, C)>,
 }
 
@@ -147,6 +150,7 @@ impl<P, C> Clone for Assoc<P, C> {
             join: self.join,
             limit: self.limit,
             offset: self.offset,
+            fill: self.fill,
             _marker: PhantomData,
         }
     }
@@ -167,8 +171,17 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             join: false,
             limit: None,
             offset: None,
+            fill: None,
             _marker: PhantomData,
         }
+    }
+
+    /// Used by the derive: how a child's foreign key is set to the
+    /// parent's key (has-many and has-one), for nested create.
+    #[doc(hidden)]
+    pub fn __with_fill(mut self, fill: fn(&P, &mut C)) -> Self {
+        self.fill = Some(fill);
+        self
     }
 
     /// The association's description.

@@ -101,15 +101,6 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
             Some(l) => quote_spanned!(l.span()=> .__with_links::<#l>()),
             None => quote!(),
         };
-        let handle = quote_spanned! {target.span()=>
-            #[doc = #doc]
-            #vis fn #field() -> #orm::Assoc<#ident, #target> {
-                #orm::Assoc::new(
-                    &<#ident as #orm::Model>::META.associations[#i],
-                    |p: &mut #ident, loaded| #p::AssocField::set_loaded(&mut p.#field, loaded),
-                ) #with_links
-            }
-        };
         let get = format_ident!("get_{}", field);
         let count = format_ident!("count_{}", field);
         let create = format_ident!("create_{}", one);
@@ -131,6 +122,27 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 target,
                 ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
             );
+        };
+        // Nested create sets a has-many/has-one child's key through the same trait.
+        let with_fill = match a.kind {
+            AssocKind::HasMany | AssocKind::HasOne => quote_spanned! {a.fk_span=>
+                .__with_fill(|p: &#ident, target: &mut #key_target| {
+                    <#key_target as #p::HasField<#key_name>>::set(
+                        target,
+                        ::core::convert::From::from(::core::clone::Clone::clone(&p.#pk)),
+                    )
+                })
+            },
+            _ => quote!(),
+        };
+        let handle = quote_spanned! {target.span()=>
+            #[doc = #doc]
+            #vis fn #field() -> #orm::Assoc<#ident, #target> {
+                #orm::Assoc::new(
+                    &<#ident as #orm::Model>::META.associations[#i],
+                    |p: &mut #ident, loaded| #p::AssocField::set_loaded(&mut p.#field, loaded),
+                ) #with_links #with_fill
+            }
         };
         let span = target.span();
         let methods = match a.kind {

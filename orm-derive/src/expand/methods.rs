@@ -55,9 +55,10 @@ pub(crate) fn inherent(m: &Model<'_>) -> TokenStream {
 
             #find_by_pk
 
-            /// Validate, apply defaults and timestamps, insert, and return the row with its key.
-            pub async fn create<__E: #orm::Executor + ?Sized>(db: &__E, new: #new_ident) -> #orm::Result<#ident> {
-                #p::create::<#ident, __E>(db, new).await
+            /// Validate, apply defaults and timestamps, insert, and return the row with its key
+            /// (`.await` runs it). `.with(assoc, rows)` creates associated rows too, in one transaction.
+            pub fn create<'__a, __E: #orm::Executor + ?Sized>(db: &'__a __E, new: #new_ident) -> #orm::Create<'__a, #ident, __E> {
+                #orm::Create::new(db, new)
             }
 
             /// Validate, bump `updated_at`, and write this instance's columns (a column

@@ -6,6 +6,7 @@ use quote::quote;
 
 pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
     let orm = &m.krate;
+    let ident = m.ident;
     let vis = m.vis;
     let new_ident = &m.new_ident;
     let patch_ident = &m.patch_ident;
@@ -95,6 +96,11 @@ pub(crate) fn structs(m: &Model<'_>) -> TokenStream {
         }
 
         #new_default
+
+        #[automatically_derived]
+        impl #orm::__private::NewOf for #new_ident {
+            type Model = #ident;
+        }
 
         #[doc = #patch_doc]
         #derives
