@@ -128,6 +128,11 @@ pub struct AssocMeta {
     pub on_delete: Option<&'static str>,
     /// `ON UPDATE` action for the foreign key.
     pub on_update: Option<&'static str>,
+    /// `scope(commentable_type = "image")`: a polymorphic association's
+    /// `(column, value)` pairs, on the target (has-many, has-one) or on this
+    /// model (belongs-to). They filter the association and are set by its
+    /// writes; no foreign-key constraint is made for it.
+    pub scope: &'static [(&'static str, &'static str)],
 }
 
 impl AssocMeta {
@@ -151,7 +156,33 @@ impl AssocMeta {
             through,
             on_delete: None,
             on_update: None,
+            scope: &[],
         }
+    }
+    /// The association's scope: `(column, value)` pairs (see [`AssocMeta::scope`]).
+    pub const fn with_scope(mut self, scope: &'static [(&'static str, &'static str)]) -> Self {
+        self.scope = scope;
+        self
+    }
+    /// The scope as a condition on the table that holds its columns.
+    pub(crate) fn scope_cond(&self) -> Option<crate::ast::Cond> {
+        use crate::ast::{CmpOp, Cond};
+        let parts: Vec<Cond> = self
+            .scope
+            .iter()
+            .map(|(c, v)| Cond::Cmp(c, CmpOp::Eq, Value::String((*v).to_owned())))
+            .collect();
+        match parts.len() {
+            0 => None,
+            1 => parts.into_iter().next(),
+            _ => Some(Cond::And(parts)),
+        }
+    }
+    /// Whether `value_of(column)` holds every scope value (always, unscoped).
+    pub(crate) fn in_scope(&self, value_of: impl Fn(&str) -> Option<Value>) -> bool {
+        self.scope
+            .iter()
+            .all(|(c, v)| matches!(value_of(c), Some(Value::String(s)) if s == *v))
     }
     /// `ON DELETE` action of the foreign key.
     pub const fn with_on_delete(mut self, action: Option<&'static str>) -> Self {

@@ -8,7 +8,7 @@ use syn::{Attribute, Expr, LitBool, LitStr, Path};
 
 const MODEL_KEYS: &str =
     "table, timestamps, paranoid, version, hooks, default_scope, validate, unique, index, check, crate";
-const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, default_sql, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular";
+const FIELD_KEYS: &str = "primary_key, auto_increment, column, index, unique, default, default_sql, text, length, skip, foreign_key, through, other_key, on_delete, on_update, singular, scope";
 const ACTIONS: &[&str] = &["cascade", "set null", "restrict", "no action", "set default"];
 const ENUM_KEYS: &str = "rename_all, crate";
 const VARIANT_KEYS: &str = "rename";
@@ -87,6 +87,9 @@ pub(crate) struct FieldAttrs {
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
     pub singular: Option<LitStr>,
+    /// `scope(commentable_type = "image")`: a polymorphic association's
+    /// type columns (field names) and values.
+    pub scope: Vec<(syn::Ident, LitStr)>,
 }
 
 impl FieldAttrs {
@@ -99,6 +102,7 @@ impl FieldAttrs {
             .or(self.on_delete.as_ref())
             .or(self.on_update.as_ref())
             .or(self.singular.as_ref())
+            .or(self.scope.first().map(|(_, v)| v))
     }
 
     /// The first column-only attribute given.
@@ -386,6 +390,25 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                                 "`through` expects a join table or a model, as in #[orm(through = \"post_tags\")] or #[orm(through = PlaylistTrack)]",
                             ));
                         }
+                    }
+                }
+                "scope" => {
+                    if !out.scope.is_empty() {
+                        return Err(meta.error("`scope` is given twice: list every column in one scope(..)"));
+                    }
+                    meta.parse_nested_meta(|inner| {
+                        let Some(ident) = inner.path.get_ident().cloned() else {
+                            return Err(inner.error("`scope(..)` takes field = \"value\" pairs, as in scope(commentable_type = \"image\")"));
+                        };
+                        let value = lit_str(&inner, &ident.to_string(), "image")?;
+                        if out.scope.iter().any(|(i, _)| *i == ident) {
+                            return Err(inner.error(format!("`{ident}` is named twice in this scope")));
+                        }
+                        out.scope.push((ident, value));
+                        Ok(())
+                    })?;
+                    if out.scope.is_empty() {
+                        return Err(meta.error("`scope(..)` needs a field = \"value\" pair, as in scope(commentable_type = \"image\")"));
                     }
                 }
                 k @ ("foreign_key" | "other_key" | "singular") => {

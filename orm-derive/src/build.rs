@@ -111,6 +111,14 @@ fn association<'a>(
             cx.error(o, "`other_key` applies to BelongsToMany fields only");
         }
     }
+    if kind == AssocKind::BelongsToMany
+        && let Some((ident, _)) = attrs.scope.first()
+    {
+        cx.error(
+            ident,
+            "`scope` applies to HasMany, HasOne and BelongsTo: a BelongsToMany's join table has no type column",
+        );
+    }
     Some(Assoc {
         kind,
         target,
@@ -127,6 +135,7 @@ fn association<'a>(
             .as_ref()
             .map(|s| s.value())
             .unwrap_or_else(|| singular(&field.to_string())),
+        scope: attrs.scope.clone(),
     })
 }
 
@@ -225,6 +234,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
     let (pk, pks) = check::primary_keys(&mut cx, &input.ident, &mut fields);
     check::distinct_columns(&mut cx, &fields);
     check::foreign_keys(&mut cx, &input.ident, &fields);
+    check::belongs_to_scopes(&mut cx, &fields);
     let deleted_at = mattrs
         .paranoid
         .and_then(|span| check::deleted_at(&mut cx, &mut fields, span));

@@ -272,3 +272,23 @@ pub(crate) fn checks(cx: &mut Ctxt, checks: &[syn::LitStr]) -> Vec<String> {
     }
     checks.iter().map(|c| c.value()).collect()
 }
+
+/// A belongs-to's `scope(..)` names columns of this model (its type
+/// column), which take the scope's text.
+pub(crate) fn belongs_to_scopes(cx: &mut Ctxt, fields: &[Field<'_>]) {
+    for a in fields.iter().filter_map(|f| f.assoc.as_ref()) {
+        if a.kind != AssocKind::BelongsTo {
+            continue;
+        }
+        for (ident, _) in &a.scope {
+            if !fields.iter().any(|f| !f.skip && f.ident == ident) {
+                cx.error(
+                    ident,
+                    format!(
+                        "`{ident}` is not a column of this model: a BelongsTo's scope names this model's type column"
+                    ),
+                );
+            }
+        }
+    }
+}

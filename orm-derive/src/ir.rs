@@ -114,6 +114,9 @@ pub(crate) struct Assoc<'a> {
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
     pub singular: String,
+    /// `scope(commentable_type = "image")`: field names (on the target for
+    /// has-many/has-one, on this model for belongs-to) and values.
+    pub scope: Vec<(syn::Ident, syn::LitStr)>,
 }
 
 impl Field<'_> {

@@ -29,6 +29,7 @@ mod model_api;
 mod model_power;
 mod nested_create;
 mod oracle;
+mod polymorphic;
 mod query;
 mod reliability;
 mod replicas;

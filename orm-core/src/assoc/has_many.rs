@@ -14,6 +14,21 @@ use crate::meta::enrich;
 use crate::model::Model;
 use crate::value::Value;
 
+/// The foreign key's assignment, and the scope's (a polymorphic association).
+fn key_sets(
+    assoc_scope: &'static [(&'static str, &'static str)],
+    fk: &'static str,
+    key: Value,
+) -> Vec<(&'static str, Assign)> {
+    let mut sets = vec![(fk, Assign::Value(key))];
+    sets.extend(
+        assoc_scope
+            .iter()
+            .map(|(c, v)| (*c, Assign::Value(Value::String((*v).to_owned())))),
+    );
+    sets
+}
+
 /// The parent's key value and the child's foreign key column.
 fn keys<P: Model, C: Model + Clone>(parent: &P, assoc: &Assoc<P, C>) -> Result<(Value, &'static str)> {
     let (parent_col, child_col) = assoc.key_columns();
@@ -66,7 +81,7 @@ pub async fn adopt<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     }
     let (key, fk) = keys(parent, &assoc)?;
     let filter = crate::runtime::keys_filter(targets, false);
-    update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(key))], filter).await?;
+    update_children::<C>(&db.__conn(), key_sets(assoc.meta.scope, fk, key), filter).await?;
     Ok(())
 }
 
@@ -93,7 +108,9 @@ pub async fn orphan<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     let (key, fk) = keys(parent, &assoc)?;
     not_nullable::<C>(fk)?;
     let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
-    let filter = Cond::And(vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)]);
+    let mut parts = vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)];
+    parts.extend(assoc.meta.scope_cond());
+    let filter = Cond::And(parts);
     update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(Value::Null(ty)))], filter).await?;
     Ok(())
 }
@@ -109,10 +126,12 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     targets: &[&C],
 ) -> Result<()> {
     let (key, fk) = keys(parent, &assoc)?;
-    let others = Cond::And(vec![
+    let mut others = vec![
         Cond::Cmp(fk, CmpOp::Eq, key.clone()),
         crate::runtime::keys_filter(targets, true),
-    ]);
+    ];
+    others.extend(assoc.meta.scope_cond());
+    let others = Cond::And(others);
     let run = async |tx: &crate::db::Transaction| {
         let conn = Conn::Tx(tx);
         let nullable = not_nullable::<C>(fk);
@@ -127,7 +146,7 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
         if !targets.is_empty() {
             update_children::<C>(
                 &conn,
-                vec![(fk, Assign::Value(key.clone()))],
+                key_sets(assoc.meta.scope, fk, key.clone()),
                 crate::runtime::keys_filter(targets, false),
             )
             .await?;

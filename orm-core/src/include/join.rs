@@ -294,7 +294,17 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let m = assoc.meta;
     let alias = plan.aliases.take()?;
     let outer = in_outer || !assoc.required;
-    let on = assoc.child_filter();
+    let mut on = assoc.child_filter();
+    // A polymorphic belongs-to joins only the rows of its type.
+    if m.kind == AssocKind::BelongsTo
+        && let Some(scope) = m.scope_cond()
+    {
+        let own = Cond::Qualified(parent_ref, Box::new(scope));
+        on = Some(match on {
+            Some(f) => Cond::And(vec![f, own]),
+            None => own,
+        });
+    }
     let to_many = matches!(m.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
     if m.kind != AssocKind::BelongsTo {
         plan.repeating += 1;

@@ -434,7 +434,11 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
     pub fn col<T: crate::field::FieldType>(&self, column: crate::column::Column<C, T>) -> join::AssocColumn<P, C, T> {
-        join::AssocColumn::new(self.meta, crate::model::default_scope_filter::<C>(), column)
+        let scope = match (crate::model::default_scope_filter::<C>(), target_scope(self.meta)) {
+            (Some(a), Some(b)) => Some(Cond::And(vec![a, b])),
+            (a, b) => a.or(b),
+        };
+        join::AssocColumn::new(self.meta, scope, column)
     }
 
     /// Used by the derive: a `BelongsToMany` through the model `L` loads
@@ -463,6 +467,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     pub(crate) fn child_filter(&self) -> Option<Cond> {
         let mut parts: Vec<Cond> = crate::ast::live_rows(C::META).into_iter().collect();
         parts.extend(crate::model::default_scope_filter::<C>());
+        parts.extend(target_scope(self.meta));
         if let Some(f) = &self.filter {
             parts.push(f.clone());
         }
@@ -671,7 +676,14 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         Ok((out_keys, out, out_links, collectors))
     }
 
+    /// The key `p` is matched by; none for a belongs-to whose scope `p`
+    /// is outside of (a polymorphic row of another type).
     pub(crate) fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
+        if self.meta.kind == AssocKind::BelongsTo
+            && !self.meta.in_scope(|c| P::META.column_index(c).map(|i| p.__value_at(i)))
+        {
+            return None;
+        }
         key_of(&p.__value_at(idx))
     }
 
@@ -798,6 +810,15 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     fn exists_cond(&self) -> Cond {
         association_exists(P::META, self.meta, self.child_filter())
+    }
+}
+
+/// The scope of a has-many/has-one: a condition on its target's rows (a
+/// belongs-to's scope is on the parent's row instead).
+pub(crate) fn target_scope(m: &AssocMeta) -> Option<Cond> {
+    match m.kind {
+        AssocKind::HasMany | AssocKind::HasOne => m.scope_cond(),
+        AssocKind::BelongsTo | AssocKind::BelongsToMany => None,
     }
 }
 

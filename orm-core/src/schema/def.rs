@@ -102,7 +102,8 @@ pub(crate) struct TableForeignKey {
 pub(crate) fn foreign_keys(models: &[&'static ModelMeta]) -> Vec<TableForeignKey> {
     let mut out: Vec<TableForeignKey> = Vec::new();
     for m in models {
-        for a in m.associations {
+        // A polymorphic association's key points at several tables: no constraint.
+        for a in m.associations.iter().filter(|a| a.scope.is_empty()) {
             let target = (a.target)();
             let (table, ref_table, ref_column) = match a.kind {
                 AssocKind::BelongsTo => (m.table, target.table, target.pk().name),

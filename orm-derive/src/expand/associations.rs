@@ -44,6 +44,57 @@ fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> T
     }
 }
 
+/// A scope's columns, as [`foreign_key_expr`] finds a key's: on the target
+/// (has-many, has-one) through its `HasField` constants, else this model's.
+fn scope_columns(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> Vec<TokenStream> {
+    let orm = &m.krate;
+    a.scope
+        .iter()
+        .map(|(ident, _)| match a.kind {
+            AssocKind::HasOne | AssocKind::HasMany => {
+                let target = respan(a.target, ident.span());
+                let name = field_name_type(&ident.to_string(), &quote!(#orm::__private));
+                quote_spanned!(ident.span()=> <#target as #orm::__private::HasField<#name>>::COLUMN)
+            }
+            _ => {
+                let col = m
+                    .fields
+                    .iter()
+                    .find(|c| !c.skip && c.ident == ident)
+                    .map_or_else(|| ident.to_string(), |c| c.column.clone());
+                quote!(#col)
+            }
+        })
+        .collect()
+}
+
+/// Statements setting a has-many/has-one scope on the target: on its
+/// `NewX` (`new`) when `on_new`, else on the row `target`.
+fn set_target_scope(m: &Model<'_>, a: &crate::ir::Assoc<'_>, on_new: bool) -> TokenStream {
+    let orm = &m.krate;
+    let p = quote!(#orm::__private);
+    let sets = a.scope.iter().map(|(ident, value)| {
+        let target = respan(a.target, ident.span());
+        let name = field_name_type(&ident.to_string(), &p);
+        let v = quote!(::core::convert::From::from(#p::String::from(#value)));
+        if on_new {
+            quote_spanned!(ident.span()=> <#target as #p::NewHasField<#name>>::set_new(&mut new, #v);)
+        } else {
+            quote_spanned!(ident.span()=> <#target as #p::HasField<#name>>::set(target, #v);)
+        }
+    });
+    quote!(#(#sets)*)
+}
+
+/// Statements setting a belongs-to's scope on this row (`self` or `s`).
+fn set_own_scope(a: &crate::ir::Assoc<'_>, row: &TokenStream, p: &TokenStream) -> TokenStream {
+    let sets = a
+        .scope
+        .iter()
+        .map(|(ident, value)| quote!(#row.#ident = ::core::convert::From::from(#p::String::from(#value));));
+    quote!(#(#sets)*)
+}
+
 pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
     let orm = &m.krate;
     assoc_fields(m)
@@ -72,10 +123,18 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 }
             };
             let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
+            let scope = if a.scope.is_empty() {
+                quote!()
+            } else {
+                let columns = scope_columns(m, a);
+                let values = a.scope.iter().map(|(_, v)| v);
+                quote!(.with_scope(&[#((#columns, #values)),*]))
+            };
             quote! {
                 #orm::AssocMeta::new(#name, #orm::AssocKind::#kind, #target_fn, #fk, #other, #through)
                     .with_on_delete(#on_delete)
                     .with_on_update(#on_update)
+                    #scope
             }
         })
         .collect()
@@ -111,26 +170,36 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         // implements per field (one clear error when it has no such field).
         let key_name = field_name_type(&a.foreign_key, &p);
         let key_target = respan(target, a.fk_span);
+        let (new_scope, row_scope) = (set_target_scope(m, a, true), set_target_scope(m, a, false));
         let set_new_key = quote_spanned! {a.fk_span=>
             <#key_target as #p::NewHasField<#key_name>>::set_new(
                 &mut new,
                 ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
             );
+            #new_scope
         };
         let set_key = quote_spanned! {a.fk_span=>
             <#key_target as #p::HasField<#key_name>>::set(
                 target,
                 ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
             );
+            #row_scope
         };
+        let scope_cols = scope_columns(m, a);
+        let own_scope = set_own_scope(a, &quote!(self), &p);
+        let own_scope_s = set_own_scope(a, &quote!(s), &p);
+        let scope_fields: Vec<&syn::Ident> = a.scope.iter().map(|(i, _)| i).collect();
+        let scope_olds: Vec<syn::Ident> = a.scope.iter().map(|(i, _)| format_ident!("old_{}", i)).collect();
         // Nested create sets a has-many/has-one child's key through the same trait.
+        let fill_scope = set_target_scope(m, a, false);
         let with_fill = match a.kind {
             AssocKind::HasMany | AssocKind::HasOne => quote_spanned! {a.fk_span=>
                 .__with_fill(|p: &#ident, target: &mut #key_target| {
                     <#key_target as #p::HasField<#key_name>>::set(
                         target,
                         ::core::convert::From::from(::core::clone::Clone::clone(&p.#pk)),
-                    )
+                    );
+                    #fill_scope
                 })
             },
             _ => quote!(),
@@ -198,7 +267,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 /// Point `target`'s foreign key at this row and save it.
                 #vis async fn #set<#exec>(&self, db: &__E, target: &mut #target) -> #r<()> {
                     #set_key
-                    #p::save_columns(target, db, &[#fk_col]).await
+                    #p::save_columns(target, db, &[#fk_col #(, #scope_cols)*]).await
                 }
                 /// Create the associated row, its foreign key set to this row.
                 #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
@@ -215,22 +284,28 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 /// Point this row's foreign key at `target` and save it.
                 #vis async fn #set<#exec>(&mut self, db: &__E, target: &#target) -> #r<()> {
                     self.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
-                    #p::save_columns(self, db, &[#fk_col]).await
+                    #own_scope
+                    #p::save_columns(self, db, &[#fk_col #(, #scope_cols)*]).await
                 }
                 /// Create the row this one belongs to, point this row's foreign key at it and
                 /// save that column, in one transaction; the key is left as it was on failure.
                 #vis async fn #create<#exec>(&mut self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
                     let old = ::core::clone::Clone::clone(&self.#fk);
+                    #( let #scope_olds = ::core::clone::Clone::clone(&self.#scope_fields); )*
                     let created = #p::create_parent(
                         self,
                         db,
                         new,
-                        |s: &mut Self, t: &#target| s.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(t)),
-                        &[#fk_col],
+                        |s: &mut Self, t: &#target| {
+                            s.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(t));
+                            #own_scope_s
+                        },
+                        &[#fk_col #(, #scope_cols)*],
                     )
                     .await;
                     if created.is_err() {
                         self.#fk = old;
+                        #( self.#scope_fields = #scope_olds; )*
                     }
                     created
                 }
