@@ -13,7 +13,7 @@ mod models;
 mod pool_setup;
 mod raw;
 
-use models::{BComment, BPost, BUser, NewBUser};
+use models::{BComment, BCounter, BPost, BUser, NewBCounter, NewBUser};
 use orm_core::prelude::*;
 use pool_setup::same_pool_setup;
 use raw::RawPool;
@@ -169,6 +169,55 @@ async fn seed(db: &Db) {
         })
         .collect();
     BComment::bulk_create(db, comments).await.unwrap();
+    // W9: 2,500 counters `k0`..`k2499`; the upsert brings `k1250`..`k6249`.
+    Schema::new().model::<BCounter>().sync_force(db).await.unwrap();
+    let counters: Vec<NewBCounter> = (0..2_500)
+        .map(|i| NewBCounter {
+            name: format!("k{i}"),
+            hits: 0,
+        })
+        .collect();
+    BCounter::bulk_create(db, counters).await.unwrap();
+}
+
+/// W9's rows: 5,000 counters, the first half already stored.
+fn upsert_rows() -> Vec<(String, i64)> {
+    (1_250..6_250).map(|i| (format!("k{i}"), i)).collect()
+}
+
+/// W9: `insert_many(..).on_conflict(name).do_update([hits]).all(..)` in a
+/// transaction rolled back; the stored rows come back.
+async fn orm_upsert(db: &Db, rows: &[(String, i64)]) -> usize {
+    let tx = db.begin().await.unwrap();
+    let new: Vec<NewBCounter> = rows
+        .iter()
+        .map(|(name, hits)| NewBCounter {
+            name: name.clone(),
+            hits: *hits,
+        })
+        .collect();
+    let stored = BCounter::insert_many(new)
+        .on_conflict(BCounter::NAME)
+        .do_update([BCounter::HITS])
+        .all(&tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    stored.len()
+}
+
+/// W10: every user by key, in pages of 100 (100 pages), each after the last one's cursor.
+async fn orm_keyset_walk(db: &Db) -> usize {
+    let mut cursor = None;
+    let mut seen = 0;
+    loop {
+        let page = BUser::find().paginate(100).after(cursor).all(db).await.unwrap();
+        seen += page.items.len();
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return seen,
+        }
+    }
 }
 
 fn row(name: &str, s: &Stats) -> String {
@@ -501,6 +550,10 @@ async fn main() {
                     ("W5", "orm") => assert_eq!(orm_bulk_insert(&db, &bulk).await, 5_000),
                     ("W5", _) => assert_eq!(raw.insert_users(&bulk, max_params).await.len(), 5_000),
                     ("W4", "orm") => assert_eq!(orm_users_posts_comments(&db, 10_000).await.len(), 10_000),
+                    ("W9", "orm") => assert_eq!(orm_upsert(&db, &upsert_rows()).await, 5_000),
+                    ("W9", _) => assert_eq!(raw.upsert_counters(&upsert_rows(), max_params).await, 5_000),
+                    ("W10", "orm") => assert_eq!(orm_keyset_walk(&db).await, 10_000),
+                    ("W10", _) => assert_eq!(raw.keyset_walk(100).await, 10_000),
                     ("W6", "orm") => {
                         let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&db).await.unwrap();
                         for u in &mut users {
@@ -731,6 +784,28 @@ async fn main() {
             "{}",
             row("W8 1,000 users, each one's 3 latest of 20 posts (window function)", &s)
         );
+        let upserts = upsert_rows();
+        let s = compare(
+            rounds,
+            2,
+            &mut rng,
+            || async { assert_eq!(orm_upsert(&db, &upserts).await, 5_000) },
+            || async { assert_eq!(raw.upsert_counters(&upserts, max_params).await, 5_000) },
+        )
+        .await;
+        println!(
+            "{}",
+            row("W9 bulk upsert 5,000 rows, half conflicting (rolled back)", &s)
+        );
+        let s = compare(
+            rounds,
+            2,
+            &mut rng,
+            || async { assert_eq!(orm_keyset_walk(&db).await, 10_000) },
+            || async { assert_eq!(raw.keyset_walk(100).await, 10_000) },
+        )
+        .await;
+        println!("{}", row("W10 keyset walk, 100 pages of 100 users", &s));
         db.close().await;
     }
 }

@@ -35,3 +35,13 @@ pub struct BComment {
     pub post_id: i64,
     pub text: String,
 }
+
+/// A named counter (W9's upsert target: `name` is unique).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "counters", timestamps = false)]
+pub struct BCounter {
+    pub id: i64,
+    #[orm(unique, length = 40)]
+    pub name: String,
+    pub hits: i64,
+}

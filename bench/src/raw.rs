@@ -302,6 +302,110 @@ impl RawPool {
         })
     }
 
+    /// W9: upsert counters by `name` in a transaction rolled back, reading
+    /// the stored rows back as the ORM does (PostgreSQL and SQLite by
+    /// RETURNING; MySQL, whose upsert returns nothing, by a SELECT of the names).
+    pub async fn upsert_counters(&self, rows: &[(String, i64)], max_params: usize) -> usize {
+        on!(self, |p, pg| {
+            let mut tx = p.begin().await.unwrap();
+            let mysql = matches!(self, RawPool::My(_));
+            let mut stored = 0;
+            for chunk in rows.chunks(max_params / 2) {
+                let mut sql = String::from("INSERT INTO counters (name, hits) VALUES ");
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("({}, {})", ph(pg, 2 * i + 1), ph(pg, 2 * i + 2)));
+                }
+                if mysql {
+                    sql.push_str(" ON DUPLICATE KEY UPDATE hits = VALUES(hits)");
+                } else {
+                    sql.push_str(" ON CONFLICT (name) DO UPDATE SET hits = EXCLUDED.hits RETURNING id, name, hits");
+                }
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (name, hits) in chunk {
+                    q = q.bind(name).bind(hits);
+                }
+                if mysql {
+                    q.execute(&mut *tx).await.unwrap();
+                    let sql = format!(
+                        "SELECT id, name, hits FROM counters WHERE {}",
+                        in_list(pg, "name", chunk.len())
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (name, _) in chunk {
+                        q = q.bind(name);
+                    }
+                    let got: Vec<(i64, String, i64)> = q
+                        .fetch(&mut *tx)
+                        .map_ok(|r| (r.get(0), r.get(1), r.get(2)))
+                        .try_collect()
+                        .await
+                        .unwrap();
+                    stored += got.len();
+                } else {
+                    let got: Vec<(i64, String, i64)> = q
+                        .fetch(&mut *tx)
+                        .map_ok(|r| (r.get(0), r.get(1), r.get(2)))
+                        .try_collect()
+                        .await
+                        .unwrap();
+                    stored += got.len();
+                }
+            }
+            tx.rollback().await.unwrap();
+            stored
+        })
+    }
+
+    /// W10: every user by key in pages of `n`, each page after the last key seen.
+    pub async fn keyset_walk(&self, n: i64) -> usize {
+        on!(self, |p, pg| {
+            let mut last: Option<i64> = None;
+            let mut seen = 0;
+            loop {
+                let page: Vec<RUser> = match last {
+                    None => {
+                        let sql = format!(
+                            "SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT {}",
+                            ph(pg, 1)
+                        );
+                        sqlx::query(AssertSqlSafe(sql))
+                            .bind(n + 1)
+                            .fetch(p)
+                            .map_ok(|r| user!(r, 0))
+                            .try_collect()
+                            .await
+                            .unwrap()
+                    }
+                    Some(k) => {
+                        let sql = format!(
+                            "SELECT id, name, hair_color FROM users WHERE id > {} ORDER BY id ASC LIMIT {}",
+                            ph(pg, 1),
+                            ph(pg, 2)
+                        );
+                        sqlx::query(AssertSqlSafe(sql))
+                            .bind(k)
+                            .bind(n + 1)
+                            .fetch(p)
+                            .map_ok(|r| user!(r, 0))
+                            .try_collect()
+                            .await
+                            .unwrap()
+                    }
+                };
+                let more = page.len() as i64 > n;
+                let take = page.len().min(n as usize);
+                seen += take;
+                last = page.get(take.wrapping_sub(1)).map(|u| u.id);
+                if !more {
+                    return seen;
+                }
+            }
+        })
+    }
+
     /// W6: write every column of one user by key.
     pub async fn save_user(&self, u: &RUser) {
         on!(self, |p, pg| {

@@ -105,12 +105,15 @@ pub(crate) enum Expr {
     Coalesce(Box<Expr>, Value),
     /// A field inside a JSON column, by keys (array positions as digits).
     JsonPath(&'static str, Vec<String>),
+    /// A column of another table in the statement (`alias.column`): a
+    /// composite key's other columns in a join's ON.
+    Qualified(&'static str, &'static str),
 }
 
 impl Expr {
     fn max_params(&self) -> usize {
         match self {
-            Expr::Column(_) => 0,
+            Expr::Column(_) | Expr::Qualified(..) => 0,
             Expr::Func(_, e) => e.max_params(),
             Expr::Coalesce(e, _) => e.max_params() + 1,
             Expr::JsonPath(..) => 1,
@@ -186,6 +189,8 @@ pub(crate) struct Exists {
     pub via: Option<(&'static str, &'static str, &'static str)>,
     pub column: &'static str,
     pub outer: &'static str,
+    /// A composite key's other `(column, outer column)` pairs.
+    pub more: Vec<(&'static str, &'static str)>,
     pub filter: Option<Cond>,
 }
 

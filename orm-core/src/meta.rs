@@ -133,6 +133,10 @@ pub struct AssocMeta {
     /// model (belongs-to). They filter the association and are set by its
     /// writes; no foreign-key constraint is made for it.
     pub scope: &'static [(&'static str, &'static str)],
+    /// A composite foreign key's columns (`foreign_key = ["tenant_id",
+    /// "order_no"]`), in the order of the referenced key's columns; empty
+    /// for a one-column key (then [`foreign_key`](AssocMeta::foreign_key)).
+    pub foreign_keys: &'static [&'static str],
 }
 
 impl AssocMeta {
@@ -157,6 +161,20 @@ impl AssocMeta {
             on_delete: None,
             on_update: None,
             scope: &[],
+            foreign_keys: &[],
+        }
+    }
+    /// A composite foreign key's columns (see [`AssocMeta::foreign_keys`]).
+    pub const fn with_foreign_keys(mut self, columns: &'static [&'static str]) -> Self {
+        self.foreign_keys = columns;
+        self
+    }
+    /// Every column of the foreign key: one, or several for a composite key.
+    pub fn fk_columns(&self) -> &[&'static str] {
+        if self.foreign_keys.is_empty() {
+            std::slice::from_ref(&self.foreign_key)
+        } else {
+            self.foreign_keys
         }
     }
     /// The association's scope: `(column, value)` pairs (see [`AssocMeta::scope`]).
@@ -457,6 +475,18 @@ pub(crate) fn lookup_constraint(name: &str) -> Option<(&'static str, Vec<String>
         }
         if (0..m.checks.len()).any(|i| m.table_check_name(i) == name) {
             return Some((m.table, Vec::new()));
+        }
+        // A composite foreign key of this model's (a belongs-to) or of a
+        // target's (a has-many or has-one).
+        for a in m.associations.iter().filter(|a| a.foreign_keys.len() > 1) {
+            let table = match a.kind {
+                AssocKind::BelongsTo => m.table,
+                AssocKind::HasMany | AssocKind::HasOne => (a.target)().table,
+                AssocKind::BelongsToMany => continue,
+            };
+            if ModelMeta::foreign_key_name(table, &a.foreign_keys.join("_")) == name {
+                return Some((table, a.foreign_keys.iter().map(|c| (*c).to_owned()).collect()));
+            }
         }
         for c in m.columns {
             if (c.unique && m.unique_constraint_name(c.name) == name)

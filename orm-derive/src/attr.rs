@@ -80,6 +80,9 @@ pub(crate) struct FieldAttrs {
     pub length: Option<(u32, Span)>,
     pub skip: Option<Span>,
     pub foreign_key: Option<LitStr>,
+    /// `foreign_key = ["tenant_id", "order_no"]`: the key's columns after
+    /// the first (which is `foreign_key`).
+    pub foreign_key_more: Vec<LitStr>,
     pub through: Option<LitStr>,
     /// `through = PlaylistTrack`: a join table that is a model of its own.
     pub through_model: Option<Path>,
@@ -410,6 +413,28 @@ pub(crate) fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     if out.scope.is_empty() {
                         return Err(meta.error("`scope(..)` needs a field = \"value\" pair, as in scope(commentable_type = \"image\")"));
                     }
+                }
+                "foreign_key" if meta.input.peek(syn::Token![=]) && meta.input.peek2(syn::token::Bracket) => {
+                    let e: Expr = meta.value()?.parse()?;
+                    let Expr::Array(list) = e else { unreachable!("peeked a bracket") };
+                    let mut names = Vec::new();
+                    for item in &list.elems {
+                        match ungroup(item.clone()) {
+                            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().is_empty() => names.push(s),
+                            other => {
+                                return Err(syn::Error::new_spanned(
+                                    other,
+                                    "a composite foreign key lists field names, as in foreign_key = [\"tenant_id\", \"order_no\"]",
+                                ));
+                            }
+                        }
+                    }
+                    if names.is_empty() {
+                        return Err(syn::Error::new_spanned(&list, "`foreign_key = [..]` needs at least one field"));
+                    }
+                    let first = names.remove(0);
+                    set_once(cx, &mut out.foreign_key, first, &meta, "foreign_key");
+                    out.foreign_key_more = names;
                 }
                 k @ ("foreign_key" | "other_key" | "singular") => {
                     let s = lit_str(&meta, k, "author_id")?;

@@ -11,7 +11,7 @@ use crate::check;
 use crate::ctxt::Ctxt;
 use crate::ir::{Assoc, AssocKind, Field, Model, last_segment, option_inner, type_args};
 use quote::format_ident;
-use syn::{Attribute, Data, DeriveInput, Fields, Ident, Type};
+use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Type};
 
 fn singular(name: &str) -> String {
     if let Some(stem) = name.strip_suffix("ies") {
@@ -119,9 +119,17 @@ fn association<'a>(
             "`scope` applies to HasMany, HasOne and BelongsTo: a BelongsToMany's join table has no type column",
         );
     }
+    let mut foreign_keys = vec![foreign_key.clone()];
+    foreign_keys.extend(attrs.foreign_key_more.iter().map(LitStr::value));
+    if kind == AssocKind::BelongsToMany
+        && let Some(extra) = attrs.foreign_key_more.first()
+    {
+        cx.error(extra, "a BelongsToMany's join table holds one key column per side");
+    }
     Some(Assoc {
         kind,
         target,
+        foreign_keys,
         foreign_key,
         fk_span,
         other_key,
@@ -234,6 +242,7 @@ pub(crate) fn build(input: &DeriveInput) -> syn::Result<Model<'_>> {
     let (pk, pks) = check::primary_keys(&mut cx, &input.ident, &mut fields);
     check::distinct_columns(&mut cx, &fields);
     check::foreign_keys(&mut cx, &input.ident, &fields);
+    check::composite_keys(&mut cx, &fields, pks.len());
     check::belongs_to_scopes(&mut cx, &fields);
     let deleted_at = mattrs
         .paranoid

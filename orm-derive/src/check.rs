@@ -166,20 +166,21 @@ pub(crate) fn distinct_columns(cx: &mut Ctxt, fields: &[Field<'_>]) {
 pub(crate) fn foreign_keys(cx: &mut Ctxt, model: &Ident, fields: &[Field<'_>]) {
     for f in fields {
         let Some(a) = &f.assoc else { continue };
-        if a.kind == AssocKind::BelongsTo && !fields.iter().any(|c| !c.skip && c.ident == a.foreign_key.as_str()) {
-            cx.push(syn::Error::new(
-                a.fk_span,
-                format!(
-                    "the foreign key `{}` is not a field of {model}: add `{}: i64` (or `Option<i64>`) or name the field with #[orm(foreign_key = \"...\")]",
-                    a.foreign_key, a.foreign_key
-                ),
-            ));
-        }
-        if a.kind != AssocKind::BelongsToMany && syn::parse_str::<Ident>(&a.foreign_key).is_err() {
-            cx.push(syn::Error::new(
-                a.fk_span,
-                "`foreign_key` must name a field, as in foreign_key = \"author_id\"",
-            ));
+        for fk in &a.foreign_keys {
+            if a.kind == AssocKind::BelongsTo && !fields.iter().any(|c| !c.skip && c.ident == fk.as_str()) {
+                cx.push(syn::Error::new(
+                    a.fk_span,
+                    format!(
+                        "the foreign key `{fk}` is not a field of {model}: add `{fk}: i64` (or `Option<i64>`) or name the field with #[orm(foreign_key = \"...\")]"
+                    ),
+                ));
+            }
+            if a.kind != AssocKind::BelongsToMany && syn::parse_str::<Ident>(fk).is_err() {
+                cx.push(syn::Error::new(
+                    a.fk_span,
+                    "`foreign_key` must name a field, as in foreign_key = \"author_id\"",
+                ));
+            }
         }
     }
 }
@@ -289,6 +290,23 @@ pub(crate) fn belongs_to_scopes(cx: &mut Ctxt, fields: &[Field<'_>]) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// A has-many/has-one's composite foreign key has one column per column of
+/// this model's primary key (a belongs-to's is checked against the target's
+/// key where it is used: the derive cannot see the target).
+pub(crate) fn composite_keys(cx: &mut Ctxt, fields: &[Field<'_>], pk_count: usize) {
+    for a in fields.iter().filter_map(|f| f.assoc.as_ref()) {
+        let has = matches!(a.kind, AssocKind::HasMany | AssocKind::HasOne);
+        if has && a.foreign_keys.len() != pk_count && (a.foreign_keys.len() > 1 || pk_count > 1) {
+            cx.push(syn::Error::new(
+                a.fk_span,
+                format!(
+                    "this model's primary key has {pk_count} column(s), so the foreign key pointing at it needs as many: write foreign_key = [..] with one field per key column, in key order"
+                ),
+            ));
         }
     }
 }

@@ -101,8 +101,13 @@ pub(crate) enum AssocKind {
 pub(crate) struct Assoc<'a> {
     pub kind: AssocKind,
     pub target: &'a Type,
-    /// The foreign key (field name = column name by convention).
+    /// The foreign key (field name = column name by convention); the first
+    /// of `foreign_keys`.
     pub foreign_key: String,
+    /// Every column of the foreign key: one, or several for a composite key
+    /// (`foreign_key = ["tenant_id", "order_no"]`), in the order of the
+    /// referenced primary key's columns.
+    pub foreign_keys: Vec<String>,
     pub fk_span: Span,
     pub other_key: String,
     pub through: String,

@@ -154,6 +154,32 @@ mod s11 {
     }
 }
 
+/// A composite foreign key to a composite primary key.
+mod s12 {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "aut_orders", timestamps = false)]
+    pub struct Order {
+        #[orm(primary_key)]
+        pub tenant_id: i64,
+        #[orm(primary_key)]
+        pub order_no: i64,
+        #[orm(foreign_key = ["tenant_id", "order_no"])]
+        pub lines: HasMany<Line>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "aut_lines", timestamps = false)]
+    pub struct Line {
+        pub id: i64,
+        pub tenant_id: i64,
+        pub order_no: i64,
+        #[orm(foreign_key = ["tenant_id", "order_no"], on_delete = "cascade")]
+        pub order: BelongsTo<Order>,
+    }
+}
+
 /// (migration name, models, renames) per step.
 fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
     macro_rules! schema {
@@ -177,6 +203,14 @@ fn steps() -> Vec<(&'static str, Schema, Vec<String>)> {
         ("status-gone", schema!(s9), vec![]),
         ("tags", schema!(s10).model::<s10::Tag>(), vec![]),
         ("constraints", schema!(s11).model::<s11::Tag>(), vec![]),
+        (
+            "orders",
+            schema!(s11)
+                .model::<s11::Tag>()
+                .model::<s12::Order>()
+                .model::<s12::Line>(),
+            vec![],
+        ),
     ]
 }
 
@@ -344,6 +378,28 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
         matches!(dangling, Err(Error::ForeignKeyViolation { .. })),
         "{dangling:?}"
     );
+    // The composite foreign key holds over both columns.
+    exec(
+        t,
+        "aut_orders",
+        "INSERT INTO {table} (tenant_id, order_no) VALUES (1, 1), (2, 2)",
+    )
+    .await
+    .unwrap();
+    exec(
+        t,
+        "aut_lines",
+        "INSERT INTO {table} (id, tenant_id, order_no) VALUES (1, 1, 1)",
+    )
+    .await
+    .expect("a line of an existing order");
+    let crossed = exec(
+        t,
+        "aut_lines",
+        "INSERT INTO {table} (id, tenant_id, order_no) VALUES (2, 1, 2)",
+    )
+    .await;
+    assert!(matches!(crossed, Err(Error::ForeignKeyViolation { .. })), "{crossed:?}");
     // The models unchanged: nothing to write.
     let (_, last, _) = steps.last().unwrap();
     let before = std::fs::read_dir(&dir).unwrap().count();
@@ -359,6 +415,9 @@ async fn model_changes_migrate_and_undo(t: &TestDb) {
     for i in (0..steps.len()).rev() {
         let undone = migrator.undo(&t.db, UndoTarget::Last).await;
         assert_eq!(undone.unwrap_or_else(|e| panic!("undo {}: {e}", steps[i].0)).len(), 1);
+        if steps[i].0 == "orders" {
+            assert!(!table_exists(t, "aut_lines").await && !table_exists(t, "aut_orders").await);
+        }
         if steps[i].0 == "tags" {
             assert!(!table_exists(t, "aut_author_tags").await && !table_exists(t, "aut_tags").await);
         }

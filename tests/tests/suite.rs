@@ -9,6 +9,7 @@
 mod after_commit;
 mod app_errors;
 mod associations;
+mod composite_keys;
 mod connect;
 mod constraints;
 mod crud;

@@ -14,13 +14,12 @@ use crate::meta::enrich;
 use crate::model::Model;
 use crate::value::Value;
 
-/// The foreign key's assignment, and the scope's (a polymorphic association).
-fn key_sets(
-    assoc_scope: &'static [(&'static str, &'static str)],
-    fk: &'static str,
-    key: Value,
-) -> Vec<(&'static str, Assign)> {
-    let mut sets = vec![(fk, Assign::Value(key))];
+/// The child's foreign key columns, each with the parent's key value.
+type KeyParts = Vec<(&'static str, Value)>;
+
+/// The foreign key's assignments, and the scope's (a polymorphic association).
+fn key_sets(assoc_scope: &'static [(&'static str, &'static str)], key: &KeyParts) -> Vec<(&'static str, Assign)> {
+    let mut sets: Vec<(&'static str, Assign)> = key.iter().map(|(c, v)| (*c, Assign::Value(v.clone()))).collect();
     sets.extend(
         assoc_scope
             .iter()
@@ -29,10 +28,28 @@ fn key_sets(
     sets
 }
 
-/// The parent's key value and the child's foreign key column.
-fn keys<P: Model, C: Model + Clone>(parent: &P, assoc: &Assoc<P, C>) -> Result<(Value, &'static str)> {
-    let (parent_col, child_col) = assoc.key_columns();
-    Ok((parent.__value_at(col_index(P::META, parent_col)?), child_col))
+/// The rows whose foreign key holds the parent's key.
+fn key_match(key: &KeyParts) -> Vec<Cond> {
+    key.iter().map(|(c, v)| Cond::Cmp(c, CmpOp::Eq, v.clone())).collect()
+}
+
+/// The foreign key set to NULL (every column of a composite key).
+fn key_nulls<C: Model>(key: &KeyParts) -> Vec<(&'static str, Assign)> {
+    key.iter()
+        .map(|(c, _)| {
+            let ty = C::META.column(c).map_or(crate::SqlType::BigInt, |m| m.sql_type);
+            (*c, Assign::Value(Value::Null(ty)))
+        })
+        .collect()
+}
+
+/// The child's foreign key columns with the parent's key values.
+fn keys<P: Model, C: Model + Clone>(parent: &P, assoc: &Assoc<P, C>) -> Result<KeyParts> {
+    assoc
+        .key_pairs()?
+        .into_iter()
+        .map(|(parent_col, child_col)| Ok((child_col, parent.__value_at(col_index(P::META, parent_col)?))))
+        .collect()
 }
 
 /// `UPDATE child SET sets (+ updated_at, version) WHERE filter`.
@@ -79,22 +96,26 @@ pub async fn adopt<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     if targets.is_empty() {
         return Ok(());
     }
-    let (key, fk) = keys(parent, &assoc)?;
+    let key = keys(parent, &assoc)?;
     let filter = crate::runtime::keys_filter(targets, false);
-    update_children::<C>(&db.__conn(), key_sets(assoc.meta.scope, fk, key), filter).await?;
+    update_children::<C>(&db.__conn(), key_sets(assoc.meta.scope, &key), filter).await?;
     Ok(())
 }
 
 /// The refusal for detaching rows whose foreign key cannot be NULL.
-fn not_nullable<C: Model>(fk: &str) -> Result<()> {
-    match C::META.column(fk) {
-        Some(c) if !c.nullable => Err(Error::invalid(format!(
-            "{}.{fk} is NOT NULL: a {} cannot be detached from its parent; destroy it, or add it to another parent",
-            C::META.table,
-            C::META.name
-        ))),
-        _ => Ok(()),
+fn not_nullable<C: Model>(key: &KeyParts) -> Result<()> {
+    for (fk, _) in key {
+        if let Some(c) = C::META.column(fk)
+            && !c.nullable
+        {
+            return Err(Error::invalid(format!(
+                "{}.{fk} is NOT NULL: a {} cannot be detached from its parent; destroy it, or add it to another parent",
+                C::META.table,
+                C::META.name
+            )));
+        }
     }
+    Ok(())
 }
 
 /// `user.remove_post(&db, &post)`: set the target's foreign key to NULL
@@ -105,13 +126,13 @@ pub async fn orphan<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     assoc: Assoc<P, C>,
     target: &C,
 ) -> Result<()> {
-    let (key, fk) = keys(parent, &assoc)?;
-    not_nullable::<C>(fk)?;
-    let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
-    let mut parts = vec![crate::runtime::key_filter(target), Cond::Cmp(fk, CmpOp::Eq, key)];
+    let key = keys(parent, &assoc)?;
+    not_nullable::<C>(&key)?;
+    let mut parts = vec![crate::runtime::key_filter(target)];
+    parts.extend(key_match(&key));
     parts.extend(assoc.meta.scope_cond());
     let filter = Cond::And(parts);
-    update_children::<C>(&db.__conn(), vec![(fk, Assign::Value(Value::Null(ty)))], filter).await?;
+    update_children::<C>(&db.__conn(), key_nulls::<C>(&key), filter).await?;
     Ok(())
 }
 
@@ -125,28 +146,25 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     assoc: Assoc<P, C>,
     targets: &[&C],
 ) -> Result<()> {
-    let (key, fk) = keys(parent, &assoc)?;
-    let mut others = vec![
-        Cond::Cmp(fk, CmpOp::Eq, key.clone()),
-        crate::runtime::keys_filter(targets, true),
-    ];
+    let key = keys(parent, &assoc)?;
+    let mut others = key_match(&key);
+    others.push(crate::runtime::keys_filter(targets, true));
     others.extend(assoc.meta.scope_cond());
     let others = Cond::And(others);
     let run = async |tx: &crate::db::Transaction| {
         let conn = Conn::Tx(tx);
-        let nullable = not_nullable::<C>(fk);
+        let nullable = not_nullable::<C>(&key);
         if let Err(e) = nullable {
             if count_children::<C>(&conn, others.clone()).await? > 0 {
                 return Err(e);
             }
         } else {
-            let ty = C::META.column(fk).map_or(crate::SqlType::BigInt, |c| c.sql_type);
-            update_children::<C>(&conn, vec![(fk, Assign::Value(Value::Null(ty)))], others.clone()).await?;
+            update_children::<C>(&conn, key_nulls::<C>(&key), others.clone()).await?;
         }
         if !targets.is_empty() {
             update_children::<C>(
                 &conn,
-                key_sets(assoc.meta.scope, fk, key.clone()),
+                key_sets(assoc.meta.scope, &key),
                 crate::runtime::keys_filter(targets, false),
             )
             .await?;

@@ -19,8 +19,7 @@ pub async fn get_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     db: &E,
     assoc: Assoc<P, C>,
 ) -> Result<Vec<C>> {
-    let (parent_col, _) = assoc.key_columns();
-    let Some(key) = assoc.parent_key(parent, col_index(P::META, parent_col)?) else {
+    let Some(key) = assoc.parent_key(parent, &assoc.parent_key_index()?) else {
         return Ok(Vec::new());
     };
     let conn = db.__conn();
@@ -58,10 +57,13 @@ pub async fn count_related<P: Model, C: Model + Clone, E: Executor + ?Sized>(
             });
         }
         _ => {
-            let (parent_col, child_col) = assoc.key_columns();
-            let v = parent.__value_at(col_index(P::META, parent_col)?);
             s = Select::new(target.table);
-            let key = Cond::Cmp(child_col, crate::ast::CmpOp::Eq, v);
+            let mut parts = Vec::new();
+            for (parent_col, child_col) in assoc.key_pairs()? {
+                let v = parent.__value_at(col_index(P::META, parent_col)?);
+                parts.push(Cond::Cmp(child_col, crate::ast::CmpOp::Eq, v));
+            }
+            let key = Cond::And(parts);
             s.filter = Some(match assoc.child_filter() {
                 Some(f) => Cond::And(vec![key, f]),
                 None => key,

@@ -210,6 +210,7 @@ impl<'d> Writer<'d> {
     pub(crate) fn expr(&mut self, e: &Expr) {
         match e {
             Expr::Column(c) => self.col(c),
+            Expr::Qualified(alias, c) => self.qualified(alias, c),
             Expr::Func(f, inner) => {
                 self.push(match f {
                     Func::Lower => "LOWER(",
@@ -336,6 +337,15 @@ impl<'d> Writer<'d> {
         match &outer {
             Some(o) => self.qualified(o, e.outer),
             None => self.ident(e.outer),
+        }
+        for (column, outer_column) in &e.more {
+            self.push(" AND ");
+            self.qualified(&correlated.0, column);
+            self.push(" = ");
+            match &outer {
+                Some(o) => self.qualified(o, outer_column),
+                None => self.ident(outer_column),
+            }
         }
         if let Some(f) = &e.filter {
             self.push(" AND ");

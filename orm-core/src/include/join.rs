@@ -12,7 +12,7 @@
 
 use super::{Assoc, Key, KeyHasher};
 use crate::assoc::fields::{LinkRow, Loaded};
-use crate::ast::{Cond, Join, OrderTerm, Select, SelectItem};
+use crate::ast::{CmpOp, Cond, Expr, Join, Operand, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::db::Conn;
 use crate::error::{Error, Result};
@@ -137,6 +137,28 @@ fn visible(target: &ModelMeta, scope: Option<Box<Cond>>) -> Option<Cond> {
     }
 }
 
+/// A join's ON with a composite key's other columns
+/// (`target.b = parent.b ..`, the target's columns unqualified: the ON is
+/// rendered with the target's alias).
+fn and_key_parts(on: Option<Cond>, pairs: &[(&'static str, &'static str)], parent_ref: &'static str) -> Option<Cond> {
+    let mut parts: Vec<Cond> = pairs
+        .iter()
+        .skip(1)
+        .map(|(parent_col, target_col)| {
+            Cond::Expr(
+                Expr::Column(target_col),
+                CmpOp::Eq,
+                Operand::Expr(Expr::Qualified(parent_ref, parent_col)),
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        return on;
+    }
+    parts.extend(on);
+    Some(Cond::And(parts))
+}
+
 fn has_via(c: &Cond) -> bool {
     match c {
         Cond::Via(..) => true,
@@ -184,7 +206,8 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
         .map(|t| v.term(t))
         .collect::<Result<_>>()?;
     for (a, alias, scope) in v.joins {
-        let (parent_col, target_col) = super::key_columns(parent, a);
+        let pairs = super::key_pairs(parent, a)?;
+        let (parent_col, target_col) = pairs[0];
         let target = (a.target)();
         s.joins.push(Join {
             table: target.table,
@@ -192,7 +215,7 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
             left: (alias, target_col),
             right: (parent_ref, parent_col),
             outer: true,
-            on: visible(target, scope.map(Box::new)),
+            on: and_key_parts(visible(target, scope.map(Box::new)), &pairs, parent_ref),
         });
     }
     qualify_parent(s, parent_ref);
@@ -313,14 +336,15 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let mut link_alias = None;
     match m.kind {
         AssocKind::BelongsTo | AssocKind::HasOne | AssocKind::HasMany => {
-            let (parent_col, target_col) = assoc.key_columns();
+            let pairs = assoc.key_pairs()?;
+            let (parent_col, target_col) = pairs[0];
             plan.select.joins.push(Join {
                 table: target.table,
                 alias,
                 left: (alias, target_col),
                 right: (parent_ref, parent_col),
                 outer,
-                on,
+                on: and_key_parts(on, &pairs, parent_ref),
             });
         }
         AssocKind::BelongsToMany => {

@@ -8,7 +8,7 @@ pub(crate) mod join;
 pub use join::AssocColumn;
 
 use crate::assoc::fields::{LinkRow, Loaded};
-use crate::ast::{Cond, Exists, Join, OrderTerm, Select, SelectItem};
+use crate::ast::{CmpOp, Cond, Exists, Join, OrderTerm, Select, SelectItem};
 use crate::column::{Condition, Order};
 use crate::db::Conn;
 use crate::dialect::render_select;
@@ -35,6 +35,8 @@ pub(crate) enum Key {
     Text(String),
     Uuid(uuid::Uuid),
     Bytes(Vec<u8>),
+    /// A composite key's parts, in key order.
+    Tuple(Vec<Key>),
 }
 
 pub(crate) fn key_of(v: &Value) -> Option<Key> {
@@ -56,6 +58,45 @@ fn key_value(k: &Key) -> Value {
         Key::Text(s) => Value::String(s.clone()),
         Key::Uuid(u) => Value::Uuid(*u),
         Key::Bytes(b) => Value::Bytes(b.clone()),
+        // Composite keys are matched part by part (`keys_cond`), never as one value.
+        Key::Tuple(parts) => parts.first().map_or(Value::Null(SqlType::BigInt), key_value),
+    }
+}
+
+/// The rows whose `columns` hold one of `keys`: `col IN (..)` for a
+/// one-column key, `(a = .. AND b = ..) OR ..` for a composite one.
+fn keys_cond(columns: &[&'static str], keys: &[Key]) -> Cond {
+    match columns {
+        [one] => Cond::Keys(one, keys.iter().map(key_value).collect()),
+        _ => Cond::Or(
+            keys.iter()
+                .map(|k| {
+                    let Key::Tuple(parts) = k else {
+                        return Cond::Cmp(columns[0], CmpOp::Eq, key_value(k));
+                    };
+                    Cond::And(
+                        columns
+                            .iter()
+                            .zip(parts)
+                            .map(|(c, p)| Cond::Cmp(c, CmpOp::Eq, key_value(p)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The key of a row from the values at `idx` (a tuple for several); none
+/// when any part is NULL (a NULL never matches).
+fn row_key(value_at: impl Fn(usize) -> Value, idx: &[usize]) -> Option<Key> {
+    match idx {
+        [one] => key_of(&value_at(*one)),
+        _ => idx
+            .iter()
+            .map(|&i| key_of(&value_at(i)))
+            .collect::<Option<Vec<Key>>>()
+            .map(Key::Tuple),
     }
 }
 
@@ -459,9 +500,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         C::META
     }
 
-    /// `(parent column, child column)` that hold the matching key.
-    pub(crate) fn key_columns(&self) -> (&'static str, &'static str) {
-        key_columns(P::META, self.meta)
+    /// Every `(parent column, child column)` pair of the key.
+    pub(crate) fn key_pairs(&self) -> Result<Vec<(&'static str, &'static str)>> {
+        key_pairs(P::META, self.meta)
     }
 
     pub(crate) fn child_filter(&self) -> Option<Cond> {
@@ -545,7 +586,9 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
         let d = conn.dialect().sql();
         let mut collectors: Vec<Box<dyn Collector<C>>> = Vec::new();
         let target = self.target();
-        let (_, child_col) = self.key_columns();
+        let pairs = self.key_pairs()?;
+        let child_cols: Vec<&'static str> = pairs.iter().map(|(_, c)| *c).collect();
+        let child_col = child_cols[0];
         let mut out_keys = Vec::new();
         let mut out = Vec::new();
         let mut out_links = Vec::new();
@@ -556,7 +599,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             .caps()
             .max_keys_per_statement
             .min(d.caps().max_params.saturating_sub(filter_params + 16));
-        for chunk in keys.chunks(per_chunk.max(1)) {
+        for chunk in keys.chunks((per_chunk / child_cols.len()).max(1)) {
             let values: Vec<Value> = chunk.iter().map(key_value).collect();
             let mut s = Select::new(target.table);
             let key_ty;
@@ -592,7 +635,7 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
                     key_ty = target.columns[idx].sql_type;
                     key_pos = idx;
                     s.items = target.column_names.iter().map(|c| SelectItem::Column(c)).collect();
-                    let key = Cond::Keys(child_col, values);
+                    let key = keys_cond(&child_cols, chunk);
                     s.filter = Some(match self.child_filter() {
                         Some(f) => Cond::And(vec![key, f]),
                         None => key,
@@ -646,10 +689,26 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
             let btm = self.meta.kind == AssocKind::BelongsToMany;
             let link_base = 1 + target.columns.len();
             let mut next = out.len();
+            let composite: Vec<(usize, SqlType)> = if child_cols.len() > 1 {
+                child_cols
+                    .iter()
+                    .map(|c| col_index(target, c).map(|i| (i, target.columns[i].sql_type)))
+                    .collect::<Result<_>>()?
+            } else {
+                Vec::new()
+            };
             let rows = conn
                 .read(st, |r| {
                     let base = usize::from(btm);
-                    let key = decode_key(r, if btm { 0 } else { key_pos + base }, key_ty)?;
+                    let key = if composite.is_empty() {
+                        decode_key(r, if btm { 0 } else { key_pos + base }, key_ty)?
+                    } else {
+                        composite
+                            .iter()
+                            .map(|&(i, ty)| decode_key(r, i + base, ty))
+                            .collect::<Result<Option<Vec<Key>>>>()?
+                            .map(Key::Tuple)
+                    };
                     let link_row = match link {
                         Some(l) => Some((l.decode)(r, link_base)?),
                         None => None,
@@ -678,13 +737,21 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
 
     /// The key `p` is matched by; none for a belongs-to whose scope `p`
     /// is outside of (a polymorphic row of another type).
-    pub(crate) fn parent_key(&self, p: &P, idx: usize) -> Option<Key> {
+    pub(crate) fn parent_key(&self, p: &P, idx: &[usize]) -> Option<Key> {
         if self.meta.kind == AssocKind::BelongsTo
             && !self.meta.in_scope(|c| P::META.column_index(c).map(|i| p.__value_at(i)))
         {
             return None;
         }
-        key_of(&p.__value_at(idx))
+        row_key(|i| p.__value_at(i), idx)
+    }
+
+    /// Where the parent's key columns are in its row.
+    pub(crate) fn parent_key_index(&self) -> Result<Vec<usize>> {
+        self.key_pairs()?
+            .iter()
+            .map(|(parent_col, _)| col_index(P::META, parent_col))
+            .collect()
     }
 
     /// Give each parent its rows with their link rows (a `BelongsToMany`
@@ -720,9 +787,8 @@ fn distinct<'k>(keys: impl Iterator<Item = &'k Key>, capacity: usize) -> Vec<Key
 impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
     fn load<'a>(&'a self, conn: Conn<'a>, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let (parent_col, _) = self.key_columns();
-            let pidx = col_index(P::META, parent_col)?;
-            let parent_keys: Vec<Option<Key>> = parents.iter().map(|p| self.parent_key(p, pidx)).collect();
+            let pidx = self.parent_key_index()?;
+            let parent_keys: Vec<Option<Key>> = parents.iter().map(|p| self.parent_key(p, &pidx)).collect();
             let keys = distinct(parent_keys.iter().flatten(), parents.len());
             let (child_keys, children, links) = if keys.is_empty() {
                 (Vec::new(), Vec::new(), Vec::new())
@@ -831,6 +897,35 @@ pub(crate) fn key_columns(parent: &ModelMeta, m: &AssocMeta) -> (&'static str, &
     }
 }
 
+/// Every `(parent column, target column)` pair of an association's key:
+/// one, or a composite key's columns beside the referenced key's.
+pub(crate) fn key_pairs(parent: &ModelMeta, m: &AssocMeta) -> Result<Vec<(&'static str, &'static str)>> {
+    let (own, referenced): (Vec<&'static str>, Vec<&'static str>) = match m.kind {
+        AssocKind::BelongsToMany => return Ok(vec![key_columns(parent, m)]),
+        AssocKind::HasOne | AssocKind::HasMany => {
+            (parent.pk_columns().map(|c| c.name).collect(), m.fk_columns().to_vec())
+        }
+        AssocKind::BelongsTo => (
+            m.fk_columns().to_vec(),
+            (m.target)().pk_columns().map(|c| c.name).collect(),
+        ),
+    };
+    if own.len() != referenced.len() {
+        return Err(Error::invalid(format!(
+            "association `{}` of {}: its foreign key has {} column(s) and the key it points at {}; list one key field per key column (foreign_key = [..])",
+            m.name,
+            parent.name,
+            m.fk_columns().len(),
+            if m.kind == AssocKind::BelongsTo {
+                referenced.len()
+            } else {
+                own.len()
+            }
+        )));
+    }
+    Ok(own.into_iter().zip(referenced).collect())
+}
+
 /// The correlated `EXISTS` of an association's rows (matching `filter`)
 /// for the parent's row: required includes, `Assoc::exists`, and a filter
 /// on a to-many association's column.
@@ -849,6 +944,7 @@ pub(crate) fn association_rows(parent: &ModelMeta, m: &AssocMeta, filter: Option
             via: Some((m.through, m.foreign_key, m.other_key)),
             column: target.pk().name,
             outer: parent_col,
+            more: Vec::new(),
             filter,
         },
         _ => Exists {
@@ -856,6 +952,12 @@ pub(crate) fn association_rows(parent: &ModelMeta, m: &AssocMeta, filter: Option
             via: None,
             column: target_col,
             outer: parent_col,
+            more: key_pairs(parent, m)
+                .unwrap_or_default()
+                .into_iter()
+                .skip(1)
+                .map(|(p, t)| (t, p))
+                .collect(),
             filter,
         },
     }

@@ -29,7 +29,7 @@ pub(crate) fn render(c: &Changes, d: &dyn SqlDialect) -> Vec<String> {
                 d,
                 &t.old.name,
                 &format!("{} ", syn.drop_foreign_key),
-                &t.old.foreign_key_name(&f.column),
+                &t.old.foreign_key_name(&f.columns),
             ));
         }
     }

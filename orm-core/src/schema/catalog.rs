@@ -79,8 +79,9 @@ pub(crate) struct CatalogSql {
     /// YES/NO, position in the primary key or 0, generated YES/NO)` for every
     /// base table, in order.
     pub columns: &'static str,
-    /// `(table, column, referenced table, referenced column, on delete, on
-    /// update)`, the actions lowercase, `no action` for none.
+    /// `(table, constraint name, column, referenced table, referenced
+    /// column, on delete, on update, position)`, one row per column of each
+    /// key, the actions lowercase, `no action` for none.
     pub foreign_keys: &'static str,
     /// `(table, constraint name or '', text holding its CHECK constraints)`.
     pub checks: &'static str,

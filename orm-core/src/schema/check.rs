@@ -246,17 +246,22 @@ fn compare_keys(t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
         ));
     }
     for fk in &t.foreign_keys {
-        let Some(l) = live.foreign_keys.iter().find(|l| l.column == fk.column) else {
+        let cols = fk.columns.join("`, `");
+        let Some(l) = live.foreign_keys.iter().find(|l| l.columns == fk.columns) else {
             problems.push(format!(
-                "column `{}`.`{}` has no foreign key; the model's references `{}`",
-                t.name, fk.column, fk.ref_table
+                "column `{}`.`{cols}` has no foreign key; the model's references `{}`",
+                t.name, fk.ref_table
             ));
             continue;
         };
-        if (&l.ref_table, &l.ref_column) != (&fk.ref_table, &fk.ref_column) {
+        if (&l.ref_table, &l.ref_columns) != (&fk.ref_table, &fk.ref_columns) {
             problems.push(format!(
-                "column `{}`.`{}` references `{}`.`{}`; the model's references `{}`.`{}`",
-                t.name, fk.column, l.ref_table, l.ref_column, fk.ref_table, fk.ref_column
+                "column `{}`.`{cols}` references `{}`.`{}`; the model's references `{}`.`{}`",
+                t.name,
+                l.ref_table,
+                l.ref_columns.join("`, `"),
+                fk.ref_table,
+                fk.ref_columns.join("`, `")
             ));
         }
         for (what, have, want) in [
@@ -265,9 +270,8 @@ fn compare_keys(t: &TableDef, live: &TableDef, problems: &mut Vec<String>) {
         ] {
             if action(have) != action(want) {
                 problems.push(format!(
-                    "the foreign key of `{}`.`{}` has {what} {}; the model's has {what} {}",
+                    "the foreign key of `{}`.`{cols}` has {what} {}; the model's has {what} {}",
                     t.name,
-                    fk.column,
                     action(have),
                     action(want)
                 ));
@@ -364,7 +368,7 @@ fn extras(t: &TableDef, live: &TableDef, columns: &[&LiveColumn], report: &mut C
     }
     let uniques = t.uniques();
     for i in live.indexes.iter().filter(|i| !t.indexes.contains(i)) {
-        let foreign_key = matches!(i.as_slice(), [c] if t.foreign_keys.iter().any(|f| f.column == *c));
+        let foreign_key = t.foreign_keys.iter().any(|f| i.starts_with(&f.columns));
         if uniques.contains(i) || foreign_key {
             continue; // MySQL's own index of a unique or foreign-key column
         }

@@ -171,14 +171,13 @@ fn action(a: &str) -> &'static str {
 /// `CONSTRAINT name FOREIGN KEY (col) REFERENCES table (col) [actions]`.
 pub(crate) fn foreign_key_def(d: &dyn SqlDialect, t: &TableDef, fk: &ForeignKeyDef) -> String {
     let mut def = String::from("  CONSTRAINT ");
-    d.quote_ident(&t.foreign_key_name(&fk.column), &mut def);
-    def.push_str(" FOREIGN KEY (");
-    d.quote_ident(&fk.column, &mut def);
-    def.push_str(") REFERENCES ");
+    d.quote_ident(&t.foreign_key_name(&fk.columns), &mut def);
+    def.push_str(" FOREIGN KEY ");
+    column_list(d, &fk.columns, &mut def);
+    def.push_str(" REFERENCES ");
     d.quote_ident(&fk.ref_table, &mut def);
-    def.push_str(" (");
-    d.quote_ident(&fk.ref_column, &mut def);
-    def.push(')');
+    def.push(' ');
+    column_list(d, &fk.ref_columns, &mut def);
     if let Some(a) = &fk.on_delete {
         def.push_str(" ON DELETE ");
         def.push_str(action(a));

@@ -48,12 +48,13 @@ pub(crate) struct CheckDef {
     pub sql: String,
 }
 
-/// A foreign key of `column` to `ref_table.ref_column`.
+/// A foreign key of `columns` to `ref_table (ref_columns)`: one column, or
+/// a composite key's, in the referenced key's order.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ForeignKeyDef {
-    pub column: String,
+    pub columns: Vec<String>,
     pub ref_table: String,
-    pub ref_column: String,
+    pub ref_columns: Vec<String>,
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
 }
@@ -80,9 +81,9 @@ impl TableDef {
         format!("{}_{}_check", self.name, column)
     }
 
-    /// The name of a foreign key constraint.
-    pub fn foreign_key_name(&self, column: &str) -> String {
-        ModelMeta::foreign_key_name(&self.name, column)
+    /// The name of a foreign key constraint (`{table}_{a}_{b}_fkey`).
+    pub fn foreign_key_name(&self, columns: &[String]) -> String {
+        ModelMeta::foreign_key_name(&self.name, &columns.join("_"))
     }
 
     /// Whether the key spans several columns.
@@ -105,17 +106,15 @@ pub(crate) fn foreign_keys(models: &[&'static ModelMeta]) -> Vec<TableForeignKey
         // A polymorphic association's key points at several tables: no constraint.
         for a in m.associations.iter().filter(|a| a.scope.is_empty()) {
             let target = (a.target)();
-            let (table, ref_table, ref_column) = match a.kind {
-                AssocKind::BelongsTo => (m.table, target.table, target.pk().name),
-                AssocKind::HasMany | AssocKind::HasOne => (target.table, m.table, m.pk().name),
+            let (table, ref_table, ref_columns) = match a.kind {
+                AssocKind::BelongsTo => (m.table, target.table, names(target.pk_columns())),
+                AssocKind::HasMany | AssocKind::HasOne => (target.table, m.table, names(m.pk_columns())),
                 _ => continue,
             };
+            let columns: Vec<String> = a.fk_columns().iter().map(|c| (*c).to_owned()).collect();
             let on_delete = a.on_delete.map(str::to_owned);
             let on_update = a.on_update.map(str::to_owned);
-            match out
-                .iter_mut()
-                .find(|f| f.table == table && f.key.column == a.foreign_key)
-            {
+            match out.iter_mut().find(|f| f.table == table && f.key.columns == columns) {
                 // Both sides declared it: an action given on either side counts.
                 Some(existing) => {
                     existing.key.on_delete = existing.key.on_delete.take().or(on_delete);
@@ -124,9 +123,9 @@ pub(crate) fn foreign_keys(models: &[&'static ModelMeta]) -> Vec<TableForeignKey
                 None => out.push(TableForeignKey {
                     table,
                     key: ForeignKeyDef {
-                        column: a.foreign_key.to_owned(),
+                        columns,
                         ref_table: ref_table.to_owned(),
-                        ref_column: ref_column.to_owned(),
+                        ref_columns,
                         on_delete,
                         on_update,
                     },
@@ -135,6 +134,10 @@ pub(crate) fn foreign_keys(models: &[&'static ModelMeta]) -> Vec<TableForeignKey
         }
     }
     out
+}
+
+fn names<'a>(cols: impl Iterator<Item = &'a crate::meta::ColumnMeta>) -> Vec<String> {
+    cols.map(|c| c.name.to_owned()).collect()
 }
 
 /// A model's table, with the foreign keys of `fks` that belong to it.
@@ -147,13 +150,24 @@ pub(crate) fn model_table(m: &ModelMeta, fks: &[TableForeignKey]) -> TableDef {
     let pk = m.pk();
     // Foreign-key columns are indexed too: includes and joins look rows up by them.
     let owned = |set: &[&str]| set.iter().map(|c| (*c).to_owned()).collect::<Vec<String>>();
-    let indexes = m
+    let single_fk = |name: &str| own.iter().any(|fk| matches!(fk.columns.as_slice(), [c] if c == name));
+    let mut indexes: Vec<Vec<String>> = m
         .columns
         .iter()
-        .filter(|c| (c.index || own.iter().any(|fk| fk.column == c.name)) && !c.unique && !std::ptr::eq(*c, pk))
+        .filter(|c| (c.index || single_fk(c.name)) && !c.unique && !std::ptr::eq(*c, pk))
         .map(|c| vec![c.name.to_owned()])
         .chain(m.index_sets.iter().map(|s| owned(s)))
         .collect();
+    // A composite foreign key is indexed over its columns, unless the
+    // primary key or a declared index or unique set starts with them.
+    let pk_names: Vec<String> = m.pk_columns().map(|c| c.name.to_owned()).collect();
+    for fk in own.iter().filter(|fk| fk.columns.len() > 1) {
+        let covered = |cols: &[String]| cols.starts_with(&fk.columns);
+        let uniques: Vec<Vec<String>> = m.unique_sets.iter().map(|s| owned(s)).collect();
+        if !covered(&pk_names) && !indexes.iter().any(|i| covered(i)) && !uniques.iter().any(|u| covered(u)) {
+            indexes.push(fk.columns.clone());
+        }
+    }
     let checks = (0..m.checks.len())
         .map(|i| CheckDef {
             name: m.table_check_name(i),
@@ -223,9 +237,9 @@ pub(crate) fn join_tables(models: &[&'static ModelMeta]) -> Vec<TableDef> {
                 foreign_keys: sides
                     .iter()
                     .map(|(col, side)| ForeignKeyDef {
-                        column: (*col).to_owned(),
+                        columns: vec![(*col).to_owned()],
                         ref_table: side.table.to_owned(),
-                        ref_column: side.pk().name.to_owned(),
+                        ref_columns: vec![side.pk().name.to_owned()],
                         on_delete: Some("cascade".to_owned()),
                         on_update: None,
                     })

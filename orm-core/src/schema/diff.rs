@@ -271,11 +271,15 @@ fn table_change(
     }
     // Constraints, by what they are on the new names.
     let fk_key = |f: &ForeignKeyDef, rename: bool| {
-        let column = if rename { renamed(&f.column) } else { f.column.clone() };
+        let columns: Vec<String> = f
+            .columns
+            .iter()
+            .map(|c| if rename { renamed(c) } else { c.clone() })
+            .collect();
         (
-            column,
+            columns,
             f.ref_table.clone(),
-            f.ref_column.clone(),
+            f.ref_columns.clone(),
             f.on_delete.as_deref().map(str::to_ascii_lowercase),
             f.on_update.as_deref().map(str::to_ascii_lowercase),
         )
@@ -283,13 +287,14 @@ fn table_change(
     // A renamed column's constraints carry its name: they are dropped and made again.
     let kept_name = |old_name: &str| renamed(old_name) == old_name;
     for f in &old.foreign_keys {
-        if !kept_name(&f.column) || !new.foreign_keys.iter().any(|n| fk_key(n, false) == fk_key(f, true)) {
+        let kept = f.columns.iter().all(|c| kept_name(c));
+        if !kept || !new.foreign_keys.iter().any(|n| fk_key(n, false) == fk_key(f, true)) {
             c.drop_fks.push(f.clone());
         }
     }
     for f in &new.foreign_keys {
         let source = old.foreign_keys.iter().find(|o| fk_key(o, true) == fk_key(f, false));
-        if source.is_none_or(|o| !kept_name(&o.column)) {
+        if source.is_none_or(|o| !o.columns.iter().all(|c| kept_name(c))) {
             c.add_fks.push(f.clone());
         }
     }

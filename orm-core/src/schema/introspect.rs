@@ -170,17 +170,35 @@ pub(crate) async fn read(conn: &Conn<'_>, only: &[String]) -> Result<CatalogRead
     }
     // One order on every server (collations sort `_` differently).
     tables.sort_by(|a, b| a.name.cmp(&b.name));
-    for row in fetch(catalog.foreign_keys, 6).await? {
-        if let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) {
-            let action = |i: usize| Some(s(&row, i)).filter(|a| !matches!(a.as_str(), "" | "no action"));
-            t.foreign_keys.push(ForeignKeyDef {
-                column: s(&row, 1),
-                ref_table: s(&row, 2),
-                ref_column: s(&row, 3),
-                on_delete: action(4),
-                on_update: action(5),
-            });
+    // One key per (table, constraint), its columns in position order.
+    let mut fk_rows = fetch(catalog.foreign_keys, 8).await?;
+    fk_rows.sort_by_key(|r| (s(r, 0), s(r, 1), s(r, 7).parse::<i64>().unwrap_or(0)));
+    let mut last: Option<(String, String)> = None;
+    for row in fk_rows {
+        let Some(t) = tables.iter_mut().find(|t| t.name == s(&row, 0)) else {
+            continue;
+        };
+        let id = (s(&row, 0), s(&row, 1));
+        if last.as_ref() == Some(&id)
+            && let Some(fk) = t.foreign_keys.last_mut()
+        {
+            fk.columns.push(s(&row, 2));
+            fk.ref_columns.push(s(&row, 4));
+            continue;
         }
+        last = Some(id);
+        let action = |i: usize| Some(s(&row, i)).filter(|a| !matches!(a.as_str(), "" | "no action"));
+        t.foreign_keys.push(ForeignKeyDef {
+            columns: vec![s(&row, 2)],
+            ref_table: s(&row, 3),
+            ref_columns: vec![s(&row, 4)],
+            on_delete: action(5),
+            on_update: action(6),
+        });
+    }
+    // In column order (constraint names differ by database).
+    for t in &mut tables {
+        t.foreign_keys.sort_by(|a, b| a.columns.cmp(&b.columns));
     }
     for t in &mut tables {
         let mut pk = keys.remove(&t.name).unwrap_or_default();
@@ -228,7 +246,7 @@ pub(crate) async fn read(conn: &Conn<'_>, only: &[String]) -> Result<CatalogRead
             && t.primary_key.len() == 2
             && t.columns
                 .iter()
-                .all(|c| t.foreign_keys.iter().any(|f| f.column == c.name));
+                .all(|c| t.foreign_keys.iter().any(|f| f.columns == [c.name.clone()]));
     }
     Ok(CatalogRead {
         tables,

@@ -175,7 +175,9 @@ fn write_struct(out: &mut String, all: &Snapshot, t: &TableDef, names: &StructNa
     for set in &t.unique_sets {
         let _ = write!(out, ", unique({})", field_list(set));
     }
-    for set in t.indexes.iter().filter(|i| i.len() > 1) {
+    // A composite foreign key's own index comes with the association.
+    let fk_index = |i: &Vec<String>| t.foreign_keys.iter().any(|f| f.columns == *i);
+    for set in t.indexes.iter().filter(|i| i.len() > 1 && !fk_index(i)) {
         let _ = write!(out, ", index({})", field_list(set));
     }
     for c in &t.checks {
@@ -225,7 +227,7 @@ fn column_attrs(t: &TableDef, c: &ColumnDef, enum_type: &str, fields: &Fields) -
     if c.unique {
         attrs.push("unique".to_owned());
     }
-    let foreign_key = t.foreign_keys.iter().any(|f| f.column == c.name);
+    let foreign_key = t.foreign_keys.iter().any(|f| f.columns == [c.name.clone()]);
     if t.indexes.contains(&vec![c.name.clone()]) && !foreign_key {
         attrs.push("index".to_owned());
     }
@@ -318,34 +320,46 @@ fn associations(
             .chain(fk.on_update.iter().map(|a| format!("on_update = {a:?}")))
             .collect()
     };
+    // `foreign_key = "a"`, or `["a", "b"]` for a composite key.
+    let key_attr = |keys: &[String]| match keys {
+        [one] => format!("foreign_key = {one:?}"),
+        many => format!("foreign_key = {many:?}"),
+    };
+    let key_fields = |table: &TableDef, fk: &super::def::ForeignKeyDef| -> Option<Vec<String>> {
+        fk.columns.iter().map(|c| field_of(table, c)).collect()
+    };
     for fk in &t.foreign_keys {
-        let Some(key) = field_of(t, &fk.column).filter(|_| mapped(&fk.ref_table)) else {
+        let Some(keys) = key_fields(t, fk).filter(|_| mapped(&fk.ref_table)) else {
             continue;
         };
-        let base = key.strip_suffix("_id").unwrap_or(&key).to_owned();
+        let base = match keys.as_slice() {
+            [one] => one.strip_suffix("_id").unwrap_or(one).to_owned(),
+            _ => singular(&fk.ref_table),
+        };
         let field = unique_name(field_name(&base));
-        let mut attrs = vec![format!("foreign_key = {key:?}")];
+        let mut attrs = vec![key_attr(&keys)];
         attrs.extend(actions(fk));
         out.push((attrs, field, format!("BelongsTo<{}>", names.of(&fk.ref_table))));
     }
     for child in all.tables.iter().filter(|c| !c.join_table && !c.primary_key.is_empty()) {
         let pointing: Vec<_> = child.foreign_keys.iter().filter(|f| f.ref_table == t.name).collect();
         for fk in &pointing {
-            let Some(key) = field_of(child, &fk.column) else {
+            let Some(keys) = key_fields(child, fk) else {
                 continue;
             };
-            let one = child.columns.iter().any(|c| c.name == fk.column && c.unique);
+            let one = child.uniques().contains(&fk.columns);
             let base = if one { singular(&child.name) } else { child.name.clone() };
             // Several keys to this table: `author_posts`, `editor_posts`.
+            let first = &fk.columns[0];
             let base = if pointing.len() > 1 {
-                format!("{}_{base}", fk.column.strip_suffix("_id").unwrap_or(&fk.column))
+                format!("{}_{base}", first.strip_suffix("_id").unwrap_or(first))
             } else {
                 base
             };
             let field = unique_name(field_name(&base));
             let kind = if one { "HasOne" } else { "HasMany" };
             out.push((
-                vec![format!("foreign_key = {key:?}")],
+                vec![key_attr(&keys)],
                 field,
                 format!("{kind}<{}>", names.of(&child.name)),
             ));
@@ -355,7 +369,7 @@ fn associations(
         let Some(mine) = join.foreign_keys.iter().find(|f| f.ref_table == t.name) else {
             continue;
         };
-        let Some(other) = join.foreign_keys.iter().find(|f| f.column != mine.column) else {
+        let Some(other) = join.foreign_keys.iter().find(|f| f.columns != mine.columns) else {
             continue;
         };
         if !mapped(&other.ref_table) {
@@ -365,8 +379,8 @@ fn associations(
         out.push((
             vec![
                 format!("through = {:?}", join.name),
-                format!("foreign_key = {:?}", mine.column),
-                format!("other_key = {:?}", other.column),
+                format!("foreign_key = {:?}", mine.columns[0]),
+                format!("other_key = {:?}", other.columns[0]),
             ],
             field,
             format!("BelongsToMany<{}>", names.of(&other.ref_table)),

@@ -192,12 +192,12 @@ impl SchemaDiff {
             out.extend(
                 t.add_fks
                     .iter()
-                    .map(|f| format!("add foreign key {n}.{} -> {}", f.column, f.ref_table)),
+                    .map(|f| format!("add foreign key {n}.{} -> {}", cols(&f.columns), f.ref_table)),
             );
             out.extend(
                 t.drop_fks
                     .iter()
-                    .map(|f| format!("drop foreign key {n}.{} -> {}", f.column, f.ref_table)),
+                    .map(|f| format!("drop foreign key {n}.{} -> {}", cols(&f.columns), f.ref_table)),
             );
         }
         out

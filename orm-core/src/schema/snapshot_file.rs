@@ -68,9 +68,14 @@ struct SnapCheck {
     sql: String,
 }
 
+/// A foreign key: `column` and `references: "table.column"` for one
+/// column; `columns` and `references: "table(a, b)"` for a composite key.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct SnapForeignKey {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     column: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    columns: Vec<String>,
     references: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     on_delete: Option<String>,
@@ -119,8 +124,19 @@ impl From<&TableDef> for SnapTable {
                 .foreign_keys
                 .iter()
                 .map(|f| SnapForeignKey {
-                    column: f.column.clone(),
-                    references: format!("{}.{}", f.ref_table, f.ref_column),
+                    column: match f.columns.as_slice() {
+                        [one] => one.clone(),
+                        _ => String::new(),
+                    },
+                    columns: if f.columns.len() > 1 {
+                        f.columns.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    references: match f.ref_columns.as_slice() {
+                        [one] => format!("{}.{one}", f.ref_table),
+                        many => format!("{}({})", f.ref_table, many.join(", ")),
+                    },
                     on_delete: f.on_delete.as_ref().map(|a| a.to_ascii_lowercase()),
                     on_update: f.on_update.as_ref().map(|a| a.to_ascii_lowercase()),
                 })
@@ -138,14 +154,34 @@ impl TryFrom<SnapTable> for TableDef {
             .foreign_keys
             .into_iter()
             .map(|f| {
-                let (table, column) = f
-                    .references
-                    .split_once('.')
-                    .ok_or_else(|| bad(format!("schema snapshot: `{}` is not table.column", f.references)))?;
+                let unreadable = || {
+                    bad(format!(
+                        "schema snapshot: `{}` is not table.column or table(a, b)",
+                        f.references
+                    ))
+                };
+                let (table, ref_columns) = match f.references.split_once('(') {
+                    Some((table, rest)) => {
+                        let list = rest.strip_suffix(')').ok_or_else(unreadable)?;
+                        (table, list.split(',').map(|c| c.trim().to_owned()).collect::<Vec<_>>())
+                    }
+                    None => {
+                        let (table, column) = f.references.split_once('.').ok_or_else(unreadable)?;
+                        (table, vec![column.to_owned()])
+                    }
+                };
+                let columns = if f.columns.is_empty() {
+                    vec![f.column]
+                } else {
+                    f.columns
+                };
+                if columns.len() != ref_columns.len() {
+                    return Err(unreadable());
+                }
                 Ok(ForeignKeyDef {
-                    column: f.column,
+                    columns,
                     ref_table: table.to_owned(),
-                    ref_column: column.to_owned(),
+                    ref_columns,
                     on_delete: f.on_delete,
                     on_update: f.on_update,
                 })

@@ -44,6 +44,30 @@ fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> T
     }
 }
 
+/// Every column of the foreign key, as [`foreign_key_expr`] finds the first.
+fn foreign_key_columns(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> Vec<TokenStream> {
+    let orm = &m.krate;
+    a.foreign_keys
+        .iter()
+        .map(|fk| match a.kind {
+            AssocKind::HasOne | AssocKind::HasMany => {
+                let target = respan(a.target, a.fk_span);
+                let name = field_name_type(fk, &quote!(#orm::__private));
+                quote_spanned!(a.fk_span=> <#target as #orm::__private::HasField<#name>>::COLUMN)
+            }
+            AssocKind::BelongsTo => {
+                let col = m
+                    .fields
+                    .iter()
+                    .find(|c| !c.skip && c.ident == fk.as_str())
+                    .map_or_else(|| fk.clone(), |c| c.column.clone());
+                quote!(#col)
+            }
+            AssocKind::BelongsToMany => quote!(#fk),
+        })
+        .collect()
+}
+
 /// A scope's columns, as [`foreign_key_expr`] finds a key's: on the target
 /// (has-many, has-one) through its `HasField` constants, else this model's.
 fn scope_columns(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> Vec<TokenStream> {
@@ -123,6 +147,12 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 }
             };
             let (on_delete, on_update) = (opt_str(&a.on_delete), opt_str(&a.on_update));
+            let composite = if a.foreign_keys.len() > 1 {
+                let cols = foreign_key_columns(m, a);
+                quote!(.with_foreign_keys(&[#(#cols),*]))
+            } else {
+                quote!()
+            };
             let scope = if a.scope.is_empty() {
                 quote!()
             } else {
@@ -134,6 +164,7 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 #orm::AssocMeta::new(#name, #orm::AssocKind::#kind, #target_fn, #fk, #other, #through)
                     .with_on_delete(#on_delete)
                     .with_on_update(#on_update)
+                    #composite
                     #scope
             }
         })
@@ -164,27 +195,51 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let count = format_ident!("count_{}", field);
         let create = format_ident!("create_{}", one);
         let set = format_ident!("set_{}", field);
-        let fk = format_ident!("{}", a.foreign_key, span = a.fk_span);
-        let fk_col = foreign_key_expr(m, f, a);
-        // The target's key field, set through the traits its derive
-        // implements per field (one clear error when it has no such field).
-        let key_name = field_name_type(&a.foreign_key, &p);
+        // Every key column (several for a composite key), and the statements
+        // setting a target's (or its `NewX`'s) key to this row's key.
+        let fk_cols = foreign_key_columns(m, a);
         let key_target = respan(target, a.fk_span);
+        let pk_fields: Vec<&syn::Ident> = m.pks.iter().map(|&i| m.fields[i].ident).collect();
+        let key_sets = |via: &str, row: TokenStream, parent: TokenStream| {
+            let sets = a.foreign_keys.iter().zip(&pk_fields).map(|(fk, pkf)| {
+                let key_name = field_name_type(fk, &p);
+                let value = quote!(::core::convert::From::from(::core::clone::Clone::clone(&#parent.#pkf)));
+                if via == "new" {
+                    quote_spanned!(a.fk_span=> <#key_target as #p::NewHasField<#key_name>>::set_new(#row, #value);)
+                } else {
+                    quote_spanned!(a.fk_span=> <#key_target as #p::HasField<#key_name>>::set(#row, #value);)
+                }
+            });
+            quote!(#(#sets)*)
+        };
         let (new_scope, row_scope) = (set_target_scope(m, a, true), set_target_scope(m, a, false));
-        let set_new_key = quote_spanned! {a.fk_span=>
-            <#key_target as #p::NewHasField<#key_name>>::set_new(
-                &mut new,
-                ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
-            );
+        let new_keys = key_sets("new", quote!(&mut new), quote!(self));
+        let set_new_key = quote! {
+            #new_keys
             #new_scope
         };
-        let set_key = quote_spanned! {a.fk_span=>
-            <#key_target as #p::HasField<#key_name>>::set(
-                target,
-                ::core::convert::From::from(::core::clone::Clone::clone(&self.#pk)),
-            );
+        let row_keys = key_sets("row", quote!(target), quote!(self));
+        let set_key = quote! {
+            #row_keys
             #row_scope
         };
+        // A belongs-to points its own key fields at the target's key.
+        let own_fks: Vec<syn::Ident> = a.foreign_keys.iter().map(|k| format_ident!("{}", k, span = a.fk_span)).collect();
+        let point_at = |row: TokenStream, t: TokenStream| {
+            if own_fks.len() == 1 {
+                let f0 = &own_fks[0];
+                quote!(#row.#f0 = ::core::convert::From::from(<#target as #orm::Model>::__key(#t));)
+            } else {
+                let parts = own_fks.iter().enumerate().map(|(i, f)| {
+                    let i = syn::Index::from(i);
+                    quote!(#row.#f = ::core::convert::From::from(__key.#i);)
+                });
+                quote!({ let __key = <#target as #orm::Model>::__key(#t); #(#parts)* })
+            }
+        };
+        let point_self = point_at(quote!(self), quote!(target));
+        let point_s = point_at(quote!(s), quote!(t));
+        let fk_olds: Vec<syn::Ident> = own_fks.iter().map(|f| format_ident!("old_{}", f)).collect();
         let scope_cols = scope_columns(m, a);
         let own_scope = set_own_scope(a, &quote!(self), &p);
         let own_scope_s = set_own_scope(a, &quote!(s), &p);
@@ -192,13 +247,11 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
         let scope_olds: Vec<syn::Ident> = a.scope.iter().map(|(i, _)| format_ident!("old_{}", i)).collect();
         // Nested create sets a has-many/has-one child's key through the same trait.
         let fill_scope = set_target_scope(m, a, false);
+        let fill_keys = key_sets("row", quote!(target), quote!(p));
         let with_fill = match a.kind {
             AssocKind::HasMany | AssocKind::HasOne => quote_spanned! {a.fk_span=>
                 .__with_fill(|p: &#ident, target: &mut #key_target| {
-                    <#key_target as #p::HasField<#key_name>>::set(
-                        target,
-                        ::core::convert::From::from(::core::clone::Clone::clone(&p.#pk)),
-                    );
+                    #fill_keys
                     #fill_scope
                 })
             },
@@ -267,7 +320,7 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 /// Point `target`'s foreign key at this row and save it.
                 #vis async fn #set<#exec>(&self, db: &__E, target: &mut #target) -> #r<()> {
                     #set_key
-                    #p::save_columns(target, db, &[#fk_col #(, #scope_cols)*]).await
+                    #p::save_columns(target, db, &[#(#fk_cols,)* #(#scope_cols),*]).await
                 }
                 /// Create the associated row, its foreign key set to this row.
                 #vis async fn #create<#exec>(&self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
@@ -283,28 +336,28 @@ pub(crate) fn methods(m: &Model<'_>) -> TokenStream {
                 }
                 /// Point this row's foreign key at `target` and save it.
                 #vis async fn #set<#exec>(&mut self, db: &__E, target: &#target) -> #r<()> {
-                    self.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(target));
+                    #point_self
                     #own_scope
-                    #p::save_columns(self, db, &[#fk_col #(, #scope_cols)*]).await
+                    #p::save_columns(self, db, &[#(#fk_cols,)* #(#scope_cols),*]).await
                 }
                 /// Create the row this one belongs to, point this row's foreign key at it and
                 /// save that column, in one transaction; the key is left as it was on failure.
                 #vis async fn #create<#exec>(&mut self, db: &__E, new: <#target as #orm::Model>::New) -> #r<#target> {
-                    let old = ::core::clone::Clone::clone(&self.#fk);
+                    #( let #fk_olds = ::core::clone::Clone::clone(&self.#own_fks); )*
                     #( let #scope_olds = ::core::clone::Clone::clone(&self.#scope_fields); )*
                     let created = #p::create_parent(
                         self,
                         db,
                         new,
                         |s: &mut Self, t: &#target| {
-                            s.#fk = ::core::convert::From::from(<#target as #orm::Model>::__key(t));
+                            #point_s
                             #own_scope_s
                         },
-                        &[#fk_col #(, #scope_cols)*],
+                        &[#(#fk_cols,)* #(#scope_cols),*],
                     )
                     .await;
                     if created.is_err() {
-                        self.#fk = old;
+                        #( self.#own_fks = #fk_olds; )*
                         #( self.#scope_fields = #scope_olds; )*
                     }
                     created

@@ -21,13 +21,14 @@ impl Catalog for MySqlCatalog {
                 ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
                 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
                 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-            foreign_keys: "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
+            foreign_keys: "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.CONSTRAINT_NAME AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
                 CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), \
                 CAST(IF(r.DELETE_RULE = 'RESTRICT', 'no action', LOWER(r.DELETE_RULE)) AS CHAR), \
-                CAST(IF(r.UPDATE_RULE = 'RESTRICT', 'no action', LOWER(r.UPDATE_RULE)) AS CHAR) \
+                CAST(IF(r.UPDATE_RULE = 'RESTRICT', 'no action', LOWER(r.UPDATE_RULE)) AS CHAR), \
+                CAST(k.ORDINAL_POSITION AS CHAR) \
                 FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
-                WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL AND k.ORDINAL_POSITION = 1 \
+                WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                 ORDER BY 1, 2",
             // Enums are ENUM columns (their labels are in the type); the
             // checks tell MariaDB's JSON (LONGTEXT + json_valid) from text.

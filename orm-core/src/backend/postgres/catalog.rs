@@ -27,16 +27,17 @@ impl Catalog for PostgresCatalog {
                 ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
                 WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
                 ORDER BY c.table_name, c.ordinal_position",
-            foreign_keys: "SELECT cl.relname::text, a.attname::text, rcl.relname::text, ra.attname::text, \
+            foreign_keys: "SELECT cl.relname::text, c.conname::text, a.attname::text, rcl.relname::text, ra.attname::text, \
                 CASE c.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
                 WHEN 'r' THEN 'restrict' ELSE 'no action' END, \
                 CASE c.confupdtype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' \
-                WHEN 'r' THEN 'restrict' ELSE 'no action' END \
+                WHEN 'r' THEN 'restrict' ELSE 'no action' END, k.ord::text \
                 FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid \
                 JOIN pg_namespace n ON n.oid = cl.relnamespace \
-                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
                 JOIN pg_class rcl ON rcl.oid = c.confrelid \
-                JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1] \
+                JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
                 WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2",
             checks: "SELECT cl.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
                 JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \

@@ -17,10 +17,11 @@ impl Catalog for SqliteCatalog {
                 CAST(p.pk AS TEXT), CASE WHEN p.hidden <> 0 THEN 'YES' ELSE 'NO' END \
                 FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
-            foreign_keys: "SELECT m.name, f.\"from\", f.\"table\", \
-                COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = 1)), lower(f.on_delete), lower(f.on_update) \
+            foreign_keys: "SELECT m.name, CAST(f.id AS TEXT), f.\"from\", f.\"table\", \
+                COALESCE(f.\"to\", (SELECT k.name FROM pragma_table_info(f.\"table\") k WHERE k.pk = f.seq + 1)), \
+                lower(f.on_delete), lower(f.on_update), CAST(f.seq AS TEXT) \
                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-                WHERE m.type = 'table' AND f.seq = 0 ORDER BY 1, 2",
+                WHERE m.type = 'table' ORDER BY 1, 2",
             checks: "SELECT name, '', sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             enum_types: None,
         }
