@@ -19,7 +19,7 @@ use crate::field::now;
 use crate::hooks::Event;
 use crate::meta::{ModelMeta, enrich};
 use crate::model::Model;
-use crate::other_keys::Target;
+use crate::other_keys::{Target, TargetKey};
 use crate::runtime::{guard_row, insert_in};
 use crate::value::Value;
 use std::collections::HashMap;
@@ -393,7 +393,7 @@ impl Plan {
 
     /// Each row's position by its conflict-target values (what a stored
     /// row is matched back with), refusing rows that repeat a target.
-    fn positions<M: Model>(&self, models: &[M]) -> Result<HashMap<String, usize>> {
+    fn positions<M: Model>(&self, models: &[M]) -> Result<HashMap<TargetKey, usize>> {
         let mut seen = HashMap::with_capacity(models.len());
         for (i, m) in models.iter().enumerate() {
             if let Some(first) = seen.insert(self.target.key_of(m), i) {
@@ -429,7 +429,7 @@ impl Plan {
         &self,
         conn: &Conn<'_>,
         models: &[M],
-        positions: &HashMap<String, usize>,
+        positions: &HashMap<TargetKey, usize>,
     ) -> Result<Vec<M>> {
         let d = conn.dialect().sql();
         let values: Vec<Vec<Value>> = models.iter().map(|m| m.__values()).collect();

@@ -14,6 +14,23 @@ use crate::model::Model;
 use crate::value::Value;
 use std::collections::HashMap;
 
+/// Key values as a hashable lookup key: the typed key where every value
+/// has one (integers, text, UUIDs, bytes), else their debug text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum TargetKey {
+    Typed(Vec<crate::include::Key>),
+    Text(String),
+}
+
+/// The lookup key of these values.
+pub(crate) fn values_key(values: impl Iterator<Item = Value>) -> TargetKey {
+    let values: Vec<Value> = values.collect();
+    match values.iter().map(crate::include::key_of).collect::<Option<Vec<_>>>() {
+        Some(keys) => TargetKey::Typed(keys),
+        None => TargetKey::Text(format!("{values:?}")),
+    }
+}
+
 /// An upsert's conflict target: its columns and their positions.
 pub(crate) struct Target {
     meta: &'static ModelMeta,
@@ -32,14 +49,18 @@ impl Target {
     }
 
     /// A row's conflict-target values, as a lookup key.
-    pub(crate) fn key_of<M: Model>(&self, m: &M) -> String {
-        let values: Vec<Value> = self.index.iter().map(|&i| m.__value_at(i)).collect();
-        format!("{values:?}")
+    pub(crate) fn key_of<M: Model>(&self, m: &M) -> TargetKey {
+        values_key(self.index.iter().map(|&i| m.__value_at(i)))
     }
 
-    /// Rows whose conflict target equals one of `part`'s.
+    /// Rows whose conflict target equals one of `part`'s: a plain IN list
+    /// for a one-column target (a long OR made MariaDB's locking read scan
+    /// the table), else `(a = .. AND b = ..) OR ..`.
     pub(crate) fn matching<M: Model>(&self, part: &[M]) -> Cond {
-        Cond::Or(part.iter().map(|m| self.same_target(m)).collect())
+        match (self.names.as_slice(), self.index.as_slice()) {
+            ([name], [i]) => Cond::Keys(name, part.iter().map(|m| m.__value_at(*i)).collect()),
+            _ => Cond::Or(part.iter().map(|m| self.same_target(m)).collect()),
+        }
     }
 
     fn same_target<M: Model>(&self, m: &M) -> Cond {
@@ -61,7 +82,7 @@ impl Target {
         conn: &Conn<'_>,
         part: &[M],
         offset: usize,
-    ) -> Result<std::collections::HashSet<String>> {
+    ) -> Result<std::collections::HashSet<TargetKey>> {
         let meta = self.meta;
         // The other unique keys: unique columns and sets, and the primary key
         // when rows carry it (not an auto-increment one).
@@ -103,9 +124,10 @@ impl Target {
         });
         let d = conn.dialect().sql();
         let stored = conn.fetch(render_select(d, &s), M::__from_row).await?;
-        let values_of = |m: &M, k: &[usize]| format!("{:?}", k.iter().map(|&i| m.__value_at(i)).collect::<Vec<_>>());
+        let values_of = |m: &M, k: &[usize]| values_key(k.iter().map(|&i| m.__value_at(i)));
         for k in &others {
-            let mut seen: HashMap<String, String> = stored.iter().map(|e| (values_of(e, k), self.key_of(e))).collect();
+            let mut seen: HashMap<TargetKey, TargetKey> =
+                stored.iter().map(|e| (values_of(e, k), self.key_of(e))).collect();
             for (i, m) in part.iter().enumerate() {
                 if k.iter().any(|&c| m.__value_at(c).is_null()) {
                     continue;
