@@ -299,7 +299,7 @@ pub async fn upsert_on<M: Model, E: Executor + ?Sized>(db: &E, target: &'static 
         let run = async |tx: &crate::db::Transaction| {
             let c = Conn::Tx(tx);
             let keys = crate::other_keys::Target::new(meta, targets);
-            keys.refuse_other_keys(&c, std::slice::from_ref(m), 0).await?;
+            keys.refuse_other_keys(&c, std::slice::from_ref(m), 0, false).await?;
             upsert_row(&c, m, values, target, target_col.name).await
         };
         match conn {

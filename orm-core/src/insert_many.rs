@@ -441,7 +441,7 @@ impl Plan {
             let part = &models[start..end];
             let rows: Vec<Vec<Value>> = values.by_ref().take(end - start).collect();
             let existing = if d.caps().upsert_any_unique_key {
-                self.target.refuse_other_keys(conn, part, start).await?
+                self.target.refuse_other_keys(conn, part, start, self.nothing).await?
             } else {
                 std::collections::HashSet::new()
             };

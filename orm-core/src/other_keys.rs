@@ -18,12 +18,22 @@ use std::collections::HashMap;
 /// has one (integers, text, UUIDs, bytes), else their debug text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum TargetKey {
+    /// One column's value (the common case: no list to allocate).
+    One(crate::include::Key),
     Typed(Vec<crate::include::Key>),
     Text(String),
 }
 
 /// The lookup key of these values.
-pub(crate) fn values_key(values: impl Iterator<Item = Value>) -> TargetKey {
+pub(crate) fn values_key(mut values: impl ExactSizeIterator<Item = Value>) -> TargetKey {
+    if values.len() == 1
+        && let Some(v) = values.next()
+    {
+        return match crate::include::key_from(v) {
+            Ok(k) => TargetKey::One(k),
+            Err(v) => TargetKey::Text(format!("{:?}", [v])),
+        };
+    }
     let values: Vec<Value> = values.collect();
     match values.iter().map(crate::include::key_of).collect::<Option<Vec<_>>>() {
         Some(keys) => TargetKey::Typed(keys),
@@ -76,12 +86,15 @@ impl Target {
     /// Where the database does not take a conflict target: lock the rows
     /// `part` collides with on any unique key, refuse a row that collides on
     /// another key than the target (with a stored row or an earlier input
-    /// row), and return the target keys that exist already.
+    /// row), and return the target keys that exist already. When the table
+    /// has no other unique key and the caller does not ask which keys exist
+    /// (`need_existing`), nothing can collide elsewhere: no statement runs.
     pub(crate) async fn refuse_other_keys<M: Model>(
         &self,
         conn: &Conn<'_>,
         part: &[M],
         offset: usize,
+        need_existing: bool,
     ) -> Result<std::collections::HashSet<TargetKey>> {
         let meta = self.meta;
         // The other unique keys: unique columns and sets, and the primary key
@@ -100,6 +113,9 @@ impl Target {
             target.sort_unstable();
             names != target
         });
+        if others.is_empty() && !need_existing {
+            return Ok(std::collections::HashSet::new());
+        }
         let key_cond = |m: &M, k: &[usize]| -> Option<Cond> {
             let vals: Vec<Value> = k.iter().map(|&i| m.__value_at(i)).collect();
             if vals.iter().any(Value::is_null) {

@@ -52,6 +52,16 @@ pub(crate) fn key_of(v: &Value) -> Option<Key> {
     })
 }
 
+/// [`key_of`], taking the value (text and bytes move instead of being
+/// copied); the value back when it makes no key.
+pub(crate) fn key_from(v: Value) -> std::result::Result<Key, Value> {
+    match v {
+        Value::String(s) => Ok(Key::Text(s)),
+        Value::Bytes(b) => Ok(Key::Bytes(b)),
+        other => key_of(&other).ok_or(other),
+    }
+}
+
 fn key_value(k: &Key) -> Value {
     match k {
         Key::Int(n) => Value::I64(*n),
