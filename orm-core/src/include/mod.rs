@@ -62,6 +62,7 @@ pub(crate) fn key_from(v: Value) -> std::result::Result<Key, Value> {
     }
 }
 
+#[inline]
 fn key_value(k: &Key) -> Value {
     match k {
         Key::Int(n) => Value::I64(*n),
@@ -69,7 +70,7 @@ fn key_value(k: &Key) -> Value {
         Key::Uuid(u) => Value::Uuid(*u),
         Key::Bytes(b) => Value::Bytes(b.clone()),
         // Composite keys are matched part by part (`keys_cond`), never as one value.
-        Key::Tuple(parts) => parts.first().map_or(Value::Null(SqlType::BigInt), key_value),
+        Key::Tuple(_) => Value::Null(SqlType::BigInt),
     }
 }
 
@@ -798,7 +799,11 @@ impl<P: Model, C: Model + Clone> Loader<P> for Assoc<P, C> {
     fn load<'a>(&'a self, conn: Conn<'a>, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let pidx = self.parent_key_index()?;
-            let parent_keys: Vec<Option<Key>> = parents.iter().map(|p| self.parent_key(p, &pidx)).collect();
+            let parent_keys: Vec<Option<Key>> = match pidx.as_slice() {
+                // The common case, without the scope and composite checks per row.
+                [i] if self.meta.scope.is_empty() => parents.iter().map(|p| key_of(&p.__value_at(*i))).collect(),
+                _ => parents.iter().map(|p| self.parent_key(p, &pidx)).collect(),
+            };
             let keys = distinct(parent_keys.iter().flatten(), parents.len());
             let (child_keys, children, links) = if keys.is_empty() {
                 (Vec::new(), Vec::new(), Vec::new())
