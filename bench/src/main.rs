@@ -553,6 +553,27 @@ async fn main() {
                     ("W9", "orm") => assert_eq!(orm_upsert(&db, &upsert_rows()).await, 5_000),
                     ("W9", _) => assert_eq!(raw.upsert_counters(&upsert_rows(), max_params).await, 5_000),
                     ("W10", "orm") => assert_eq!(orm_keyset_walk(&db).await, 10_000),
+                    ("W10F", "orm") => {
+                        // The same pages through a plain query (no cursor), to part the keyset's own cost.
+                        let mut last = 0i64;
+                        let mut seen = 0;
+                        loop {
+                            let page = BUser::find()
+                                .filter(BUser::ID.gt(last))
+                                .order_by(BUser::ID)
+                                .limit(101)
+                                .all(&db)
+                                .await
+                                .unwrap();
+                            let more = page.len() > 100;
+                            seen += page.len().min(100);
+                            last = page[page.len().min(100) - 1].id;
+                            if !more {
+                                break;
+                            }
+                        }
+                        assert_eq!(seen, 10_000);
+                    }
                     ("W10", _) => assert_eq!(raw.keyset_walk(100).await, 10_000),
                     ("W6", "orm") => {
                         let mut users = BUser::find().order_by(BUser::ID).limit(100).all(&db).await.unwrap();

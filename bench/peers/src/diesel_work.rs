@@ -9,6 +9,7 @@ pub mod dsl {
     diesel::table! { comments (id) { id -> Int8, post_id -> Int8, text -> Varchar, } }
     diesel::joinable!(posts -> users (user_id));
     diesel::joinable!(comments -> posts (post_id));
+    diesel::table! { counters (id) { id -> Int8, name -> Varchar, hits -> Int8, } }
     diesel::allow_tables_to_appear_in_same_query!(users, posts, comments);
 
     use diesel::prelude::*;
@@ -33,6 +34,22 @@ pub mod dsl {
         pub id: i64,
         pub post_id: i64,
         pub text: String,
+    }
+    /// W9's counter (PostgreSQL only).
+    #[allow(dead_code)]
+    #[derive(Queryable, Selectable, Debug, Clone)]
+    #[diesel(table_name = counters)]
+    pub struct DCounter {
+        pub id: i64,
+        pub name: String,
+        pub hits: i64,
+    }
+    #[allow(dead_code)]
+    #[derive(Insertable)]
+    #[diesel(table_name = counters)]
+    pub struct NewDCounter<'a> {
+        pub name: &'a str,
+        pub hits: i64,
     }
     #[derive(Insertable)]
     #[diesel(table_name = users)]

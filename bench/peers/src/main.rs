@@ -33,6 +33,15 @@ mod ours {
         pub post_id: i64,
         pub text: String,
     }
+    /// W9's upsert target: `name` is unique.
+    #[derive(Model, Debug, Clone)]
+    #[orm(table = "counters", timestamps = false)]
+    pub struct BCounter {
+        pub id: i64,
+        #[orm(unique, length = 40)]
+        pub name: String,
+        pub hits: i64,
+    }
 }
 
 mod sea {
@@ -118,6 +127,28 @@ mod sea {
         }
         impl ActiveModelBehavior for ActiveModel {}
     }
+}
+
+/// W9's counters for SeaORM.
+mod sea_counter {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "counters")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub hits: i64,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// W9's 5,000 rows: `k1250`..`k6249` over the seeded `k0`..`k2499`.
+fn upsert_rows() -> Vec<(String, i64)> {
+    (1_250..6_250).map(|i| (format!("k{i}"), i)).collect()
 }
 
 include!("diesel_work.rs");
@@ -372,7 +403,26 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
     match (imp, w) {
         ("orm", _) => ours_work(&ctx.db, w, n).await,
         ("sea", _) => sea_work(&ctx.sea, w, n, "postgres").await,
+        ("diesel", "W9") => diesel_upsert_pg(&mut ctx.diesel.borrow_mut()),
         ("diesel", _) => diesel_workload!(&mut *ctx.diesel.borrow_mut(), w, n, returning = true),
+        ("raw", "W9") => {
+            let rows = upsert_rows();
+            let mut tx = ctx.raw.begin().await.unwrap();
+            let mut sql = String::from("INSERT INTO counters (name, hits) VALUES ");
+            for i in 0..rows.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+            }
+            sql.push_str(" ON CONFLICT (name) DO UPDATE SET hits = EXCLUDED.hits RETURNING id, name, hits");
+            let mut q = sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql));
+            for (name, hits) in rows {
+                q = q.bind(name).bind(hits);
+            }
+            assert_eq!(q.fetch_all(&mut *tx).await.unwrap().len(), 5_000);
+            tx.rollback().await.unwrap();
+        }
         ("raw", "W1") => {
             let rows: Vec<(i64, String, Option<String>)> =
                 sqlx::query_as("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1")
@@ -531,6 +581,18 @@ async fn seeded(url: &str) -> Db {
             .map(|p| NewBComment {
                 post_id: p.id,
                 text: "Nice".into(),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    Schema::new().model::<BCounter>().sync(&db).await.unwrap();
+    BCounter::bulk_create(
+        &db,
+        (0..2_500)
+            .map(|i| NewBCounter {
+                name: format!("k{i}"),
+                hits: 0,
             })
             .collect(),
     )
@@ -767,6 +829,21 @@ async fn ours_work(db: &Db, w: &str, n: i64) {
             assert_eq!(BUser::bulk_create(&tx, rows).await.unwrap().len(), n as usize);
             tx.rollback().await.unwrap();
         }
+        "W9" => {
+            let tx = db.begin().await.unwrap();
+            let rows: Vec<NewBCounter> = upsert_rows()
+                .into_iter()
+                .map(|(name, hits)| NewBCounter { name, hits })
+                .collect();
+            let stored = BCounter::insert_many(rows)
+                .on_conflict(BCounter::NAME)
+                .do_update([BCounter::HITS])
+                .all(&tx)
+                .await
+                .unwrap();
+            assert_eq!(stored.len(), 5_000);
+            tx.rollback().await.unwrap();
+        }
         _ => {
             let mut users = BUser::find().order_by(BUser::ID).limit(100).all(db).await.unwrap();
             for u in &mut users {
@@ -843,6 +920,26 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
             }
             txn.rollback().await.unwrap();
         }
+        "W9" => {
+            use sea_orm::sea_query::OnConflict;
+            let txn = sea_db.begin().await.unwrap();
+            let rows = upsert_rows().into_iter().map(|(name, hits)| sea_counter::ActiveModel {
+                name: Set(name),
+                hits: Set(hits),
+                ..Default::default()
+            });
+            let stored = sea_counter::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::column(sea_counter::Column::Name)
+                        .update_column(sea_counter::Column::Hits)
+                        .to_owned(),
+                )
+                .exec_with_returning(&txn)
+                .await
+                .unwrap();
+            assert_eq!(stored.len(), 5_000);
+            txn.rollback().await.unwrap();
+        }
         _ => {
             let users = sea::user::Entity::find()
                 .order_by_asc(sea::user::Column::Id)
@@ -894,8 +991,12 @@ fn main() {
     }
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(11);
     if let Some(dialect) = std::env::args().nth(2) {
-        // `<rounds> mysql|sqlite`: that comparison only.
-        pick(&dialect).block_on(ours_vs_peers(&dialect, rounds));
+        // `<rounds> postgres|mysql|sqlite`: that comparison only.
+        if dialect == "postgres" {
+            pick(&dialect).block_on(postgres_all(rounds));
+        } else {
+            pick(&dialect).block_on(ours_vs_peers(&dialect, rounds));
+        }
         return;
     }
     pick("postgres").block_on(postgres_all(rounds));
@@ -905,6 +1006,29 @@ fn main() {
     if let Err(e) = draw_chart().and_then(|()| draw_peer_chart()) {
         eprintln!("chart not drawn: {e}");
     }
+}
+
+/// W9 on Diesel (PostgreSQL): `ON CONFLICT (name) DO UPDATE SET hits =
+/// excluded.hits RETURNING *`, in a transaction rolled back.
+fn diesel_upsert_pg(conn: &mut diesel::PgConnection) {
+    use diesel::upsert::excluded;
+    use dsl::counters;
+    let rows = upsert_rows();
+    let new: Vec<dsl::NewDCounter<'_>> = rows
+        .iter()
+        .map(|(name, hits)| dsl::NewDCounter { name, hits: *hits })
+        .collect();
+    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        let stored: Vec<dsl::DCounter> = diesel::insert_into(counters::table)
+            .values(&new)
+            .on_conflict(counters::name)
+            .do_update()
+            .set(counters::hits.eq(excluded(counters::hits)))
+            .returning(dsl::DCounter::as_returning())
+            .get_results(c)?;
+        assert_eq!(stored.len(), 5_000);
+        Err(diesel::result::Error::RollbackTransaction)
+    });
 }
 
 async fn postgres_all(rounds: usize) {
@@ -949,6 +1073,7 @@ async fn postgres_all(rounds: usize) {
         ("W5 bulk insert 100 rows", "W5", 100, 20),
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
+        ("W9 bulk upsert 5,000 rows, half conflicting", "W9", 5_000, 2),
     ] {
         let r = run(&ctx, rounds, iters, &mut rng, w, n, label).await;
         println!(

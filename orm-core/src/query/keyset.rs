@@ -412,8 +412,43 @@ fn fingerprint(table: &str, keys: &[Key]) -> String {
 }
 
 fn encode(print: &str, values: &[Value]) -> Cursor {
-    let body = serde_json::json!({ "k": print, "v": values.iter().map(value_json).collect::<Vec<_>>() });
-    Cursor(base64url::encode(body.to_string().as_bytes()))
+    // `{"k": print, "v": [[tag, value], ..]}`, written straight into one
+    // string (a page makes two cursors: no JSON tree for them).
+    let mut body = String::with_capacity(32 + 24 * values.len());
+    body.push_str("{\"k\":\"");
+    body.push_str(print);
+    body.push_str("\",\"v\":[");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        write_value_json(v, &mut body);
+    }
+    body.push_str("]}");
+    Cursor(base64url::encode(body.as_bytes()))
+}
+
+/// [`value_json`]'s text, without building the JSON value for the common
+/// scalars (integers and text).
+fn write_value_json(v: &Value, out: &mut String) {
+    use std::fmt::Write;
+    match v {
+        Value::I16(n) => {
+            let _ = write!(out, "[\"i16\",{n}]");
+        }
+        Value::I32(n) => {
+            let _ = write!(out, "[\"i32\",{n}]");
+        }
+        Value::I64(n) => {
+            let _ = write!(out, "[\"i64\",{n}]");
+        }
+        Value::String(text) => {
+            out.push_str("[\"s\",");
+            out.push_str(&serde_json::Value::from(text.as_str()).to_string());
+            out.push(']');
+        }
+        other => out.push_str(&value_json(other).to_string()),
+    }
 }
 
 fn decode(cursor: &Cursor, print: &str, keys: &[Key]) -> Result<Vec<Value>> {
