@@ -330,3 +330,30 @@ dialect_tests!(
     a_null_part_matches_nothing,
     the_constraint_is_made_enforced_and_read_back
 );
+
+/// Golden SQL: the joined include's ON and the correlated EXISTS carry
+/// every key column, on each dialect.
+#[test]
+fn the_statements_name_every_key_column() {
+    let pg = [
+        r#"SELECT "ck_orders"."tenant_id", "ck_orders"."order_no", "ck_orders"."customer", "j1"."id", "j1"."tenant_id", "j1"."order_no", "j1"."sku" FROM "ck_orders" LEFT JOIN "ck_lines" AS "j1" ON "j1"."tenant_id" = "ck_orders"."tenant_id" AND "j1"."order_no" = "ck_orders"."order_no""#,
+        r#"SELECT "tenant_id", "order_no", "customer" FROM "ck_orders" WHERE EXISTS (SELECT 1 FROM "ck_lines" AS "s1" WHERE "s1"."tenant_id" = "ck_orders"."tenant_id" AND "s1"."order_no" = "ck_orders"."order_no")"#,
+        r#"SELECT "ck_lines"."id", "ck_lines"."tenant_id", "ck_lines"."order_no", "ck_lines"."sku", "j1"."tenant_id", "j1"."order_no", "j1"."customer" FROM "ck_lines" LEFT JOIN "ck_orders" AS "j1" ON "j1"."tenant_id" = "ck_lines"."tenant_id" AND "j1"."order_no" = "ck_lines"."order_no""#,
+    ];
+    for d in Dialect::all() {
+        let got = [
+            Order::find().include(Order::lines().join()).to_sql(d).sql,
+            Order::find().filter(Order::lines().exists()).to_sql(d).sql,
+            Line::find().include(Line::order().join()).to_sql(d).sql,
+        ];
+        // MariaDB and SQLite quote with backticks; the text is otherwise the same.
+        let want = pg.map(|s| {
+            if d == Dialect::Postgres {
+                s.to_owned()
+            } else {
+                s.replace('"', "`")
+            }
+        });
+        assert_eq!(got, want, "{d:?}");
+    }
+}

@@ -310,3 +310,32 @@ dialect_tests!(
     writes_set_the_scope,
     no_foreign_key_and_the_tools_agree
 );
+
+/// Golden SQL: the scope in a joined include's ON (on the target for a
+/// has-many, on the row itself for a belongs-to) and in `exists`, its
+/// value bound.
+#[test]
+fn the_statements_carry_the_scope() {
+    let pg = [
+        r#"SELECT "pm_images"."id", "pm_images"."url", "j1"."id", "j1"."body", "j1"."commentable_id", "j1"."commentable_type" FROM "pm_images" LEFT JOIN "pm_comments" AS "j1" ON "j1"."commentable_id" = "pm_images"."id" AND "j1"."commentable_type" = $1"#,
+        r#"SELECT "id", "title" FROM "pm_videos" WHERE EXISTS (SELECT 1 FROM "pm_comments" AS "s1" WHERE "s1"."commentable_id" = "pm_videos"."id" AND "s1"."commentable_type" = $1)"#,
+        r#"SELECT "pm_comments"."id", "pm_comments"."body", "pm_comments"."commentable_id", "pm_comments"."commentable_type", "j1"."id", "j1"."url" FROM "pm_comments" LEFT JOIN "pm_images" AS "j1" ON "j1"."id" = "pm_comments"."commentable_id" AND "pm_comments"."commentable_type" = $1"#,
+    ];
+    for d in Dialect::all() {
+        let st = [
+            Image::find().include(Image::comments().join()).to_sql(d),
+            Video::find().filter(Video::comments().exists()).to_sql(d),
+            Comment::find().include(Comment::image().join()).to_sql(d),
+        ];
+        let want = pg.map(|s| match d {
+            Dialect::Postgres => s.to_owned(),
+            _ => s.replace('"', "`").replace("$1", "?"),
+        });
+        assert_eq!(st.clone().map(|s| s.sql), want, "{d:?}");
+        let values: Vec<String> = st.iter().map(|s| format!("{:?}", s.params)).collect();
+        assert!(
+            values[0].contains("\"image\"") && values[1].contains("\"video\"") && values[2].contains("\"image\""),
+            "{values:?}"
+        );
+    }
+}
