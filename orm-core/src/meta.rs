@@ -182,20 +182,6 @@ impl AssocMeta {
         self.scope = scope;
         self
     }
-    /// The scope as a condition on the table that holds its columns.
-    pub(crate) fn scope_cond(&self) -> Option<crate::ast::Cond> {
-        use crate::ast::{CmpOp, Cond};
-        let parts: Vec<Cond> = self
-            .scope
-            .iter()
-            .map(|(c, v)| Cond::Cmp(c, CmpOp::Eq, Value::String((*v).to_owned())))
-            .collect();
-        match parts.len() {
-            0 => None,
-            1 => parts.into_iter().next(),
-            _ => Some(Cond::And(parts)),
-        }
-    }
     /// Whether `value_of(column)` holds every scope value (always, unscoped).
     pub(crate) fn in_scope(&self, value_of: impl Fn(&str) -> Option<Value>) -> bool {
         self.scope

@@ -130,7 +130,7 @@ pub async fn orphan<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     not_nullable::<C>(&key)?;
     let mut parts = vec![crate::runtime::key_filter(target)];
     parts.extend(key_match(&key));
-    parts.extend(assoc.meta.scope_cond());
+    parts.extend(crate::include::scope_cond(assoc.meta));
     let filter = Cond::And(parts);
     update_children::<C>(&db.__conn(), key_nulls::<C>(&key), filter).await?;
     Ok(())
@@ -149,7 +149,7 @@ pub async fn replace_children<P: Model, C: Model + Clone, E: Executor + ?Sized>(
     let key = keys(parent, &assoc)?;
     let mut others = key_match(&key);
     others.push(crate::runtime::keys_filter(targets, true));
-    others.extend(assoc.meta.scope_cond());
+    others.extend(crate::include::scope_cond(assoc.meta));
     let others = Cond::And(others);
     let run = async |tx: &crate::db::Transaction| {
         let conn = Conn::Tx(tx);

@@ -320,7 +320,7 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let mut on = assoc.child_filter();
     // A polymorphic belongs-to joins only the rows of its type.
     if m.kind == AssocKind::BelongsTo
-        && let Some(scope) = m.scope_cond()
+        && let Some(scope) = super::scope_cond(m)
     {
         let own = Cond::Qualified(parent_ref, Box::new(scope));
         on = Some(match on {

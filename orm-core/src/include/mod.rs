@@ -894,11 +894,26 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 }
 
+/// An association's scope (`scope(col = "v")`) as a condition on the
+/// table that holds its columns.
+pub(crate) fn scope_cond(m: &AssocMeta) -> Option<Cond> {
+    let parts: Vec<Cond> = m
+        .scope
+        .iter()
+        .map(|(c, v)| Cond::Cmp(c, CmpOp::Eq, Value::String((*v).to_owned())))
+        .collect();
+    match parts.len() {
+        0 => None,
+        1 => parts.into_iter().next(),
+        _ => Some(Cond::And(parts)),
+    }
+}
+
 /// The scope of a has-many/has-one: a condition on its target's rows (a
 /// belongs-to's scope is on the parent's row instead).
 pub(crate) fn target_scope(m: &AssocMeta) -> Option<Cond> {
     match m.kind {
-        AssocKind::HasMany | AssocKind::HasOne => m.scope_cond(),
+        AssocKind::HasMany | AssocKind::HasOne => scope_cond(m),
         AssocKind::BelongsTo | AssocKind::BelongsToMany => None,
     }
 }
