@@ -237,7 +237,61 @@ async fn the_keyset_statement(t: &TestDb) {
     assert_eq!(st.params.len(), 7);
 }
 
+/// A model with a default scope: archived rows are not on any page.
+#[derive(Model, Debug, Clone)]
+#[orm(table = "ks_items", timestamps = false, default_scope = Self::live)]
+struct Item {
+    id: i64,
+    rank: i64,
+    archived: bool,
+}
+
+impl Item {
+    fn live(q: Find<Self>) -> Find<Self> {
+        q.filter(Self::ARCHIVED.eq(false))
+    }
+}
+
+async fn default_scopes_apply_to_every_page(t: &TestDb) {
+    Schema::new().model::<Item>().sync(&t.db).await.unwrap();
+    for i in 0..12i64 {
+        Item::create(
+            &t.db,
+            NewItem {
+                rank: i % 4,
+                archived: i % 3 == 0,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // Walk both ways in pages of 3; the scope holds on every page.
+    let walk = async |scoped: bool| -> Vec<i64> {
+        let q = || {
+            let base = if scoped { Item::find() } else { Item::unscoped() };
+            base.order_by(Item::RANK.desc())
+        };
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = q().paginate(3).after(cursor).all(&t.db).await.unwrap();
+            seen.extend(page.items.iter().map(|i| i.id));
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return seen,
+            }
+        }
+    };
+    let all = Item::unscoped().all(&t.db).await.unwrap();
+    let mut want: Vec<&Item> = all.iter().filter(|i| !i.archived).collect();
+    want.sort_by(|a, b| b.rank.cmp(&a.rank).then(a.id.cmp(&b.id)));
+    let want: Vec<i64> = want.iter().map(|i| i.id).collect();
+    assert_eq!(walk(true).await, want);
+    assert_eq!(walk(false).await.len(), 12, "unscoped pages see every row");
+}
+
 dialect_tests!(
+    default_scopes_apply_to_every_page,
     the_keyset_statement,
     walks_forward_and_back_in_rusts_order,
     pages_stay_put_while_rows_are_written,
