@@ -10,6 +10,8 @@
 #![allow(missing_docs)]
 
 mod models;
+#[cfg(feature = "native-floors")]
+mod native;
 mod pool_setup;
 mod raw;
 
@@ -627,6 +629,68 @@ async fn main() {
         )
         .await;
         println!("{}", row("W1 select users, 10,000 rows", &s));
+        #[cfg(feature = "native-floors")]
+        {
+            let url = match dialect {
+                "postgres" => "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench",
+                _ => "mysql://root@127.0.0.1:3306/orm_bench",
+            };
+            if let Some(n) = native::Native::open(dialect, url).await {
+                let floor = tokio::sync::Mutex::new(n);
+                let client = if dialect == "postgres" {
+                    "tokio-postgres"
+                } else {
+                    "mysql_async"
+                };
+                for (n, iters) in [(1i64, 200), (10_000, 5)] {
+                    let s = compare(
+                        rounds,
+                        iters,
+                        &mut rng,
+                        || async { assert_eq!(orm_users(&db, n as u64).await.len(), n as usize) },
+                        || async { assert_eq!(floor.lock().await.users(n).await.len(), n as usize) },
+                    )
+                    .await;
+                    println!(
+                        "{}",
+                        row(&format!("native floor: W1 {n} row(s), ORM / raw {client}"), &s)
+                    );
+                    let s = compare(
+                        rounds,
+                        iters,
+                        &mut rng,
+                        || async { assert_eq!(raw.users(n).await.len(), n as usize) },
+                        || async { assert_eq!(floor.lock().await.users(n).await.len(), n as usize) },
+                    )
+                    .await;
+                    println!(
+                        "{}",
+                        row(&format!("native floor: W1 {n} row(s), raw sqlx / raw {client}"), &s)
+                    );
+                }
+                let s = compare(
+                    rounds,
+                    1,
+                    &mut rng,
+                    || async {
+                        for id in 1..=100 {
+                            assert!(BUser::find_by_pk(id * 97).one(&db).await.unwrap().is_some());
+                        }
+                    },
+                    || async {
+                        let mut f = floor.lock().await;
+                        for id in 1..=100 {
+                            assert!(f.user(id * 97).await.is_some());
+                        }
+                    },
+                )
+                .await;
+                println!(
+                    "{}",
+                    row(&format!("native floor: W3 100 find_by_pk, ORM / raw {client}"), &s)
+                );
+            }
+        }
         if dialect == "sqlite" {
             // The in-thread floor, in place of raw sqlx on the right.
             let floor = Floor::open();
