@@ -324,7 +324,51 @@ async fn the_constraint_is_made_enforced_and_read_back(t: &TestDb) {
     );
 }
 
+async fn association_columns_join_on_every_key_column(t: &TestDb) {
+    setup(t).await;
+    // A to-one join: the lines of bob's order only, not of order number 1 in another tenant.
+    let of = |customer: &'static str| {
+        Line::find()
+            .filter(Line::order().col(Order::CUSTOMER).eq(customer))
+            .order_by(Line::SKU.asc())
+    };
+    let bob: Vec<String> = of("bob").all(&t.db).await.unwrap().into_iter().map(|l| l.sku).collect();
+    assert_eq!(bob, ["c"]);
+    let cy: Vec<String> = of("cy").all(&t.db).await.unwrap().into_iter().map(|l| l.sku).collect();
+    assert_eq!(cy, ["d"]);
+    // Ordered by the owner's column through the join.
+    let by_owner: Vec<String> = Line::find()
+        .order_by(Line::order().col(Order::CUSTOMER).desc())
+        .order_by(Line::SKU.asc())
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.sku)
+        .collect();
+    assert_eq!(by_owner, ["d", "c", "a", "b"]);
+    // A to-many condition is an EXISTS correlated on both columns.
+    let with_d = Order::find()
+        .filter(Order::lines().col(Line::SKU).eq("d"))
+        .all(&t.db)
+        .await
+        .unwrap();
+    let keys: Vec<(i64, i64)> = with_d.iter().map(|o| (o.tenant_id, o.order_no)).collect();
+    assert_eq!(keys, [(2, 1)]);
+    // Ordered by a to-many column: each order's greatest line sku.
+    let by_last_line: Vec<String> = Order::find()
+        .order_by(Order::lines().col(Line::SKU).desc())
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.customer)
+        .collect();
+    assert_eq!(by_last_line, ["cy", "bob", "ann"]);
+}
+
 dialect_tests!(
+    association_columns_join_on_every_key_column,
     includes_match_every_key_column,
     association_methods_set_both_columns,
     a_null_part_matches_nothing,

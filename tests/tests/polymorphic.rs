@@ -304,7 +304,48 @@ async fn no_foreign_key_and_the_tools_agree(t: &TestDb) {
     );
 }
 
+async fn association_columns_see_the_scope(t: &TestDb) {
+    let (image, video) = setup(t).await;
+    // "Some comment says v1": the video (same key as the image) has it, the image does not.
+    let images = Image::find()
+        .filter(Image::comments().col(Comment::BODY).eq("v1"))
+        .count(&t.db)
+        .await
+        .unwrap();
+    let videos = Video::find()
+        .filter(Video::comments().col(Comment::BODY).eq("v1"))
+        .count(&t.db)
+        .await
+        .unwrap();
+    assert_eq!((images, videos), (0, 1));
+    // A to-one join from the belongs-to side: only image comments reach an image's url.
+    let on_png: Vec<String> = Comment::find()
+        .filter(Comment::image().col(Image::URL).eq("a.png"))
+        .order_by(Comment::BODY.asc())
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
+    assert_eq!(on_png, ["i1", "i2"]);
+    // `exists` and a required include from the belongs-to side follow the type column.
+    let with_image = Comment::find()
+        .filter(Comment::image().exists())
+        .count(&t.db)
+        .await
+        .unwrap();
+    let with_video = Comment::find()
+        .include(Comment::video().required())
+        .count(&t.db)
+        .await
+        .unwrap();
+    assert_eq!((with_image, with_video), (2, 1));
+    let _ = (image, video);
+}
+
 dialect_tests!(
+    association_columns_see_the_scope,
     the_scope_filters_every_read,
     the_belongs_to_side_follows_the_type_column,
     writes_set_the_scope,

@@ -137,6 +137,20 @@ fn visible(target: &ModelMeta, scope: Option<Box<Cond>>) -> Option<Cond> {
     }
 }
 
+/// A join's ON for a polymorphic belongs-to: only the parent rows of its
+/// type (`parent.commentable_type = 'image'`) join.
+fn with_own_scope(on: Option<Cond>, m: &AssocMeta, parent_ref: &'static str) -> Option<Cond> {
+    let scope = match m.kind {
+        AssocKind::BelongsTo => super::scope_cond(m),
+        _ => None,
+    };
+    match (on, scope) {
+        (on, None) => on,
+        (None, Some(s)) => Some(Cond::Qualified(parent_ref, Box::new(s))),
+        (Some(f), Some(s)) => Some(Cond::And(vec![f, Cond::Qualified(parent_ref, Box::new(s))])),
+    }
+}
+
 /// A join's ON with a composite key's other columns
 /// (`target.b = parent.b ..`, the target's columns unqualified: the ON is
 /// rendered with the target's alias).
@@ -215,7 +229,11 @@ pub(crate) fn resolve_via(s: &mut Select, parent: &'static ModelMeta, parent_ref
             left: (alias, target_col),
             right: (parent_ref, parent_col),
             outer: true,
-            on: and_key_parts(visible(target, scope.map(Box::new)), &pairs, parent_ref),
+            on: and_key_parts(
+                with_own_scope(visible(target, scope.map(Box::new)), a, parent_ref),
+                &pairs,
+                parent_ref,
+            ),
         });
     }
     qualify_parent(s, parent_ref);
@@ -317,17 +335,7 @@ pub(crate) fn plan_join<P: Model, C: Model + Clone>(
     let m = assoc.meta;
     let alias = plan.aliases.take()?;
     let outer = in_outer || !assoc.required;
-    let mut on = assoc.child_filter();
-    // A polymorphic belongs-to joins only the rows of its type.
-    if m.kind == AssocKind::BelongsTo
-        && let Some(scope) = super::scope_cond(m)
-    {
-        let own = Cond::Qualified(parent_ref, Box::new(scope));
-        on = Some(match on {
-            Some(f) => Cond::And(vec![f, own]),
-            None => own,
-        });
-    }
+    let on = with_own_scope(assoc.child_filter(), m, parent_ref);
     let to_many = matches!(m.kind, AssocKind::HasMany | AssocKind::BelongsToMany);
     if m.kind != AssocKind::BelongsTo {
         plan.repeating += 1;

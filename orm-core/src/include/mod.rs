@@ -890,7 +890,12 @@ impl<P: Model, C: Model + Clone> Assoc<P, C> {
     }
 
     fn exists_cond(&self) -> Cond {
-        association_exists(P::META, self.meta, self.child_filter())
+        let exists = association_exists(P::META, self.meta, self.child_filter());
+        // A polymorphic belongs-to: the row must be of the association's type too.
+        match (self.meta.kind, scope_cond(self.meta)) {
+            (AssocKind::BelongsTo, Some(own)) => Cond::And(vec![own, exists]),
+            _ => exists,
+        }
     }
 }
 
