@@ -17,78 +17,48 @@ fn opt_str(s: &Option<String>) -> TokenStream {
     }
 }
 
-/// The foreign key column: checked against the target's column constants
-/// when it lives on the target, so a misspelt key is a compile error there.
-fn foreign_key_expr(m: &Model<'_>, f: &Field<'_>, a: &crate::ir::Assoc<'_>) -> TokenStream {
-    let _ = f;
+/// The column of field `name` that an association reads or writes: on the
+/// target for a has-many/has-one (its `HasField` constant, so a misspelt
+/// field is a compile error at `span`), else this model's own column (a
+/// belongs-to's key or type column; a join table's column as written).
+fn column_expr(m: &Model<'_>, a: &crate::ir::Assoc<'_>, name: &str, span: proc_macro2::Span) -> TokenStream {
+    let orm = &m.krate;
     match a.kind {
         AssocKind::HasOne | AssocKind::HasMany => {
-            let target = respan(a.target, a.fk_span);
-            let orm = &m.krate;
-            let name = field_name_type(&a.foreign_key, &quote!(#orm::__private));
-            quote_spanned!(a.fk_span=> <#target as #orm::__private::HasField<#name>>::COLUMN)
+            let target = respan(a.target, span);
+            let field = field_name_type(name, &quote!(#orm::__private));
+            quote_spanned!(span=> <#target as #orm::__private::HasField<#field>>::COLUMN)
         }
         AssocKind::BelongsTo => {
             let col = m
                 .fields
                 .iter()
-                .find(|c| !c.skip && c.ident == a.foreign_key.as_str())
-                .map(|c| c.column.clone())
-                .unwrap_or_else(|| a.foreign_key.clone());
+                .find(|c| !c.skip && c.ident == name)
+                .map_or_else(|| name.to_owned(), |c| c.column.clone());
             quote!(#col)
         }
-        AssocKind::BelongsToMany => {
-            let fk = &a.foreign_key;
-            quote!(#fk)
-        }
+        AssocKind::BelongsToMany => quote!(#name),
     }
 }
 
-/// Every column of the foreign key, as [`foreign_key_expr`] finds the first.
+/// The foreign key's first column (the one `AssocMeta::foreign_key` names).
+fn foreign_key_expr(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> TokenStream {
+    column_expr(m, a, &a.foreign_key, a.fk_span)
+}
+
+/// Every column of the foreign key (several for a composite key).
 fn foreign_key_columns(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> Vec<TokenStream> {
-    let orm = &m.krate;
     a.foreign_keys
         .iter()
-        .map(|fk| match a.kind {
-            AssocKind::HasOne | AssocKind::HasMany => {
-                let target = respan(a.target, a.fk_span);
-                let name = field_name_type(fk, &quote!(#orm::__private));
-                quote_spanned!(a.fk_span=> <#target as #orm::__private::HasField<#name>>::COLUMN)
-            }
-            AssocKind::BelongsTo => {
-                let col = m
-                    .fields
-                    .iter()
-                    .find(|c| !c.skip && c.ident == fk.as_str())
-                    .map_or_else(|| fk.clone(), |c| c.column.clone());
-                quote!(#col)
-            }
-            AssocKind::BelongsToMany => quote!(#fk),
-        })
+        .map(|fk| column_expr(m, a, fk, a.fk_span))
         .collect()
 }
 
-/// A scope's columns, as [`foreign_key_expr`] finds a key's: on the target
-/// (has-many, has-one) through its `HasField` constants, else this model's.
+/// A scope's columns (`scope(commentable_type = "image")`).
 fn scope_columns(m: &Model<'_>, a: &crate::ir::Assoc<'_>) -> Vec<TokenStream> {
-    let orm = &m.krate;
     a.scope
         .iter()
-        .map(|(ident, _)| match a.kind {
-            AssocKind::HasOne | AssocKind::HasMany => {
-                let target = respan(a.target, ident.span());
-                let name = field_name_type(&ident.to_string(), &quote!(#orm::__private));
-                quote_spanned!(ident.span()=> <#target as #orm::__private::HasField<#name>>::COLUMN)
-            }
-            _ => {
-                let col = m
-                    .fields
-                    .iter()
-                    .find(|c| !c.skip && c.ident == ident)
-                    .map_or_else(|| ident.to_string(), |c| c.column.clone());
-                quote!(#col)
-            }
-        })
+        .map(|(ident, _)| column_expr(m, a, &ident.to_string(), ident.span()))
         .collect()
 }
 
@@ -137,7 +107,7 @@ pub(crate) fn metas(m: &Model<'_>) -> Vec<TokenStream> {
                 }
                 target
             });
-            let fk = foreign_key_expr(m, f, a);
+            let fk = foreign_key_expr(m, a);
             let other = &a.other_key;
             let through = match &a.through_model {
                 Some(t) => quote_spanned!(t.span()=> <#t as #orm::Model>::META.table),
