@@ -3,15 +3,33 @@
 # ports and data directories (never the machine's servers on 5432/3306):
 #   PostgreSQL primary 127.0.0.1:55432 + hot standby :55433 (streaming)
 #   MariaDB    primary 127.0.0.1:33306 + replica     :33307 (GTID)
+# With ORM_PAIR=failover, a second set for the failover tests, whose
+# replication is synchronous (PostgreSQL synchronous_standby_names, MariaDB
+# semi-sync) so that no acknowledged write can be lost when the primary dies:
+#   PostgreSQL 127.0.0.1:55442 -> :55443, MariaDB 127.0.0.1:33316 -> :33317
 # Usage: scripts/replicas.sh start|stop|status
-#        scripts/replicas.sh stop-replica|start-replica pg|mysql   (the failover tests)
+#        scripts/replicas.sh stop-replica|start-replica pg|mysql   (the replica tests)
+#        ORM_PAIR=failover scripts/replicas.sh fresh|kill-primary|promote|destroy pg|mysql
 set -euo pipefail
-ROOT="${ORM_REPLICAS_DIR:-${TMPDIR:-/tmp}/orm-replicas}"
 PG_BIN="$(pg_config --bindir)"
-PG_PRIMARY=55432
-PG_STANDBY=55433
-MY_PRIMARY=33306
-MY_REPLICA=33307
+case "${ORM_PAIR:-replicas}" in
+    failover)
+        ROOT="${TMPDIR:-/tmp}/orm-failover"
+        PG_PRIMARY=55442
+        PG_STANDBY=55443
+        MY_PRIMARY=33316
+        MY_REPLICA=33317
+        SYNC=1
+        ;;
+    *)
+        ROOT="${ORM_REPLICAS_DIR:-${TMPDIR:-/tmp}/orm-replicas}"
+        PG_PRIMARY=55432
+        PG_STANDBY=55433
+        MY_PRIMARY=33306
+        MY_REPLICA=33307
+        SYNC=0
+        ;;
+esac
 # A copy of the server binary: tools that find "the" mariadbd by its
 # executable or name (start-stop-daemon --exec, pgrep -x mariadbd, as the
 # machine's own server is managed) must not take these for it.
@@ -38,6 +56,9 @@ max_wal_senders = 5
 hot_standby = on
 fsync = off
 CONF
+        if [ "$SYNC" = 1 ]; then
+            echo "synchronous_standby_names = '*'" >> "$p/postgresql.conf"
+        fi
         echo "host replication all 127.0.0.1/32 trust" >> "$p/pg_hba.conf"
     fi
     if ! pg_isready -q -h 127.0.0.1 -p "$PG_PRIMARY"; then
@@ -46,6 +67,8 @@ CONF
     if ! [ -f "$s/PG_VERSION" ]; then
         as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres -D "$s" -R -X stream >/dev/null
         sed -i "s/^port = .*/port = $PG_STANDBY/" "$s/postgresql.conf"
+        # Promoted, the standby must not wait for a standby of its own.
+        sed -i "/^synchronous_standby_names/d" "$s/postgresql.conf"
     fi
     if ! pg_isready -q -h 127.0.0.1 -p "$PG_STANDBY"; then
         as_postgres "$PG_BIN/pg_ctl" -D "$s" -l "$ROOT/pg-standby.log" -w start >/dev/null
@@ -90,8 +113,12 @@ my_server() { # name port server_id extra...
 
 my_start() {
     mkdir -p "$ROOT"
+    local slave=()
+    if [ "$SYNC" = 1 ]; then
+        slave=(--rpl-semi-sync-slave-enabled=1)
+    fi
     my_server my-primary "$MY_PRIMARY" 1 --log-bin="$ROOT/my-primary-bin" --binlog-format=ROW
-    my_server my-replica "$MY_REPLICA" 2 --read-only --relay-log="$ROOT/my-replica-relay"
+    my_server my-replica "$MY_REPLICA" 2 --read-only --relay-log="$ROOT/my-replica-relay" "${slave[@]}"
     mariadb -uroot -h127.0.0.1 -P"$MY_PRIMARY" -e "CREATE USER IF NOT EXISTS 'repl'@'%'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
     local running
     running=$(mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -N -e "SHOW SLAVE STATUS" | wc -l)
@@ -99,6 +126,15 @@ my_start() {
         mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MY_PRIMARY, MASTER_USER='repl', MASTER_USE_GTID=slave_pos; START SLAVE;"
     else
         mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -e "START SLAVE;" || true
+    fi
+    if [ "$SYNC" = 1 ]; then
+        # Semi-sync once the replica is connected (before, a commit would
+        # wait out the timeout and fall back to asynchronous).
+        mariadb -uroot -h127.0.0.1 -P"$MY_PRIMARY" -e "SET GLOBAL rpl_semi_sync_master_enabled = 1, rpl_semi_sync_master_timeout = 60000"
+        for _ in $(seq 1 100); do
+            if mariadb -uroot -h127.0.0.1 -P"$MY_PRIMARY" -N -e "SHOW STATUS LIKE 'Rpl_semi_sync_master_status'" | grep -q "ON"; then break; fi
+            sleep 0.1
+        done
     fi
 }
 
@@ -114,7 +150,58 @@ my_stop() {
     done
 }
 
+pg_destroy() {
+    pg_stop
+    rm -rf "$ROOT/pg-primary" "$ROOT/pg-standby"
+}
+
+my_destroy() {
+    my_stop
+    rm -rf "$ROOT"/my-*
+}
+
+# The primary dies at once (no shutdown checkpoint, no goodbye to clients).
+kill_primary() {
+    case "$1" in
+        pg) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg-primary" -m immediate -w stop >/dev/null ;;
+        mysql)
+            kill -9 "$(cat "$ROOT/my-primary.pid")" 2>/dev/null || true
+            rm -f "$ROOT/my-primary.pid"
+            ;;
+    esac
+}
+
+# The standby takes writes: PostgreSQL's promotion; MariaDB's replica applies
+# what it received, stops replicating and leaves read-only mode.
+promote() {
+    case "$1" in
+        pg) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg-standby" -w promote >/dev/null ;;
+        mysql)
+            local q=(mariadb -uroot -h127.0.0.1 -P"$MY_REPLICA" -N -e)
+            for _ in $(seq 1 100); do
+                if "${q[@]}" "SHOW SLAVE STATUS\G" | grep -q "Slave has read all relay log"; then break; fi
+                sleep 0.1
+            done
+            "${q[@]}" "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0;"
+            ;;
+    esac
+}
+
 case "${1:-}" in
+    fresh)
+        case "${2:-}" in
+            pg) pg_destroy; pg_start ;;
+            mysql) my_destroy; my_start ;;
+        esac
+        ;;
+    kill-primary) kill_primary "${2:-}" ;;
+    promote) promote "${2:-}" ;;
+    destroy)
+        case "${2:-}" in
+            pg) pg_destroy ;;
+            mysql) my_destroy ;;
+        esac
+        ;;
     stop-replica)
         case "${2:-}" in
             pg) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg-standby" -m immediate -w stop >/dev/null ;;

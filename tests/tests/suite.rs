@@ -4,7 +4,8 @@
 //! where a binary per file linked them thirty times. `faults.rs`, which
 //! stops and restarts the real servers, stays a binary of its own: cargo
 //! runs test binaries one at a time, so nothing else runs while a server
-//! is down.
+//! is down. `ui.rs` (the trybuild compile-error cases) is one too, so its
+//! compile does not run beside the suite's timing-sensitive tests.
 
 mod after_commit;
 mod app_errors;
@@ -16,6 +17,7 @@ mod crud;
 mod eager;
 mod errors;
 mod expressions;
+mod failover;
 mod golden;
 mod grouping;
 mod hostile;
@@ -44,6 +46,5 @@ mod subqueries;
 mod timeouts;
 mod transactions;
 mod types;
-mod ui;
 mod validation;
 mod visibility;

@@ -22,7 +22,7 @@
 //! driver-neutral [`DbError`](crate::error::DbError).
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) mod sqlx_pool;
+pub(crate) mod pool;
 
 use crate::dialect::Statement;
 use crate::error::Result;

@@ -1,70 +1,95 @@
-//! MySQL and MariaDB through sqlx: connect (reading `max_allowed_packet`),
-//! binding (UTC times as DATETIME, UUIDs and JSON as text), decoding
-//! (unsigned and DECIMAL integers, JSON from text).
+//! MySQL and MariaDB on mysql_async: connect (session settings, reading
+//! `max_allowed_packet`, a host list whose writable member is the
+//! primary), the pool's connections, running statements (binary protocol,
+//! mysql_async's per-connection statement cache), and what errors say.
 
-use crate::dialect::SqlDialect;
-use crate::driver::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, no_array, sqlx_driver};
-use crate::driver::{ConnectOptions, Connected, Done, RowAccess};
-use crate::error::{Error, Result};
-use crate::value::Value;
-use rust_decimal::Decimal;
-use sqlx::error::BoxDynError;
-use sqlx::mysql::{MySql, MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlRow};
+use super::values::params;
+use crate::dialect::{SqlDialect, Statement};
+use crate::driver::pool::{Manage, Pool, PoolSettings, Pooled};
+use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
+use crate::error::{DbError, Error, Result, ViolationKind};
+use crate::row::RowRef;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder};
 use std::sync::Arc;
+use std::time::Duration;
+
+const SQL: &dyn SqlDialect = &super::dialect::MySql;
+
+/// Prepared statements kept per connection (mysql_async's LRU cache).
+const STATEMENT_CACHE: usize = 256;
+
+/// What every session starts with: `||` concatenates, times are UTC, text
+/// is utf8mb4 (the settings sqlx used, so stored data reads the same).
+const SESSION: &str = "SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')), time_zone='+00:00', NAMES utf8mb4";
 
 pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
-    let err = |e| sqlx_pool::connect_error(e, o.acquire_timeout);
     let url = match o.url.strip_prefix("mariadb:") {
         Some(rest) => format!("mysql:{rest}"),
         None => o.url.clone(),
     };
-    let opts: MySqlConnectOptions = url.parse().map_err(err)?;
-    let mut options = sqlx_pool::pool_options::<MySql>(o);
-    let settings = session_settings(o);
-    if !settings.is_empty() {
-        let settings = Arc::new(settings);
-        options = options.after_connect(move |conn, _| {
-            let settings = settings.clone();
-            Box::pin(async move {
-                for (mariadb, mysql) in settings.iter() {
-                    // MariaDB's variable first, then MySQL's spelling of it
-                    // (numbers of our own making, no user text).
-                    if sqlx::query(sqlx::AssertSqlSafe(mariadb.clone()))
-                        .execute(&mut *conn)
-                        .await
-                        .is_err()
-                        && let Some(mysql) = mysql
-                    {
-                        sqlx::query(sqlx::AssertSqlSafe(mysql.clone()))
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                }
-                Ok(())
-            })
-        });
-    }
-    let (pool, max_statement_bytes) = if o.lazy {
-        (options.connect_lazy_with(opts), None)
-    } else {
-        let mut probe: MySqlConnection = sqlx_pool::probe(&opts, o).await?;
-        let packet: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
-            .fetch_one(&mut probe)
-            .await
-            .map_err(err)?;
-        let _ = sqlx::Connection::close(probe).await;
-        (
-            options.connect_with(opts).await.map_err(err)?,
-            usize::try_from(packet).ok(),
-        )
+    let target = redacted(&o.url);
+    let hosts = hosts(&url).map_err(|message| Error::Connection {
+        message: format!("invalid MySQL URL {target}: {message}"),
+    })?;
+    let manager = MyManager {
+        hosts,
+        settings: session_settings(o),
+        target,
     };
+    let settings = PoolSettings {
+        max_connections: o.max_connections,
+        idle_timeout: o.idle_timeout,
+        acquire_timeout: o.acquire_timeout,
+        connect_timeout: o.connect_timeout,
+    };
+    let mut first = Vec::new();
+    let mut max_statement_bytes = None;
+    if !o.lazy {
+        let mut probe = manager.open(o.connect_timeout).await?;
+        let packet: Option<u64> = probe
+            .conn
+            .query_first("SELECT @@max_allowed_packet")
+            .await
+            .map_err(|e| error(&mut probe.broken, e))?;
+        max_statement_bytes = packet.and_then(|p| usize::try_from(p).ok());
+        first.push(probe);
+        for _ in 1..o.min_connections {
+            first.push(manager.open(o.connect_timeout).await?);
+        }
+    }
     Ok(Connected {
-        driver: Arc::new(SqlxPool::<MySql> {
-            pool,
-            acquire_timeout: o.acquire_timeout,
+        driver: Arc::new(MyPool {
+            pool: Pool::new(manager, settings, first),
         }),
         max_statement_bytes,
     })
+}
+
+/// The URL's hosts, each as mysql_async options: `mysql://u@h1:3306,h2:3306/db`
+/// lists several (the first writable one is used), a plain URL one.
+fn hosts(url: &str) -> std::result::Result<Vec<Opts>, String> {
+    let (scheme, rest) = url.split_once("://").ok_or("no scheme")?;
+    let (authority, tail) = rest.find(['/', '?']).map_or((rest, ""), |i| rest.split_at(i));
+    let (userinfo, hostlist) = match authority.rfind('@') {
+        Some(at) => (&authority[..=at], &authority[at + 1..]),
+        None => ("", authority),
+    };
+    hostlist
+        .split(',')
+        .map(|host| {
+            let one = format!("{scheme}://{userinfo}{host}{tail}");
+            let opts = Opts::from_url(&one).map_err(|e| e.to_string())?;
+            Ok(OptsBuilder::from_opts(opts)
+                .client_found_rows(true)
+                .prefer_socket(false)
+                .stmt_cache_size(STATEMENT_CACHE)
+                .into())
+        })
+        .collect()
 }
 
 /// `SET SESSION` statements for the pool's timeouts: MariaDB's form, and
@@ -86,63 +111,299 @@ fn session_settings(o: &ConnectOptions) -> Vec<(String, Option<String>)> {
     out
 }
 
-impl SqlxDb for MySql {
-    const SQL: &'static dyn SqlDialect = &super::dialect::MySql;
+/// How the pool opens and checks MySQL connections.
+struct MyManager {
+    hosts: Vec<Opts>,
+    settings: Vec<(String, Option<String>)>,
+    /// The URL without its password, for messages.
+    target: String,
+}
 
-    fn args(params: Vec<Value>) -> std::result::Result<MySqlArguments, BoxDynError> {
-        mysql_args(params)
+impl MyManager {
+    /// A connection within `limit`, or `Error::Connection` naming the
+    /// (redacted) URL and the cause.
+    async fn open(&self, limit: Duration) -> Result<MyConn> {
+        match tokio::time::timeout(limit, self.connect()).await {
+            Ok(r) => r.map_err(|e| match e {
+                Error::Connection { message } => Error::Connection {
+                    message: format!("could not connect to {}: {message}", self.target),
+                },
+                other => other,
+            }),
+            Err(_) => Err(Error::Connection {
+                message: format!("could not connect to {}: no answer within {limit:?}", self.target),
+            }),
+        }
     }
 
-    fn done(r: &sqlx::mysql::MySqlQueryResult) -> Done {
-        Done {
-            rows_affected: r.rows_affected(),
-            last_insert_id: i64::try_from(r.last_insert_id()).ok(),
+    /// One host's session, set up; with several hosts, only a writable one.
+    async fn session(&self, opts: &Opts, need_writable: bool) -> std::result::Result<Conn, String> {
+        let mut conn = Conn::new(opts.clone()).await.map_err(|e| cause(&e))?;
+        let setup = async {
+            conn.query_drop(SESSION).await?;
+            for (mariadb, mysql) in &self.settings {
+                // MariaDB's variable first, then MySQL's spelling of it
+                // (numbers of our own making, no user text).
+                if conn.query_drop(mariadb.as_str()).await.is_err()
+                    && let Some(mysql) = mysql
+                {
+                    conn.query_drop(mysql.as_str()).await?;
+                }
+            }
+            if need_writable {
+                let read_only: Option<i64> = conn.query_first("SELECT @@global.read_only").await?;
+                if read_only != Some(0) {
+                    return Ok(false);
+                }
+            }
+            Ok::<_, mysql_async::Error>(true)
+        };
+        match setup.await {
+            Ok(true) => Ok(conn),
+            Ok(false) => {
+                let _ = conn.disconnect().await;
+                Err(format!("{}:{} is read-only", opts.ip_or_hostname(), opts.tcp_port()))
+            }
+            Err(e) => Err(cause(&e)),
         }
     }
 }
 
-sqlx_driver!(MySql);
+impl Manage for MyManager {
+    type Conn = MyConn;
 
-impl RowAccess for MySqlRow {
-    common_getters!();
-
-    fn get_string(&self, idx: usize) -> Result<Option<String>> {
-        sqlx_pool::get(self, idx)
+    fn connect(&self) -> BoxFuture<'_, Result<MyConn>> {
+        Box::pin(async move {
+            let several = self.hosts.len() > 1;
+            let mut why = Vec::new();
+            for opts in &self.hosts {
+                match self.session(opts, several).await {
+                    Ok(conn) => return Ok(MyConn { conn, broken: false }),
+                    Err(e) => why.push(e),
+                }
+            }
+            Err(Error::Connection {
+                message: why.join("; "),
+            })
+        })
     }
 
-    /// Unsigned columns that fit, and integer SUMs (a DECIMAL on MySQL:
-    /// exact, or out of range).
-    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
-        let wide = sqlx_pool::get::<_, i64>(self, idx);
-        if wide.is_ok() {
-            return wide;
-        }
-        if let Ok(u) = sqlx_pool::get::<_, u64>(self, idx) {
-            match u.map(i64::try_from) {
-                None => return Ok(None),
-                Some(Ok(n)) => return Ok(Some(n)),
-                Some(Err(_)) => return wide,
-            }
-        }
-        match sqlx_pool::get::<_, Decimal>(self, idx) {
-            Ok(None) => Ok(None),
-            Ok(Some(d)) if d.fract().is_zero() => {
-                use rust_decimal::prelude::ToPrimitive;
-                d.to_i64().map(Some).ok_or(Error::OutOfRange {
-                    table: String::new(),
-                    column: String::new(),
-                })
-            }
-            _ => wide,
-        }
+    fn ping<'a>(&'a self, conn: &'a mut MyConn) -> BoxFuture<'a, bool> {
+        Box::pin(async move { conn.conn.ping().await.is_ok() })
     }
 
-    fn get_decimal(&self, idx: usize) -> Result<Option<Decimal>> {
-        sqlx_pool::get(self, idx)
+    fn is_broken(&self, conn: &MyConn) -> bool {
+        conn.broken
     }
 }
 
-// A UTC time travels as a DATETIME: sqlx sends `DateTime<Utc>` as a
-// TIMESTAMP, which the server turns into NULL outside 1970-2038.
-bind_fn!(mysql_args, MySqlArguments, utc: |t| t.naive_utc(),
-    uuid: |u| u.hyphenated().to_string(), decimal: |d| d, json: |j| j.to_string(), label: |s| s, array: |a, args| { let _ = (a, args); no_array()? });
+/// One connection, and whether it failed below the SQL level.
+struct MyConn {
+    conn: Conn,
+    broken: bool,
+}
+
+impl MyConn {
+    async fn fetch(&mut self, st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
+        let p = params(st.params)?;
+        let broken = &mut self.broken;
+        let mut rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+        while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
+            if !sink(RowRef::new(&row)) {
+                break;
+            }
+        }
+        rows.drop_result().await.map_err(|e| error(broken, e))
+    }
+
+    async fn execute(&mut self, st: Statement) -> Result<Done> {
+        let p = params(st.params)?;
+        let broken = &mut self.broken;
+        let rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+        let done = Done {
+            rows_affected: rows.affected_rows(),
+            last_insert_id: rows.last_insert_id().and_then(|n| i64::try_from(n).ok()),
+        };
+        rows.drop_result().await.map_err(|e| error(broken, e))?;
+        Ok(done)
+    }
+}
+
+/// The pool behind a `Db` on MySQL/MariaDB.
+struct MyPool {
+    pool: Pool<MyManager>,
+}
+
+/// Rows a stream's reader task hands over at a time.
+const STREAM_BUFFER: usize = 64;
+
+impl Driver for MyPool {
+    /// A pooled statement cancelled mid-way (its future dropped) closes
+    /// its connection: it may be part-way through a packet.
+    fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            conn.discard = true;
+            let r = conn.fetch(st, sink).await;
+            conn.discard = false;
+            r
+        })
+    }
+
+    fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            conn.discard = true;
+            let r = conn.execute(st).await;
+            conn.discard = false;
+            r
+        })
+    }
+
+    /// A task of its own reads the rows on a pooled connection and hands
+    /// them over a bounded channel (mysql_async's result borrows its
+    /// connection); dropping the stream stops the task, which drains the
+    /// rest of the result before the connection goes back.
+    fn stream(&self, st: Statement) -> BoxStream<'_, Result<OwnedRow>> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<OwnedRow>>(STREAM_BUFFER);
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut conn = match pool.acquire().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let r = read_into(&mut conn, st, &tx).await;
+            if let Err(e) = r {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|row| (row, rx)) }).boxed()
+    }
+
+    fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
+        Box::pin(async move {
+            let conn = self.pool.acquire().await?;
+            Ok(Box::new(MyHeld { conn, dirty: true }) as Box<dyn DriverConn>)
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.pool.close();
+        Box::pin(async {})
+    }
+}
+
+/// Send `st`'s rows down `tx` until the receiver is gone.
+async fn read_into(
+    conn: &mut Pooled<MyManager>,
+    st: Statement,
+    tx: &tokio::sync::mpsc::Sender<Result<OwnedRow>>,
+) -> Result<()> {
+    let p = params(st.params)?;
+    let c: &mut MyConn = conn;
+    let broken = &mut c.broken;
+    let mut rows = c.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+    while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
+        if tx.send(Ok(Box::new(row) as OwnedRow)).await.is_err() {
+            break;
+        }
+    }
+    rows.drop_result().await.map_err(|e| error(broken, e))
+}
+
+/// A held connection (a transaction's, or `Db::acquire`'s).
+struct MyHeld {
+    conn: Pooled<MyManager>,
+    dirty: bool,
+}
+
+impl Drop for MyHeld {
+    fn drop(&mut self) {
+        // Dropped dirty: closed (the server rolls back), not returned.
+        if self.dirty {
+            self.conn.discard = true;
+        }
+    }
+}
+
+impl DriverConn for MyHeld {
+    fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.conn.fetch(st, sink))
+    }
+
+    fn execute(&mut self, st: Statement) -> BoxFuture<'_, Result<Done>> {
+        Box::pin(self.conn.execute(st))
+    }
+
+    fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let c = &mut *self.conn;
+            let broken = &mut c.broken;
+            c.conn.query_drop(sql).await.map_err(|e| error(broken, e))
+        })
+    }
+
+    fn set_dirty(&mut self, dirty: bool) {
+        self.dirty = dirty;
+    }
+}
+
+/// Map a mysql_async error: the server's refusal through the dialect's
+/// classification (code = SQLSTATE), a parameter mysql_async refuses as
+/// `InvalidQuery`, and anything else (socket, protocol) as a lost
+/// connection, which marks the connection broken.
+fn error(broken: &mut bool, e: mysql_async::Error) -> Error {
+    use mysql_async::{DriverError, Error as E};
+    match e {
+        E::Server(s) => {
+            let kind = match s.code {
+                1022 | 1062 | 1169 | 1586 | 1859 => Some(ViolationKind::Unique),
+                1216 | 1217 | 1451 | 1452 | 1830 | 1834 => Some(ViolationKind::ForeignKey),
+                1048 | 1364 => Some(ViolationKind::NotNull),
+                3819 => Some(ViolationKind::Check),
+                4025 if s.state == "23000" => Some(ViolationKind::Check),
+                _ => None,
+            };
+            let e = crate::dialect::classify(
+                SQL,
+                DbError {
+                    code: Some(s.state),
+                    message: s.message,
+                    kind,
+                    ..DbError::default()
+                },
+            );
+            if matches!(e, Error::Connection { .. }) {
+                *broken = true;
+            }
+            e
+        }
+        E::Driver(DriverError::StmtParamsMismatch { .. } | DriverError::StmtParamsNumberExceedsLimit { .. }) => {
+            Error::InvalidQuery {
+                message: format!("could not bind a parameter: {e}"),
+            }
+        }
+        other => {
+            *broken = true;
+            Error::Connection { message: cause(&other) }
+        }
+    }
+}
+
+/// The error with its source chain.
+fn cause(e: &mysql_async::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}

@@ -1,9 +1,11 @@
-//! MySQL and MariaDB: the dialect, catalog, driver (sqlx) and migration data.
+//! MySQL and MariaDB: the dialect, catalog, driver (mysql_async) and migration data.
 
 pub(crate) mod catalog;
 pub(crate) mod dialect;
 #[cfg(feature = "mysql")]
 mod driver;
+#[cfg(feature = "mysql")]
+mod values;
 
 use super::migration::{MigrationLockKind, MigrationSupport, Scratch};
 use crate::driver::{ConnectOptions, Connected};

@@ -1,278 +1,357 @@
-//! PostgreSQL through sqlx: connect, binding (lists as typed arrays),
-//! decoding, and the constraint fields of its errors.
+//! PostgreSQL on tokio-postgres: connect (URL, session settings, probe,
+//! multi-host failover), the pool's connections with their prepared
+//! statement cache, running statements, and what its errors say.
+//!
+//! A multi-host URL (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write`)
+//! is tokio-postgres's own: each new connection tries the hosts in order
+//! and keeps the first that takes writes. When the primary dies, its pooled
+//! connections fail their next statement with `Error::Connection` and are
+//! dropped; the next connection finds the promoted host.
 
-use super::dialect::{ArrayKind, array_kind as pg_array_kind};
-use crate::dialect::SqlDialect;
-use crate::driver::sqlx_pool::{self, SqlxDb, SqlxPool, bind_fn, common_getters, sqlx_driver};
-use crate::driver::{ConnectOptions, Connected, Done, RowAccess};
-use crate::error::{DbError, Result};
-use crate::value::Value;
-use sqlx::Arguments;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgDatabaseError, PgRow, Postgres};
-use sqlx::types::Json;
+use super::values::{Param, cache_key, param_type};
+use crate::dialect::{SqlDialect, Statement};
+use crate::driver::pool::{Manage, Pool, PoolSettings, Pooled};
+use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
+use crate::error::{DbError, Error, Result, ViolationKind};
+use crate::row::RowRef;
+use foldhash::HashMap;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use std::sync::Arc;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// Prepared statements kept per connection (the oldest half is dropped
+/// when full).
+const STATEMENT_CACHE: usize = 256;
+
+const SQL: &dyn SqlDialect = &super::dialect::Postgres;
 
 pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
-    let err = |e| sqlx_pool::connect_error(e, o.acquire_timeout);
-    let opts: PgConnectOptions = o.url.parse().map_err(err)?;
+    let target = redacted(&o.url);
+    let mut config: Config = o.url.parse().map_err(|e| Error::Connection {
+        message: format!("invalid PostgreSQL URL {target}: {}", cause(&e)),
+    })?;
     // Session settings the server enforces: it cancels the statement (57014)
     // or gives up on the lock (55P03) itself.
-    let mut settings = Vec::new();
+    let mut options = config.get_options().unwrap_or_default().to_owned();
     if let Some(d) = o.statement_timeout {
-        settings.push(("statement_timeout", format!("{}ms", d.as_millis().max(1))));
+        options.push_str(&format!(" -c statement_timeout={}ms", d.as_millis().max(1)));
     }
     if let Some(d) = o.lock_timeout {
-        settings.push(("lock_timeout", format!("{}ms", d.as_millis().max(1))));
+        options.push_str(&format!(" -c lock_timeout={}ms", d.as_millis().max(1)));
     }
-    let opts = if settings.is_empty() {
-        opts
-    } else {
-        opts.options(settings)
+    if !options.is_empty() {
+        config.options(options.trim_start());
+    }
+    let manager = PgManager { config, target };
+    let settings = PoolSettings {
+        max_connections: o.max_connections,
+        idle_timeout: o.idle_timeout,
+        acquire_timeout: o.acquire_timeout,
+        connect_timeout: o.connect_timeout,
     };
-    let options = sqlx_pool::pool_options::<Postgres>(o);
-    let pool = if o.lazy {
-        options.connect_lazy_with(opts)
-    } else {
-        let probe: PgConnection = sqlx_pool::probe(&opts, o).await?;
-        let _ = sqlx::Connection::close(probe).await;
-        options.connect_with(opts).await.map_err(err)?
-    };
+    let mut first = Vec::new();
+    if !o.lazy {
+        // One connection of our own first, within `connect_timeout`, so a
+        // bad URL or a server that is down says why at once.
+        for _ in 0..o.min_connections.max(1) {
+            first.push(manager.open(o.connect_timeout).await?);
+        }
+    }
     Ok(Connected {
-        driver: Arc::new(SqlxPool::<Postgres> {
-            pool,
-            acquire_timeout: o.acquire_timeout,
+        driver: Arc::new(PgPool {
+            pool: Pool::new(manager, settings, first),
         }),
         max_statement_bytes: None,
     })
 }
 
-impl SqlxDb for Postgres {
-    const SQL: &'static dyn SqlDialect = &super::dialect::Postgres;
+/// How the pool opens and checks PostgreSQL connections.
+pub(super) struct PgManager {
+    config: Config,
+    /// The URL without its password, for messages.
+    target: String,
+}
 
-    fn args(params: Vec<Value>) -> std::result::Result<PgArguments, BoxDynError> {
-        pg_args(params)
+impl PgManager {
+    /// A connection within `limit`, or `Error::Connection` naming the
+    /// (redacted) URL and the cause.
+    async fn open(&self, limit: std::time::Duration) -> Result<PgConn> {
+        match tokio::time::timeout(limit, self.connect()).await {
+            Ok(r) => r.map_err(|e| match e {
+                Error::Connection { message } => Error::Connection {
+                    message: format!("could not connect to {}: {message}", self.target),
+                },
+                other => other,
+            }),
+            Err(_) => Err(Error::Connection {
+                message: format!("could not connect to {}: no answer within {limit:?}", self.target),
+            }),
+        }
+    }
+}
+
+impl Manage for PgManager {
+    type Conn = PgConn;
+
+    fn connect(&self) -> BoxFuture<'_, Result<PgConn>> {
+        Box::pin(async move {
+            let (client, connection) = self
+                .config
+                .connect(NoTls)
+                .await
+                .map_err(|e| Error::Connection { message: cause(&e) })?;
+            // The socket's reader and writer; it ends when the client is
+            // dropped (a Terminate is sent) or the server goes away.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(PgConn {
+                client,
+                statements: HashMap::default(),
+            })
+        })
     }
 
-    /// sqlx caches a prepared statement by its text, with the parameter
-    /// types of the first values it was prepared with, and binds later
-    /// values in those types: `CAST(? AS TEXT)` bound 7, then 2.5, read
-    /// the float's bits as an integer. The types go into the text (a
-    /// trailing comment), so each combination is its own statement.
-    fn statement_text(mut sql: String, params: &[Value]) -> String {
-        if params.is_empty() {
-            return sql;
-        }
-        sql.push_str("\n/* orm:");
-        for v in params {
-            type_letters(v, &mut sql);
-        }
-        sql.push_str(" */");
-        sql
+    fn ping<'a>(&'a self, conn: &'a mut PgConn) -> BoxFuture<'a, bool> {
+        Box::pin(async move { conn.client.batch_execute("").await.is_ok() })
     }
 
-    fn done(r: &sqlx::postgres::PgQueryResult) -> Done {
-        Done {
-            rows_affected: r.rows_affected(),
+    fn is_broken(&self, conn: &PgConn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// One connection and its prepared statements.
+pub(super) struct PgConn {
+    client: Client,
+    statements: HashMap<String, tokio_postgres::Statement>,
+}
+
+impl PgConn {
+    /// The statement prepared for `st`'s text and parameter types.
+    async fn prepare(&mut self, st: &mut Statement) -> Result<tokio_postgres::Statement> {
+        let sql_len = st.sql.len();
+        cache_key(&mut st.sql, &st.params);
+        if let Some(prepared) = self.statements.get(st.sql.as_str()) {
+            return Ok(prepared.clone());
+        }
+        let types: Vec<_> = st.params.iter().map(param_type).collect();
+        let prepared = self
+            .client
+            .prepare_typed(&st.sql[..sql_len], &types)
+            .await
+            .map_err(error)?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            let drop: Vec<String> = self.statements.keys().take(STATEMENT_CACHE / 2).cloned().collect();
+            for key in drop {
+                self.statements.remove(&key);
+            }
+        }
+        self.statements.insert(std::mem::take(&mut st.sql), prepared.clone());
+        Ok(prepared)
+    }
+
+    async fn fetch(&mut self, mut st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
+        let prepared = self.prepare(&mut st).await?;
+        let rows = self
+            .client
+            .query_raw(&prepared, params(&st.params))
+            .await
+            .map_err(error)?;
+        futures_util::pin_mut!(rows);
+        while let Some(row) = rows.try_next().await.map_err(error)? {
+            if !sink(RowRef::new(&row)) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, mut st: Statement) -> Result<Done> {
+        let prepared = self.prepare(&mut st).await?;
+        let n = self
+            .client
+            .execute_raw(&prepared, params(&st.params))
+            .await
+            .map_err(error)?;
+        Ok(Done {
+            rows_affected: n,
             last_insert_id: None,
-        }
+        })
+    }
+}
+
+fn params(values: &[crate::value::Value]) -> impl ExactSizeIterator<Item = Param<'_>> {
+    values.iter().map(Param)
+}
+
+/// The pool behind a `Db` on PostgreSQL.
+struct PgPool {
+    pool: Pool<PgManager>,
+}
+
+/// A failed statement on a pooled connection: a connection the client
+/// saw close is not returned to the pool.
+fn settle<T>(conn: &mut Pooled<PgManager>, r: Result<T>) -> Result<T> {
+    if r.is_err() && conn.client.is_closed() {
+        conn.discard = true;
+    }
+    r
+}
+
+impl Driver for PgPool {
+    fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let r = conn.fetch(st, sink).await;
+            settle(&mut conn, r)
+        })
     }
 
-    /// The table, constraint, column and detail PostgreSQL reports.
-    fn error_fields(err: &dyn sqlx::error::DatabaseError, out: &mut DbError) {
-        if let Some(pg) = err.try_downcast_ref::<PgDatabaseError>() {
-            out.table = pg.table().map(str::to_owned);
-            out.constraint = pg.constraint().map(str::to_owned);
-            out.column = pg.column().map(str::to_owned);
-            out.detail = pg.detail().map(str::to_owned);
+    fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let r = conn.execute(st).await;
+            settle(&mut conn, r)
+        })
+    }
+
+    fn stream(&self, mut st: Statement) -> BoxStream<'_, Result<OwnedRow>> {
+        let open = async move {
+            let mut conn = self.pool.acquire().await?;
+            let prepared = conn.prepare(&mut st).await;
+            let prepared = settle(&mut conn, prepared)?;
+            let rows = conn
+                .client
+                .query_raw(&prepared, params(&st.params))
+                .await
+                .map_err(error);
+            let rows = settle(&mut conn, rows)?;
+            Ok((conn, Box::pin(rows)))
+        };
+        futures_util::stream::once(open)
+            .map_ok(|(conn, rows)| {
+                futures_util::stream::unfold((conn, rows), |(mut conn, mut rows)| async move {
+                    match rows.next().await? {
+                        Ok(row) => Some((Ok(Box::new(row) as OwnedRow), (conn, rows))),
+                        Err(e) => {
+                            let r = settle(&mut conn, Err(error(e)));
+                            Some((r, (conn, rows)))
+                        }
+                    }
+                })
+            })
+            .try_flatten()
+            .boxed()
+    }
+
+    fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
+        Box::pin(async move {
+            let conn = self.pool.acquire().await?;
+            Ok(Box::new(PgHeld { conn, dirty: true }) as Box<dyn DriverConn>)
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.pool.close();
+        Box::pin(async {})
+    }
+}
+
+/// A held connection (a transaction's, or `Db::acquire`'s).
+struct PgHeld {
+    conn: Pooled<PgManager>,
+    dirty: bool,
+}
+
+impl Drop for PgHeld {
+    fn drop(&mut self) {
+        // Dropped dirty: closed (the server rolls back), not returned.
+        if self.dirty {
+            self.conn.discard = true;
         }
     }
 }
 
-sqlx_driver!(Postgres);
-
-impl RowAccess for PgRow {
-    common_getters!();
-
-    /// Text, and the label of a native enum column (`CREATE TYPE .. AS
-    /// ENUM`, which sqlx's `String` does not accept: its value is its label).
-    #[inline]
-    fn get_string(&self, idx: usize) -> Result<Option<String>> {
-        match sqlx_pool::get::<_, String>(self, idx) {
-            Ok(text) => Ok(text),
-            Err(e) => enum_label(self, idx).unwrap_or(Err(e)),
-        }
+impl DriverConn for PgHeld {
+    fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let r = self.conn.fetch(st, sink).await;
+            settle(&mut self.conn, r)
+        })
     }
 
-    /// `INT`/`SMALLINT` columns (raw SQL, aggregates) widen.
-    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
-        let wide = sqlx_pool::get::<_, i64>(self, idx);
-        if wide.is_ok() {
-            return wide;
-        }
-        sqlx_pool::get::<_, i32>(self, idx)
-            .map(|n| n.map(i64::from))
-            .or_else(|_| sqlx_pool::get::<_, i16>(self, idx).map(|n| n.map(i64::from)))
-            .or(wide)
+    fn execute(&mut self, st: Statement) -> BoxFuture<'_, Result<Done>> {
+        Box::pin(async move {
+            let r = self.conn.execute(st).await;
+            settle(&mut self.conn, r)
+        })
     }
 
-    fn get_uuid(&self, idx: usize) -> Result<Option<uuid::Uuid>> {
-        sqlx_pool::get(self, idx)
+    fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let r = self.conn.client.batch_execute(sql).await.map_err(error);
+            settle(&mut self.conn, r)
+        })
     }
 
-    fn get_decimal(&self, idx: usize) -> Result<Option<rust_decimal::Decimal>> {
-        sqlx_pool::get(self, idx)
-    }
-
-    fn get_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
-        sqlx_pool::get::<_, Json<serde_json::Value>>(self, idx).map(|j| j.map(|j| j.0))
+    fn set_dirty(&mut self, dirty: bool) {
+        self.dirty = dirty;
     }
 }
 
-/// Collect the values `pick` accepts into one array argument.
-fn pg_add<T>(
-    args: &mut PgArguments,
-    values: Vec<Value>,
-    pick: fn(Value) -> Option<T>,
-) -> std::result::Result<(), BoxDynError>
-where
-    Vec<T>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
-{
-    args.add(values.into_iter().filter_map(pick).collect::<Vec<T>>())
-}
-
-/// A list as one typed array parameter (`= ANY($1)`).
-fn pg_array(args: &mut PgArguments, values: Vec<Value>) -> std::result::Result<(), BoxDynError> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-    match pg_array_kind(&values) {
-        Some(ArrayKind::I64) => pg_add(args, values, |v| v.as_i64()),
-        Some(ArrayKind::F64) => pg_add(args, values, |v| match v {
-            Value::F32(f) => Some(f64::from(f)),
-            Value::F64(f) => Some(f),
+/// Map a tokio-postgres error: the server's refusal through the dialect's
+/// classification of its SQLSTATE, a parameter the client could not encode
+/// as `InvalidQuery`, and anything else (socket, protocol) as a lost
+/// connection.
+fn error(e: tokio_postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        let kind = match code {
+            "23505" => Some(ViolationKind::Unique),
+            "23503" => Some(ViolationKind::ForeignKey),
+            "23502" => Some(ViolationKind::NotNull),
+            "23514" => Some(ViolationKind::Check),
             _ => None,
-        }),
-        Some(ArrayKind::Bool) => pg_add(args, values, |v| match v {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        }),
-        Some(ArrayKind::Text) => pg_add(args, values, |v| match v {
-            Value::String(s) => Some(s),
-            Value::Str(s) => Some(s.to_owned()),
-            _ => None,
-        }),
-        Some(ArrayKind::Uuid) => pg_add(args, values, |v| match v {
-            Value::Uuid(u) => Some(u),
-            _ => None,
-        }),
-        Some(ArrayKind::Bytes) => pg_add(args, values, |v| match v {
-            Value::Bytes(b) => Some(b),
-            _ => None,
-        }),
-        Some(ArrayKind::TimestampTz) => pg_add::<DateTime<Utc>>(args, values, |v| match v {
-            Value::DateTimeUtc(t) => Some(t),
-            _ => None,
-        }),
-        Some(ArrayKind::Timestamp) => pg_add::<NaiveDateTime>(args, values, |v| match v {
-            Value::DateTime(t) => Some(t),
-            _ => None,
-        }),
-        Some(ArrayKind::Date) => pg_add::<NaiveDate>(args, values, |v| match v {
-            Value::Date(t) => Some(t),
-            _ => None,
-        }),
-        Some(ArrayKind::Time) => pg_add::<NaiveTime>(args, values, |v| match v {
-            Value::Time(t) => Some(t),
-            _ => None,
-        }),
-        Some(ArrayKind::Decimal) => pg_add(args, values, |v| match v {
-            Value::Decimal(d) => Some(d),
-            _ => None,
-        }),
-        None => Err("a list of mixed or unsupported types cannot be bound as an array".into()),
+        };
+        return crate::dialect::classify(
+            SQL,
+            DbError {
+                code: Some(code.to_owned()),
+                message: db.message().to_owned(),
+                kind,
+                table: db.table().map(str::to_owned),
+                constraint: db.constraint().map(str::to_owned),
+                column: db.column().map(str::to_owned),
+                detail: db.detail().map(str::to_owned),
+            },
+        );
     }
-}
-
-bind_fn!(pg_args, PgArguments, utc: |t| t,
-    uuid: |u| u, decimal: |d| d, json: |j| Json(j), label: |s| Label(s), array: |a, args| pg_array(args, a)?);
-
-/// One letter per PostgreSQL parameter type a value is bound as (a NULL
-/// as its column's type; an array as `a` and its elements' letter).
-fn type_letters(v: &Value, out: &mut String) {
-    use crate::value::SqlType;
-    let letter = |ty: SqlType| match ty {
-        SqlType::SmallInt => 'h',
-        SqlType::Int => 'i',
-        SqlType::BigInt => 'l',
-        SqlType::Real => 'f',
-        SqlType::Double => 'd',
-        SqlType::Bool => 'b',
-        SqlType::Bytes => 'y',
-        SqlType::TimestampTz => 'z',
-        SqlType::Timestamp => 't',
-        SqlType::Date => 'D',
-        SqlType::Time => 'T',
-        SqlType::Uuid => 'u',
-        SqlType::Json => 'j',
-        SqlType::Decimal => 'n',
-        SqlType::Text | SqlType::Varchar(_) | SqlType::Enum(_) => 's',
-    };
-    if let Value::Array(items) = v {
-        out.push('a');
-        return match items.first() {
-            Some(first) => type_letters(first, out),
-            None => out.push('s'),
+    let text = cause(&e);
+    if text.starts_with("error serializing parameter") {
+        return Error::InvalidQuery {
+            message: format!("could not bind a parameter: {text}"),
         };
     }
-    out.push(match v {
-        Value::Null(ty) => letter(*ty),
-        Value::Bool(_) => 'b',
-        Value::I16(_) => 'h',
-        Value::I32(_) => 'i',
-        Value::I64(_) => 'l',
-        Value::F32(_) => 'f',
-        Value::F64(_) => 'd',
-        Value::String(_) => 's',
-        Value::Str(_) => 'e',
-        Value::Bytes(_) => 'y',
-        Value::DateTimeUtc(_) => 'z',
-        Value::DateTime(_) => 't',
-        Value::Date(_) => 'D',
-        Value::Time(_) => 'T',
-        Value::Uuid(_) => 'u',
-        Value::Json(_) => 'j',
-        Value::Decimal(_) => 'n',
-        Value::Array(_) => 'a',
-    });
+    Error::Connection { message: text }
 }
 
-/// A native enum column's label, where sqlx's `String` refused the type.
-#[cold]
-fn enum_label(row: &PgRow, idx: usize) -> Option<Result<Option<String>>> {
-    use sqlx::{Column, Row, TypeInfo};
-    let ty = row.columns().get(idx)?.type_info();
-    let label = matches!(ty.kind(), sqlx::postgres::PgTypeKind::Enum(_)) && !ty.name().ends_with("[]");
-    label.then(|| {
-        row.try_get_unchecked::<Option<String>, usize>(idx)
-            .map_err(sqlx_pool::decode_error)
-    })
-}
-
-/// A `DbEnum` label, sent with its type left to the server: the column's
-/// own (a native enum type, or text), as an untyped literal would be.
-struct Label(&'static str);
-
-impl sqlx::Type<sqlx::Postgres> for Label {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
+/// The error with its source chain (a server's refusal in its own words).
+fn cause(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
     }
-}
-
-impl sqlx::Encode<'_, sqlx::Postgres> for Label {
-    fn encode_by_ref(
-        &self,
-        buf: &mut sqlx::postgres::PgArgumentBuffer,
-    ) -> std::result::Result<sqlx::encode::IsNull, BoxDynError> {
-        buf.extend_from_slice(self.0.as_bytes());
-        Ok(sqlx::encode::IsNull::No)
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
     }
+    text
 }

@@ -1,9 +1,11 @@
-//! PostgreSQL: its dialect, catalog, driver (sqlx) and migration data.
+//! PostgreSQL: its dialect, catalog, driver (tokio-postgres) and migration data.
 
 pub(crate) mod catalog;
 pub(crate) mod dialect;
 #[cfg(feature = "postgres")]
 mod driver;
+#[cfg(feature = "postgres")]
+mod values;
 
 use super::migration::{MigrationLockKind, MigrationSupport, Scratch};
 use crate::driver::{ConnectOptions, Connected};

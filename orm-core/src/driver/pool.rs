@@ -1,0 +1,211 @@
+//! The connection pool of the server drivers (PostgreSQL, MySQL/MariaDB).
+//!
+//! No background task: a semaphore bounds the connections handed out, idle
+//! ones wait in a LIFO stack (the warmest first), and every check happens
+//! when a connection is taken, so nothing runs while the pool is unused:
+//!
+//! - older than [`MAX_LIFETIME`], or idle past the idle timeout: closed,
+//!   another taken;
+//! - broken (the client saw its socket close): closed, another taken;
+//! - idle for longer than [`PING_IF_IDLE_FOR`]: pinged first, and replaced
+//!   if the ping fails.
+//!
+//! A connection is opened when no idle one is left, bounded by the connect
+//! timeout and what is left of the acquire timeout. A server that refuses
+//! (down, or at its connection limit) is reported at once as
+//! [`Error::Connection`] with its words, not after a wait.
+//!
+//! A [`Pooled`] connection goes back to the stack when dropped, unless it
+//! was marked for discarding (a transaction dropped mid-way: closing it is
+//! how the server learns to roll back) or its client is broken.
+
+use super::PING_IF_IDLE_FOR;
+use crate::error::{Error, Result};
+use futures_util::future::BoxFuture;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Connections older than this are replaced when next taken.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// How one database's connections are opened and checked.
+pub(crate) trait Manage: Send + Sync + 'static {
+    /// One open connection.
+    type Conn: Send + 'static;
+    /// Open a connection; a failure is [`Error::Connection`] with the cause.
+    fn connect(&self) -> BoxFuture<'_, Result<Self::Conn>>;
+    /// A round trip that proves the connection still works.
+    fn ping<'a>(&'a self, conn: &'a mut Self::Conn) -> BoxFuture<'a, bool>;
+    /// Whether the client already knows the connection is gone.
+    fn is_broken(&self, conn: &Self::Conn) -> bool;
+}
+
+/// Pool sizes and timeouts (from `DbBuilder`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolSettings {
+    pub max_connections: u32,
+    pub idle_timeout: Option<Duration>,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+struct Idle<C> {
+    conn: C,
+    created: Instant,
+    since: Instant,
+}
+
+struct Inner<M: Manage> {
+    manager: M,
+    settings: PoolSettings,
+    idle: Mutex<Vec<Idle<M::Conn>>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A pool of one database's connections.
+pub(crate) struct Pool<M: Manage> {
+    inner: Arc<Inner<M>>,
+}
+
+impl<M: Manage> Clone for Pool<M> {
+    fn clone(&self) -> Self {
+        Pool {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// A connection taken from the pool; dereferences to the connection.
+pub(crate) struct Pooled<M: Manage> {
+    conn: Option<M::Conn>,
+    created: Instant,
+    inner: Arc<Inner<M>>,
+    _permit: OwnedSemaphorePermit,
+    /// Close the connection on drop instead of returning it.
+    pub discard: bool,
+}
+
+impl<M: Manage> std::ops::Deref for Pooled<M> {
+    type Target = M::Conn;
+    fn deref(&self) -> &M::Conn {
+        self.conn.as_ref().expect("held until drop")
+    }
+}
+
+impl<M: Manage> std::ops::DerefMut for Pooled<M> {
+    fn deref_mut(&mut self) -> &mut M::Conn {
+        self.conn.as_mut().expect("held until drop")
+    }
+}
+
+impl<M: Manage> Drop for Pooled<M> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if self.discard || self.inner.permits.is_closed() || self.inner.manager.is_broken(&conn) {
+            return;
+        }
+        let idle = Idle {
+            conn,
+            created: self.created,
+            since: Instant::now(),
+        };
+        if let Ok(mut stack) = self.inner.idle.lock() {
+            stack.push(idle);
+        }
+    }
+}
+
+impl<M: Manage> Pool<M> {
+    /// A pool holding `first` (the probe connection), if any.
+    pub fn new(manager: M, settings: PoolSettings, first: Vec<M::Conn>) -> Self {
+        let now = Instant::now();
+        let idle = first
+            .into_iter()
+            .map(|conn| Idle {
+                conn,
+                created: now,
+                since: now,
+            })
+            .collect();
+        Pool {
+            inner: Arc::new(Inner {
+                manager,
+                settings,
+                idle: Mutex::new(idle),
+                permits: Arc::new(Semaphore::new(settings.max_connections.max(1) as usize)),
+            }),
+        }
+    }
+
+    /// A connection: an idle one that passes the checks, or a new one.
+    pub async fn acquire(&self) -> Result<Pooled<M>> {
+        let started = Instant::now();
+        let s = self.inner.settings;
+        let permit = match tokio::time::timeout(s.acquire_timeout, self.inner.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => {
+                return Err(Error::Connection {
+                    message: "the pool is closed".into(),
+                });
+            }
+            Err(_) => {
+                return Err(Error::PoolTimeout {
+                    waited: s.acquire_timeout,
+                });
+            }
+        };
+        while let Some(mut idle) = self.pop() {
+            let expired = idle.created.elapsed() > MAX_LIFETIME
+                || s.idle_timeout.is_some_and(|t| idle.since.elapsed() > t)
+                || self.inner.manager.is_broken(&idle.conn);
+            if expired {
+                continue;
+            }
+            if idle.since.elapsed() > PING_IF_IDLE_FOR && !self.inner.manager.ping(&mut idle.conn).await {
+                continue;
+            }
+            return Ok(self.pooled(idle.conn, idle.created, permit));
+        }
+        let left = s.acquire_timeout.saturating_sub(started.elapsed());
+        let limit = s.connect_timeout.min(left);
+        match tokio::time::timeout(limit, self.inner.manager.connect()).await {
+            Ok(Ok(conn)) => Ok(self.pooled(conn, Instant::now(), permit)),
+            Ok(Err(Error::Connection { message })) => Err(Error::Connection {
+                message: format!("no pooled connection: the server refuses new ones: {message}"),
+            }),
+            Ok(Err(other)) => Err(other),
+            Err(_) if limit < s.connect_timeout => Err(Error::PoolTimeout {
+                waited: s.acquire_timeout,
+            }),
+            Err(_) => Err(Error::Connection {
+                message: format!("no pooled connection: no answer within {:?}", s.connect_timeout),
+            }),
+        }
+    }
+
+    /// Close the idle connections and refuse new acquires; connections in
+    /// use close when dropped.
+    pub fn close(&self) {
+        self.inner.permits.close();
+        let idle = match self.inner.idle.lock() {
+            Ok(mut stack) => std::mem::take(&mut *stack),
+            Err(_) => Vec::new(),
+        };
+        drop(idle);
+    }
+
+    fn pop(&self) -> Option<Idle<M::Conn>> {
+        self.inner.idle.lock().ok()?.pop()
+    }
+
+    fn pooled(&self, conn: M::Conn, created: Instant, permit: OwnedSemaphorePermit) -> Pooled<M> {
+        Pooled {
+            conn: Some(conn),
+            created,
+            inner: self.inner.clone(),
+            _permit: permit,
+            discard: false,
+        }
+    }
+}
