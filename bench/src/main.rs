@@ -689,6 +689,29 @@ async fn main() {
                     "{}",
                     row(&format!("native floor: W3 100 find_by_pk, ORM / raw {client}"), &s)
                 );
+                for n in [100usize, 5_000] {
+                    let rows: Vec<(String, Option<String>)> =
+                        (0..n).map(|i| (format!("New {i}"), Some("red".into()))).collect();
+                    let iters = if n == 100 { 20 } else { 2 };
+                    let s = compare(
+                        rounds,
+                        iters,
+                        &mut rng,
+                        || async { assert_eq!(orm_bulk_insert(&db, &rows).await, n) },
+                        || async {
+                            let ids = floor.lock().await.insert_users(&rows, max_params).await;
+                            assert_eq!(ids.len(), n);
+                        },
+                    )
+                    .await;
+                    println!(
+                        "{}",
+                        row(
+                            &format!("native floor: W5 bulk insert {n} rows, ORM / raw {client}"),
+                            &s
+                        )
+                    );
+                }
             }
         }
         if dialect == "sqlite" {

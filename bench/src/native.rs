@@ -8,6 +8,8 @@ pub enum Native {
         tokio_postgres::Client,
         tokio_postgres::Statement,
         tokio_postgres::Statement,
+        /// W5's INSERTs, prepared once per chunk length.
+        std::collections::HashMap<usize, tokio_postgres::Statement>,
     ),
     My(mysql_async::Conn),
 }
@@ -35,7 +37,7 @@ impl Native {
                     .prepare("SELECT id, name, hair_color FROM users WHERE id = $1")
                     .await
                     .ok()?;
-                Some(Native::Pg(client, w1, w3))
+                Some(Native::Pg(client, w1, w3, Default::default()))
             }
             "mysql" => {
                 let opts = mysql_async::Opts::from_url(url).ok()?;
@@ -48,7 +50,7 @@ impl Native {
     /// W1: the first `n` users.
     pub async fn users(&mut self, n: i64) -> Vec<NUser> {
         match self {
-            Native::Pg(c, w1, _) => c
+            Native::Pg(c, w1, _, _) => c
                 .query(&*w1, &[&n])
                 .await
                 .unwrap()
@@ -75,7 +77,7 @@ impl Native {
     /// W3: one user by key.
     pub async fn user(&mut self, id: i64) -> Option<NUser> {
         match self {
-            Native::Pg(c, _, w3) => c.query_opt(&*w3, &[&id]).await.unwrap().map(|r| NUser {
+            Native::Pg(c, _, w3, _) => c.query_opt(&*w3, &[&id]).await.unwrap().map(|r| NUser {
                 id: r.get(0),
                 name: r.get(1),
                 hair_color: r.get(2),
@@ -88,5 +90,63 @@ impl Native {
                     .map(|(id, name, hair_color)| NUser { id, name, hair_color })
             }
         }
+    }
+
+    /// W5: multi-row INSERTs of `rows` (chunks of `max_params / 2`) in a
+    /// transaction that is rolled back; the new keys (PostgreSQL by
+    /// RETURNING, MySQL from the first generated id).
+    pub async fn insert_users(&mut self, rows: &[(String, Option<String>)], max_params: usize) -> Vec<i64> {
+        let mut ids = Vec::with_capacity(rows.len());
+        match self {
+            Native::Pg(c, _, _, inserts) => {
+                use tokio_postgres::types::ToSql;
+                c.batch_execute("BEGIN").await.unwrap();
+                for chunk in rows.chunks(max_params / 2) {
+                    let st = match inserts.get(&chunk.len()) {
+                        Some(st) => st.clone(),
+                        None => {
+                            let mut sql = String::from("INSERT INTO users (name, hair_color) VALUES ");
+                            for i in 0..chunk.len() {
+                                if i > 0 {
+                                    sql.push_str(", ");
+                                }
+                                sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+                            }
+                            sql.push_str(" RETURNING id");
+                            let st = c.prepare(&sql).await.unwrap();
+                            inserts.insert(chunk.len(), st.clone());
+                            st
+                        }
+                    };
+                    let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 2);
+                    for (name, color) in chunk {
+                        params.push(name);
+                        params.push(color);
+                    }
+                    ids.extend(c.query(&st, &params).await.unwrap().iter().map(|r| r.get::<_, i64>(0)));
+                }
+                c.batch_execute("ROLLBACK").await.unwrap();
+            }
+            Native::My(c) => {
+                use mysql_async::prelude::Queryable;
+                c.query_drop("BEGIN").await.unwrap();
+                for chunk in rows.chunks(max_params / 2) {
+                    let mut sql = String::from("INSERT INTO users (name, hair_color) VALUES ");
+                    for i in 0..chunk.len() {
+                        sql.push_str(if i > 0 { ", (?, ?)" } else { "(?, ?)" });
+                    }
+                    let mut params = Vec::with_capacity(chunk.len() * 2);
+                    for (name, color) in chunk {
+                        params.push(mysql_async::Value::from(name.as_str()));
+                        params.push(mysql_async::Value::from(color.as_deref()));
+                    }
+                    c.exec_drop(sql, params).await.unwrap();
+                    let first = c.last_insert_id().unwrap() as i64;
+                    ids.extend((0..chunk.len() as i64).map(|i| first + i));
+                }
+                c.query_drop("ROLLBACK").await.unwrap();
+            }
+        }
+        ids
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! A Sequelize-style ORM for Rust: models from `#[derive(Model)]`, typed
 //! queries, validation before SQL, transactions, and schema sync, on
-//! PostgreSQL and MySQL/MariaDB (over sqlx) and SQLite (over rusqlite, in
-//! process).
+//! PostgreSQL (over tokio-postgres), MySQL/MariaDB (over mysql_async) and
+//! SQLite (over rusqlite, in process).
 //!
 //! ```
 //! use orm_core::prelude::*;

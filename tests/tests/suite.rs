@@ -1,6 +1,6 @@
 //! The integration suite as one test binary: one module per capability
 //! (each module's tests run on SQLite, PostgreSQL and MariaDB through the
-//! `orm_tests` harness). One binary links orm-core, sqlx and rusqlite once,
+//! `orm_tests` harness). One binary links orm-core and its drivers once,
 //! where a binary per file linked them thirty times. `faults.rs`, which
 //! stops and restarts the real servers, stays a binary of its own: cargo
 //! runs test binaries one at a time, so nothing else runs while a server

@@ -11,12 +11,12 @@
 //! - [`RowAccess`] (in `row.rs`): typed reads of one result row by column
 //!   index, behind the public [`RowRef`](crate::RowRef).
 //!
-//! Each database's driver lives in its home, `backend/<db>/driver.rs`
-//! (SQLite's with `pool.rs`, `values.rs`, `functions.rs`): its connect (URL,
-//! pool settings, probe), how a [`Value`](crate::Value) is bound, how a
-//! column decodes, and what its errors say (code, message, constraint
-//! fields). The two sqlx-based servers share the glue in `sqlx_pool.rs`; a
-//! database on another client library implements the traits directly.
+//! Each database's driver lives in its home, `backend/<db>/driver.rs` with
+//! `values.rs` (SQLite's also with `pool.rs`, `functions.rs`): its connect
+//! (URL, session settings, probe), how a [`Value`](crate::Value) is bound,
+//! how a column decodes, and what its errors say (code, message, constraint
+//! fields). PostgreSQL runs on tokio-postgres, MySQL/MariaDB on
+//! mysql_async; both share the connection pool in `pool.rs`.
 //! Errors leave a driver already mapped to [`Error`](crate::Error) by the
 //! dialect's classification ([`crate::dialect::classify`]), from a
 //! driver-neutral [`DbError`](crate::error::DbError).

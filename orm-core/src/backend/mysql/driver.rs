@@ -1,9 +1,10 @@
 //! MySQL and MariaDB on mysql_async: connect (session settings, reading
 //! `max_allowed_packet`, a host list whose writable member is the
-//! primary), the pool's connections, running statements (binary protocol,
+//! primary; on a loopback address the server's Unix socket, as mysql_async
+//! prefers), the pool's connections, running statements (binary protocol,
 //! mysql_async's per-connection statement cache), and what errors say.
 
-use super::values::params;
+use super::values::{Cells, params};
 use crate::dialect::{SqlDialect, Statement};
 use crate::driver::pool::{Manage, Pool, PoolSettings, Pooled};
 use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
@@ -85,7 +86,6 @@ fn hosts(url: &str) -> std::result::Result<Vec<Opts>, String> {
             let opts = Opts::from_url(&one).map_err(|e| e.to_string())?;
             Ok(OptsBuilder::from_opts(opts)
                 .client_found_rows(true)
-                .prefer_socket(false)
                 .stmt_cache_size(STATEMENT_CACHE)
                 .into())
         })
@@ -209,7 +209,7 @@ impl MyConn {
         let broken = &mut self.broken;
         let mut rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
         while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
-            if !sink(RowRef::new(&row)) {
+            if !sink(RowRef::new(&Cells::new(row))) {
                 break;
             }
         }
@@ -307,7 +307,7 @@ async fn read_into(
     let broken = &mut c.broken;
     let mut rows = c.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
     while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
-        if tx.send(Ok(Box::new(row) as OwnedRow)).await.is_err() {
+        if tx.send(Ok(Box::new(Cells::new(row)) as OwnedRow)).await.is_err() {
             break;
         }
     }
