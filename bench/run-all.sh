@@ -9,9 +9,9 @@ mkdir -p target
 log=target/bench-run.txt
 
 run() {
-    echo "## ORM vs raw sqlx"
-    cargo run -q -p orm-bench --release -- --rounds 15
-    cargo run -q -p orm-bench --release -- --bulk100k
+    echo "## ORM vs raw sqlx, and the native floors (raw tokio-postgres, raw mysql_async)"
+    cargo run -q -p orm-bench --release --features native-floors -- --rounds 15
+    cargo run -q -p orm-bench --release --features native-floors -- --bulk100k
     echo "## Peers (SeaORM, Diesel) and the chart"
     # Diesel's MySQL backend links libmysqlclient (Debian: libmariadb-dev-compat).
     if ! command -v mysql_config >/dev/null; then

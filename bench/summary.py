@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Combine the tables printed by bench/run-all.sh into one summary table:
 ours / raw sqlx, ours / SeaORM, ours / Diesel and ours / Sequelize, per
-workload and dialect.  Usage: python3 bench/summary.py < run-all output"""
+workload and dialect, and ours / the fastest raw client where measured.  Usage: python3 bench/summary.py < run-all output"""
 import re
 import sys
 
@@ -48,6 +48,10 @@ def main():
             dialect = {"PostgreSQL": "postgres"}.get(m.group(1), m.group(1))
             section = "seq" if "Sequelize" in m.group(2) else "peers-pg" if "ORM / raw" in m.group(2) else "peers"
             continue
+        m = re.match(r"\| (?:native )?floor: (.*?), ORM / (?:raw [\w-]+|rusqlite[^|]*) \| ([\d.]+)", line)
+        if m:
+            table.setdefault((dialect, key_of(m.group(1))), {})["native"] = m.group(2)
+            continue
         if not line.startswith("| W"):
             continue
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -61,15 +65,17 @@ def main():
             row["sea"], row["diesel"] = cells[1], cells[2]
         elif section == "seq":
             row["seq"] = cells[3]
-    print("| workload | dialect | ours / raw sqlx | ours / SeaORM | ours / Diesel | ours / Sequelize |")
-    print("|---|---|---|---|---|---|")
+    print("| workload | dialect | ours / fastest raw client | ours / raw sqlx | ours / SeaORM | ours / Diesel | ours / Sequelize |")
+    print("|---|---|---|---|---|---|---|")
     for k in KEYS:
         for d in ("postgres", "mysql", "sqlite"):
             row = table.get((d, k))
             if not row:
                 continue
             name = {"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}[d]
-            cols = [row.get(c, "—") for c in ("raw", "sea", "diesel", "seq")]
+            # The fastest raw client: tokio-postgres / mysql_async on the
+            # servers, rusqlite on the calling thread on SQLite.
+            cols = [row.get(c, "—") for c in ("native", "raw", "sea", "diesel", "seq")]
             print(f"| {NAMES[k]} | {name} | " + " | ".join(cols) + " |")
 
 

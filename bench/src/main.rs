@@ -542,6 +542,19 @@ async fn main() {
             let iters: usize = args[i + 3].parse().expect("iterations");
             let bulk: Vec<(String, Option<String>)> =
                 (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
+            #[cfg(feature = "native-floors")]
+            if side == "native" {
+                // `--profile W1 native <n>`: the native floor's side of W1 (10,000 rows).
+                let url = match dialect {
+                    "postgres" => "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench",
+                    _ => "mysql://root@127.0.0.1:3306/orm_bench",
+                };
+                let mut floor = native::Native::open(dialect, url).await.expect("native client");
+                for _ in 0..iters {
+                    assert_eq!(floor.users(10_000).await.len(), 10_000);
+                }
+                continue;
+            }
             for _ in 0..iters {
                 match (w, side) {
                     ("W1", "orm") => assert_eq!(orm_users(&db, 10_000).await.len(), 10_000),

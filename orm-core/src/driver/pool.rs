@@ -209,3 +209,51 @@ impl<M: Manage> Pool<M> {
         }
     }
 }
+
+/// A connection held from the pool (a transaction's, or `Db::acquire`'s);
+/// each driver implements `DriverConn` for its `Held<M>`.
+pub(crate) struct Held<M: Manage> {
+    pub conn: Pooled<M>,
+    /// Dropped dirty (inside a transaction, or holding session state), the
+    /// connection is closed, not returned: the server rolls back.
+    pub dirty: bool,
+}
+
+impl<M: Manage> Drop for Held<M> {
+    fn drop(&mut self) {
+        if self.dirty {
+            self.conn.discard = true;
+        }
+    }
+}
+
+/// `manager.connect()` within `limit`; a failure is `Error::Connection`
+/// naming `target` (the URL, password redacted) and the cause.
+pub(crate) async fn open_within<M: Manage>(manager: &M, limit: Duration, target: &str) -> Result<M::Conn> {
+    match tokio::time::timeout(limit, manager.connect()).await {
+        Ok(r) => r.map_err(|e| match e {
+            Error::Connection { message } => Error::Connection {
+                message: format!("could not connect to {target}: {message}"),
+            },
+            other => other,
+        }),
+        Err(_) => Err(Error::Connection {
+            message: format!("could not connect to {target}: no answer within {limit:?}"),
+        }),
+    }
+}
+
+/// An error with its chain of sources, each said once.
+pub(crate) fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}

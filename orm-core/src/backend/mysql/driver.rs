@@ -6,7 +6,7 @@
 
 use super::values::{Cells, params};
 use crate::dialect::{SqlDialect, Statement};
-use crate::driver::pool::{Manage, Pool, PoolSettings, Pooled};
+use crate::driver::pool::{Held, Manage, Pool, PoolSettings, Pooled, open_within, with_sources};
 use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
 use crate::error::{DbError, Error, Result, ViolationKind};
 use crate::row::RowRef;
@@ -16,7 +16,6 @@ use futures_util::stream::BoxStream;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
 use std::sync::Arc;
-use std::time::Duration;
 
 const SQL: &dyn SqlDialect = &super::dialect::MySql;
 
@@ -39,7 +38,6 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     let manager = MyManager {
         hosts,
         settings: session_settings(o),
-        target,
     };
     let settings = PoolSettings {
         max_connections: o.max_connections,
@@ -50,7 +48,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     let mut first = Vec::new();
     let mut max_statement_bytes = None;
     if !o.lazy {
-        let mut probe = manager.open(o.connect_timeout).await?;
+        let mut probe = open_within(&manager, o.connect_timeout, &target).await?;
         let packet: Option<u64> = probe
             .conn
             .query_first("SELECT @@max_allowed_packet")
@@ -59,7 +57,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         max_statement_bytes = packet.and_then(|p| usize::try_from(p).ok());
         first.push(probe);
         for _ in 1..o.min_connections {
-            first.push(manager.open(o.connect_timeout).await?);
+            first.push(open_within(&manager, o.connect_timeout, &target).await?);
         }
     }
     Ok(Connected {
@@ -115,27 +113,9 @@ fn session_settings(o: &ConnectOptions) -> Vec<(String, Option<String>)> {
 struct MyManager {
     hosts: Vec<Opts>,
     settings: Vec<(String, Option<String>)>,
-    /// The URL without its password, for messages.
-    target: String,
 }
 
 impl MyManager {
-    /// A connection within `limit`, or `Error::Connection` naming the
-    /// (redacted) URL and the cause.
-    async fn open(&self, limit: Duration) -> Result<MyConn> {
-        match tokio::time::timeout(limit, self.connect()).await {
-            Ok(r) => r.map_err(|e| match e {
-                Error::Connection { message } => Error::Connection {
-                    message: format!("could not connect to {}: {message}", self.target),
-                },
-                other => other,
-            }),
-            Err(_) => Err(Error::Connection {
-                message: format!("could not connect to {}: no answer within {limit:?}", self.target),
-            }),
-        }
-    }
-
     /// One host's session, set up; with several hosts, only a writable one.
     async fn session(&self, opts: &Opts, need_writable: bool) -> std::result::Result<Conn, String> {
         let mut conn = Conn::new(opts.clone()).await.map_err(|e| cause(&e))?;
@@ -286,7 +266,7 @@ impl Driver for MyPool {
     fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
         Box::pin(async move {
             let conn = self.pool.acquire().await?;
-            Ok(Box::new(MyHeld { conn, dirty: true }) as Box<dyn DriverConn>)
+            Ok(Box::new(Held { conn, dirty: true }) as Box<dyn DriverConn>)
         })
     }
 
@@ -314,22 +294,7 @@ async fn read_into(
     rows.drop_result().await.map_err(|e| error(broken, e))
 }
 
-/// A held connection (a transaction's, or `Db::acquire`'s).
-struct MyHeld {
-    conn: Pooled<MyManager>,
-    dirty: bool,
-}
-
-impl Drop for MyHeld {
-    fn drop(&mut self) {
-        // Dropped dirty: closed (the server rolls back), not returned.
-        if self.dirty {
-            self.conn.discard = true;
-        }
-    }
-}
-
-impl DriverConn for MyHeld {
+impl DriverConn for Held<MyManager> {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.conn.fetch(st, sink))
     }
@@ -395,15 +360,5 @@ fn error(broken: &mut bool, e: mysql_async::Error) -> Error {
 
 /// The error with its source chain.
 fn cause(e: &mysql_async::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
+    with_sources(e)
 }

@@ -10,7 +10,7 @@
 
 use super::values::{Param, cache_key, param_type};
 use crate::dialect::{SqlDialect, Statement};
-use crate::driver::pool::{Manage, Pool, PoolSettings, Pooled};
+use crate::driver::pool::{Held, Manage, Pool, PoolSettings, Pooled, open_within, with_sources};
 use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
 use crate::error::{DbError, Error, Result, ViolationKind};
 use crate::row::RowRef;
@@ -44,7 +44,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     if !options.is_empty() {
         config.options(options.trim_start());
     }
-    let manager = PgManager { config, target };
+    let manager = PgManager { config };
     let settings = PoolSettings {
         max_connections: o.max_connections,
         idle_timeout: o.idle_timeout,
@@ -56,7 +56,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
         // One connection of our own first, within `connect_timeout`, so a
         // bad URL or a server that is down says why at once.
         for _ in 0..o.min_connections.max(1) {
-            first.push(manager.open(o.connect_timeout).await?);
+            first.push(open_within(&manager, o.connect_timeout, &target).await?);
         }
     }
     Ok(Connected {
@@ -70,26 +70,6 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
 /// How the pool opens and checks PostgreSQL connections.
 pub(super) struct PgManager {
     config: Config,
-    /// The URL without its password, for messages.
-    target: String,
-}
-
-impl PgManager {
-    /// A connection within `limit`, or `Error::Connection` naming the
-    /// (redacted) URL and the cause.
-    async fn open(&self, limit: std::time::Duration) -> Result<PgConn> {
-        match tokio::time::timeout(limit, self.connect()).await {
-            Ok(r) => r.map_err(|e| match e {
-                Error::Connection { message } => Error::Connection {
-                    message: format!("could not connect to {}: {message}", self.target),
-                },
-                other => other,
-            }),
-            Err(_) => Err(Error::Connection {
-                message: format!("could not connect to {}: no answer within {limit:?}", self.target),
-            }),
-        }
-    }
 }
 
 impl Manage for PgManager {
@@ -250,7 +230,7 @@ impl Driver for PgPool {
     fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
         Box::pin(async move {
             let conn = self.pool.acquire().await?;
-            Ok(Box::new(PgHeld { conn, dirty: true }) as Box<dyn DriverConn>)
+            Ok(Box::new(Held { conn, dirty: true }) as Box<dyn DriverConn>)
         })
     }
 
@@ -260,22 +240,7 @@ impl Driver for PgPool {
     }
 }
 
-/// A held connection (a transaction's, or `Db::acquire`'s).
-struct PgHeld {
-    conn: Pooled<PgManager>,
-    dirty: bool,
-}
-
-impl Drop for PgHeld {
-    fn drop(&mut self) {
-        // Dropped dirty: closed (the server rolls back), not returned.
-        if self.dirty {
-            self.conn.discard = true;
-        }
-    }
-}
-
-impl DriverConn for PgHeld {
+impl DriverConn for Held<PgManager> {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let r = self.conn.fetch(st, sink).await;
@@ -343,15 +308,5 @@ fn cause(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{}: {}", db.severity(), db.message());
     }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
+    with_sources(e)
 }
