@@ -2,7 +2,8 @@
 //! tokio-postgres and mysql_async, one held connection each, every cell
 //! decoded, as the fastest raw clients to hold the ORM (and raw sqlx) against.
 
-/// One native connection.
+/// One native connection (one instance per run: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Native {
     Pg(
         tokio_postgres::Client,
