@@ -1,6 +1,9 @@
 //! `cargo run -p orm-bench --release -- [sqlite|postgres|mysql ...] [--rounds N]`
 //! (`--bulk100k`: 100,000-row bulk insert only; `--profile <W1|W2|W2J|W4|W5|W6> <orm|raw> <n>`:
-//! one side of one workload, for a profiler).
+//! one side of one workload, for a profiler; W1 also takes `orm-tuples`,
+//! `orm-ids` (the same statement through the ORM into tuples, or its first
+//! column only) and, with `--features native-floors`, `native` /
+//! `native-iter` (raw tokio-postgres or mysql_async), to part the layers).
 //!
 //! Runs each workload with the ORM and with hand-written sqlx (the floor)
 //! on the same data, server and pool settings. Rounds interleave the two in
@@ -543,7 +546,7 @@ async fn main() {
             let bulk: Vec<(String, Option<String>)> =
                 (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
             #[cfg(feature = "native-floors")]
-            if side == "native" {
+            if side == "native" || side == "native-iter" {
                 // `--profile W1 native <n>`: the native floor's side of W1 (10,000 rows).
                 let url = match dialect {
                     "postgres" => "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench",
@@ -551,13 +554,44 @@ async fn main() {
                 };
                 let mut floor = native::Native::open(dialect, url).await.expect("native client");
                 for _ in 0..iters {
-                    assert_eq!(floor.users(10_000).await.len(), 10_000);
+                    let got = if side == "native" {
+                        floor.users(10_000).await
+                    } else {
+                        floor.users_iter(10_000).await
+                    };
+                    assert_eq!(got.len(), 10_000);
                 }
                 continue;
             }
             for _ in 0..iters {
                 match (w, side) {
                     ("W1", "orm") => assert_eq!(orm_users(&db, 10_000).await.len(), 10_000),
+                    ("W1", "orm-tuples") => {
+                        // Diagnostic: the same statement into tuples (no model).
+                        let rows: Vec<(i64, String, Option<String>)> = orm_core::raw(if dialect == "postgres" {
+                            "SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1"
+                        } else {
+                            "SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT ?"
+                        })
+                        .bind(10_000i64)
+                        .fetch_as(&db)
+                        .await
+                        .unwrap();
+                        assert_eq!(rows.len(), 10_000)
+                    }
+                    ("W1", "orm-ids") => {
+                        // Diagnostic: the same statement, only the first column decoded.
+                        let ids: Vec<i64> = orm_core::raw(if dialect == "postgres" {
+                            "SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT $1"
+                        } else {
+                            "SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT ?"
+                        })
+                        .bind(10_000i64)
+                        .fetch_scalars(&db)
+                        .await
+                        .unwrap();
+                        assert_eq!(ids.len(), 10_000)
+                    }
                     ("W1", _) => assert_eq!(raw.users(10_000).await.len(), 10_000),
                     ("W2", "orm") => assert_eq!(orm_users_with_posts(&db).await.len(), 5_000),
                     ("W2J", "orm") => assert_eq!(orm_users_join_posts(&db).await.len(), 5_000),

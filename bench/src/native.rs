@@ -75,6 +75,31 @@ impl Native {
         }
     }
 
+    /// W1 as the ORM's MySQL driver reads it: `exec_iter`, then `next()`
+    /// row by row (to part the API path from the ORM's own work).
+    pub async fn users_iter(&mut self, n: i64) -> Vec<NUser> {
+        match self {
+            Native::Pg(..) => self.users(n).await,
+            Native::My(c) => {
+                use mysql_async::prelude::Queryable;
+                let mut out = Vec::new();
+                let mut rows = c
+                    .exec_iter("SELECT id, name, hair_color FROM users ORDER BY id ASC LIMIT ?", (n,))
+                    .await
+                    .unwrap();
+                while let Some(mut row) = rows.next().await.unwrap() {
+                    out.push(NUser {
+                        id: row.take(0).unwrap(),
+                        name: row.take(1).unwrap(),
+                        hair_color: row.take(2).unwrap(),
+                    });
+                }
+                rows.drop_result().await.unwrap();
+                out
+            }
+        }
+    }
+
     /// W3: one user by key.
     pub async fn user(&mut self, id: i64) -> Option<NUser> {
         match self {
