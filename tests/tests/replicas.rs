@@ -294,7 +294,10 @@ async fn scenarios(pair: Pair) {
                 } else {
                     match Note::find().limit(5).all(&db).await {
                         Ok(_) => reads.fetch_add(1, Ordering::Relaxed),
-                        Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            eprintln!("a read failed while the replica stopped: {e:?}");
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
                     };
                 }
             }

@@ -17,7 +17,6 @@ mod crud;
 mod eager;
 mod errors;
 mod expressions;
-mod failover;
 mod golden;
 mod grouping;
 mod hostile;
