@@ -547,13 +547,17 @@ async fn main() {
                 (0..5_000).map(|i| (format!("New {i}"), Some("red".into()))).collect();
             #[cfg(feature = "native-floors")]
             if side == "native" || side == "native-iter" {
-                // `--profile W1 native <n>`: the native floor's side of W1 (10,000 rows).
+                // `--profile <W1|W5> native <n>`: the native floor's side of W1 (10,000 rows) or W5 (5,000).
                 let url = match dialect {
                     "postgres" => "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dorm_bench",
                     _ => "mysql://root@127.0.0.1:3306/orm_bench",
                 };
                 let mut floor = native::Native::open(dialect, url).await.expect("native client");
                 for _ in 0..iters {
+                    if w == "W5" {
+                        assert_eq!(floor.insert_users(&bulk, max_params).await.len(), 5_000);
+                        continue;
+                    }
                     let got = if side == "native" {
                         floor.users(10_000).await
                     } else {

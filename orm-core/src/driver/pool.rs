@@ -7,8 +7,9 @@
 //! - older than [`MAX_LIFETIME`], or idle past the idle timeout: closed,
 //!   another taken;
 //! - broken (the client saw its socket close): closed, another taken;
-//! - idle for longer than [`PING_IF_IDLE_FOR`]: pinged first, and replaced
-//!   if the ping fails.
+//! - idle for longer than [`PING_IF_IDLE_FOR`]: pinged first (within the
+//!   connect timeout and what is left of the acquire timeout), and replaced
+//!   if the ping fails or goes unanswered.
 //!
 //! A connection is opened when no idle one is left, bounded by the connect
 //! timeout and what is left of the acquire timeout. A server that refuses
@@ -162,8 +163,17 @@ impl<M: Manage> Pool<M> {
             if expired {
                 continue;
             }
-            if idle.since.elapsed() > PING_IF_IDLE_FOR && !self.inner.manager.ping(&mut idle.conn).await {
-                continue;
+            if idle.since.elapsed() > PING_IF_IDLE_FOR {
+                // A server gone without a word (no RST) must not hold the
+                // caller past its acquire timeout: an unanswered ping fails.
+                let left = s.acquire_timeout.saturating_sub(started.elapsed());
+                let ping = self.inner.manager.ping(&mut idle.conn);
+                if !tokio::time::timeout(s.connect_timeout.min(left), ping)
+                    .await
+                    .unwrap_or(false)
+                {
+                    continue;
+                }
             }
             return Ok(self.pooled(idle.conn, idle.created, permit));
         }

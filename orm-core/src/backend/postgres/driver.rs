@@ -21,8 +21,8 @@ use futures_util::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 use tokio_postgres::{Client, Config, NoTls};
 
-/// Prepared statements kept per connection (the oldest half is dropped
-/// when full).
+/// Prepared statements kept per connection; when full, half of them (in
+/// the map's order, not by age) are closed to make room.
 const STATEMENT_CACHE: usize = 256;
 
 const SQL: &dyn SqlDialect = &super::dialect::Postgres;

@@ -74,17 +74,67 @@ fn sql_type(ty: SqlType) -> Type {
 
 /// The prepared-statement cache key: the SQL and one letter per parameter
 /// type (the same text prepared for other parameter types is another
-/// statement).
+/// statement). One byte a parameter: a bulk INSERT has tens of thousands.
 pub(super) fn cache_key(sql: &mut String, params: &[Value]) {
     if params.is_empty() {
         return;
     }
-    use std::fmt::Write;
     sql.push_str("\n/* orm:");
-    for v in params {
-        let _ = write!(sql, "{},", param_type(v).oid());
-    }
+    sql.extend(params.iter().map(type_letter));
     sql.push_str(" */");
+}
+
+/// The letter of the type [`param_type`] gives `v` (an array's by its
+/// elements' kind).
+fn type_letter(v: &Value) -> char {
+    match v {
+        Value::Null(ty) => match ty {
+            SqlType::SmallInt => 'h',
+            SqlType::Int => 'i',
+            SqlType::BigInt => 'l',
+            SqlType::Real => 'f',
+            SqlType::Double => 'd',
+            SqlType::Bool => 'b',
+            SqlType::Bytes => 'y',
+            SqlType::TimestampTz => 'z',
+            SqlType::Timestamp => 't',
+            SqlType::Date => 'D',
+            SqlType::Time => 'T',
+            SqlType::Uuid => 'u',
+            SqlType::Decimal => 'n',
+            SqlType::Json => 'j',
+            SqlType::Varchar(_) | SqlType::Text | SqlType::Enum(_) => 's',
+        },
+        Value::Bool(_) => 'b',
+        Value::I16(_) => 'h',
+        Value::I32(_) => 'i',
+        Value::I64(_) => 'l',
+        Value::F32(_) => 'f',
+        Value::F64(_) => 'd',
+        Value::String(_) => 's',
+        Value::Str(_) => 'e',
+        Value::Bytes(_) => 'y',
+        Value::DateTimeUtc(_) => 'z',
+        Value::DateTime(_) => 't',
+        Value::Date(_) => 'D',
+        Value::Time(_) => 'T',
+        Value::Uuid(_) => 'u',
+        Value::Decimal(_) => 'n',
+        Value::Json(_) => 'j',
+        Value::Array(items) => match array_kind(items) {
+            Some(ArrayKind::I64) => '1',
+            Some(ArrayKind::F64) => '2',
+            Some(ArrayKind::Bool) => '3',
+            Some(ArrayKind::Text) | None => '4',
+            Some(ArrayKind::Uuid) => '5',
+            Some(ArrayKind::Bytes) => '6',
+            Some(ArrayKind::TimestampTz) => '7',
+            Some(ArrayKind::Timestamp) => '8',
+            Some(ArrayKind::Date) => '9',
+            Some(ArrayKind::Time) => '0',
+            Some(ArrayKind::Decimal) => 'N',
+        },
+    }
 }
 
 /// One parameter, encoded in the type it was prepared with.
