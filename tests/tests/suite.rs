@@ -42,6 +42,7 @@ mod schema;
 mod spans;
 mod sqlite_driver;
 mod subqueries;
+mod text_keys;
 mod timeouts;
 mod transactions;
 mod types;

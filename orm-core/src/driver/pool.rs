@@ -194,6 +194,15 @@ impl<M: Manage> Pool<M> {
         }
     }
 
+    /// A connection of the caller's own (a transaction's, or
+    /// `Db::acquire`'s), dirty until the caller says otherwise.
+    pub async fn held(&self) -> Result<Held<M>> {
+        Ok(Held {
+            conn: self.acquire().await?,
+            dirty: true,
+        })
+    }
+
     /// Close the idle connections and refuse new acquires; connections in
     /// use close when dropped.
     pub fn close(&self) {

@@ -4,7 +4,7 @@
 //! prefers), the pool's connections, running statements (binary protocol,
 //! mysql_async's per-connection statement cache), and what errors say.
 
-use super::values::{Cells, params};
+use super::values::params;
 use crate::dialect::{SqlDialect, Statement};
 use crate::driver::pool::{Held, Manage, Pool, PoolSettings, Pooled, open_within, with_sources};
 use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
@@ -189,7 +189,7 @@ impl MyConn {
         let broken = &mut self.broken;
         let mut rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
         while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
-            if !sink(RowRef::new(&Cells::new(row))) {
+            if !sink(RowRef::new(&row)) {
                 break;
             }
         }
@@ -264,10 +264,7 @@ impl Driver for MyPool {
     }
 
     fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
-        Box::pin(async move {
-            let conn = self.pool.acquire().await?;
-            Ok(Box::new(Held { conn, dirty: true }) as Box<dyn DriverConn>)
-        })
+        Box::pin(async move { Ok(Box::new(self.pool.held().await?) as Box<dyn DriverConn>) })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -287,7 +284,7 @@ async fn read_into(
     let broken = &mut c.broken;
     let mut rows = c.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
     while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
-        if tx.send(Ok(Box::new(Cells::new(row)) as OwnedRow)).await.is_err() {
+        if tx.send(Ok(Box::new(row) as OwnedRow)).await.is_err() {
             break;
         }
     }

@@ -10,7 +10,6 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, 
 use mysql_async::Row;
 use mysql_async::Value as Wire;
 use rust_decimal::Decimal;
-use std::cell::RefCell;
 
 /// The statement's parameters as mysql_async takes them.
 pub(super) fn params(values: Vec<Value>) -> Result<mysql_async::Params> {
@@ -192,7 +191,9 @@ impl RowAccess for Row {
         match v {
             Wire::Int(n) => Ok(Some(*n)),
             Wire::UInt(u) => i64::try_from(*u).map(Some).map_err(|_| out_of_range()),
-            Wire::Bytes(b) => {
+            // A DECIMAL (an integer SUM); a text column is not an integer,
+            // as on the other databases.
+            Wire::Bytes(b) if is_decimal(self, idx) => {
                 let s = text(idx, b)?;
                 if let Ok(n) = s.parse::<i64>() {
                     return Ok(Some(n));
@@ -271,10 +272,16 @@ impl RowAccess for Row {
         cell(self, idx)?.map(|v| naive(idx, v, "a DATETIME")).transpose()
     }
 
+    /// A DATE; a time stamp only at midnight (its time would be lost).
     fn get_date(&self, idx: usize) -> Result<Option<NaiveDate>> {
-        cell(self, idx)?
-            .map(|v| naive(idx, v, "a DATE").map(|t| t.date()))
-            .transpose()
+        let Some(v) = cell(self, idx)? else { return Ok(None) };
+        let t = naive(idx, v, "a DATE")?;
+        if t.time() != NaiveTime::MIN {
+            return Err(Error::Decode {
+                message: format!("error decoding column {idx}: {t} has a time of day, which a date would lose"),
+            });
+        }
+        Ok(Some(t.date()))
     }
 
     fn get_time(&self, idx: usize) -> Result<Option<NaiveTime>> {
@@ -313,89 +320,5 @@ impl RowAccess for Row {
             Wire::UInt(n) => Ok(Some(Decimal::from(n))),
             ref other => Err(mismatch(idx, "a DECIMAL", other)),
         }
-    }
-}
-
-/// A result row as the decoder reads it: text and bytes are moved out of
-/// mysql_async's row instead of copied (the generated decoders read each
-/// column once; a column read again after that is a decode error).
-pub(super) struct Cells(RefCell<Row>);
-
-impl Cells {
-    pub(super) fn new(row: Row) -> Self {
-        Cells(RefCell::new(row))
-    }
-
-    /// Move column `idx` out, `None` for NULL.
-    fn take(&self, idx: usize) -> Result<Option<Wire>> {
-        match self.0.borrow_mut().take::<Wire, usize>(idx) {
-            Some(Wire::NULL) => Ok(None),
-            Some(v) => Ok(Some(v)),
-            None => Err(Error::Decode {
-                message: format!("error decoding column {idx}: no such column, or read twice"),
-            }),
-        }
-    }
-}
-
-impl RowAccess for Cells {
-    fn is_null(&self, idx: usize) -> Result<bool> {
-        self.0.borrow().is_null(idx)
-    }
-    fn get_i16(&self, idx: usize) -> Result<Option<i16>> {
-        self.0.borrow().get_i16(idx)
-    }
-    fn get_i32(&self, idx: usize) -> Result<Option<i32>> {
-        self.0.borrow().get_i32(idx)
-    }
-    fn get_i64(&self, idx: usize) -> Result<Option<i64>> {
-        self.0.borrow().get_i64(idx)
-    }
-    fn get_f32(&self, idx: usize) -> Result<Option<f32>> {
-        self.0.borrow().get_f32(idx)
-    }
-    fn get_f64(&self, idx: usize) -> Result<Option<f64>> {
-        self.0.borrow().get_f64(idx)
-    }
-    fn get_bool(&self, idx: usize) -> Result<Option<bool>> {
-        self.0.borrow().get_bool(idx)
-    }
-    #[inline]
-    fn get_string(&self, idx: usize) -> Result<Option<String>> {
-        match self.take(idx)? {
-            None => Ok(None),
-            Some(Wire::Bytes(b)) => String::from_utf8(b).map(Some).map_err(|e| Error::Decode {
-                message: format!("error decoding column {idx}: {}", e.utf8_error()),
-            }),
-            Some(other) => Err(mismatch(idx, "text", &other)),
-        }
-    }
-    fn get_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>> {
-        match self.take(idx)? {
-            None => Ok(None),
-            Some(Wire::Bytes(b)) => Ok(Some(b)),
-            Some(other) => Err(mismatch(idx, "bytes", &other)),
-        }
-    }
-    fn get_utc(&self, idx: usize) -> Result<Option<DateTime<Utc>>> {
-        self.0.borrow().get_utc(idx)
-    }
-    fn get_datetime(&self, idx: usize) -> Result<Option<NaiveDateTime>> {
-        self.0.borrow().get_datetime(idx)
-    }
-    fn get_date(&self, idx: usize) -> Result<Option<NaiveDate>> {
-        self.0.borrow().get_date(idx)
-    }
-    fn get_time(&self, idx: usize) -> Result<Option<NaiveTime>> {
-        self.0.borrow().get_time(idx)
-    }
-    fn get_decimal(&self, idx: usize) -> Result<Option<Decimal>> {
-        self.0.borrow().get_decimal(idx)
-    }
-    fn get_uuid(&self, idx: usize) -> Result<Option<uuid::Uuid>> {
-        self.0.borrow().get_uuid(idx)
-    }
-    fn get_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
-        self.0.borrow().get_json(idx)
     }
 }

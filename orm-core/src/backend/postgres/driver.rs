@@ -228,10 +228,7 @@ impl Driver for PgPool {
     }
 
     fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn DriverConn>>> {
-        Box::pin(async move {
-            let conn = self.pool.acquire().await?;
-            Ok(Box::new(Held { conn, dirty: true }) as Box<dyn DriverConn>)
-        })
+        Box::pin(async move { Ok(Box::new(self.pool.held().await?) as Box<dyn DriverConn>) })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
