@@ -1,7 +1,6 @@
 //! MySQL and MariaDB on mysql_async: connect (session settings, reading
 //! `max_allowed_packet`, a host list whose writable member is the
-//! primary; on a loopback address the server's Unix socket, as mysql_async
-//! prefers), the pool's connections, running statements (binary protocol,
+//! primary), the pool's connections, running statements (binary protocol,
 //! mysql_async's per-connection statement cache), and what errors say.
 
 use super::values::params;
@@ -84,6 +83,11 @@ fn hosts(url: &str) -> std::result::Result<Vec<Opts>, String> {
             let opts = Opts::from_url(&one).map_err(|e| e.to_string())?;
             Ok(OptsBuilder::from_opts(opts)
                 .client_found_rows(true)
+                // Not mysql_async's switch to the Unix socket: it opens a TCP
+                // connection first and closes it after, so the server would
+                // briefly see more than `max_connections` (a pool of 5 peaked
+                // at 7 in reliability::pool_saturation).
+                .prefer_socket(false)
                 .stmt_cache_size(STATEMENT_CACHE)
                 .into())
         })
