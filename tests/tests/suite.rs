@@ -26,6 +26,7 @@ mod integrity;
 mod introspect;
 mod json;
 mod keyset;
+mod large_statements;
 mod locks;
 mod model_api;
 mod model_power;

@@ -18,7 +18,8 @@
 //!
 //! A [`Pooled`] connection goes back to the stack when dropped, unless it
 //! was marked for discarding (a transaction dropped mid-way: closing it is
-//! how the server learns to roll back) or its client is broken.
+//! how the server learns to roll back) or its driver says it must close
+//! (broken, or worse than a new one).
 
 use super::PING_IF_IDLE_FOR;
 use crate::error::{Error, Result};
@@ -38,8 +39,10 @@ pub(crate) trait Manage: Send + Sync + 'static {
     fn connect(&self) -> BoxFuture<'_, Result<Self::Conn>>;
     /// A round trip that proves the connection still works.
     fn ping<'a>(&'a self, conn: &'a mut Self::Conn) -> BoxFuture<'a, bool>;
-    /// Whether the client already knows the connection is gone.
-    fn is_broken(&self, conn: &Self::Conn) -> bool;
+    /// Whether the connection must not be used again: the client saw it
+    /// fail, or the driver knows a new one serves better (a MariaDB
+    /// connection whose server buffer a large statement enlarged).
+    fn must_close(&self, conn: &Self::Conn) -> bool;
 }
 
 /// Pool sizes and timeouts (from `DbBuilder`).
@@ -103,7 +106,7 @@ impl<M: Manage> std::ops::DerefMut for Pooled<M> {
 impl<M: Manage> Drop for Pooled<M> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        if self.discard || self.inner.permits.is_closed() || self.inner.manager.is_broken(&conn) {
+        if self.discard || self.inner.permits.is_closed() || self.inner.manager.must_close(&conn) {
             return;
         }
         let idle = Idle {
@@ -159,7 +162,7 @@ impl<M: Manage> Pool<M> {
         while let Some(mut idle) = self.pop() {
             let expired = idle.created.elapsed() > MAX_LIFETIME
                 || s.idle_timeout.is_some_and(|t| idle.since.elapsed() > t)
-                || self.inner.manager.is_broken(&idle.conn);
+                || self.inner.manager.must_close(&idle.conn);
             if expired {
                 continue;
             }

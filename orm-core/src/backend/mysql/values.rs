@@ -23,6 +23,28 @@ pub(super) fn params(values: Vec<Value>) -> Result<mysql_async::Params> {
         .map(mysql_async::Params::Positional)
 }
 
+/// The largest packet a statement sends the server, in bytes: its text
+/// (COM_STMT_PREPARE, or COM_QUERY) or its bound values (COM_STMT_EXECUTE,
+/// long data included). An estimate that errs high: type bytes, the NULL
+/// bitmap and length prefixes are counted at their widest.
+pub(super) fn largest_packet(sql: &str, params: &mysql_async::Params) -> usize {
+    let values = match params {
+        mysql_async::Params::Positional(values) => values.as_slice(),
+        _ => &[],
+    };
+    let execute = values.iter().fold(11 + values.len().div_ceil(8), |n, v| {
+        n + 2
+            + match v {
+                Wire::NULL => 0,
+                Wire::Bytes(b) => b.len() + 9,
+                Wire::Int(_) | Wire::UInt(_) | Wire::Double(_) => 8,
+                Wire::Float(_) => 4,
+                Wire::Date(..) | Wire::Time(..) => 13,
+            }
+    });
+    execute.max(sql.len() + 1)
+}
+
 fn wire(v: Value) -> Result<Wire> {
     Ok(match v {
         Value::Null(_) => Wire::NULL,

@@ -98,7 +98,7 @@ impl Manage for PgManager {
         Box::pin(async move { conn.client.batch_execute("").await.is_ok() })
     }
 
-    fn is_broken(&self, conn: &PgConn) -> bool {
+    fn must_close(&self, conn: &PgConn) -> bool {
         conn.client.is_closed()
     }
 }
