@@ -43,6 +43,23 @@ pub(crate) trait Manage: Send + Sync + 'static {
     /// fail, or the driver knows a new one serves better (a MariaDB
     /// connection whose server buffer a large statement enlarged).
     fn must_close(&self, conn: &Self::Conn) -> bool;
+    /// Whether the connection serves large reads worse than a new one would
+    /// (MariaDB: a server buffer that a large statement enlarged). The pool
+    /// keeps at most one such connection idle, gives it to writes first and
+    /// to reads only when no other is idle and no new one may be opened.
+    fn worn(&self, _conn: &Self::Conn) -> bool {
+        false
+    }
+}
+
+/// What a connection is taken for: reads avoid a worn connection, writes
+/// (and transactions) take it first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// One statement that returns rows.
+    Read,
+    /// One statement that writes, or a transaction.
+    Write,
 }
 
 /// Pool sizes and timeouts (from `DbBuilder`).
@@ -58,6 +75,7 @@ struct Idle<C> {
     conn: C,
     created: Instant,
     since: Instant,
+    worn: bool,
 }
 
 struct Inner<M: Manage> {
@@ -109,14 +127,19 @@ impl<M: Manage> Drop for Pooled<M> {
         if self.discard || self.inner.permits.is_closed() || self.inner.manager.must_close(&conn) {
             return;
         }
-        let idle = Idle {
+        let worn = self.inner.manager.worn(&conn);
+        let Ok(mut stack) = self.inner.idle.lock() else { return };
+        if worn && stack.iter().any(|idle| idle.worn) {
+            // One worn connection idle is enough; this one closes (outside the lock).
+            drop(stack);
+            return;
+        }
+        stack.push(Idle {
             conn,
             created: self.created,
             since: Instant::now(),
-        };
-        if let Ok(mut stack) = self.inner.idle.lock() {
-            stack.push(idle);
-        }
+            worn,
+        });
     }
 }
 
@@ -130,6 +153,7 @@ impl<M: Manage> Pool<M> {
                 conn,
                 created: now,
                 since: now,
+                worn: false,
             })
             .collect();
         Pool {
@@ -142,8 +166,9 @@ impl<M: Manage> Pool<M> {
         }
     }
 
-    /// A connection: an idle one that passes the checks, or a new one.
-    pub async fn acquire(&self) -> Result<Pooled<M>> {
+    /// A connection for `usage`: an idle one that passes the checks, or a
+    /// new one.
+    pub async fn acquire(&self, usage: Use) -> Result<Pooled<M>> {
         let started = Instant::now();
         let s = self.inner.settings;
         let permit = match tokio::time::timeout(s.acquire_timeout, self.inner.permits.clone().acquire_owned()).await {
@@ -159,7 +184,7 @@ impl<M: Manage> Pool<M> {
                 });
             }
         };
-        while let Some(mut idle) = self.pop() {
+        while let Some(mut idle) = self.pop(usage) {
             let expired = idle.created.elapsed() > MAX_LIFETIME
                 || s.idle_timeout.is_some_and(|t| idle.since.elapsed() > t)
                 || self.inner.manager.must_close(&idle.conn);
@@ -201,7 +226,7 @@ impl<M: Manage> Pool<M> {
     /// `Db::acquire`'s), dirty until the caller says otherwise.
     pub async fn held(&self) -> Result<Held<M>> {
         Ok(Held {
-            conn: self.acquire().await?,
+            conn: self.acquire(Use::Write).await?,
             dirty: true,
         })
     }
@@ -217,8 +242,29 @@ impl<M: Manage> Pool<M> {
         drop(idle);
     }
 
-    fn pop(&self) -> Option<Idle<M::Conn>> {
-        self.inner.idle.lock().ok()?.pop()
+    /// The idle connection to try next for `usage`, the warmest first: for
+    /// a write the worn one if any; for a read one that is not worn, or
+    /// `None` (open one) while the limit allows, else the worn one. The
+    /// caller holds a permit, so connections in use plus idle ones stay
+    /// within `max_connections`.
+    fn pop(&self, usage: Use) -> Option<Idle<M::Conn>> {
+        let mut stack = self.inner.idle.lock().ok()?;
+        let wanted = match usage {
+            Use::Write => stack.iter().rposition(|idle| idle.worn),
+            Use::Read => stack.iter().rposition(|idle| !idle.worn),
+        };
+        if let Some(i) = wanted {
+            return Some(stack.remove(i));
+        }
+        if usage == Use::Read && !stack.is_empty() {
+            let max = self.inner.settings.max_connections.max(1) as usize;
+            let in_use = max - self.inner.permits.available_permits();
+            // Others in use (in_use - 1), the idle ones and a new one.
+            if in_use + stack.len() <= max {
+                return None;
+            }
+        }
+        stack.pop()
     }
 
     fn pooled(&self, conn: M::Conn, created: Instant, permit: OwnedSemaphorePermit) -> Pooled<M> {

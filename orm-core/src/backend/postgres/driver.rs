@@ -10,7 +10,7 @@
 
 use super::values::{Param, cache_key, param_type};
 use crate::dialect::{SqlDialect, Statement};
-use crate::driver::pool::{Held, Manage, Pool, PoolSettings, Pooled, open_within, with_sources};
+use crate::driver::pool::{Held, Manage, Pool, PoolSettings, Pooled, Use, open_within, with_sources};
 use crate::driver::{ConnectOptions, Connected, Done, Driver, DriverConn, OwnedRow, RowSink, redacted};
 use crate::error::{DbError, Error, Result, ViolationKind};
 use crate::row::RowRef;
@@ -184,7 +184,7 @@ fn settle<T>(conn: &mut Pooled<PgManager>, r: Result<T>) -> Result<T> {
 impl Driver for PgPool {
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.acquire(Use::Read).await?;
             let r = conn.fetch(st, sink).await;
             settle(&mut conn, r)
         })
@@ -192,7 +192,7 @@ impl Driver for PgPool {
 
     fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.acquire(Use::Write).await?;
             let r = conn.execute(st).await;
             settle(&mut conn, r)
         })
@@ -200,7 +200,7 @@ impl Driver for PgPool {
 
     fn stream(&self, mut st: Statement) -> BoxStream<'_, Result<OwnedRow>> {
         let open = async move {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.acquire(Use::Read).await?;
             let prepared = conn.prepare(&mut st).await;
             let prepared = settle(&mut conn, prepared)?;
             let rows = conn
