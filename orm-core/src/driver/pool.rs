@@ -43,23 +43,24 @@ pub(crate) trait Manage: Send + Sync + 'static {
     /// fail, or the driver knows a new one serves better (a MariaDB
     /// connection whose server buffer a large statement enlarged).
     fn must_close(&self, conn: &Self::Conn) -> bool;
-    /// Whether the connection serves large reads worse than a new one would
+    /// Whether the connection serves results worse than a new one would
     /// (MariaDB: a server buffer that a large statement enlarged). The pool
-    /// keeps at most one such connection idle, gives it to writes first and
-    /// to reads only when no other is idle and no new one may be opened.
+    /// keeps up to half its connections worn, gives them to large
+    /// statements and transactions first, and to small statements only
+    /// when no other is idle and no new one may be opened.
     fn worn(&self, _conn: &Self::Conn) -> bool {
         false
     }
 }
 
-/// What a connection is taken for: reads avoid a worn connection, writes
-/// (and transactions) take it first.
+/// What a connection is taken for: small statements avoid a worn
+/// connection, large ones and transactions take one first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Use {
-    /// One statement that returns rows.
-    Read,
-    /// One statement that writes, or a transaction.
-    Write,
+    /// One statement that does not wear a connection.
+    Small,
+    /// One statement that does, or a transaction (which may hold one).
+    Large,
 }
 
 /// Pool sizes and timeouts (from `DbBuilder`).
@@ -129,8 +130,9 @@ impl<M: Manage> Drop for Pooled<M> {
         }
         let worn = self.inner.manager.worn(&conn);
         let Ok(mut stack) = self.inner.idle.lock() else { return };
-        if worn && stack.iter().any(|idle| idle.worn) {
-            // One worn connection idle is enough; this one closes (outside the lock).
+        let keep_worn = (self.inner.settings.max_connections.max(2) / 2) as usize;
+        if worn && stack.iter().filter(|idle| idle.worn).count() >= keep_worn {
+            // Enough worn connections idle; this one closes (outside the lock).
             drop(stack);
             return;
         }
@@ -226,7 +228,7 @@ impl<M: Manage> Pool<M> {
     /// `Db::acquire`'s), dirty until the caller says otherwise.
     pub async fn held(&self) -> Result<Held<M>> {
         Ok(Held {
-            conn: self.acquire(Use::Write).await?,
+            conn: self.acquire(Use::Large).await?,
             dirty: true,
         })
     }
@@ -242,21 +244,21 @@ impl<M: Manage> Pool<M> {
         drop(idle);
     }
 
-    /// The idle connection to try next for `usage`, the warmest first: for
-    /// a write the worn one if any; for a read one that is not worn, or
-    /// `None` (open one) while the limit allows, else the worn one. The
-    /// caller holds a permit, so connections in use plus idle ones stay
-    /// within `max_connections`.
+    /// The idle connection to try next for `usage`, the warmest first:
+    /// for a large statement a worn one if any; for a small one one that
+    /// is not worn, or `None` (open one) while the limit allows, else a
+    /// worn one. The caller holds a permit, so connections in use plus
+    /// idle ones stay within `max_connections`.
     fn pop(&self, usage: Use) -> Option<Idle<M::Conn>> {
         let mut stack = self.inner.idle.lock().ok()?;
         let wanted = match usage {
-            Use::Write => stack.iter().rposition(|idle| idle.worn),
-            Use::Read => stack.iter().rposition(|idle| !idle.worn),
+            Use::Large => stack.iter().rposition(|idle| idle.worn),
+            Use::Small => stack.iter().rposition(|idle| !idle.worn),
         };
         if let Some(i) = wanted {
             return Some(stack.remove(i));
         }
-        if usage == Use::Read && !stack.is_empty() {
+        if usage == Use::Small && !stack.is_empty() {
             let max = self.inner.settings.max_connections.max(1) as usize;
             let in_use = max - self.inner.permits.available_permits();
             // Others in use (in_use - 1), the idle ones and a new one.
@@ -265,6 +267,11 @@ impl<M: Manage> Pool<M> {
             }
         }
         stack.pop()
+    }
+
+    /// How this pool's connections are opened and checked.
+    pub fn manager(&self) -> &M {
+        &self.inner.manager
     }
 
     fn pooled(&self, conn: M::Conn, created: Instant, permit: OwnedSemaphorePermit) -> Pooled<M> {

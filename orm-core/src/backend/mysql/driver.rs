@@ -206,7 +206,8 @@ impl Manage for MyManager {
     /// that connection arrived in 200 KB pieces instead of 16 KB ones, so
     /// the client waited for most of a result before decoding any of it
     /// (a 10,000-row read took 1.3-1.5x as long). The pool gives such a
-    /// connection to the next large write rather than to reads.
+    /// connection to the next large statement or transaction, not to
+    /// small statements.
     fn worn(&self, conn: &MyConn) -> bool {
         conn.swollen
     }
@@ -222,19 +223,40 @@ struct MyConn {
     net_buffer: usize,
 }
 
-impl MyConn {
-    /// The statement's parameters, noting whether it swells the server's
-    /// buffer for this connection (see [`MyManager::worn`]).
-    fn bind(&mut self, sql: &str, values: Vec<crate::value::Value>) -> Result<mysql_async::Params> {
-        let p = params(values)?;
-        self.swollen |= largest_packet(sql, &p) > self.net_buffer;
-        Ok(p)
+/// A statement with its values in mysql_async's form, and whether it is
+/// larger than the server's network buffer (see [`MyManager::worn`]).
+struct Bound {
+    sql: String,
+    params: mysql_async::Params,
+    large: bool,
+}
+
+impl Bound {
+    fn new(st: Statement, net_buffer: usize) -> Result<Bound> {
+        let params = params(st.params)?;
+        let large = largest_packet(&st.sql, &params) > net_buffer;
+        Ok(Bound {
+            sql: st.sql,
+            params,
+            large,
+        })
     }
 
-    async fn fetch(&mut self, st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
-        let p = self.bind(&st.sql, st.params)?;
+    /// The connection it should take from the pool.
+    fn usage(&self) -> Use {
+        if self.large { Use::Large } else { Use::Small }
+    }
+}
+
+impl MyConn {
+    async fn fetch(&mut self, st: Bound, sink: &mut RowSink<'_>) -> Result<()> {
+        self.swollen |= st.large;
         let broken = &mut self.broken;
-        let mut rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+        let mut rows = self
+            .conn
+            .exec_iter(st.sql, st.params)
+            .await
+            .map_err(|e| error(broken, e))?;
         while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
             if !sink(RowRef::new(&row)) {
                 break;
@@ -243,10 +265,14 @@ impl MyConn {
         rows.drop_result().await.map_err(|e| error(broken, e))
     }
 
-    async fn execute(&mut self, st: Statement) -> Result<Done> {
-        let p = self.bind(&st.sql, st.params)?;
+    async fn execute(&mut self, st: Bound) -> Result<Done> {
+        self.swollen |= st.large;
         let broken = &mut self.broken;
-        let rows = self.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+        let rows = self
+            .conn
+            .exec_iter(st.sql, st.params)
+            .await
+            .map_err(|e| error(broken, e))?;
         let done = Done {
             rows_affected: rows.affected_rows(),
             last_insert_id: rows.last_insert_id().and_then(|n| i64::try_from(n).ok()),
@@ -261,6 +287,12 @@ struct MyPool {
     pool: Pool<MyManager>,
 }
 
+impl MyPool {
+    fn bind(&self, st: Statement) -> Result<Bound> {
+        Bound::new(st, self.pool.manager().net_buffer.load(Ordering::Relaxed))
+    }
+}
+
 /// Rows a stream's reader task hands over at a time.
 const STREAM_BUFFER: usize = 64;
 
@@ -269,7 +301,8 @@ impl Driver for MyPool {
     /// its connection: it may be part-way through a packet.
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire(Use::Read).await?;
+            let st = self.bind(st)?;
+            let mut conn = self.pool.acquire(st.usage()).await?;
             conn.discard = true;
             let r = conn.fetch(st, sink).await;
             conn.discard = false;
@@ -279,7 +312,8 @@ impl Driver for MyPool {
 
     fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire(Use::Write).await?;
+            let st = self.bind(st)?;
+            let mut conn = self.pool.acquire(st.usage()).await?;
             conn.discard = true;
             let r = conn.execute(st).await;
             conn.discard = false;
@@ -294,8 +328,16 @@ impl Driver for MyPool {
     fn stream(&self, st: Statement) -> BoxStream<'_, Result<OwnedRow>> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<OwnedRow>>(STREAM_BUFFER);
         let pool = self.pool.clone();
+        let st = self.bind(st);
         tokio::spawn(async move {
-            let mut conn = match pool.acquire(Use::Read).await {
+            let st = match st {
+                Ok(st) => st,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let mut conn = match pool.acquire(st.usage()).await {
                 Ok(conn) => conn,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
@@ -323,13 +365,17 @@ impl Driver for MyPool {
 /// Send `st`'s rows down `tx` until the receiver is gone.
 async fn read_into(
     conn: &mut Pooled<MyManager>,
-    st: Statement,
+    st: Bound,
     tx: &tokio::sync::mpsc::Sender<Result<OwnedRow>>,
 ) -> Result<()> {
     let c: &mut MyConn = conn;
-    let p = c.bind(&st.sql, st.params)?;
+    c.swollen |= st.large;
     let broken = &mut c.broken;
-    let mut rows = c.conn.exec_iter(st.sql, p).await.map_err(|e| error(broken, e))?;
+    let mut rows = c
+        .conn
+        .exec_iter(st.sql, st.params)
+        .await
+        .map_err(|e| error(broken, e))?;
     while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
         if tx.send(Ok(Box::new(row) as OwnedRow)).await.is_err() {
             break;
@@ -340,11 +386,17 @@ async fn read_into(
 
 impl DriverConn for Held<MyManager> {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.conn.fetch(st, sink))
+        Box::pin(async move {
+            let st = Bound::new(st, self.conn.net_buffer)?;
+            self.conn.fetch(st, sink).await
+        })
     }
 
     fn execute(&mut self, st: Statement) -> BoxFuture<'_, Result<Done>> {
-        Box::pin(self.conn.execute(st))
+        Box::pin(async move {
+            let st = Bound::new(st, self.conn.net_buffer)?;
+            self.conn.execute(st).await
+        })
     }
 
     fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {

@@ -184,7 +184,7 @@ fn settle<T>(conn: &mut Pooled<PgManager>, r: Result<T>) -> Result<T> {
 impl Driver for PgPool {
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire(Use::Read).await?;
+            let mut conn = self.pool.acquire(Use::Small).await?;
             let r = conn.fetch(st, sink).await;
             settle(&mut conn, r)
         })
@@ -192,7 +192,7 @@ impl Driver for PgPool {
 
     fn execute(&self, st: Statement) -> BoxFuture<'_, Result<Done>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire(Use::Write).await?;
+            let mut conn = self.pool.acquire(Use::Small).await?;
             let r = conn.execute(st).await;
             settle(&mut conn, r)
         })
@@ -200,7 +200,7 @@ impl Driver for PgPool {
 
     fn stream(&self, mut st: Statement) -> BoxStream<'_, Result<OwnedRow>> {
         let open = async move {
-            let mut conn = self.pool.acquire(Use::Read).await?;
+            let mut conn = self.pool.acquire(Use::Small).await?;
             let prepared = conn.prepare(&mut st).await;
             let prepared = settle(&mut conn, prepared)?;
             let rows = conn
