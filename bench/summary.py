@@ -8,7 +8,7 @@ import sys
 KEYS = [
     ("W1", "1"), ("W1", "10000"), ("W2", ""), ("W3", ""),
     ("W4", "100"), ("W4", "1000"), ("W4", "10000"),
-    ("W5", "100"), ("W5", "5000"), ("W6", ""),
+    ("W5", "100"), ("W5", "5000"), ("W6", ""), ("W9", "5000"), ("W10", ""),
 ]
 NAMES = {
     ("W1", "1"): "W1 select users, 1 row",
@@ -21,16 +21,20 @@ NAMES = {
     ("W5", "100"): "W5 bulk insert 100 rows",
     ("W5", "5000"): "W5 bulk insert 5,000 rows",
     ("W6", ""): "W6 load 100, change one field, save each",
+    ("W9", "5000"): "W9 bulk upsert 5,000 rows, half conflicting",
+    ("W10", ""): "W10 keyset walk, 100 pages of 100",
 }
 
 
 def key_of(label):
-    w = re.match(r"(W\d)", label).group(1)
-    if w in ("W2", "W3", "W6"):
+    w = re.match(r"(W\d+)", label).group(1)
+    if "by .join()" in label or "by a second statement" in label:
+        return (w + "J", "")  # a variant, not in the summary
+    if w in ("W2", "W3", "W6", "W10"):
         return (w, "")
     if w == "W1":
         return (w, "1" if "1 row" in label else "10000")
-    nums = re.findall(r"\d[\d,]*", label[2:])
+    nums = re.findall(r"\d[\d,]*", label[len(w):])
     return (w, nums[0].replace(",", "") if nums else "")
 
 

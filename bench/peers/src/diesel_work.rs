@@ -35,7 +35,7 @@ pub mod dsl {
         pub post_id: i64,
         pub text: String,
     }
-    /// W9's counter (PostgreSQL only).
+    /// W9's counter.
     #[allow(dead_code)]
     #[derive(Queryable, Selectable, Debug, Clone)]
     #[diesel(table_name = counters)]
@@ -57,6 +57,44 @@ pub mod dsl {
         pub name: &'a str,
         pub hair_color: Option<&'a str>,
     }
+}
+
+/// W9's 5,000 rows: `k1250`..`k6249` over the seeded `k0`..`k2499`.
+pub fn upsert_rows() -> Vec<(String, i64)> {
+    (1_250..6_250).map(|i| (format!("k{i}"), i)).collect()
+}
+
+/// W9's upsert: `ON CONFLICT (name) DO UPDATE .. RETURNING` where the
+/// backend has it; on MySQL `ON DUPLICATE KEY UPDATE` (Diesel has no
+/// `excluded` there, so `VALUES(hits)` is a SQL fragment) and the stored
+/// rows read back by name, as the ORM and SeaORM do there.
+macro_rules! diesel_upsert {
+    ($c:expr, $rows:expr, $names:expr, true) => {{
+        use diesel::upsert::excluded;
+        let _ = &$names; // RETURNING gives the rows back: no read by name
+
+        let stored: Vec<dsl::DCounter> = diesel::insert_into(dsl::counters::table)
+            .values(&$rows)
+            .on_conflict(dsl::counters::name)
+            .do_update()
+            .set(dsl::counters::hits.eq(excluded(dsl::counters::hits)))
+            .returning(dsl::DCounter::as_returning())
+            .get_results($c)?;
+        assert_eq!(stored.len(), 5_000);
+    }};
+    ($c:expr, $rows:expr, $names:expr, false) => {{
+        diesel::insert_into(dsl::counters::table)
+            .values(&$rows)
+            .on_conflict(diesel::dsl::DuplicatedKeys)
+            .do_update()
+            .set(dsl::counters::hits.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>("VALUES(hits)")))
+            .execute($c)?;
+        let stored: Vec<dsl::DCounter> = dsl::counters::table
+            .filter(dsl::counters::name.eq_any(&$names))
+            .select(dsl::DCounter::as_select())
+            .load($c)?;
+        assert_eq!(stored.len(), 5_000);
+    }};
 }
 
 /// W5's insert: with `RETURNING id` where the backend has it.
@@ -148,6 +186,40 @@ macro_rules! diesel_workload {
                     diesel_insert!(c, rows, n, $returning);
                     Err(diesel::result::Error::RollbackTransaction)
                 });
+            }
+            "W9" => {
+                let rows = upsert_rows();
+                let new: Vec<dsl::NewDCounter<'_>> = rows
+                    .iter()
+                    .map(|(name, hits)| dsl::NewDCounter { name, hits: *hits })
+                    .collect();
+                let names: Vec<&str> = rows.iter().map(|(name, _)| name.as_str()).collect();
+                let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
+                    diesel_upsert!(c, new, names, $returning);
+                    Err(diesel::result::Error::RollbackTransaction)
+                });
+            }
+            "W10" => {
+                // Diesel has no keyset API: the page query written by hand
+                // (101 rows tell whether another page follows, as the ORM's).
+                let (mut last, mut seen) = (0i64, 0usize);
+                loop {
+                    let mut page = dsl::users::table
+                        .filter(dsl::users::id.gt(last))
+                        .order(dsl::users::id)
+                        .limit(101)
+                        .select(dsl::DUser::as_select())
+                        .load(conn)
+                        .unwrap();
+                    let more = page.len() > 100;
+                    page.truncate(100);
+                    seen += page.len();
+                    match page.last() {
+                        Some(u) if more => last = u.id,
+                        _ => break,
+                    }
+                }
+                assert_eq!(seen, 10_000);
             }
             _ => {
                 let users = dsl::users::table

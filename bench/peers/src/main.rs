@@ -1,4 +1,4 @@
-//! The ORM next to its peers on the workloads of ../src (W1–W6), rounds
+//! The ORM next to its peers on the workloads of ../src (W1–W6, W9 bulk upsert, W10 keyset walk), rounds
 //! interleaving the implementations in random order. PostgreSQL: ours, raw
 //! sqlx (the floor), SeaORM and Diesel in one process. MariaDB: ours, SeaORM
 //! and Diesel (libmysqlclient: `apt-get install libmariadb-dev-compat`).
@@ -144,11 +144,6 @@ mod sea_counter {
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// W9's 5,000 rows: `k1250`..`k6249` over the seeded `k0`..`k2499`.
-fn upsert_rows() -> Vec<(String, i64)> {
-    (1_250..6_250).map(|i| (format!("k{i}"), i)).collect()
 }
 
 include!("diesel_work.rs");
@@ -403,8 +398,26 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
     match (imp, w) {
         ("orm", _) => ours_work(&ctx.db, w, n).await,
         ("sea", _) => sea_work(&ctx.sea, w, n, "postgres").await,
-        ("diesel", "W9") => diesel_upsert_pg(&mut ctx.diesel.borrow_mut()),
         ("diesel", _) => diesel_workload!(&mut *ctx.diesel.borrow_mut(), w, n, returning = true),
+        ("raw", "W10") => {
+            let (mut last, mut seen) = (0i64, 0usize);
+            loop {
+                let mut page: Vec<(i64, String, Option<String>)> =
+                    sqlx::query_as("SELECT id, name, hair_color FROM users WHERE id > $1 ORDER BY id ASC LIMIT 101")
+                        .bind(last)
+                        .fetch_all(&ctx.raw)
+                        .await
+                        .unwrap();
+                let more = page.len() > 100;
+                page.truncate(100);
+                seen += page.len();
+                match page.last() {
+                    Some(u) if more => last = u.0,
+                    _ => break,
+                }
+            }
+            assert_eq!(seen, 10_000);
+        }
         ("raw", "W9") => {
             let rows = upsert_rows();
             let mut tx = ctx.raw.begin().await.unwrap();
@@ -717,6 +730,8 @@ async fn ours_vs_peers(dialect: &str, rounds: usize) {
         ("W5 bulk insert 100 rows", "W5", 100, 20),
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
+        ("W9 bulk upsert 5,000 rows, half conflicting", "W9", 5_000, 2),
+        ("W10 keyset walk, 100 pages of 100", "W10", 0, 2),
     ] {
         let mut vs_sea = Vec::new();
         let mut vs_diesel = Vec::new();
@@ -844,6 +859,18 @@ async fn ours_work(db: &Db, w: &str, n: i64) {
             assert_eq!(stored.len(), 5_000);
             tx.rollback().await.unwrap();
         }
+        "W10" => {
+            let (mut cursor, mut seen) = (None, 0);
+            loop {
+                let page = BUser::find().paginate(100).after(cursor).all(db).await.unwrap();
+                seen += page.items.len();
+                match page.next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, 10_000);
+        }
         _ => {
             let mut users = BUser::find().order_by(BUser::ID).limit(100).all(db).await.unwrap();
             for u in &mut users {
@@ -928,17 +955,43 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
                 hits: Set(hits),
                 ..Default::default()
             });
-            let stored = sea_counter::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::column(sea_counter::Column::Name)
-                        .update_column(sea_counter::Column::Hits)
-                        .to_owned(),
-                )
-                .exec_with_returning(&txn)
-                .await
-                .unwrap();
+            let upsert = sea_counter::Entity::insert_many(rows).on_conflict(
+                OnConflict::column(sea_counter::Column::Name)
+                    .update_column(sea_counter::Column::Hits)
+                    .to_owned(),
+            );
+            let stored = if dialect == "mysql" {
+                // No RETURNING with ON DUPLICATE KEY UPDATE: the rows read back by name.
+                upsert.exec(&txn).await.unwrap();
+                sea_counter::Entity::find()
+                    .filter(sea_counter::Column::Name.is_in(upsert_rows().into_iter().map(|(name, _)| name)))
+                    .all(&txn)
+                    .await
+                    .unwrap()
+            } else {
+                upsert.exec_with_returning(&txn).await.unwrap()
+            };
             assert_eq!(stored.len(), 5_000);
             txn.rollback().await.unwrap();
+        }
+        "W10" => {
+            // SeaORM's cursor pagination, 101 rows a page as the others.
+            let (mut last, mut seen) = (None::<i64>, 0usize);
+            loop {
+                let mut cursor = sea::user::Entity::find().cursor_by(sea::user::Column::Id);
+                if let Some(last) = last {
+                    cursor.after(last);
+                }
+                let mut page = cursor.first(101).all(sea_db).await.unwrap();
+                let more = page.len() > 100;
+                page.truncate(100);
+                seen += page.len();
+                match page.last() {
+                    Some(u) if more => last = Some(u.id),
+                    _ => break,
+                }
+            }
+            assert_eq!(seen, 10_000);
         }
         _ => {
             let users = sea::user::Entity::find()
@@ -1008,29 +1061,6 @@ fn main() {
     }
 }
 
-/// W9 on Diesel (PostgreSQL): `ON CONFLICT (name) DO UPDATE SET hits =
-/// excluded.hits RETURNING *`, in a transaction rolled back.
-fn diesel_upsert_pg(conn: &mut diesel::PgConnection) {
-    use diesel::upsert::excluded;
-    use dsl::counters;
-    let rows = upsert_rows();
-    let new: Vec<dsl::NewDCounter<'_>> = rows
-        .iter()
-        .map(|(name, hits)| dsl::NewDCounter { name, hits: *hits })
-        .collect();
-    let _ = conn.transaction::<(), diesel::result::Error, _>(|c| {
-        let stored: Vec<dsl::DCounter> = diesel::insert_into(counters::table)
-            .values(&new)
-            .on_conflict(counters::name)
-            .do_update()
-            .set(counters::hits.eq(excluded(counters::hits)))
-            .returning(dsl::DCounter::as_returning())
-            .get_results(c)?;
-        assert_eq!(stored.len(), 5_000);
-        Err(diesel::result::Error::RollbackTransaction)
-    });
-}
-
 async fn postgres_all(rounds: usize) {
     let base = "postgres://postgres@127.0.0.1:5432/test";
     let admin = Db::connect(base).await.expect("PostgreSQL");
@@ -1074,6 +1104,7 @@ async fn postgres_all(rounds: usize) {
         ("W5 bulk insert 5,000 rows", "W5", 5_000, 2),
         ("W6 load 100, change one field, save each", "W6", 0, 1),
         ("W9 bulk upsert 5,000 rows, half conflicting", "W9", 5_000, 2),
+        ("W10 keyset walk, 100 pages of 100", "W10", 0, 2),
     ] {
         let r = run(&ctx, rounds, iters, &mut rng, w, n, label).await;
         println!(
