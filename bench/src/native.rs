@@ -41,7 +41,10 @@ impl Native {
                 Some(Native::Pg(client, w1, w3, Default::default()))
             }
             "mysql" => {
+                // TCP, as the ORM and raw sqlx on this URL (mysql_async
+                // would move to the Unix socket on a loopback address).
                 let opts = mysql_async::Opts::from_url(url).ok()?;
+                let opts = mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false);
                 Some(Native::My(mysql_async::Conn::new(opts).await.ok()?))
             }
             _ => None,

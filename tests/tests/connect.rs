@@ -302,3 +302,51 @@ async fn a_connection_limit_is_the_servers_refusal() {
         admin.close().await;
     }
 }
+
+/// MariaDB: a URL naming `localhost` moves the pool onto the server's Unix
+/// socket (as the MySQL client reads that name) when this process can open
+/// it; `127.0.0.1` and `prefer_socket=false` stay on TCP; all read the
+/// same rows.
+#[tokio::test]
+async fn mysql_localhost_moves_onto_the_socket() {
+    let Some(t) = TestDb::setup(Backend::MySql, "connect::socket").await else {
+        return;
+    };
+    // A socket connection's host is `localhost`; a TCP one's has a port.
+    let how = "SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()";
+    let host_of = async |db: &Db| raw(how).fetch_scalars::<String, _>(db).await.unwrap().remove(0);
+    let socket: Vec<Option<String>> = raw("SELECT @@socket").fetch_scalars(&t.db).await.unwrap();
+    let reachable = socket[0].as_deref().is_some_and(|p| std::path::Path::new(p).exists());
+    Schema::new().model::<Tag>().sync(&t.db).await.unwrap();
+    for name in ["a", "b"] {
+        Tag::create(&t.db, NewTag { name: name.into() }).await.unwrap();
+    }
+    let names = async |db: &Db| {
+        let tags = Tag::find().order_by(Tag::NAME).all(db).await.unwrap();
+        tags.into_iter().map(|t| t.name).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&t.db).await, vec!["a", "b"]);
+    if !t.url.contains("@127.0.0.1:") {
+        return; // another server than the local one: nothing to compare
+    }
+    assert!(host_of(&t.db).await.contains(':'), "127.0.0.1 stays on TCP");
+    let local = t.url.replacen("@127.0.0.1:", "@localhost:", 1);
+    let on_socket = Db::connect(&local).await.unwrap();
+    let host = host_of(&on_socket).await;
+    if reachable {
+        assert_eq!(host, "localhost", "{local}: on the socket {socket:?}");
+        // Every connection of the pool, not only the first.
+        let many = futures_util::future::join_all((0..4).map(|_| host_of(&on_socket))).await;
+        assert!(many.iter().all(|h| h == "localhost"), "{many:?}");
+    } else {
+        assert!(host.contains(':'), "no socket here: {host}");
+    }
+    assert_eq!(names(&on_socket).await, vec!["a", "b"]);
+    let sep = if local.contains('?') { '&' } else { '?' };
+    let tcp = Db::connect(&format!("{local}{sep}prefer_socket=false")).await.unwrap();
+    assert!(host_of(&tcp).await.contains(':'), "prefer_socket=false stays on TCP");
+    assert_eq!(names(&tcp).await, vec!["a", "b"]);
+    on_socket.close().await;
+    tcp.close().await;
+    t.cleanup().await;
+}

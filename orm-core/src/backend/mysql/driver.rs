@@ -39,7 +39,14 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     let hosts = hosts(&url).map_err(|message| Error::Connection {
         message: format!("invalid MySQL URL {target}: {message}"),
     })?;
-    let manager = MyManager {
+    // `localhost`, no socket named and `prefer_socket` not turned off: the
+    // server's Unix socket, once the first connection says where it is
+    // (see `onto_socket`).
+    let try_socket = hosts.len() == 1
+        && hosts[0].socket().is_none()
+        && hosts[0].ip_or_hostname() == "localhost"
+        && Opts::from_url(&url).is_ok_and(|opts| opts.prefer_socket());
+    let mut manager = MyManager {
         hosts,
         settings: session_settings(o),
         net_buffer: AtomicUsize::new(NET_BUFFER),
@@ -65,6 +72,10 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
             manager.net_buffer.store(buffer, Ordering::Relaxed);
             probe.net_buffer = buffer;
         }
+        if try_socket && let Some(on_socket) = onto_socket(&mut manager, &mut probe, o.connect_timeout).await {
+            let tcp = std::mem::replace(&mut probe, on_socket);
+            let _ = tcp.conn.disconnect().await;
+        }
         first.push(probe);
         for _ in 1..o.min_connections {
             first.push(open_within(&manager, o.connect_timeout, &target).await?);
@@ -75,6 +86,34 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
             pool: Pool::new(manager, settings, first),
         }),
         max_statement_bytes,
+    })
+}
+
+/// The server's Unix socket for a URL naming `localhost`, as the MySQL
+/// client and libmysqlclient read that name (`127.0.0.1` stays TCP, as
+/// there): the first connection asks where the socket is, and when this
+/// process can open it, every later connection opens on it directly (a
+/// one-row read costs about a quarter less than over loopback TCP). The
+/// server then sees the `user@localhost` account, as those clients do.
+/// mysql_async's own `prefer_socket` is not used: it opens each connection
+/// over TCP first and closes it after, so the server would briefly see
+/// more than `max_connections`. `?prefer_socket=false` keeps TCP.
+async fn onto_socket(manager: &mut MyManager, probe: &mut MyConn, limit: std::time::Duration) -> Option<MyConn> {
+    let path: Option<String> = probe.conn.query_first("SELECT @@socket").await.ok().flatten()?;
+    let path = path.filter(|p| !p.is_empty() && std::path::Path::new(p).exists())?;
+    let opts: Opts = OptsBuilder::from_opts(manager.hosts[0].clone())
+        .socket(Some(path))
+        .into();
+    let conn = tokio::time::timeout(limit, manager.session(&opts, false))
+        .await
+        .ok()?
+        .ok()?;
+    manager.hosts[0] = opts;
+    Some(MyConn {
+        conn,
+        broken: false,
+        swollen: false,
+        net_buffer: probe.net_buffer,
     })
 }
 
