@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use futures_util::future::BoxFuture;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 /// Connections older than this are replaced when next taken.
 pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -173,17 +173,23 @@ impl<M: Manage> Pool<M> {
     pub async fn acquire(&self, usage: Use) -> Result<Pooled<M>> {
         let started = Instant::now();
         let s = self.inner.settings;
-        let permit = match tokio::time::timeout(s.acquire_timeout, self.inner.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => {
-                return Err(Error::Connection {
-                    message: "the pool is closed".into(),
-                });
-            }
-            Err(_) => {
-                return Err(Error::PoolTimeout {
-                    waited: s.acquire_timeout,
-                });
+        let closed = || Error::Connection {
+            message: "the pool is closed".into(),
+        };
+        // A free permit is taken at once; only a wait arms the timer.
+        let permit = match self.inner.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(closed()),
+            Err(TryAcquireError::NoPermits) => {
+                match tokio::time::timeout(s.acquire_timeout, self.inner.permits.clone().acquire_owned()).await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Err(closed()),
+                    Err(_) => {
+                        return Err(Error::PoolTimeout {
+                            waited: s.acquire_timeout,
+                        });
+                    }
+                }
             }
         };
         while let Some(mut idle) = self.pop(usage) {
