@@ -447,7 +447,9 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
             assert_eq!(rows.len(), n as usize);
         }
         ("raw", "W2") => {
-            let rows: Vec<(i64, String, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+            /// A user and its post, if any (the LEFT JOIN's row).
+            type UserPost = (i64, String, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>);
+            let rows: Vec<UserPost> = sqlx::query_as(
                 "SELECT u.id, u.name, u.hair_color, p.id, p.user_id, p.title, p.body FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.hair_color = $1",
             )
             .bind("black")
