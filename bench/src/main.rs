@@ -262,7 +262,7 @@ impl Floor {
     }
 }
 
-async fn orm_users(db: &Db, n: u64) -> Vec<BUser> {
+async fn orm_users<E: orm_core::Executor + ?Sized>(db: &E, n: u64) -> Vec<BUser> {
     BUser::find().order_by(BUser::ID).limit(n).all(db).await.unwrap()
 }
 
@@ -719,6 +719,23 @@ async fn main() {
                         row(&format!("native floor: W1 {n} row(s), raw sqlx / raw {client}"), &s)
                     );
                 }
+                // The pool's own share of a one-row read: the same query
+                // through the pool (a connection taken and given back per
+                // statement) and on one connection held throughout.
+                let held = db.acquire().await.unwrap();
+                let s = compare(
+                    rounds,
+                    200,
+                    &mut rng,
+                    || async { assert_eq!(orm_users(&db, 1).await.len(), 1) },
+                    || async { assert_eq!(orm_users(&held, 1).await.len(), 1) },
+                )
+                .await;
+                println!(
+                    "{}",
+                    row("pool: W1 1 row, per pooled statement / on a held connection", &s)
+                );
+                held.release().await;
                 let s = compare(
                     rounds,
                     1,

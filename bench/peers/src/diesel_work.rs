@@ -64,6 +64,16 @@ pub fn upsert_rows() -> Vec<(String, i64)> {
     (1_250..6_250).map(|i| (format!("k{i}"), i)).collect()
 }
 
+/// W10's page bookkeeping, shared by every side that walks pages by hand:
+/// keep the first 100 of up to 101 rows, count them, and give the key to
+/// continue after (`None` on the last page).
+pub fn keyset_step<T>(page: &mut Vec<T>, seen: &mut usize, key: impl Fn(&T) -> i64) -> Option<i64> {
+    let more = page.len() > 100;
+    page.truncate(100);
+    *seen += page.len();
+    page.last().filter(|_| more).map(key)
+}
+
 /// W9's upsert: `ON CONFLICT (name) DO UPDATE .. RETURNING` where the
 /// backend has it; on MySQL `ON DUPLICATE KEY UPDATE` (Diesel has no
 /// `excluded` there, so `VALUES(hits)` is a SQL fragment) and the stored
@@ -211,12 +221,9 @@ macro_rules! diesel_workload {
                         .select(dsl::DUser::as_select())
                         .load(conn)
                         .unwrap();
-                    let more = page.len() > 100;
-                    page.truncate(100);
-                    seen += page.len();
-                    match page.last() {
-                        Some(u) if more => last = u.id,
-                        _ => break,
+                    match keyset_step(&mut page, &mut seen, |u| u.id) {
+                        Some(key) => last = key,
+                        None => break,
                     }
                 }
                 assert_eq!(seen, 10_000);

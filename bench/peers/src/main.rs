@@ -409,12 +409,9 @@ async fn work(ctx: &Ctx, imp: &str, w: &str, n: i64) {
                         .fetch_all(&ctx.raw)
                         .await
                         .unwrap();
-                let more = page.len() > 100;
-                page.truncate(100);
-                seen += page.len();
-                match page.last() {
-                    Some(u) if more => last = u.0,
-                    _ => break,
+                match keyset_step(&mut page, &mut seen, |u| u.0) {
+                    Some(key) => last = key,
+                    None => break,
                 }
             }
             assert_eq!(seen, 10_000);
@@ -871,12 +868,9 @@ async fn mysql_async_work(conn: &mut mysql_async::Conn, w: &str, n: i64) {
                     )
                     .await
                     .unwrap();
-                let more = page.len() > 100;
-                page.truncate(100);
-                seen += page.len();
-                match page.last() {
-                    Some(u) if more => last = u.0,
-                    _ => break,
+                match keyset_step(&mut page, &mut seen, |u| u.0) {
+                    Some(key) => last = key,
+                    None => break,
                 }
             }
             assert_eq!(seen, 10_000);
@@ -1071,12 +1065,9 @@ async fn sea_work(sea_db: &sea_orm::DatabaseConnection, w: &str, n: i64, dialect
                     cursor.after(last);
                 }
                 let mut page = cursor.first(101).all(sea_db).await.unwrap();
-                let more = page.len() > 100;
-                page.truncate(100);
-                seen += page.len();
-                match page.last() {
-                    Some(u) if more => last = Some(u.id),
-                    _ => break,
+                match keyset_step(&mut page, &mut seen, |u| u.id) {
+                    Some(key) => last = Some(key),
+                    None => break,
                 }
             }
             assert_eq!(seen, 10_000);
