@@ -61,7 +61,9 @@ fn text_refusal(limits: &ValueLimits, ty: SqlType, s: &str) -> Option<String> {
     if !limits.nul_in_text && s.contains('\0') {
         return Some("contains a NUL character, which this database cannot store in text".into());
     }
+    // More characters than bytes is impossible: most strings need no walk.
     if let SqlType::Varchar(n) = ty
+        && s.len() > n as usize
         && s.chars().nth(n as usize).is_some()
     {
         return Some(format!("must be at most {n} characters (the column is VARCHAR({n}))"));

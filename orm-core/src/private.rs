@@ -100,7 +100,7 @@ pub fn key_eq<M, T: crate::field::FieldType>(
 
 /// `length = N` on a string column: at most N characters.
 pub fn max_chars(s: &str, max: usize) -> bool {
-    s.chars().nth(max).is_none()
+    s.len() <= max || s.chars().nth(max).is_none()
 }
 
 /// A field's decoded value, or its error naming the model, its field
