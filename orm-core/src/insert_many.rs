@@ -302,9 +302,12 @@ impl<M: Model> InsertMany<M> {
         let conn = db.__conn();
         let stamp = now();
         let mut models = Vec::with_capacity(self.rows.len());
+        let mut values = Vec::with_capacity(self.rows.len());
         for (i, new) in self.rows.into_iter().enumerate() {
             let m = crate::bulk::batch_row::<M>(new, i, stamp, true)?;
-            guard_row(&conn, meta, Some(i), &m.__values())?;
+            let row = m.__values();
+            guard_row(&conn, meta, Some(i), &row)?;
+            values.push(row);
             models.push(m);
         }
         let positions = plan.positions(&models)?;
@@ -314,7 +317,7 @@ impl<M: Model> InsertMany<M> {
         for m in &models {
             m.before_write(Event::Upsert, &conn).await?;
         }
-        let run = async |tx: &Transaction| plan.write(&Conn::Tx(tx), &models, &positions).await;
+        let run = async |tx: &Transaction| plan.write(&Conn::Tx(tx), &models, values, &positions).await;
         let stored = match conn {
             Conn::Db(d) => d.transaction(run).await?,
             Conn::Tx(t) => t.transaction(run).await?,
@@ -429,10 +432,16 @@ impl Plan {
         ins
     }
 
-    /// Every chunk's statement; the stored rows in input order.
-    async fn write<M: Model>(&self, conn: &Conn<'_>, models: &[M], positions: &Positions) -> Result<Vec<M>> {
+    /// Every chunk's statement (`values`: each model's, guarded); the
+    /// stored rows in input order.
+    async fn write<M: Model>(
+        &self,
+        conn: &Conn<'_>,
+        models: &[M],
+        values: Vec<Vec<Value>>,
+        positions: &Positions,
+    ) -> Result<Vec<M>> {
         let d = conn.dialect().sql();
-        let values: Vec<Vec<Value>> = models.iter().map(|m| m.__values()).collect();
         let ends = crate::bulk::chunk_rows::<M>(conn, &values);
         let mut stored: Vec<(usize, M)> = Vec::with_capacity(models.len());
         let mut values = values.into_iter();
