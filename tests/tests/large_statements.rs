@@ -136,3 +136,48 @@ async fn large_statements_postgres() {
 async fn large_statements_mysql() {
     large_statements_and_the_pool(Backend::MySql).await;
 }
+
+/// MariaDB: a small statement that passed over a worn idle connection to
+/// open a new one, and was refused by the server (here the user's
+/// `MAX_USER_CONNECTIONS 1`), runs on the worn connection instead of
+/// failing.
+#[tokio::test]
+async fn a_refused_connection_falls_back_to_the_worn_one() {
+    for url in orm_tests::server_urls().await {
+        if !url.starts_with("mysql") {
+            continue;
+        }
+        let admin = Db::connect(&url).await.unwrap();
+        let role = format!("orm_worn_{}", std::process::id());
+        let teardown = format!("DROP USER IF EXISTS '{role}'@'%'");
+        raw(teardown.clone()).execute(&admin).await.unwrap();
+        raw(format!("CREATE USER '{role}'@'%' WITH MAX_USER_CONNECTIONS 1"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        raw(format!("GRANT SELECT ON test.* TO '{role}'@'%'"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let limited = url.replacen("root@", &format!("{role}@"), 1);
+        let db = Db::builder(&limited)
+            .max_connections(3)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect()
+            .await
+            .unwrap();
+        // 100 KB bound: the one connection wears.
+        let big = "x".repeat(100_000);
+        let len: Vec<i64> = raw("SELECT LENGTH(?)").bind(big).fetch_scalars(&db).await.unwrap();
+        assert_eq!(len, vec![100_000]);
+        // A small statement would open another; the server says no.
+        let one: Vec<i64> = raw("SELECT 1")
+            .fetch_scalars(&db)
+            .await
+            .expect("served by the worn connection");
+        assert_eq!(one, vec![1]);
+        db.close().await;
+        raw(teardown).execute(&admin).await.unwrap();
+        admin.close().await;
+    }
+}

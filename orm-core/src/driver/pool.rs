@@ -39,9 +39,8 @@ pub(crate) trait Manage: Send + Sync + 'static {
     fn connect(&self) -> BoxFuture<'_, Result<Self::Conn>>;
     /// A round trip that proves the connection still works.
     fn ping<'a>(&'a self, conn: &'a mut Self::Conn) -> BoxFuture<'a, bool>;
-    /// Whether the connection must not be used again: the client saw it
-    /// fail, or the driver knows a new one serves better (a MariaDB
-    /// connection whose server buffer a large statement enlarged).
+    /// Whether the connection must not be used again (the client saw it
+    /// fail).
     fn must_close(&self, conn: &Self::Conn) -> bool;
     /// Whether the connection serves results worse than a new one would
     /// (MariaDB: a server buffer that a large statement enlarged). The pool
@@ -192,6 +191,51 @@ impl<M: Manage> Pool<M> {
                 }
             }
         };
+        let mut usage = usage;
+        loop {
+            if let Some(conn) = self.idle_one(usage, started).await {
+                return Ok(self.pooled(conn.conn, conn.created, permit));
+            }
+            let left = s.acquire_timeout.saturating_sub(started.elapsed());
+            let limit = s.connect_timeout.min(left);
+            let refused = match tokio::time::timeout(limit, self.inner.manager.connect()).await {
+                Ok(Ok(conn)) => return Ok(self.pooled(conn, Instant::now(), permit)),
+                Ok(Err(Error::Connection { message })) => Error::Connection {
+                    message: format!("no pooled connection: the server refuses new ones: {message}"),
+                },
+                Ok(Err(other)) => return Err(other),
+                Err(_) if limit < s.connect_timeout => {
+                    return Err(Error::PoolTimeout {
+                        waited: s.acquire_timeout,
+                    });
+                }
+                Err(_) => Error::Connection {
+                    message: format!("no pooled connection: no answer within {:?}", s.connect_timeout),
+                },
+            };
+            // A small statement passed over a worn idle connection to open
+            // a new one; the server refused, so the worn one serves.
+            if usage == Use::Small && self.has_worn_idle() {
+                usage = Use::Large;
+                continue;
+            }
+            return Err(refused);
+        }
+    }
+
+    /// Whether a worn connection is idle.
+    fn has_worn_idle(&self) -> bool {
+        self.inner
+            .idle
+            .lock()
+            .is_ok_and(|stack| stack.iter().any(|idle| idle.worn))
+    }
+
+    /// An idle connection for `usage` that passes the checks (older than
+    /// the lifetime or idle past the timeout: closed; idle long: pinged),
+    /// or `None` when a new one should be opened.
+    async fn idle_one(&self, usage: Use, started: Instant) -> Option<Idle<M::Conn>> {
+        let s = self.inner.settings;
         while let Some(mut idle) = self.pop(usage) {
             let expired = idle.created.elapsed() > MAX_LIFETIME
                 || s.idle_timeout.is_some_and(|t| idle.since.elapsed() > t)
@@ -211,23 +255,9 @@ impl<M: Manage> Pool<M> {
                     continue;
                 }
             }
-            return Ok(self.pooled(idle.conn, idle.created, permit));
+            return Some(idle);
         }
-        let left = s.acquire_timeout.saturating_sub(started.elapsed());
-        let limit = s.connect_timeout.min(left);
-        match tokio::time::timeout(limit, self.inner.manager.connect()).await {
-            Ok(Ok(conn)) => Ok(self.pooled(conn, Instant::now(), permit)),
-            Ok(Err(Error::Connection { message })) => Err(Error::Connection {
-                message: format!("no pooled connection: the server refuses new ones: {message}"),
-            }),
-            Ok(Err(other)) => Err(other),
-            Err(_) if limit < s.connect_timeout => Err(Error::PoolTimeout {
-                waited: s.acquire_timeout,
-            }),
-            Err(_) => Err(Error::Connection {
-                message: format!("no pooled connection: no answer within {:?}", s.connect_timeout),
-            }),
-        }
+        None
     }
 
     /// A connection of the caller's own (a transaction's, or
