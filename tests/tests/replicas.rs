@@ -339,14 +339,97 @@ async fn scenarios(pair: Pair) {
     };
 }
 
+/// A replica lost part-way through a result (its server ends the session
+/// while rows are on their way): the read runs again on the primary and
+/// returns every row, never the error (the replica, marked down, is back
+/// at its next health check: its server is up, only the session ended).
+/// The rows come slowly (a sleep per row) so the session ends mid-result.
+async fn lost_mid_result(pair: Pair) {
+    let ns = format!("orm_replica_mid_{}", pair.name());
+    let Some((admin, replica_admin)) = setup(pair, &ns).await else {
+        return;
+    };
+    let (primary_url, replica_url) = pair.urls(&ns);
+    let db = Db::builder(&primary_url)
+        .read_replica(&replica_url)
+        .max_replica_lag(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    assert!(reaches_replica(pair, &db).await, "the replica serves reads");
+    let (slow, find, kill) = match pair {
+        Pair::Pg => (
+            "SELECT g FROM generate_series(1, 2000) g, LATERAL (SELECT pg_sleep(0.0005 + g * 0)) s",
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(0.0005 + g%' AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(",
+        ),
+        Pair::My => (
+            // A plain SELECT (the kind routed to a replica), one sleep a row.
+            "SELECT seq FROM seq_1_to_4000 WHERE SLEEP(0.0003) = 0 ORDER BY seq",
+            "SELECT id FROM information_schema.processlist WHERE info LIKE '%SLEEP(0.0003)%' AND id <> CONNECTION_ID()",
+            "KILL ",
+        ),
+    };
+    let expected: i64 = if pair == Pair::Pg { 2000 } else { 4000 };
+    let killer = {
+        let replica_admin = replica_admin.clone();
+        tokio::spawn(async move {
+            // Let rows start flowing, then end the replica's session.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                let ids: Vec<i64> = raw(find).fetch_scalars(&replica_admin).await.unwrap_or_default();
+                if let Some(id) = ids.first() {
+                    let end = if kill.ends_with('(') {
+                        format!("{kill}{id})")
+                    } else {
+                        format!("{kill}{id}")
+                    };
+                    let _ = raw(end).execute(&replica_admin).await;
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            false
+        })
+    };
+    let served_before = db.replica_status()[0].reads;
+    let rows: Vec<i64> = raw(slow)
+        .fetch_scalars(&db)
+        .await
+        .expect("the primary answers the read");
+    assert!(killer.await.unwrap(), "the replica's session was ended during the read");
+    assert_eq!(rows.len() as i64, expected);
+    assert_eq!(rows.last().copied(), Some(expected));
+    assert_eq!(
+        db.replica_status()[0].reads,
+        served_before,
+        "the replica did not serve it: the primary did"
+    );
+    match pair {
+        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+    };
+}
+
+// One test per pair, run in turn: the scenarios stop and start the pair's
+// replica, which a read of its own running beside them would see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_primary_and_hot_standby() {
     scenarios(Pair::Pg).await;
+    lost_mid_result(Pair::Pg).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_primary_and_gtid_replica() {
     scenarios(Pair::My).await;
+    lost_mid_result(Pair::My).await;
 }
 
 /// SQLite has no replicas: configuring one is an error at connect.

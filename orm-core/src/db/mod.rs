@@ -654,6 +654,7 @@ impl DbBuilder {
             statement_timeout: self.statement_timeout,
             lock_timeout: self.lock_timeout,
             lazy: self.lazy,
+            whole_results: self.lazy,
         };
         let connected = crate::backend::connect(dialect, &opts).await?;
         let mut replicas = None;

@@ -91,6 +91,10 @@ pub(crate) struct ConnectOptions {
     /// Open the pool without a probe connection (a replica's: one down at
     /// start is skipped, not fatal).
     pub lazy: bool,
+    /// Hand a statement's rows over only once it completed (a replica's:
+    /// a replica lost part-way through a result then has decoded nothing,
+    /// so the read runs again on the primary instead of failing).
+    pub whole_results: bool,
 }
 
 /// An open pool.

@@ -83,6 +83,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     }
     Ok(Connected {
         driver: Arc::new(MyPool {
+            whole_results: o.whole_results,
             pool: Pool::new(manager, settings, first),
         }),
         max_statement_bytes,
@@ -304,6 +305,19 @@ impl MyConn {
         rows.drop_result().await.map_err(|e| error(broken, e))
     }
 
+    /// `fetch`, the rows handed over only once the statement completed.
+    async fn fetch_whole(&mut self, st: Bound, sink: &mut RowSink<'_>) -> Result<()> {
+        self.swollen |= st.large;
+        let broken = &mut self.broken;
+        let rows: Vec<mysql_async::Row> = self.conn.exec(st.sql, st.params).await.map_err(|e| error(broken, e))?;
+        for row in &rows {
+            if !sink(RowRef::new(row)) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     async fn execute(&mut self, st: Bound) -> Result<Done> {
         self.swollen |= st.large;
         let broken = &mut self.broken;
@@ -324,6 +338,8 @@ impl MyConn {
 /// The pool behind a `Db` on MySQL/MariaDB.
 struct MyPool {
     pool: Pool<MyManager>,
+    /// See `ConnectOptions::whole_results`.
+    whole_results: bool,
 }
 
 impl MyPool {
@@ -343,7 +359,11 @@ impl Driver for MyPool {
             let st = self.bind(st)?;
             let mut conn = self.pool.acquire(st.usage()).await?;
             conn.discard = true;
-            let r = conn.fetch(st, sink).await;
+            let r = if self.whole_results {
+                conn.fetch_whole(st, sink).await
+            } else {
+                conn.fetch(st, sink).await
+            };
             conn.discard = false;
             r
         })

@@ -61,6 +61,7 @@ pub(super) async fn connect(o: &ConnectOptions) -> Result<Connected> {
     }
     Ok(Connected {
         driver: Arc::new(PgPool {
+            whole_results: o.whole_results,
             pool: Pool::new(manager, settings, first),
         }),
         max_statement_bytes: None,
@@ -149,6 +150,23 @@ impl PgConn {
         Ok(())
     }
 
+    /// `fetch`, the rows handed over only once the statement completed.
+    async fn fetch_whole(&mut self, mut st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
+        let prepared = self.prepare(&mut st).await?;
+        let rows = self
+            .client
+            .query_raw(&prepared, params(&st.params))
+            .await
+            .map_err(error)?;
+        let rows: Vec<tokio_postgres::Row> = rows.try_collect().await.map_err(error)?;
+        for row in &rows {
+            if !sink(RowRef::new(row)) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     async fn execute(&mut self, mut st: Statement) -> Result<Done> {
         let prepared = self.prepare(&mut st).await?;
         let n = self
@@ -170,6 +188,8 @@ fn params(values: &[crate::value::Value]) -> impl ExactSizeIterator<Item = Param
 /// The pool behind a `Db` on PostgreSQL.
 struct PgPool {
     pool: Pool<PgManager>,
+    /// See `ConnectOptions::whole_results`.
+    whole_results: bool,
 }
 
 /// A failed statement on a pooled connection: a connection the client
@@ -185,7 +205,11 @@ impl Driver for PgPool {
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire(Use::Small).await?;
-            let r = conn.fetch(st, sink).await;
+            let r = if self.whole_results {
+                conn.fetch_whole(st, sink).await
+            } else {
+                conn.fetch(st, sink).await
+            };
             settle(&mut conn, r)
         })
     }
