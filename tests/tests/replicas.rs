@@ -418,18 +418,56 @@ async fn lost_mid_result(pair: Pair) {
     };
 }
 
+/// A replica behind the primary's schema (replay paused while a table is
+/// made on the primary): a read of the new table runs on the primary, not
+/// into the replica's "no such table".
+async fn schema_behind(pair: Pair) {
+    let ns = format!("orm_replica_schema_{}", pair.name());
+    let Some((admin, replica_admin)) = setup(pair, &ns).await else {
+        return;
+    };
+    let (primary_url, replica_url) = pair.urls(&ns);
+    let db = Db::builder(&primary_url)
+        .read_replica(&replica_url)
+        .max_replica_lag(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    assert!(reaches_replica(pair, &db).await, "the replica serves reads");
+    raw(pair.pause_sql()).execute(&replica_admin).await.unwrap();
+    Schema::new().model::<Note>().sync(&db).await.unwrap();
+    Note::create(&db, NewNote { body: "new".into() }).await.unwrap();
+    let served_before = db.replica_status()[0].reads;
+    let notes = Note::find().all(&db).await.expect("the primary answers");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(db.replica_status()[0].reads, served_before, "the primary served it");
+    raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
+    match pair {
+        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
+            .execute(&admin)
+            .await
+            .unwrap(),
+    };
+}
+
 // One test per pair, run in turn: the scenarios stop and start the pair's
 // replica, which a read of its own running beside them would see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_primary_and_hot_standby() {
     scenarios(Pair::Pg).await;
     lost_mid_result(Pair::Pg).await;
+    schema_behind(Pair::Pg).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_primary_and_gtid_replica() {
     scenarios(Pair::My).await;
     lost_mid_result(Pair::My).await;
+    schema_behind(Pair::My).await;
 }
 
 /// SQLite has no replicas: configuring one is an error at connect.

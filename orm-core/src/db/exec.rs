@@ -164,14 +164,16 @@ impl Conn<'_> {
                         replicas.mark_down(i, &e);
                     }
                     // A statement that looked like a read but writes (a raw
-                    // `SELECT nextval(..)`): the replica refuses it, the primary runs it.
+                    // `SELECT nextval(..)`): the replica refuses it, the primary
+                    // runs it. A replica behind the primary's schema (a table
+                    // just made, or a restarted standby replaying from its last
+                    // restartpoint) does not know a table: the primary answers.
                     Err(Error::Database { code, message })
-                        if decoded == 0
-                            && db
-                                .inner
-                                .dialect
-                                .sql()
-                                .is_read_only_refusal(code.as_deref().unwrap_or(""), &message) => {}
+                        if decoded == 0 && {
+                            let sql = db.inner.dialect.sql();
+                            let code = code.as_deref().unwrap_or("");
+                            sql.is_read_only_refusal(code, &message) || sql.is_missing_object(code)
+                        } => {}
                     Err(e) => return Err(e),
                 }
             }

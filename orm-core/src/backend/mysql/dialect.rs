@@ -193,6 +193,11 @@ impl SqlDialect for MySql {
         message.contains("--read-only")
     }
 
+    /// No such table (1146) or column (1054), by SQLSTATE.
+    fn is_missing_object(&self, code: &str) -> bool {
+        matches!(code, "42S02" | "42S22")
+    }
+
     /// MariaDB 1969 (`max_statement_time exceeded`), MySQL 3024
     /// (`maximum statement execution time exceeded`).
     fn is_timeout(&self, _code: &str, message: &str) -> bool {

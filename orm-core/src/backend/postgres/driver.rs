@@ -134,7 +134,9 @@ impl PgConn {
         Ok(prepared)
     }
 
-    async fn fetch(&mut self, mut st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
+    /// Run `st`, each row to `sink` as it arrives, or with `whole` only
+    /// once the statement completed (see `ConnectOptions::whole_results`).
+    async fn fetch(&mut self, mut st: Statement, sink: &mut RowSink<'_>, whole: bool) -> Result<()> {
         let prepared = self.prepare(&mut st).await?;
         let rows = self
             .client
@@ -142,25 +144,17 @@ impl PgConn {
             .await
             .map_err(error)?;
         futures_util::pin_mut!(rows);
+        if whole {
+            let rows: Vec<tokio_postgres::Row> = rows.try_collect().await.map_err(error)?;
+            for row in &rows {
+                if !sink(RowRef::new(row)) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         while let Some(row) = rows.try_next().await.map_err(error)? {
             if !sink(RowRef::new(&row)) {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// `fetch`, the rows handed over only once the statement completed.
-    async fn fetch_whole(&mut self, mut st: Statement, sink: &mut RowSink<'_>) -> Result<()> {
-        let prepared = self.prepare(&mut st).await?;
-        let rows = self
-            .client
-            .query_raw(&prepared, params(&st.params))
-            .await
-            .map_err(error)?;
-        let rows: Vec<tokio_postgres::Row> = rows.try_collect().await.map_err(error)?;
-        for row in &rows {
-            if !sink(RowRef::new(row)) {
                 break;
             }
         }
@@ -205,11 +199,7 @@ impl Driver for PgPool {
     fn fetch<'a>(&'a self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire(Use::Small).await?;
-            let r = if self.whole_results {
-                conn.fetch_whole(st, sink).await
-            } else {
-                conn.fetch(st, sink).await
-            };
+            let r = conn.fetch(st, sink, self.whole_results).await;
             settle(&mut conn, r)
         })
     }
@@ -264,7 +254,8 @@ impl Driver for PgPool {
 impl DriverConn for Held<PgManager> {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let r = self.conn.fetch(st, sink).await;
+            // A held connection is the primary's (transactions never go to a replica).
+            let r = self.conn.fetch(st, sink, false).await;
             settle(&mut self.conn, r)
         })
     }
