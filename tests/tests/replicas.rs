@@ -117,6 +117,8 @@ async fn setup(pair: Pair, ns: &str) -> Option<(Db, Db)> {
         }
     }
     let replica = Db::connect(pair.replica_admin()).await.expect("the replica answers");
+    // Replay runs, whatever an earlier run that stopped part-way left.
+    raw(pair.resume_sql()).execute(&replica).await.unwrap();
     Some((admin, replica))
 }
 
@@ -435,13 +437,19 @@ async fn schema_behind(pair: Pair) {
         .unwrap();
     assert!(reaches_replica(pair, &db).await, "the replica serves reads");
     raw(pair.pause_sql()).execute(&replica_admin).await.unwrap();
-    Schema::new().model::<Note>().sync(&db).await.unwrap();
-    Note::create(&db, NewNote { body: "new".into() }).await.unwrap();
-    let served_before = db.replica_status()[0].reads;
-    let notes = Note::find().all(&db).await.expect("the primary answers");
+    let read = async {
+        Schema::new().model::<Note>().sync(&db).await?;
+        Note::create(&db, NewNote { body: "new".into() }).await?;
+        let served_before = db.replica_status()[0].reads;
+        let notes = Note::find().all(&db).await?;
+        Ok::<_, orm_core::Error>((notes, served_before))
+    }
+    .await;
+    // Replay resumes before anything is asserted.
+    raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
+    let (notes, served_before) = read.expect("the primary answers");
     assert_eq!(notes.len(), 1);
     assert_eq!(db.replica_status()[0].reads, served_before, "the primary served it");
-    raw(pair.resume_sql()).execute(&replica_admin).await.unwrap();
     match pair {
         Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
             .execute(&admin)
