@@ -410,11 +410,11 @@ pub(crate) trait SqlDialect: Sync {
         code == "25006"
     }
 
-    /// The server does not know a table or column the statement names
-    /// (PostgreSQL 42P01, 42703): on a replica behind the primary's schema,
-    /// the runner runs the read again on the primary.
-    fn is_missing_object(&self, code: &str) -> bool {
-        matches!(code, "42P01" | "42703")
+    /// The server does not know a table or column the statement names: on a
+    /// replica behind the primary's schema, the runner runs the read again
+    /// on the primary. Each server dialect says by which codes.
+    fn is_missing_object(&self, _code: &str) -> bool {
+        false
     }
 
     /// What to write for "no limit" when only an offset is given.

@@ -329,16 +329,30 @@ async fn scenarios(pair: Pair) {
     Note::find().count(&db).await.unwrap();
     assert!(db.replica_status()[0].reads > before, "reads go to the replica again");
 
-    match pair {
-        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap(),
-        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
-            .execute(&admin)
-            .await
-            .unwrap(),
+    drop_namespace(pair, &admin, &ns).await;
+}
+
+/// A pool on the pair's primary with its replica (up to 60 s of lag
+/// allowed), once reads reach the replica.
+async fn serving_replica(pair: Pair, ns: &str) -> Db {
+    let (primary_url, replica_url) = pair.urls(ns);
+    let db = Db::builder(&primary_url)
+        .read_replica(&replica_url)
+        .max_replica_lag(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    assert!(reaches_replica(pair, &db).await, "the replica serves reads");
+    db
+}
+
+/// Drop the test's schema (PostgreSQL) or database (MariaDB).
+async fn drop_namespace(pair: Pair, admin: &Db, ns: &str) {
+    let sql = match pair {
+        Pair::Pg => format!("DROP SCHEMA IF EXISTS {ns} CASCADE"),
+        Pair::My => format!("DROP DATABASE IF EXISTS {ns}"),
     };
+    raw(sql).execute(admin).await.unwrap();
 }
 
 /// A replica lost part-way through a result (its server ends the session
@@ -351,14 +365,7 @@ async fn lost_mid_result(pair: Pair) {
     let Some((admin, replica_admin)) = setup(pair, &ns).await else {
         return;
     };
-    let (primary_url, replica_url) = pair.urls(&ns);
-    let db = Db::builder(&primary_url)
-        .read_replica(&replica_url)
-        .max_replica_lag(Duration::from_secs(60))
-        .connect()
-        .await
-        .unwrap();
-    assert!(reaches_replica(pair, &db).await, "the replica serves reads");
+    let db = serving_replica(pair, &ns).await;
     let (slow, find, kill) = match pair {
         Pair::Pg => (
             "SELECT g FROM generate_series(1, 2000) g, LATERAL (SELECT pg_sleep(0.0005 + g * 0)) s",
@@ -408,16 +415,7 @@ async fn lost_mid_result(pair: Pair) {
         served_before,
         "the replica did not serve it: the primary did"
     );
-    match pair {
-        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap(),
-        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
-            .execute(&admin)
-            .await
-            .unwrap(),
-    };
+    drop_namespace(pair, &admin, &ns).await;
 }
 
 /// A replica behind the primary's schema (replay paused while a table is
@@ -428,14 +426,7 @@ async fn schema_behind(pair: Pair) {
     let Some((admin, replica_admin)) = setup(pair, &ns).await else {
         return;
     };
-    let (primary_url, replica_url) = pair.urls(&ns);
-    let db = Db::builder(&primary_url)
-        .read_replica(&replica_url)
-        .max_replica_lag(Duration::from_secs(60))
-        .connect()
-        .await
-        .unwrap();
-    assert!(reaches_replica(pair, &db).await, "the replica serves reads");
+    let db = serving_replica(pair, &ns).await;
     raw(pair.pause_sql()).execute(&replica_admin).await.unwrap();
     let read = async {
         Schema::new().model::<Note>().sync(&db).await?;
@@ -450,16 +441,7 @@ async fn schema_behind(pair: Pair) {
     let (notes, served_before) = read.expect("the primary answers");
     assert_eq!(notes.len(), 1);
     assert_eq!(db.replica_status()[0].reads, served_before, "the primary served it");
-    match pair {
-        Pair::Pg => raw(format!("DROP SCHEMA IF EXISTS {ns} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap(),
-        Pair::My => raw(format!("DROP DATABASE IF EXISTS {ns}"))
-            .execute(&admin)
-            .await
-            .unwrap(),
-    };
+    drop_namespace(pair, &admin, &ns).await;
 }
 
 // One test per pair, run in turn: the scenarios stop and start the pair's

@@ -289,7 +289,9 @@ impl Bound {
 }
 
 impl MyConn {
-    async fn fetch(&mut self, st: Bound, sink: &mut RowSink<'_>) -> Result<()> {
+    /// Run `st`, each row to `sink` as it arrives, or with `whole` only
+    /// once the statement completed (see `ConnectOptions::whole_results`).
+    async fn fetch(&mut self, st: Bound, sink: &mut RowSink<'_>, whole: bool) -> Result<()> {
         self.swollen |= st.large;
         let broken = &mut self.broken;
         let mut rows = self
@@ -297,25 +299,21 @@ impl MyConn {
             .exec_iter(st.sql, st.params)
             .await
             .map_err(|e| error(broken, e))?;
+        if whole {
+            let all: Vec<mysql_async::Row> = rows.collect().await.map_err(|e| error(broken, e))?;
+            for row in &all {
+                if !sink(RowRef::new(row)) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         while let Some(row) = rows.next().await.map_err(|e| error(broken, e))? {
             if !sink(RowRef::new(&row)) {
                 break;
             }
         }
         rows.drop_result().await.map_err(|e| error(broken, e))
-    }
-
-    /// `fetch`, the rows handed over only once the statement completed.
-    async fn fetch_whole(&mut self, st: Bound, sink: &mut RowSink<'_>) -> Result<()> {
-        self.swollen |= st.large;
-        let broken = &mut self.broken;
-        let rows: Vec<mysql_async::Row> = self.conn.exec(st.sql, st.params).await.map_err(|e| error(broken, e))?;
-        for row in &rows {
-            if !sink(RowRef::new(row)) {
-                break;
-            }
-        }
-        Ok(())
     }
 
     async fn execute(&mut self, st: Bound) -> Result<Done> {
@@ -359,11 +357,7 @@ impl Driver for MyPool {
             let st = self.bind(st)?;
             let mut conn = self.pool.acquire(st.usage()).await?;
             conn.discard = true;
-            let r = if self.whole_results {
-                conn.fetch_whole(st, sink).await
-            } else {
-                conn.fetch(st, sink).await
-            };
+            let r = conn.fetch(st, sink, self.whole_results).await;
             conn.discard = false;
             r
         })
@@ -447,7 +441,7 @@ impl DriverConn for Held<MyManager> {
     fn fetch<'a>(&'a mut self, st: Statement, sink: &'a mut RowSink<'_>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let st = Bound::new(st, self.conn.net_buffer)?;
-            self.conn.fetch(st, sink).await
+            self.conn.fetch(st, sink, false).await
         })
     }
 
@@ -461,7 +455,7 @@ impl DriverConn for Held<MyManager> {
     fn simple<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let c = &mut *self.conn;
-            c.swollen |= sql.len() + 1 > c.net_buffer;
+            c.swollen |= largest_packet(sql, &mysql_async::Params::Empty) > c.net_buffer;
             let broken = &mut c.broken;
             c.conn.query_drop(sql).await.map_err(|e| error(broken, e))
         })

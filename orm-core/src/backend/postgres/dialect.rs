@@ -12,6 +12,11 @@ pub(crate) struct Postgres;
 const LARGE_LIST: usize = 32;
 
 impl SqlDialect for Postgres {
+    /// undefined_table (42P01), undefined_column (42703).
+    fn is_missing_object(&self, code: &str) -> bool {
+        matches!(code, "42P01" | "42703")
+    }
+
     fn alter_syntax(&self) -> &'static AlterSyntax {
         &AlterSyntax {
             column_change: ColumnChange::AlterColumn,
